@@ -1,0 +1,41 @@
+# Every target creates .venv on first use: a fresh machine needs only Python 3.11+ and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: help install run test lint typecheck check bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)  ## create .venv and install the adapter with its dev tools
+
+run: $(STAMP)  ## run the service on the embedded default (SQLite, reference payers, demo data)
+	$(BIN)/adapter serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)  ## run the test suite (warnings are errors)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)  ## ruff
+	$(BIN)/ruff check adapter mappings tests benchmarks
+	$(BIN)/ruff format --check adapter mappings tests benchmarks
+
+typecheck: $(STAMP)  ## mypy --strict on the shipped packages
+	$(BIN)/mypy --strict adapter mappings
+
+check: lint typecheck test  ## everything CI runs
+
+bench: $(STAMP)  ## run the benchmarks (results printed; see benchmarks/README.md)
+	$(BIN)/python -m benchmarks.intake
+
+clean:  ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

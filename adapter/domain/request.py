@@ -1,0 +1,283 @@
+"""The internal reimbursement request: what a submission means, free of FHIR.
+
+Built by ``mappings.from_bundle`` from a validated Bundle and read by the payers. It keeps
+only what adjudication, integrity checks and the response need (Tolerant Reader); every
+field survives ``mappings.to_bundle`` → ``mappings.from_bundle`` unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from adapter.domain.values import (
+    Adeli,
+    AmcNumber,
+    AmoOrganisme,
+    Finess,
+    LppCode,
+    Money,
+    Nir,
+    Rpps,
+    Siret,
+)
+
+__all__ = [
+    "AmcCoverage",
+    "AmoCoverage",
+    "Beneficiary",
+    "BillingProvider",
+    "BusinessIdentifier",
+    "ClaimType",
+    "ClaimUse",
+    "DateRange",
+    "Exoneration",
+    "Gender",
+    "Line",
+    "NatureAssurance",
+    "Prescriber",
+    "Prescription",
+    "ReimbursementRequest",
+]
+
+
+class ClaimUse(StrEnum):
+    """Claim.use: bill, estimate (nothing payable or consumed), or ask for an accord préalable."""
+
+    CLAIM = "claim"
+    PREDETERMINATION = "predetermination"
+    PREAUTHORIZATION = "preauthorization"
+
+
+class ClaimType(StrEnum):
+    """Claim.type: hospital (institutional) or community supplier (professional)."""
+
+    INSTITUTIONAL = "institutional"
+    PROFESSIONAL = "professional"
+
+
+class Gender(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class NatureAssurance(StrEnum):
+    """B2 field 0277: the insurance branch that pays."""
+
+    MALADIE = "10"
+    ALSACE_MOSELLE = "13"
+    MATERNITE = "30"
+    AT_MP = "41"
+    PREVENTION = "90"
+
+
+class Exoneration(StrEnum):
+    """B2 field 0279: why the ticket modérateur is waived ("0" = not waived)."""
+
+    NONE = "0"
+    HEAVY_ACT = "1"
+    PARTICULAR_CARE = "3"
+    ALD = "4"
+    EXONERATED_INSURED = "5"
+    SPECIAL_REGIME = "6"
+    PREVENTION = "7"
+    ASPA = "9"
+    CCAM_THRESHOLD = "C"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BusinessIdentifier:
+    """An Identifier reduced to system + value (the idempotency key is one)."""
+
+    system: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DateRange:
+    """An inclusive date range; ``end`` may be open."""
+
+    start: date
+    end: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.end is not None and self.end < self.start:
+            raise ValueError("a date range cannot end before it starts")
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Beneficiary:
+    """The patient who receives the device (Patient resource)."""
+
+    nir: Nir
+    birth_date: date | None = None
+    gender: Gender | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prescriber:
+    """The prescriber, identified by RPPS or (for some professions) ADELI."""
+
+    rpps: Rpps | None = None
+    adeli: Adeli | None = None
+
+    def __post_init__(self) -> None:
+        if (self.rpps is None) == (self.adeli is None):
+            raise ValueError("a prescriber has exactly one of RPPS or ADELI")
+
+    @property
+    def identifier(self) -> str:
+        return str(self.rpps or self.adeli)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prescription:
+    """The device prescription (DeviceRequest).
+
+    ``ald`` is True when the prescription sits in the ALD part of the bizone form: only then
+    does an ALD exonération apply. ``quantity`` is the prescribed quantity if stated and
+    ``period`` the covered period ("à renouveler" prescriptions).
+    """
+
+    authored_on: date
+    prescriber: Prescriber
+    lpp_code: LppCode | None = None
+    text: str | None = None
+    ald: bool = False
+    quantity: int | None = None
+    period: DateRange | None = None
+    identifier: BusinessIdentifier | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BillingProvider:
+    """The billing facility or supplier: FINESS (hospital) and/or SIRET (supplier)."""
+
+    finess: Finess | None = None
+    siret: Siret | None = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.finess is None and self.siret is None:
+            raise ValueError("a billing provider needs a FINESS or a SIRET")
+
+    @property
+    def identifier(self) -> str:
+        return str(self.finess or self.siret)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AmoCoverage:
+    """The Assurance Maladie coverage (Coverage type PUBLICPOL, insurance sequence 1).
+
+    ``rights`` is the period during which rights are open; ``insured`` the NIR of the
+    ouvrant droit (the beneficiary themself when no subscriberId is given).
+    """
+
+    organisme: AmoOrganisme
+    nature: NatureAssurance
+    exoneration: Exoneration
+    insured: Nir
+    rights: DateRange | None = None
+    regime: str | None = None
+    beneficiary_rank: str | None = None
+    pre_auth_refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AmcCoverage:
+    """The mutuelle coverage (Coverage type EHCPOL, insurance sequence 2).
+
+    ``contract_id`` is the plan class value: it keys the reference payer's contract catalogue.
+    """
+
+    amc_number: AmcNumber
+    member_id: str
+    contract_id: str
+    rights: DateRange | None = None
+    pre_auth_refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Line:
+    """One billed LPP line (Claim.item).
+
+    Exactly one of ``delivery_date`` (purchase) or ``rental`` (rental period) is set; the
+    tariff reference date is the delivery date, or the rental start.
+    """
+
+    sequence: int
+    lpp_code: LppCode
+    quantity: int
+    unit_price: Money
+    delivery_date: date | None = None
+    rental: DateRange | None = None
+
+    def __post_init__(self) -> None:
+        if self.sequence < 1:
+            raise ValueError("a line sequence is a positive integer")
+        if self.quantity < 1:
+            raise ValueError("a line quantity is a positive integer")
+        if (self.delivery_date is None) == (self.rental is None):
+            raise ValueError("a line has exactly one of delivery_date or rental")
+
+    @property
+    def net(self) -> Money:
+        return self.unit_price.times(self.quantity)
+
+    @property
+    def reference_date(self) -> date:
+        """The date whose tariff applies: delivery, or the first day of the rental."""
+        if self.delivery_date is not None:
+            return self.delivery_date
+        assert self.rental is not None  # noqa: S101 - guaranteed by __post_init__
+        return self.rental.start
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReimbursementRequest:
+    """One submission: who, what, for whom, under which coverages.
+
+    ``tiers_payant`` is True when the provider is paid directly (Claim.payee.type =
+    provider, the default); False sends the payment to the insured person.
+    """
+
+    submission: BusinessIdentifier
+    submitted_at: datetime
+    created: datetime
+    use: ClaimUse
+    claim_type: ClaimType
+    beneficiary: Beneficiary
+    provider: BillingProvider
+    amo: AmoCoverage
+    lines: tuple[Line, ...]
+    prescription: Prescription | None = None
+    amc: AmcCoverage | None = None
+    tiers_payant: bool = True
+    claim_identifier: BusinessIdentifier | None = None
+
+    def __post_init__(self) -> None:
+        if not self.lines:
+            raise ValueError("a reimbursement request has at least one line")
+        sequences = [line.sequence for line in self.lines]
+        if len(set(sequences)) != len(sequences):
+            raise ValueError("line sequences are unique")
+
+    @property
+    def total(self) -> Money:
+        total = Money.zero()
+        for line in self.lines:
+            total = total + line.net
+        return total
+
+    def line(self, sequence: int) -> Line:
+        for line in self.lines:
+            if line.sequence == sequence:
+                return line
+        raise KeyError(sequence)

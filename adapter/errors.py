@@ -1,0 +1,316 @@
+"""One error hierarchy and the catalogue of stable error codes.
+
+Every failure the adapter reports carries a kebab-case code from ``CATALOGUE``. The code
+is part of the external contract: it appears in ``OperationOutcome.issue.details.coding``
+and in ``ClaimResponse.error.code`` under ``{base}/CodeSystem/error``. Codes are never
+renamed or reused; a retired code stays in the catalogue marked ``retired=True``.
+
+Hierarchy::
+
+    AdapterError                 base; has ``code``
+    ├── InvalidValueError        a value object refused a value (NIR key, RPPS length…)
+    ├── InputError               the submitted input cannot be accepted; holds ``issues``
+    │   ├── ParseError           unreadable, unsafe or structurally invalid → HTTP 400
+    │   └── ConventionError      parses but breaks the conventions → HTTP 422
+    ├── ReferenceDataError       a reference-data file (LPP table, contracts) is malformed
+    └── UsageError               a caller used the library or the CLI wrongly
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """OperationOutcome.issue.severity (FHIR value set ``issue-severity``)."""
+
+    FATAL = "fatal"
+    ERROR = "error"
+    WARNING = "warning"
+    INFORMATION = "information"
+
+
+class IssueType(StrEnum):
+    """The subset of FHIR ``issue-type`` codes the adapter emits."""
+
+    INVALID = "invalid"
+    STRUCTURE = "structure"
+    REQUIRED = "required"
+    VALUE = "value"
+    INVARIANT = "invariant"
+    SECURITY = "security"
+    CODE_INVALID = "code-invalid"
+    NOT_SUPPORTED = "not-supported"
+    DUPLICATE = "duplicate"
+    NOT_FOUND = "not-found"
+    TOO_LONG = "too-long"
+    BUSINESS_RULE = "business-rule"
+    CONFLICT = "conflict"
+    PROCESSING = "processing"
+    EXCEPTION = "exception"
+    INFORMATIONAL = "informational"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCode:
+    """One entry of the catalogue: the stable code, its FHIR issue type and a short title."""
+
+    code: str
+    issue_type: IssueType
+    title: str
+    retired: bool = False
+
+
+def _catalogue(*entries: ErrorCode) -> dict[str, ErrorCode]:
+    table: dict[str, ErrorCode] = {}
+    for entry in entries:
+        if entry.code in table:  # pragma: no cover - guards the literal below
+            raise AssertionError(f"duplicate error code {entry.code}")
+        table[entry.code] = entry
+    return table
+
+
+_T = IssueType
+
+CATALOGUE: dict[str, ErrorCode] = _catalogue(
+    # -- reading the payload (HTTP 400) ------------------------------------------------
+    ErrorCode("invalid-json", _T.STRUCTURE, "The body is not well-formed JSON"),
+    ErrorCode("invalid-xml", _T.STRUCTURE, "The body is not well-formed XML"),
+    ErrorCode(
+        "xml-forbidden", _T.SECURITY, "DTDs, entities and processing instructions are refused"
+    ),
+    ErrorCode(
+        "xml-namespace",
+        _T.STRUCTURE,
+        "FHIR XML elements must be in the http://hl7.org/fhir namespace",
+    ),
+    ErrorCode(
+        "input-too-large", _T.TOO_LONG, "The body or its nesting exceeds the configured bounds"
+    ),
+    ErrorCode("encoding-invalid", _T.STRUCTURE, "The body is not valid UTF-8"),
+    ErrorCode("resource-type-missing", _T.STRUCTURE, "A resource has no resourceType"),
+    ErrorCode(
+        "resource-type-unknown", _T.NOT_SUPPORTED, "The resourceType is not a FHIR R4 resource"
+    ),
+    ErrorCode("resource-type-wrong", _T.INVALID, "The resource is not of the expected type"),
+    ErrorCode("element-required", _T.REQUIRED, "A required element is missing"),
+    ErrorCode("element-unknown", _T.STRUCTURE, "The element is not defined for this type"),
+    ErrorCode("element-invalid", _T.VALUE, "The element's value does not match its FHIR datatype"),
+    # -- the Bundle envelope (HTTP 422) ------------------------------------------------
+    ErrorCode("bundle-type", _T.VALUE, "Bundle.type must be 'collection'"),
+    ErrorCode(
+        "bundle-identifier-missing",
+        _T.REQUIRED,
+        "Bundle.identifier (system and value) is the idempotency key and is required",
+    ),
+    ErrorCode("bundle-timestamp-missing", _T.REQUIRED, "Bundle.timestamp is required"),
+    ErrorCode("bundle-empty", _T.REQUIRED, "The Bundle has no entries"),
+    ErrorCode("claim-not-first", _T.INVARIANT, "The first entry must be the Claim"),
+    ErrorCode("claim-multiple", _T.INVARIANT, "A submission Bundle holds exactly one Claim"),
+    ErrorCode("entry-resource-missing", _T.REQUIRED, "Every entry must carry a resource"),
+    ErrorCode("fullurl-missing", _T.REQUIRED, "Every entry must have a fullUrl"),
+    ErrorCode(
+        "fullurl-invalid",
+        _T.VALUE,
+        "fullUrl must be urn:uuid:<uuid> or an absolute or relative Type/id URL matching the resource",
+    ),
+    ErrorCode("fullurl-duplicate", _T.INVARIANT, "fullUrl values must be unique (bdl-7)"),
+    ErrorCode(
+        "entry-request-forbidden",
+        _T.INVARIANT,
+        "entry.request and entry.response are not allowed in a collection (bdl-3, bdl-4)",
+    ),
+    ErrorCode(
+        "reference-unresolved",
+        _T.NOT_FOUND,
+        "The reference does not resolve to an entry of the Bundle",
+    ),
+    ErrorCode(
+        "reference-target-type",
+        _T.INVALID,
+        "The reference points to a resource of a type not allowed here",
+    ),
+    ErrorCode("code-invalid", _T.CODE_INVALID, "The code is not in the required value set"),
+    # -- the Claim and its resources (HTTP 422) ----------------------------------------
+    ErrorCode("claim-status", _T.BUSINESS_RULE, "Claim.status must be 'active'"),
+    ErrorCode(
+        "claim-type",
+        _T.CODE_INVALID,
+        "Claim.type must be institutional or professional from the claim-type system",
+    ),
+    ErrorCode(
+        "insurance-missing", _T.REQUIRED, "Claim.insurance must list the AMO coverage (sequence 1)"
+    ),
+    ErrorCode(
+        "insurance-order",
+        _T.INVARIANT,
+        "Claim.insurance: sequence 1 is the focal AMO coverage, sequence 2 the optional non-focal AMC coverage",
+    ),
+    ErrorCode(
+        "coverage-type",
+        _T.CODE_INVALID,
+        "Coverage.type must be v3-ActCode PUBLICPOL (AMO) or EHCPOL (AMC)",
+    ),
+    ErrorCode(
+        "coverage-class", _T.CODE_INVALID, "A Coverage class is missing or carries an unknown code"
+    ),
+    ErrorCode(
+        "coverage-beneficiary", _T.INVARIANT, "Coverage.beneficiary must be the Claim's patient"
+    ),
+    ErrorCode("coverage-period", _T.VALUE, "Coverage.period ends before it starts"),
+    ErrorCode(
+        "payor-identifier",
+        _T.REQUIRED,
+        "The payor Organization lacks a valid AMO organisme or AMC number",
+    ),
+    ErrorCode("currency", _T.VALUE, "Amounts must be in EUR"),
+    ErrorCode("item-missing", _T.REQUIRED, "The Claim has no item"),
+    ErrorCode("item-sequence", _T.INVARIANT, "item.sequence values must be unique"),
+    ErrorCode("item-code-missing", _T.REQUIRED, "item.productOrService has no LPP coding"),
+    ErrorCode("item-quantity", _T.VALUE, "item.quantity.value must be a positive integer"),
+    ErrorCode("item-unit-price", _T.REQUIRED, "item.unitPrice is required and not negative"),
+    ErrorCode("item-serviced", _T.REQUIRED, "item.servicedDate or item.servicedPeriod is required"),
+    ErrorCode("net-mismatch", _T.INVARIANT, "item.net must equal quantity × unitPrice"),
+    ErrorCode("total-mismatch", _T.INVARIANT, "Claim.total must equal the sum of item.net"),
+    ErrorCode(
+        "prescription-missing",
+        _T.REQUIRED,
+        "Claim.prescription (a DeviceRequest) is required for LPP items",
+    ),
+    ErrorCode(
+        "prescription-patient", _T.INVARIANT, "DeviceRequest.subject must be the Claim's patient"
+    ),
+    ErrorCode("prescription-date-missing", _T.REQUIRED, "DeviceRequest.authoredOn is required"),
+    ErrorCode(
+        "prescriber-missing",
+        _T.REQUIRED,
+        "DeviceRequest.requester must identify the prescriber by RPPS or ADELI",
+    ),
+    ErrorCode(
+        "prescription-quantity", _T.VALUE, "The prescribed quantity must be a positive integer"
+    ),
+    ErrorCode("period-invalid", _T.VALUE, "A period ends before it starts"),
+    ErrorCode("nir-missing", _T.REQUIRED, "Patient.identifier must carry a NIR"),
+    ErrorCode("nir-format", _T.VALUE, "The NIR does not have the 13 characters + 2-digit key form"),
+    ErrorCode("nir-key", _T.VALUE, "The NIR key does not match (97 − NIR mod 97)"),
+    ErrorCode("rpps-format", _T.VALUE, "An RPPS number has 11 digits"),
+    ErrorCode("adeli-format", _T.VALUE, "An ADELI number has 9 characters"),
+    ErrorCode(
+        "idnat-prefix", _T.VALUE, "The national identifier prefix is not one the adapter accepts"
+    ),
+    ErrorCode("finess-format", _T.VALUE, "A FINESS number has 9 alphanumeric characters"),
+    ErrorCode(
+        "finess-key",
+        _T.VALUE,
+        "The FINESS check digit fails Luhn (checked empirically only: a warning)",
+    ),
+    ErrorCode("siret-format", _T.VALUE, "A SIRET has 14 digits and a valid Luhn key"),
+    ErrorCode(
+        "provider-identifier-missing",
+        _T.REQUIRED,
+        "The provider must be identified by FINESS or SIRET",
+    ),
+    ErrorCode(
+        "lpp-code-format",
+        _T.VALUE,
+        "An LPP code has 7 characters (digits, or upper-case letters and digits)",
+    ),
+    ErrorCode(
+        "amo-organisme-format",
+        _T.VALUE,
+        "An AMO organisme number has 9 digits: régime (2), caisse (3), centre (4)",
+    ),
+    ErrorCode("amc-number-format", _T.VALUE, "An AMC number has 1 to 10 alphanumeric characters"),
+    ErrorCode(
+        "money-invalid", _T.VALUE, "An amount is not a finite decimal with at most 2 decimal places"
+    ),
+    ErrorCode("date-invalid", _T.VALUE, "A date is impossible or outside the accepted range"),
+)
+
+
+def lookup(code: str) -> ErrorCode:
+    """Return the catalogue entry for ``code``; an unknown code is a programming error."""
+    try:
+        return CATALOGUE[code]
+    except KeyError:
+        raise KeyError(f"error code {code!r} is not in adapter.errors.CATALOGUE") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One finding about an input: the pure form of an OperationOutcome issue.
+
+    ``expression`` is the FHIRPath of the offending element, e.g.
+    ``Bundle.entry[2].resource.identifier[0].value``.
+    """
+
+    code: str
+    message: str
+    expression: str | None = None
+    severity: Severity = Severity.ERROR
+
+    @property
+    def issue_type(self) -> IssueType:
+        return lookup(self.code).issue_type
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity in (Severity.ERROR, Severity.FATAL)
+
+
+class AdapterError(Exception):
+    """Base of every error the adapter raises on purpose."""
+
+    code: str = "exception"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.message = message
+
+
+class InvalidValueError(AdapterError, ValueError):
+    """A value object refused a value; ``code`` says which rule it broke."""
+
+    def __init__(self, code: str, message: str) -> None:
+        lookup(code)
+        super().__init__(message, code=code)
+
+
+class InputError(AdapterError):
+    """The input cannot be accepted; ``issues`` lists every problem found, not the first only."""
+
+    http_status = 422
+
+    def __init__(self, issues: list[Issue] | tuple[Issue, ...]) -> None:
+        if not issues:
+            raise ValueError("an InputError needs at least one issue")
+        self.issues: tuple[Issue, ...] = tuple(issues)
+        first = self.issues[0]
+        super().__init__(first.message, code=first.code)
+
+
+class ParseError(InputError):
+    """Unreadable, unsafe or structurally invalid input (HTTP 400)."""
+
+    http_status = 400
+
+
+class ConventionError(InputError):
+    """Well-formed FHIR that breaks the adapter's conventions (HTTP 422)."""
+
+    http_status = 422
+
+
+class ReferenceDataError(AdapterError):
+    """A reference-data file is malformed; the message names file, line and column."""
+
+    code = "reference-data"
+
+
+class UsageError(AdapterError):
+    """The caller used an API or command wrongly (not the submitter's fault)."""
+
+    code = "usage"

@@ -1,0 +1,95 @@
+"""Every URI the adapter reads or writes, in one place.
+
+External systems (FR Core, HL7 terminology) are constants. The project's own artefacts hang
+under one configurable canonical base (``Canon``); ``https://adapter.example/fhir`` is the
+default and, ``.example`` being reserved, signals "set me in production".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "ACT_CODE",
+    "ADJUDICATION",
+    "CLAIM_TYPE",
+    "COVERAGE_CLASS_HL7",
+    "DEFAULT_BASE",
+    "FINESS",
+    "IDNATPS",
+    "IDNATST",
+    "NIR",
+    "NOTE_TYPE",
+    "PAYEE_TYPE",
+    "PAYMENT_TYPE",
+    "PROCESS_PRIORITY",
+    "RPPS",
+    "SIRET",
+    "Canon",
+]
+
+DEFAULT_BASE = "https://adapter.example/fhir"
+
+NIR = "urn:oid:1.2.250.1.213.1.4.8"
+RPPS = "https://rpps.esante.gouv.fr"
+IDNATPS = "urn:oid:1.2.250.1.71.4.2.1"
+FINESS = "https://finess.esante.gouv.fr"
+IDNATST = "urn:oid:1.2.250.1.71.4.2.2"
+SIRET = "https://sirene.fr"
+
+CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+ADJUDICATION = "http://terminology.hl7.org/CodeSystem/adjudication"
+COVERAGE_CLASS_HL7 = "http://terminology.hl7.org/CodeSystem/coverage-class"
+PAYEE_TYPE = "http://terminology.hl7.org/CodeSystem/payeetype"
+PAYMENT_TYPE = "http://terminology.hl7.org/CodeSystem/ex-paymenttype"
+PROCESS_PRIORITY = "http://terminology.hl7.org/CodeSystem/processpriority"
+NOTE_TYPE = "http://hl7.org/fhir/note-type"
+
+
+@dataclass(frozen=True, slots=True)
+class Canon:
+    """The project's canonical URLs under one base, plus accepted aliases for the LPP system.
+
+    Senders already carry LPP codes under other URIs; listing those in ``lpp_aliases`` makes
+    the adapter read them as LPP. Output always uses ``lpp``.
+    """
+
+    base: str = DEFAULT_BASE
+    lpp_aliases: tuple[str, ...] = field(default=())
+
+    @property
+    def lpp(self) -> str:
+        return f"{self.base}/CodeSystem/lpp"
+
+    @property
+    def coverage_class(self) -> str:
+        return f"{self.base}/CodeSystem/coverage-class"
+
+    @property
+    def adjudication(self) -> str:
+        return f"{self.base}/CodeSystem/adjudication"
+
+    @property
+    def error(self) -> str:
+        return f"{self.base}/CodeSystem/error"
+
+    @property
+    def amo_organisme(self) -> str:
+        return f"{self.base}/NamingSystem/amo-organisme"
+
+    @property
+    def amc(self) -> str:
+        return f"{self.base}/NamingSystem/amc"
+
+    @property
+    def ald(self) -> str:
+        return f"{self.base}/StructureDefinition/ald"
+
+    @property
+    def estimate(self) -> str:
+        """Extension (valueBoolean) on ClaimResponse marking a predetermination estimate."""
+        return f"{self.base}/StructureDefinition/estimate"
+
+    def is_lpp(self, system: str | None) -> bool:
+        return system is not None and (system == self.lpp or system in self.lpp_aliases)
