@@ -159,6 +159,9 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         "coverage-beneficiary", _T.INVARIANT, "Coverage.beneficiary must be the Claim's patient"
     ),
     ErrorCode("coverage-period", _T.VALUE, "Coverage.period ends before it starts"),
+    ErrorCode("coverage-subscriber", _T.REQUIRED, "Coverage.subscriberId is required: the insured NIR (AMO) or the member number (AMC)"),
+    ErrorCode("prescription-status", _T.BUSINESS_RULE, "DeviceRequest.status must be active or completed, intent order or original-order"),
+    ErrorCode("item-factor", _T.NOT_SUPPORTED, "item.factor other than 1 is not supported"),
     ErrorCode(
         "payor-identifier",
         _T.REQUIRED,
@@ -226,6 +229,28 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         "money-invalid", _T.VALUE, "An amount is not a finite decimal with at most 2 decimal places"
     ),
     ErrorCode("date-invalid", _T.VALUE, "A date is impossible or outside the accepted range"),
+    # -- payers: line rejections and integrity findings --
+    ErrorCode("lpp-code-unknown", _T.CODE_INVALID, "The LPP code is not in the LPP table on the delivery date"),
+    ErrorCode("lpp-code-generic", _T.BUSINESS_RULE, "The line carries a deactivated generic LPP code"),
+    ErrorCode("invoice-generic-line", _T.BUSINESS_RULE, "Another line carries a deactivated generic LPP code: the whole invoice is rejected"),
+    ErrorCode("price-above-plv", _T.BUSINESS_RULE, "The unit price exceeds the prix limite de vente (PLV)"),
+    ErrorCode("rights-closed", _T.BUSINESS_RULE, "The AMO rights are not open on the delivery date"),
+    ErrorCode("prescription-expired", _T.BUSINESS_RULE, "The prescription is more than 12 months old on the delivery date"),
+    ErrorCode("first-delivery-late", _T.BUSINESS_RULE, "The first delivery is more than 6 months after the prescription"),
+    ErrorCode("accord-prealable-missing", _T.BUSINESS_RULE, "The LPP code requires an accord préalable and none is referenced"),
+    ErrorCode("age-out-of-range", _T.BUSINESS_RULE, "The beneficiary's age on the delivery date is outside the code's age bounds"),
+    ErrorCode("billing-deadline", _T.BUSINESS_RULE, "The line is billed one year or more after the care"),
+    ErrorCode("duplicate-delivery", _T.DUPLICATE, "Same beneficiary, LPP code, delivery date and provider as a delivery already billed"),
+    ErrorCode("quantity-delivery-cap", _T.BUSINESS_RULE, "The quantity exceeds the code's cap per delivery"),
+    ErrorCode("quantity-yearly-cap", _T.BUSINESS_RULE, "The quantity exceeds the code's cap per calendar year"),
+    ErrorCode("renewal-too-early", _T.BUSINESS_RULE, "The device is renewed before the code's renewal interval"),
+    ErrorCode("telemonitoring-cumulative", _T.BUSINESS_RULE, "A telemonitoring forfait of the same kind is already billed for that month"),
+    ErrorCode("delivery-before-prescription", _T.BUSINESS_RULE, "The delivery date is before the prescription date"),
+    ErrorCode("prescriber-identifier-suspect", _T.VALUE, "The prescriber's RPPS fails the Luhn key (algorithm not confirmed: a warning)"),
+    ErrorCode("amc-contract-unknown", _T.NOT_FOUND, "The AMC contract is not in the contract catalogue"),
+    ErrorCode("amc-rights-closed", _T.BUSINESS_RULE, "The AMC rights are not open on the delivery date"),
+    ErrorCode("amc-amo-rejected", _T.BUSINESS_RULE, "The AMO rejected the line: the AMC pays nothing on it"),
+    ErrorCode("amc-no-guarantee", _T.BUSINESS_RULE, "The AMC contract has no guarantee for this LPP code"),
 )
 
 

@@ -154,6 +154,12 @@ class Prescription:
     period: DateRange | None = None
     identifier: BusinessIdentifier | None = None
 
+    def __post_init__(self) -> None:
+        if self.lpp_code is None and self.text is None:
+            raise ValueError("a prescription names its device: an LPP code or a text")
+        if self.quantity is not None and self.quantity < 1:
+            raise ValueError("a prescribed quantity is a positive integer")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BillingProvider:
@@ -263,6 +269,8 @@ class ReimbursementRequest:
     claim_identifier: BusinessIdentifier | None = None
 
     def __post_init__(self) -> None:
+        if self.submitted_at.tzinfo is None or self.created.tzinfo is None:
+            raise ValueError("submission times carry a time zone")
         if not self.lines:
             raise ValueError("a reimbursement request has at least one line")
         sequences = [line.sequence for line in self.lines]

@@ -1,0 +1,121 @@
+"""The intake pipeline; see the package docstring for the stages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from adapter.domain import ReimbursementRequest
+from adapter.errors import ConventionError, InputError, Issue, ParseError
+from adapter.intake.formats import Format, Limits
+from mappings._fhir import is_resource_type, structure_issues
+from mappings._walk import walk
+from mappings.bundle import read_bundle
+from mappings.systems import Canon
+
+__all__ = ["Submission", "check", "parse_payload", "read_submission"]
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A submission that passed intake: the Bundle as a dict, its request, and any warnings."""
+
+    bundle: Mapping[str, Any]
+    request: ReimbursementRequest
+    warnings: tuple[Issue, ...]
+    format: Format
+
+
+def _json(data: bytes, limits: Limits) -> dict[str, Any]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError([Issue("encoding-invalid", f"the body is not UTF-8 (byte {exc.start})")]) from None
+    try:
+        value = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise ParseError(
+            [Issue("invalid-json", f"{exc.msg} at line {exc.lineno}, column {exc.colno}")]
+        ) from None
+    except RecursionError:
+        raise ParseError([Issue("input-too-large", "the JSON nesting is too deep")]) from None
+    if not isinstance(value, dict):
+        raise ParseError([Issue("resource-type-missing", "the body must be a JSON object (a FHIR resource)")])
+    if _depth(value, limits.max_depth) > limits.max_depth:
+        raise ParseError([Issue("input-too-large", f"the JSON nesting exceeds {limits.max_depth} levels")])
+    return value
+
+
+def _depth(value: Any, limit: int, level: int = 0) -> int:
+    """Nesting depth, stopping early past ``limit``."""
+    if level > limit:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, limit, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, limit, level + 1) for v in value), default=level)
+    return level
+
+
+def parse_payload(data: bytes, fmt: Format, limits: Limits | None = None) -> dict[str, Any]:
+    """Stage 1: bytes → FHIR-JSON dict (JSON or hardened XML), within the limits."""
+    limits = limits or Limits()
+    if len(data) > limits.max_bytes:
+        raise ParseError([Issue("input-too-large", f"the body exceeds {limits.max_bytes} bytes")])
+    if fmt is Format.XML:
+        from mappings.xml import parse_xml  # noqa: PLC0415 - lxml and the model metadata load on first XML use
+
+        return parse_xml(data, max_bytes=limits.max_bytes, max_depth=limits.max_depth)
+    return _json(data, limits)
+
+
+def _root(resource: dict[str, Any], expected: str) -> None:
+    """Stage 2 for the root: it names a known resource type, the expected one."""
+    kind = resource.get("resourceType")
+    if kind is None:
+        raise ParseError([Issue("resource-type-missing", "the body has no resourceType")])
+    if not isinstance(kind, str) or not is_resource_type(kind):
+        raise ParseError([Issue("resource-type-unknown", f"{kind!r} is not a FHIR R4 resource")])
+    if kind != expected:
+        raise ParseError([Issue("resource-type-wrong", f"expected a {expected}, got a {kind}", kind)])
+
+
+def read_submission(
+    data: bytes,
+    fmt: Format | None = None,
+    *,
+    canon: Canon | None = None,
+    limits: Limits | None = None,
+) -> Submission:
+    """Run every stage; raise ParseError (400) or ConventionError (422) with all issues found."""
+    fmt = fmt or Format.sniff(data)
+    bundle = parse_payload(data, fmt, limits)
+    _root(bundle, "Bundle")
+    walked = walk(bundle)
+    if walked.parse:
+        raise ParseError(walked.parse)
+    issues = structure_issues(bundle)
+    if issues:
+        raise ParseError(issues)
+    reading = read_bundle(bundle, canon=canon, references=walked.references)
+    errors = [*walked.codes, *reading.errors]
+    if errors:
+        raise ConventionError(errors)
+    if reading.request is None:  # pragma: no cover - read_bundle returns a request whenever it finds no error
+        raise RuntimeError("read_bundle found no error but produced no request")
+    return Submission(bundle=bundle, request=reading.request, warnings=reading.warnings, format=fmt)
+
+
+def check(
+    data: bytes, fmt: Format | None = None, *, canon: Canon | None = None, limits: Limits | None = None
+) -> tuple[int, tuple[Issue, ...]]:
+    """Validate only: (HTTP-like status, issues). 200 with warnings only when valid."""
+    try:
+        submission = read_submission(data, fmt, canon=canon, limits=limits)
+    except InputError as exc:
+        return exc.http_status, exc.issues
+    return 200, submission.warnings
+

@@ -1,0 +1,159 @@
+"""The one module that imports ``fhir.resources`` (R4B models: R4 on the wire).
+
+It offers two things to the rest of ``mappings``: structural validation of a FHIR-JSON dict
+(pydantic errors turned into issues with FHIRPath expressions), and per-class element
+metadata (repeating or not, child type, required code values, allowed reference targets)
+for the schema-guided walk in ``mappings._walk``.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
+
+from adapter.errors import Issue
+
+__all__ = [
+    "ElementInfo",
+    "elements",
+    "fhirpath",
+    "is_resource_type",
+    "model_class",
+    "structure_issues",
+]
+
+_RESOURCE_CHILDREN = {"ResourceType"}
+
+
+@cache
+def model_class(name: str) -> type[Any] | None:
+    """The R4B model class for a type or resource name, or None if FHIR R4 has no such type."""
+    try:
+        return typing.cast(type[Any], get_fhir_model_class(name))
+    except (KeyError, ValueError):
+        return None
+
+
+@cache
+def is_resource_type(name: str) -> bool:
+    """True for a concrete FHIR resource name (``Claim``), False for datatypes and unknowns."""
+    cls = model_class(name)
+    if cls is None:
+        return False
+    return "implicitRules" in getattr(cls, "model_fields", {})
+
+
+@dataclass(frozen=True, slots=True)
+class ElementInfo:
+    """What the walk needs to know about one element of one class."""
+
+    name: str
+    repeats: bool
+    child: (
+        str | None
+    )  # datatype/backbone class name, "Resource" for nested resources, None for primitives
+    codes: frozenset[str] | None  # required binding values, for ``code`` elements
+    targets: tuple[str, ...] | None  # allowed reference targets, for Reference elements
+
+
+def _fhir_type_name(annotation: Any) -> tuple[str | None, bool]:
+    """Unwrap Optional/List/Annotated down to the fhir_core placeholder type and read its name."""
+    repeats = False
+    current = annotation
+    while True:
+        origin = typing.get_origin(current)
+        if origin is typing.Union or origin is types.UnionType:
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            current = args[0]
+            continue
+        if origin in (list, typing.List):  # noqa: UP006 - fhir.resources uses typing.List
+            repeats = True
+            current = typing.get_args(current)[0]
+            continue
+        if origin is typing.Annotated:
+            return None, repeats
+        break
+    name = getattr(current, "__name__", "")
+    if name.endswith("Type") and getattr(current, "__module__", "") == "abc":
+        return name[: -len("Type")], repeats
+    return None, repeats
+
+
+@cache
+def elements(class_name: str) -> Mapping[str, ElementInfo]:
+    """Element metadata by JSON name for a model class (cached; empty for unknown names)."""
+    cls = model_class(class_name)
+    if cls is None:
+        return {}
+    table: dict[str, ElementInfo] = {}
+    for field_name, field in cls.model_fields.items():
+        alias = field.alias or field_name
+        if alias.startswith("_") or field_name == "resource_type":
+            continue
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        child, repeats = _fhir_type_name(field.annotation)
+        codes = extra.get("enum_values")
+        targets = extra.get("enum_reference_types")
+        table[alias] = ElementInfo(
+            name=alias,
+            repeats=repeats,
+            child="Resource" if child == "Resource" else child,
+            codes=frozenset(typing.cast(list[str], codes)) if codes else None,
+            targets=tuple(typing.cast(list[str], targets)) if targets else None,
+        )
+    return table
+
+
+def fhirpath(root: str, loc: tuple[str | int, ...]) -> str:
+    """``("entry", 0, "resource", "status")`` → ``Bundle.entry[0].resource.status``."""
+    parts = [root]
+    for step in loc:
+        if isinstance(step, int):
+            parts[-1] = f"{parts[-1]}[{step}]"
+        else:
+            parts.append(step.lstrip("_") if step.startswith("_") else step)
+    return ".".join(parts)
+
+
+def _issue_code(error_type: str) -> str:
+    if error_type.endswith("missing"):
+        return "element-required"
+    if error_type == "extra_forbidden":
+        return "element-unknown"
+    if error_type.startswith("fhir-validation-wrong-resource-type"):
+        return "resource-type-wrong"
+    return "element-invalid"
+
+
+def structure_issues(resource: Mapping[str, Any]) -> list[Issue]:
+    """Validate a FHIR-JSON dict against its R4B model; one issue per pydantic error.
+
+    The caller has already checked that every ``resourceType`` in it names a known resource
+    (fhir.resources raises ``KeyError`` rather than a validation error otherwise).
+    """
+    root = str(resource.get("resourceType"))
+    cls = model_class(root)
+    if cls is None:
+        return [Issue("resource-type-unknown", f"{root!r} is not a FHIR R4 resource", root)]
+    try:
+        cls.model_validate(resource)
+    except ValidationError as exc:
+        issues = []
+        for error in exc.errors(include_url=False, include_input=False):
+            loc = tuple(error["loc"])
+            code = _issue_code(error["type"])
+            if code == "resource-type-wrong":
+                loc = loc[:-1]
+            message = str(error["msg"]).removeprefix("Value error, ")
+            issues.append(Issue(code, message, fhirpath(root, loc)))
+        return issues
+    except KeyError as exc:  # an unknown nested resourceType the pre-walk did not see
+        return [Issue("resource-type-unknown", f"unknown resource type {exc}", root)]
+    return []

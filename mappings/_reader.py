@@ -1,0 +1,219 @@
+"""Shared machinery for reading a submission Bundle: issue collection, reference resolution,
+and typed readers for the FHIR datatypes the conventions use.
+
+Readers never raise on bad input: they record an issue with the element's FHIRPath and
+return None, so one pass reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from adapter.errors import InvalidValueError, Issue, Severity
+from mappings.systems import Canon
+
+__all__ = ["Entry", "Reader"]
+
+T = TypeVar("T")
+
+_TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class Entry:
+    """One Bundle entry: its index, fullUrl and resource, and the FHIRPath of the resource."""
+
+    __slots__ = ("full_url", "index", "path", "resource", "type")
+
+    def __init__(self, index: int, full_url: str | None, resource: Mapping[str, Any]) -> None:
+        self.index = index
+        self.full_url = full_url
+        self.resource = resource
+        self.type = str(resource.get("resourceType"))
+        self.path = f"Bundle.entry[{index}].resource"
+
+
+class Reader:
+    """Issue sink plus Bundle index for one read."""
+
+    def __init__(self, canon: Canon) -> None:
+        self.canon = canon
+        self.issues: list[Issue] = []
+        self.entries: list[Entry] = []
+        self._by_url: dict[str, Entry] = {}
+        self._by_type_id: dict[tuple[str, str], Entry] = {}
+
+    # -- issues -------------------------------------------------------------------------
+    def error(self, code: str, message: str, path: str | None) -> None:
+        self.issues.append(Issue(code, message, path))
+
+    def warn(self, code: str, message: str, path: str | None) -> None:
+        self.issues.append(Issue(code, message, path, Severity.WARNING))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(issue.is_error for issue in self.issues)
+
+    def value(self, build: type[T], raw: Any, path: str) -> T | None:
+        """Build a value object, turning its refusal into an issue at ``path``."""
+        if not isinstance(raw, str):
+            return None
+        try:
+            return build(raw)  # type: ignore[call-arg]
+        except InvalidValueError as exc:
+            self.error(exc.code, exc.message, path)
+            return None
+
+    # -- index --------------------------------------------------------------------------
+    def add(self, entry: Entry) -> None:
+        self.entries.append(entry)
+        if entry.full_url is not None:
+            self._by_url.setdefault(entry.full_url, entry)
+        rid = entry.resource.get("id")
+        if isinstance(rid, str):
+            self._by_type_id.setdefault((entry.type, rid), entry)
+
+    def lookup(self, reference: Mapping[str, Any] | None) -> Entry | None:
+        """The entry a Reference points to, or None (no issue recorded here)."""
+        if not isinstance(reference, Mapping):
+            return None
+        target = reference.get("reference")
+        if not isinstance(target, str):
+            return None
+        found = self._by_url.get(target)
+        if found is not None:
+            return found
+        match = _TYPE_ID.search(target)
+        if match is None or target.startswith("urn:"):
+            return None
+        found = self._by_type_id.get((match.group(1), match.group(2)))
+        if found is not None:
+            return found
+        for entry in self.entries:
+            if entry.full_url is not None and entry.full_url.endswith(
+                f"/{match.group(1)}/{match.group(2)}"
+            ):
+                return entry
+        return None
+
+    def follow(
+        self, reference: Any, path: str, allowed: tuple[str, ...], what: str
+    ) -> Entry | None:
+        """Resolve a Reference the conventions need, checking the narrower target types.
+
+        Unresolved references and targets outside the FHIR-allowed types were already reported
+        by the generic check; this adds the conventions' narrower rule.
+        """
+        if reference is None:
+            return None
+        entry = self.lookup(reference)
+        if entry is None:
+            return None
+        if entry.type not in allowed:
+            self.error(
+                "reference-target-type",
+                f"{what} must reference {' or '.join(allowed)}, not {entry.type}",
+                f"{path}.reference",
+            )
+            return None
+        return entry
+
+    def of_type(self, kind: str) -> Iterator[Entry]:
+        return (entry for entry in self.entries if entry.type == kind)
+
+    # -- datatypes ----------------------------------------------------------------------
+    def date(self, raw: Any, path: str, what: str) -> date | None:
+        """A full calendar date (FHIR allows partial dates; adjudication needs the day)."""
+        if not isinstance(raw, str):
+            return None
+        if not _DATE.match(raw):
+            self.error(
+                "date-invalid", f"{what} must be a full date (YYYY-MM-DD), got {raw!r}", path
+            )
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            self.error("date-invalid", f"{what}: {raw!r} is not a calendar date", path)
+            return None
+
+    def datetime(self, raw: Any, path: str, what: str) -> datetime | None:
+        """A dateTime with time zone; a bare full date is read as midnight UTC."""
+        if not isinstance(raw, str):
+            return None
+        if _DATE.match(raw):
+            day = self.date(raw, path, what)
+            return None if day is None else datetime(day.year, day.month, day.day, tzinfo=UTC)
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            self.error("date-invalid", f"{what} must be a date or a dateTime with time zone", path)
+            return None
+        if value.tzinfo is None:
+            self.error("date-invalid", f"{what} has a time but no time zone", path)
+            return None
+        return value
+
+    def money(self, raw: Any, path: str, what: str) -> Decimal | None:
+        """A Money element in EUR with at most 2 decimals; None (with an issue) otherwise."""
+        if not isinstance(raw, Mapping):
+            return None
+        currency = raw.get("currency")
+        if currency != "EUR":
+            self.error("currency", f"{what} must be in EUR, got {currency!r}", f"{path}.currency")
+        amount = decimal(raw.get("value"))
+        if amount is None:
+            self.error("money-invalid", f"{what} needs a value", f"{path}.value")
+            return None
+        if amount != amount.quantize(Decimal("0.01")):
+            self.error("money-invalid", f"{what} has more than 2 decimal places", f"{path}.value")
+            return None
+        return amount
+
+
+def decimal(raw: Any) -> Decimal | None:
+    """A FHIR decimal from JSON (Decimal when parsed with parse_float=Decimal), XML or code."""
+    if isinstance(raw, bool) or raw is None:
+        return None
+    if isinstance(raw, Decimal):
+        return raw if raw.is_finite() else None
+    if isinstance(raw, (int, str, float)):
+        try:
+            value = Decimal(str(raw))
+        except InvalidOperation:
+            return None
+        return value if value.is_finite() else None
+    return None
+
+
+def codings(concept: Any) -> list[tuple[int, Mapping[str, Any]]]:
+    """The (index, coding) pairs of a CodeableConcept, tolerant of bad shapes."""
+    if not isinstance(concept, Mapping):
+        return []
+    items = concept.get("coding")
+    if not isinstance(items, list):
+        return []
+    return [(index, coding) for index, coding in enumerate(items) if isinstance(coding, Mapping)]
+
+
+def has_code(concept: Any, system: str, code: str) -> bool:
+    return any(c.get("system") == system and c.get("code") == code for _, c in codings(concept))
+
+
+def identifiers(resource: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]]:
+    items = resource.get("identifier")
+    if isinstance(items, Mapping):
+        items = [items]
+    if not isinstance(items, list):
+        return []
+    return [(index, ident) for index, ident in enumerate(items) if isinstance(ident, Mapping)]
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,244 @@
+"""Coverage ⇄ AMO coverage (PUBLICPOL) and AMC coverage (EHCPOL).
+
+AMO classes (project coverage-class system): ``nature-assurance`` and ``exoneration``
+(required), ``regime`` (optional). AMC: the HL7 ``plan`` class carries the contract id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from adapter.domain import AmcCoverage, AmoCoverage, DateRange, Exoneration, NatureAssurance, Nir
+from mappings import systems
+from mappings._reader import Entry, Reader, as_list, codings, has_code
+from mappings.organization import read_amc_number, read_amo_organisme
+
+_E = TypeVar("_E", NatureAssurance, Exoneration)
+
+__all__ = [
+    "read_amc_coverage",
+    "read_amo_coverage",
+    "read_period",
+    "to_amc_coverage",
+    "to_amo_coverage",
+    "to_period",
+]
+
+
+def read_period(
+    reader: Reader, raw: Any, path: str, what: str, code: str = "period-invalid"
+) -> DateRange | None:
+    if not isinstance(raw, Mapping):
+        return None
+    start = reader.date(_day(raw.get("start")), f"{path}.start", f"{what}.start")
+    end = reader.date(_day(raw.get("end")), f"{path}.end", f"{what}.end")
+    if start is None:
+        if raw.get("start") is None:
+            reader.error("period-invalid", f"{what} needs a start", f"{path}.start")
+        return None
+    if end is not None and end < start:
+        reader.error(code, f"{what} ends before it starts", f"{path}.end")
+        return None
+    return DateRange(start=start, end=end)
+
+
+def _day(raw: Any) -> Any:
+    """The date part of a dateTime (Period bounds are dateTimes in FHIR)."""
+    return raw[:10] if isinstance(raw, str) and len(raw) > 10 and raw[10] == "T" else raw
+
+
+def to_period(period: DateRange) -> dict[str, str]:
+    out = {"start": period.start.isoformat()}
+    if period.end is not None:
+        out["end"] = period.end.isoformat()
+    return out
+
+
+def _check_common(reader: Reader, entry: Entry, patient: Entry | None, type_code: str) -> None:
+    resource = entry.resource
+    if not has_code(resource.get("type"), systems.ACT_CODE, type_code):
+        reader.error(
+            "coverage-type",
+            f"this Coverage must have type {systems.ACT_CODE}#{type_code}",
+            f"{entry.path}.type",
+        )
+    beneficiary = reader.lookup(resource.get("beneficiary"))
+    if patient is not None and beneficiary is not None and beneficiary is not patient:
+        reader.error(
+            "coverage-beneficiary",
+            "Coverage.beneficiary is not the Claim's patient",
+            f"{entry.path}.beneficiary",
+        )
+
+
+def _payor(reader: Reader, entry: Entry) -> Entry | None:
+    payors = as_list(entry.resource.get("payor"))
+    if not payors:
+        return None
+    return reader.follow(payors[0], f"{entry.path}.payor[0]", ("Organization",), "Coverage.payor")
+
+
+def _classes(reader: Reader, entry: Entry, system: str) -> dict[str, tuple[str, str]]:
+    """class code → (value, FHIRPath of the value) for classes typed in ``system``."""
+    found: dict[str, tuple[str, str]] = {}
+    for index, item in enumerate(as_list(entry.resource.get("class"))):
+        if not isinstance(item, Mapping):
+            continue
+        for _, coding in codings(item.get("type")):
+            code = coding.get("code")
+            if coding.get("system") == system and isinstance(code, str):
+                value = item.get("value")
+                if isinstance(value, str):
+                    found.setdefault(code, (value, f"{entry.path}.class[{index}].value"))
+    return found
+
+
+def read_amo_coverage(
+    reader: Reader, entry: Entry, patient: Entry | None, pre_auth_refs: tuple[str, ...]
+) -> AmoCoverage | None:
+    _check_common(reader, entry, patient, "PUBLICPOL")
+    resource = entry.resource
+    insured = None
+    subscriber = resource.get("subscriberId")
+    if subscriber is None:
+        reader.error(
+            "coverage-subscriber",
+            "the AMO Coverage needs subscriberId = the insured person's NIR",
+            f"{entry.path}.subscriberId",
+        )
+    else:
+        insured = reader.value(Nir, subscriber, f"{entry.path}.subscriberId")
+    organisme = None
+    payor = _payor(reader, entry)
+    if payor is not None:
+        organisme = read_amo_organisme(reader, payor)
+    classes = _classes(reader, entry, reader.canon.coverage_class)
+    nature = _enum(reader, entry, classes, "nature-assurance", NatureAssurance)
+    exoneration = _enum(reader, entry, classes, "exoneration", Exoneration)
+    regime = classes.get("regime", (None, ""))[0]
+    rights = read_period(
+        reader, resource.get("period"), f"{entry.path}.period", "Coverage.period", "coverage-period"
+    )
+    rank = resource.get("dependent")
+    if None in (insured, organisme, nature, exoneration):
+        return None
+    assert insured is not None and organisme is not None  # noqa: S101 - narrowed above
+    assert nature is not None and exoneration is not None  # noqa: S101
+    return AmoCoverage(
+        organisme=organisme,
+        nature=nature,
+        exoneration=exoneration,
+        insured=insured,
+        rights=rights,
+        regime=regime,
+        beneficiary_rank=rank if isinstance(rank, str) else None,
+        pre_auth_refs=pre_auth_refs,
+    )
+
+
+def _enum(
+    reader: Reader, entry: Entry, classes: dict[str, tuple[str, str]], code: str, kind: type[_E]
+) -> _E | None:
+    if code not in classes:
+        reader.error(
+            "coverage-class",
+            f"the AMO Coverage needs a class of type {code}",
+            f"{entry.path}.class",
+        )
+        return None
+    value, path = classes[code]
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        reader.error("coverage-class", f"{code} {value!r} is not one of {allowed}", path)
+        return None
+
+
+def read_amc_coverage(
+    reader: Reader, entry: Entry, patient: Entry | None, pre_auth_refs: tuple[str, ...]
+) -> AmcCoverage | None:
+    _check_common(reader, entry, patient, "EHCPOL")
+    resource = entry.resource
+    member = resource.get("subscriberId")
+    if not isinstance(member, str):
+        reader.error(
+            "coverage-subscriber",
+            "the AMC Coverage needs subscriberId = the member number",
+            f"{entry.path}.subscriberId",
+        )
+    number = None
+    payor = _payor(reader, entry)
+    if payor is not None:
+        number = read_amc_number(reader, payor)
+    plan = _classes(reader, entry, systems.COVERAGE_CLASS_HL7).get("plan")
+    if plan is None:
+        reader.error(
+            "coverage-class",
+            f"the AMC Coverage needs a class {systems.COVERAGE_CLASS_HL7}#plan "
+            "carrying the contract id",
+            f"{entry.path}.class",
+        )
+    rights = read_period(
+        reader, resource.get("period"), f"{entry.path}.period", "Coverage.period", "coverage-period"
+    )
+    if number is None or plan is None or not isinstance(member, str):
+        return None
+    return AmcCoverage(
+        amc_number=number,
+        member_id=member,
+        contract_id=plan[0],
+        rights=rights,
+        pre_auth_refs=pre_auth_refs,
+    )
+
+
+def _class(system: str, code: str, value: str) -> dict[str, Any]:
+    return {"type": {"coding": [{"system": system, "code": code}]}, "value": value}
+
+
+def to_amo_coverage(
+    coverage: AmoCoverage, resource_id: str, patient_url: str, payor_url: str, system: str
+) -> dict[str, Any]:
+    classes = [
+        _class(system, "nature-assurance", coverage.nature.value),
+        _class(system, "exoneration", coverage.exoneration.value),
+    ]
+    if coverage.regime is not None:
+        classes.append(_class(system, "regime", coverage.regime))
+    resource: dict[str, Any] = {
+        "resourceType": "Coverage",
+        "id": resource_id,
+        "status": "active",
+        "type": {"coding": [{"system": systems.ACT_CODE, "code": "PUBLICPOL"}]},
+        "subscriberId": coverage.insured.value,
+        "beneficiary": {"reference": patient_url},
+    }
+    if coverage.beneficiary_rank is not None:
+        resource["dependent"] = coverage.beneficiary_rank
+    if coverage.rights is not None:
+        resource["period"] = to_period(coverage.rights)
+    resource["payor"] = [{"reference": payor_url}]
+    resource["class"] = classes
+    resource["order"] = 1
+    return resource
+
+
+def to_amc_coverage(
+    coverage: AmcCoverage, resource_id: str, patient_url: str, payor_url: str
+) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Coverage",
+        "id": resource_id,
+        "status": "active",
+        "type": {"coding": [{"system": systems.ACT_CODE, "code": "EHCPOL"}]},
+        "subscriberId": coverage.member_id,
+        "beneficiary": {"reference": patient_url},
+    }
+    if coverage.rights is not None:
+        resource["period"] = to_period(coverage.rights)
+    resource["payor"] = [{"reference": payor_url}]
+    resource["class"] = [_class(systems.COVERAGE_CLASS_HL7, "plan", coverage.contract_id)]
+    resource["order"] = 2
+    return resource
