@@ -261,7 +261,7 @@ def _request(reader: Reader, bundle: Mapping[str, Any]) -> ReimbursementRequest 
         return None
     if parts.amc is not None and amc is None:
         return None
-    if parts.prescription is not None and prescription is None:
+    if prescription is None:
         return None
     assert isinstance(identifier, Mapping)  # noqa: S101 - checked by _envelope
     assert beneficiary and provider and amo and parts.use and parts.claim_type and parts.lines  # noqa: S101
@@ -339,7 +339,7 @@ def to_bundle(request: ReimbursementRequest, *, canon: Canon | None = None) -> d
         created=request.created.isoformat(),
         patient_url=urls["patient"],
         provider_url=urls["provider"],
-        prescription_url=urls["prescription"] if request.prescription is not None else None,
+        prescription_url=urls["prescription"],
         insurance=insurance,
         lines=request.lines,
         tiers_payant=request.tiers_payant,
@@ -373,23 +373,16 @@ def to_bundle(request: ReimbursementRequest, *, canon: Canon | None = None) -> d
                 to_amc_coverage(request.amc, ids["amc-cov"], urls["patient"], urls["amc-org"]),
             )
         )
-    if request.prescription is not None:
-        resources.append(
-            ("prescriber", to_practitioner(request.prescription.prescriber, ids["prescriber"]))
-        )
-        resources.append(
-            (
-                "prescription",
-                to_device_request(
-                    request.prescription,
-                    ids["prescription"],
-                    urls["patient"],
-                    urls["prescriber"],
-                    canon.lpp,
-                    canon.ald,
-                ),
-            )
-        )
+    prescriber = to_practitioner(request.prescription.prescriber, ids["prescriber"])
+    device_request = to_device_request(
+        request.prescription,
+        ids["prescription"],
+        urls["patient"],
+        urls["prescriber"],
+        canon.lpp,
+        canon.ald,
+    )
+    resources += [("prescriber", prescriber), ("prescription", device_request)]
     return {
         "resourceType": "Bundle",
         "id": _id(request, "bundle"),

@@ -250,6 +250,7 @@ class Line:
 class ReimbursementRequest:
     """One submission: who, what, for whom, under which coverages.
 
+    Every line is an LPP device, so the prescription is required (conventions.md §2).
     ``tiers_payant`` is True when the provider is paid directly (Claim.payee.type =
     provider, the default); False sends the payment to the insured person.
     """
@@ -263,7 +264,7 @@ class ReimbursementRequest:
     provider: BillingProvider
     amo: AmoCoverage
     lines: tuple[Line, ...]
-    prescription: Prescription | None = None
+    prescription: Prescription
     amc: AmcCoverage | None = None
     tiers_payant: bool = True
     claim_identifier: BusinessIdentifier | None = None

@@ -47,7 +47,7 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-_NIR_RE = re.compile(r"^[1-478](\d{2})(\d{2})(\d{2}|2A|2B)(\d{3})(\d{3})(\d{2})$")
+_NIR_RE = re.compile(r"^[1278](\d{2})(\d{2})(\d{2}|2A|2B)(\d{3})(\d{3})(\d{2})$")
 
 
 def nir_key(nir13: str) -> int:

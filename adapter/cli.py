@@ -1,0 +1,148 @@
+"""The ``adapter`` command: validate, convert and map Bundles, submit them, serve the API.
+
+Exit codes: 0 success (valid, adjudicated), 1 the input was refused (an OperationOutcome
+says why), 2 usage errors or an unreadable file.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adapter.errors import InputError, Issue
+from adapter.intake import Format, Limits, parse_payload, read_submission
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="FHIR R4 reimbursement adapter for French medical devices (LPP).",
+)
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class WireFormat(StrEnum):
+    JSON = "json"
+    XML = "xml"
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        typer.echo(f"error: cannot read {path}: {exc.strerror}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _format(path: Path, data: bytes, given: WireFormat | None = None) -> Format:
+    if given is not None:
+        return Format(given.value)
+    return Format.from_path(path) or Format.sniff(data)
+
+
+def _write(data: bytes) -> None:
+    sys.stdout.buffer.write(data)
+    if not data.endswith(b"\n"):
+        sys.stdout.buffer.write(b"\n")
+    sys.stdout.flush()
+
+
+def _describe(issue: Issue) -> str:
+    where = f" at {issue.expression}" if issue.expression else ""
+    return f"  {issue.severity.value}: [{issue.code}]{where}: {issue.message}"
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Bundles to check (JSON or XML)")],
+    output: Annotated[OutputFormat, typer.Option("--format", help="text, or json (an OperationOutcome per file)")] = (
+        OutputFormat.TEXT
+    ),
+) -> None:
+    """Check submission Bundles against FHIR R4 and the adapter's conventions."""
+    from mappings import jsonio
+    from mappings.operationoutcome import all_ok, to_operation_outcome
+
+    worst = EXIT_OK
+    for path in files:
+        data = _read(path)
+        try:
+            submission = read_submission(data, _format(path, data))
+            status, issues = 200, submission.warnings
+        except InputError as exc:
+            status, issues = exc.http_status, exc.issues
+            worst = EXIT_REFUSED
+        if output is OutputFormat.JSON:
+            outcome = to_operation_outcome(issues) if issues else all_ok(f"{path.name} is a valid submission")
+            _write(jsonio.dumps(outcome))
+        else:
+            verdict = "valid" if status == 200 else f"invalid ({status})"
+            typer.echo(f"{path}: {verdict}")
+            for issue in issues:
+                typer.echo(_describe(issue))
+    raise typer.Exit(worst)
+
+
+@app.command()
+def convert(
+    file: Annotated[Path, typer.Argument(help="a FHIR resource, JSON or XML")],
+    to: Annotated[WireFormat, typer.Option("--to", help="target format")],
+    out: Annotated[Path | None, typer.Option("-o", "--output", help="write here instead of stdout")] = None,
+) -> None:
+    """Convert any FHIR R4 resource between JSON and XML (checked against the R4 model)."""
+    from mappings import jsonio
+    from mappings._fhir import structure_issues
+    from mappings._walk import walk
+    from mappings.xml import dump_xml
+
+    data = _read(file)
+    try:
+        resource = parse_payload(data, _format(file, data), Limits())
+        walked = walk(resource)
+        issues = walked.parse or structure_issues(resource)
+    except InputError as exc:
+        issues = list(exc.issues)
+    if issues:
+        for issue in issues:
+            typer.echo(_describe(issue), err=True)
+        raise typer.Exit(EXIT_REFUSED)
+    result = dump_xml(resource, pretty=True) if to is WireFormat.XML else jsonio.dumps(resource, indent=2)
+    if out is None:
+        _write(result)
+    else:
+        out.write_bytes(result)
+
+
+@app.command("map")
+def map_(file: Annotated[Path, typer.Argument(help="a submission Bundle, JSON or XML")]) -> None:
+    """Print the internal reimbursement request a Bundle maps to, as JSON."""
+    import json
+
+    from adapter.domain.jsonable import to_jsonable
+
+    data = _read(file)
+    try:
+        submission = read_submission(data, _format(file, data))
+    except InputError as exc:
+        for issue in exc.issues:
+            typer.echo(_describe(issue), err=True)
+        raise typer.Exit(EXIT_REFUSED) from None
+    typer.echo(json.dumps(to_jsonable(submission.request), indent=2, ensure_ascii=False))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,48 @@
+"""Plain-JSON view of domain objects, for ``adapter map`` and for storage.
+
+Value objects become their canonical string, money a string with two decimals (never a
+float), dates ISO 8601, enums their code; ``None`` fields are left out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from adapter.domain.values import Money
+
+__all__ = ["to_jsonable"]
+
+_SCALAR_FIELDS = ("value",)
+
+
+def to_jsonable(obj: Any) -> Any:
+    if isinstance(obj, Money):
+        return f"{obj.amount:.2f}"
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, (datetime, date)):
+        return obj.isoformat()
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        fields = dataclasses.fields(obj)
+        if len(fields) == 1 and fields[0].name in _SCALAR_FIELDS:
+            return getattr(obj, fields[0].name)
+        out = {}
+        for field in fields:
+            value = getattr(obj, field.name)
+            if value is None or value == ():
+                continue
+            out[field.name] = to_jsonable(value)
+        if hasattr(obj, "net") and hasattr(obj, "unit_price"):
+            out["net"] = to_jsonable(obj.net)
+        if hasattr(obj, "total") and hasattr(obj, "lines"):
+            out["total"] = to_jsonable(obj.total)
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(item) for item in obj]
+    return obj
