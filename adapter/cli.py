@@ -64,9 +64,9 @@ def _describe(issue: Issue) -> str:
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Bundles to check (JSON or XML)")],
-    output: Annotated[OutputFormat, typer.Option("--format", help="text, or json (an OperationOutcome per file)")] = (
-        OutputFormat.TEXT
-    ),
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text, or json (an OperationOutcome per file)")
+    ] = (OutputFormat.TEXT),
 ) -> None:
     """Check submission Bundles against FHIR R4 and the adapter's conventions."""
     from mappings import jsonio

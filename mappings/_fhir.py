@@ -56,9 +56,7 @@ class ElementInfo:
 
     name: str
     repeats: bool
-    child: (
-        str | None
-    )  # datatype/backbone class name, "Resource" for nested resources, None for primitives
+    child: str | None  # datatype/backbone class name, "Resource" for nested resources, None for primitives
     codes: frozenset[str] | None  # required binding values, for ``code`` elements
     targets: tuple[str, ...] | None  # allowed reference targets, for Reference elements
 

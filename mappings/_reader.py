@@ -79,7 +79,7 @@ class Reader:
 
     def lookup(self, reference: Mapping[str, Any] | None) -> Entry | None:
         """The entry a Reference points to, or None (no issue recorded here)."""
-        if not isinstance(reference, Mapping):
+        if not isinstance(reference, dict):
             return None
         target = reference.get("reference")
         if not isinstance(target, str):
@@ -94,15 +94,11 @@ class Reader:
         if found is not None:
             return found
         for entry in self.entries:
-            if entry.full_url is not None and entry.full_url.endswith(
-                f"/{match.group(1)}/{match.group(2)}"
-            ):
+            if entry.full_url is not None and entry.full_url.endswith(f"/{match.group(1)}/{match.group(2)}"):
                 return entry
         return None
 
-    def follow(
-        self, reference: Any, path: str, allowed: tuple[str, ...], what: str
-    ) -> Entry | None:
+    def follow(self, reference: Any, path: str, allowed: tuple[str, ...], what: str) -> Entry | None:
         """Resolve a Reference the conventions need, checking the narrower target types.
 
         Unresolved references and targets outside the FHIR-allowed types were already reported
@@ -131,9 +127,7 @@ class Reader:
         if not isinstance(raw, str):
             return None
         if not _DATE.match(raw):
-            self.error(
-                "date-invalid", f"{what} must be a full date (YYYY-MM-DD), got {raw!r}", path
-            )
+            self.error("date-invalid", f"{what} must be a full date (YYYY-MM-DD), got {raw!r}", path)
             return None
         try:
             return date.fromisoformat(raw)
@@ -160,7 +154,7 @@ class Reader:
 
     def money(self, raw: Any, path: str, what: str) -> Decimal | None:
         """A Money element in EUR with at most 2 decimals; None (with an issue) otherwise."""
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, dict):
             return None
         currency = raw.get("currency")
         if currency != "EUR":
@@ -192,12 +186,12 @@ def decimal(raw: Any) -> Decimal | None:
 
 def codings(concept: Any) -> list[tuple[int, Mapping[str, Any]]]:
     """The (index, coding) pairs of a CodeableConcept, tolerant of bad shapes."""
-    if not isinstance(concept, Mapping):
+    if not isinstance(concept, dict):
         return []
     items = concept.get("coding")
     if not isinstance(items, list):
         return []
-    return [(index, coding) for index, coding in enumerate(items) if isinstance(coding, Mapping)]
+    return [(index, coding) for index, coding in enumerate(items) if isinstance(coding, dict)]
 
 
 def has_code(concept: Any, system: str, code: str) -> bool:
@@ -206,11 +200,11 @@ def has_code(concept: Any, system: str, code: str) -> bool:
 
 def identifiers(resource: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]]:
     items = resource.get("identifier")
-    if isinstance(items, Mapping):
+    if isinstance(items, dict):
         items = [items]
     if not isinstance(items, list):
         return []
-    return [(index, ident) for index, ident in enumerate(items) if isinstance(ident, Mapping)]
+    return [(index, ident) for index, ident in enumerate(items) if isinstance(ident, dict)]
 
 
 def as_list(value: Any) -> list[Any]:

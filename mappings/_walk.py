@@ -2,8 +2,9 @@
 
 It does what fhir.resources does not (fhir-notes.md §4.4): it finds nested resources with a
 missing or unknown ``resourceType`` before pydantic would raise a bare ``KeyError``, checks
-every ``code`` element with a required binding against its value set, and collects every
-Reference with its FHIRPath and its allowed target types, for resolution inside the Bundle.
+every ``code`` element with a required binding against its value set, collects every
+Reference with its FHIRPath and allowed target types (for resolution inside the Bundle),
+and bounds the nesting depth.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapter.errors import Issue
-from mappings._fhir import elements, is_resource_type
+from mappings._fhir import ElementInfo, elements, is_resource_type
 
 __all__ = ["FoundReference", "WalkResult", "walk"]
 
@@ -38,128 +39,111 @@ class WalkResult:
     references: list[FoundReference] = field(default_factory=list)
 
 
-def _path(parts: list[str]) -> str:
-    return ".".join(parts)
-
-
 class _Walker:
-    __slots__ = ("result",)
+    __slots__ = ("max_depth", "result")
 
-    def __init__(self) -> None:
+    def __init__(self, max_depth: int) -> None:
         self.result = WalkResult()
+        self.max_depth = max_depth
 
-    def resource(
-        self,
-        node: Any,
-        parts: list[str],
-        entry: int | None,
-    ) -> None:
-        if not isinstance(node, Mapping):
+    def resource(self, node: Any, path: str, entry: int | None, depth: int) -> None:
+        if not isinstance(node, dict):
             return  # pydantic reports the wrong shape
         kind = node.get("resourceType")
         if kind is None:
             self.result.parse.append(
-                Issue(
-                    "resource-type-missing", "a resource must state its resourceType", _path(parts)
-                )
+                Issue("resource-type-missing", "a resource must state its resourceType", path)
             )
-            return
-        if not isinstance(kind, str) or not is_resource_type(kind):
+        elif not isinstance(kind, str) or not is_resource_type(kind):
             self.result.parse.append(
-                Issue("resource-type-unknown", f"{kind!r} is not a FHIR R4 resource", _path(parts))
+                Issue("resource-type-unknown", f"{kind!r} is not a FHIR R4 resource", path)
             )
-            return
-        self.element(node, kind, parts, entry, node)
+        else:
+            self.element(node, elements(kind), path, entry, node, depth)
 
     def element(
         self,
         node: Mapping[str, Any],
-        class_name: str,
-        parts: list[str],
+        table: Mapping[str, ElementInfo],
+        path: str,
         entry: int | None,
         container: Mapping[str, Any],
+        depth: int,
     ) -> None:
-        table = elements(class_name)
-        if class_name == "Reference" and isinstance(node.get("reference"), str):
-            pass  # collected by the caller, which knows the allowed targets
+        if depth > self.max_depth:
+            self.result.parse.append(
+                Issue("input-too-large", f"nesting deeper than {self.max_depth} levels", path)
+            )
+            return
+        depth += 1
         for key, value in node.items():
-            if key.startswith("_"):
-                info = None
-                if isinstance(value, Mapping):
-                    self.element(value, "Element", [*parts, key[1:]], entry, container)
+            if not isinstance(value, (dict, list)):
+                if isinstance(value, str):
+                    info = table.get(key)
+                    if info is not None and info.codes is not None and value not in info.codes:
+                        self._bad_code(info.codes, value, f"{path}.{key}")
+                continue
+            if key[0] == "_":
+                if isinstance(value, dict):
+                    self.element(value, elements("Element"), f"{path}.{key[1:]}", entry, container, depth)
                 continue
             info = table.get(key)
             if info is None:
                 continue  # unknown element: pydantic reports it
             if info.codes is not None:
-                self._codes(info.codes, value, parts, key)
+                if isinstance(value, list):
+                    for index, code in enumerate(value):
+                        if isinstance(code, str) and code not in info.codes:
+                            self._bad_code(info.codes, code, f"{path}.{key}[{index}]")
                 continue
             child = info.child
-            if child is None or not isinstance(value, (Mapping, list)):
+            if child is None:
                 continue
             if isinstance(value, list):
                 for index, item in enumerate(value):
                     self._child(
-                        child, item, [*parts, f"{key}[{index}]"], entry, container, info.targets
+                        child,
+                        item,
+                        f"{path}.{key}[{index}]",
+                        entry,
+                        container,
+                        info.targets,
+                        depth,
+                        index,
                     )
             else:
-                self._child(child, value, [*parts, key], entry, container, info.targets)
+                self._child(child, value, f"{path}.{key}", entry, container, info.targets, depth, None)
 
     def _child(
         self,
         child: str,
         value: Any,
-        parts: list[str],
+        path: str,
         entry: int | None,
         container: Mapping[str, Any],
         targets: tuple[str, ...] | None,
+        depth: int,
+        index: int | None,
     ) -> None:
         if child == "Resource":
-            self.resource(value, [*parts], entry)
+            self.resource(value, path, entry, depth)
             return
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             return
         if child == "Reference" and isinstance(value.get("reference"), str):
-            self.result.references.append(
-                FoundReference(_path(parts), value, targets, entry, container)
-            )
+            self.result.references.append(FoundReference(path, value, targets, entry, container))
         if child == "BundleEntry":
-            index = _last_index(parts)
-            resource = value.get("resource")
-            for key, item in value.items():
-                if key == "resource":
-                    continue
-                info = elements("BundleEntry").get(key)
-                if info is not None and info.child is not None and isinstance(item, Mapping):
-                    self.element(item, info.child, [*parts, key], index, container)
-            if resource is not None:
-                self.resource(resource, [*parts, "resource"], index)
-            return
-        self.element(value, child, parts, entry, container)
+            entry = index
+        self.element(value, elements(child), path, entry, container, depth)
 
-    def _codes(self, codes: frozenset[str], value: Any, parts: list[str], key: str) -> None:
-        values = value if isinstance(value, list) else [value]
-        for index, code in enumerate(values):
-            if isinstance(code, str) and code not in codes:
-                where = f"{key}[{index}]" if isinstance(value, list) else key
-                allowed = ", ".join(sorted(codes))
-                self.result.codes.append(
-                    Issue(
-                        "code-invalid", f"{code!r} is not one of: {allowed}", _path([*parts, where])
-                    )
-                )
+    def _bad_code(self, codes: frozenset[str], code: str, path: str) -> None:
+        allowed = ", ".join(sorted(codes))
+        self.result.codes.append(Issue("code-invalid", f"{code!r} is not one of: {allowed}", path))
 
 
-def _last_index(parts: list[str]) -> int | None:
-    last = parts[-1]
-    if last.endswith("]"):
-        return int(last[last.rindex("[") + 1 : -1])
-    return None
-
-
-def walk(resource: Mapping[str, Any]) -> WalkResult:
+def walk(resource: Mapping[str, Any], *, max_depth: int = 64) -> WalkResult:
     """Walk a resource (normally a Bundle) once; see the module docstring."""
-    walker = _Walker()
+    walker = _Walker(max_depth)
     kind = resource.get("resourceType")
-    walker.resource(resource, [kind if isinstance(kind, str) else "Resource"], None)
+    walker.resource(resource, kind if isinstance(kind, str) else "Resource", None, 0)
     return walker.result

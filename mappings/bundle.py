@@ -91,13 +91,9 @@ def from_bundle(bundle: Mapping[str, Any], *, canon: Canon | None = None) -> Rei
 def _envelope(reader: Reader, bundle: Mapping[str, Any]) -> None:
     kind = bundle.get("type")
     if kind != "collection" and isinstance(kind, str):
-        reader.error(
-            "bundle-type", f"a submission is a 'collection' Bundle, not {kind!r}", "Bundle.type"
-        )
+        reader.error("bundle-type", f"a submission is a 'collection' Bundle, not {kind!r}", "Bundle.type")
     identifier = bundle.get("identifier")
-    if not (
-        isinstance(identifier, Mapping) and identifier.get("system") and identifier.get("value")
-    ):
+    if not (isinstance(identifier, dict) and identifier.get("system") and identifier.get("value")):
         reader.error(
             "bundle-identifier-missing",
             "Bundle.identifier with system and value is the idempotency key",
@@ -112,7 +108,7 @@ def _envelope(reader: Reader, bundle: Mapping[str, Any]) -> None:
     seen: set[str] = set()
     for index, raw in enumerate(entries):
         path = f"Bundle.entry[{index}]"
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, dict):
             continue
         for forbidden in ("request", "response"):
             if raw.get(forbidden) is not None:
@@ -122,10 +118,8 @@ def _envelope(reader: Reader, bundle: Mapping[str, Any]) -> None:
                     f"{path}.{forbidden}",
                 )
         resource = raw.get("resource")
-        if not isinstance(resource, Mapping):
-            reader.error(
-                "entry-resource-missing", "every entry carries a resource", f"{path}.resource"
-            )
+        if not isinstance(resource, dict):
+            reader.error("entry-resource-missing", "every entry carries a resource", f"{path}.resource")
             continue
         full_url = raw.get("fullUrl")
         if not isinstance(full_url, str):
@@ -148,9 +142,7 @@ def _envelope(reader: Reader, bundle: Mapping[str, Any]) -> None:
         reader.add(Entry(index, full_url, resource))
     claims = [entry for entry in reader.entries if entry.type == "Claim"]
     if not reader.entries or reader.entries[0].type != "Claim" or reader.entries[0].index != 0:
-        reader.error(
-            "claim-not-first", "the first entry of a submission is its Claim", "Bundle.entry[0]"
-        )
+        reader.error("claim-not-first", "the first entry of a submission is its Claim", "Bundle.entry[0]")
     for extra in claims[1:]:
         reader.error(
             "claim-multiple",
@@ -162,11 +154,11 @@ def _envelope(reader: Reader, bundle: Mapping[str, Any]) -> None:
 def _full_url_ok(full_url: str, resource: Mapping[str, Any]) -> bool:
     if full_url.startswith("urn:"):
         return bool(_UUID_URN.match(full_url)) or full_url.startswith("urn:oid:")
-    match = _URL_TYPE_ID.search(full_url)
+    found = _URL_TYPE_ID.search(full_url)
     return (
-        bool(match)
-        and match.group(1) == resource.get("resourceType")
-        and match.group(2) == resource.get("id")
+        found is not None
+        and found.group(1) == resource.get("resourceType")
+        and found.group(2) == resource.get("id")
     )
 
 
@@ -179,11 +171,7 @@ def reference_issues(reader: Reader, references: list[FoundReference]) -> list[I
         path = f"{found.path}.reference"
         if target.startswith("#"):
             contained = found.container.get("contained") if found.container is not None else None
-            match = [
-                r
-                for r in as_list(contained)
-                if isinstance(r, Mapping) and r.get("id") == target[1:]
-            ]
+            match = [r for r in as_list(contained) if isinstance(r, dict) and r.get("id") == target[1:]]
             if not match:
                 issues.append(
                     Issue(
@@ -195,9 +183,7 @@ def reference_issues(reader: Reader, references: list[FoundReference]) -> list[I
             continue
         entry = reader.lookup(found.value)
         if entry is None:
-            issues.append(
-                Issue("reference-unresolved", f"{target!r} matches no entry of the Bundle", path)
-            )
+            issues.append(Issue("reference-unresolved", f"{target!r} matches no entry of the Bundle", path))
             continue
         allowed = found.targets
         declared = found.value.get("type")
@@ -218,12 +204,12 @@ def reference_issues(reader: Reader, references: list[FoundReference]) -> list[I
                 )
             )
         else:
-            match = _URL_TYPE_ID.search(target)
-            if match and not target.startswith("urn:") and match.group(1) != entry.type:
+            named = _URL_TYPE_ID.search(target)
+            if named and not target.startswith("urn:") and named.group(1) != entry.type:
                 issues.append(
                     Issue(
                         "reference-target-type",
-                        f"{target!r} names a {match.group(1)} but resolves to a {entry.type}",
+                        f"{target!r} names a {named.group(1)} but resolves to a {entry.type}",
                         path,
                     )
                 )
@@ -246,33 +232,27 @@ def _request(reader: Reader, bundle: Mapping[str, Any]) -> ReimbursementRequest 
         amc = read_amc_coverage(reader, parts.amc.coverage, parts.patient, parts.amc.pre_auth_refs)
     submitted_at = reader.datetime(bundle.get("timestamp"), "Bundle.timestamp", "Bundle.timestamp")
     identifier = bundle.get("identifier")
-    if reader.has_errors:
-        return None
-    if None in (
-        beneficiary,
-        provider,
-        amo,
-        parts.use,
-        parts.claim_type,
-        parts.created,
-        parts.lines,
-        submitted_at,
+    if (
+        reader.has_errors
+        or beneficiary is None
+        or provider is None
+        or amo is None
+        or prescription is None
+        or parts.use is None
+        or parts.claim_type is None
+        or parts.created is None
+        or parts.lines is None
+        or submitted_at is None
+        or (parts.amc is not None and amc is None)
+        or not isinstance(identifier, dict)
     ):
         return None
-    if parts.amc is not None and amc is None:
-        return None
-    if prescription is None:
-        return None
-    assert isinstance(identifier, Mapping)  # noqa: S101 - checked by _envelope
-    assert beneficiary and provider and amo and parts.use and parts.claim_type and parts.lines  # noqa: S101
     claim_identifier = None
     if parts.identifier is not None:
         claim_identifier = BusinessIdentifier(system=parts.identifier[0], value=parts.identifier[1])
     return ReimbursementRequest(
-        submission=BusinessIdentifier(
-            system=str(identifier["system"]), value=str(identifier["value"])
-        ),
-        submitted_at=submitted_at,  # type: ignore[arg-type]
+        submission=BusinessIdentifier(system=str(identifier["system"]), value=str(identifier["value"])),
+        submitted_at=submitted_at,
         created=parts.created,
         use=parts.use,
         claim_type=parts.claim_type,
@@ -292,9 +272,7 @@ _NAMESPACE = uuid.UUID("0b6f1f6e-2c1d-5b8e-9a55-4c2f7e0d1a11")
 
 def _id(request: ReimbursementRequest, role: str) -> str:
     """Deterministic resource id: uuid5 over the submission identifier and the role."""
-    return str(
-        uuid.uuid5(_NAMESPACE, f"{request.submission.system}|{request.submission.value}|{role}")
-    )
+    return str(uuid.uuid5(_NAMESPACE, f"{request.submission.system}|{request.submission.value}|{role}"))
 
 
 def to_bundle(request: ReimbursementRequest, *, canon: Canon | None = None) -> dict[str, Any]:
@@ -364,9 +342,7 @@ def to_bundle(request: ReimbursementRequest, *, canon: Canon | None = None) -> d
         ),
     ]
     if request.amc is not None:
-        resources.append(
-            ("amc-org", to_amc_organization(request.amc.amc_number, ids["amc-org"], canon.amc))
-        )
+        resources.append(("amc-org", to_amc_organization(request.amc.amc_number, ids["amc-org"], canon.amc)))
         resources.append(
             (
                 "amc-cov",

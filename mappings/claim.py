@@ -50,17 +50,12 @@ def read_claim(reader: Reader, entry: Entry) -> ClaimParts:
     path = entry.path
     status = claim.get("status")
     if status is not None and status != "active":
-        reader.error(
-            "claim-status", f"Claim.status must be 'active', not {status!r}", f"{path}.status"
-        )
+        reader.error("claim-status", f"Claim.status must be 'active', not {status!r}", f"{path}.status")
     use_raw = claim.get("use")
-    use = ClaimUse(use_raw) if use_raw in ClaimUse._value2member_map_ else None
+    use = ClaimUse(use_raw) if isinstance(use_raw, str) and use_raw in ClaimUse._value2member_map_ else None
     claim_type = None
     for _, coding in codings(claim.get("type")):
-        if (
-            coding.get("system") == systems.CLAIM_TYPE
-            and coding.get("code") in ClaimType._value2member_map_
-        ):
+        if coding.get("system") == systems.CLAIM_TYPE and coding.get("code") in ClaimType._value2member_map_:
             claim_type = ClaimType(coding["code"])
             break
     if claim_type is None:
@@ -95,7 +90,7 @@ def read_claim(reader: Reader, entry: Entry) -> ClaimParts:
         )
     tiers_payant = True
     payee = claim.get("payee")
-    if isinstance(payee, Mapping):
+    if isinstance(payee, dict):
         for _, coding in codings(payee.get("type")):
             if coding.get("system") == systems.PAYEE_TYPE and coding.get("code") in (
                 "subscriber",
@@ -105,7 +100,7 @@ def read_claim(reader: Reader, entry: Entry) -> ClaimParts:
     identifier = None
     for ident in as_list(claim.get("identifier")):
         if (
-            isinstance(ident, Mapping)
+            isinstance(ident, dict)
             and isinstance(ident.get("system"), str)
             and isinstance(ident.get("value"), str)
         ):
@@ -129,11 +124,7 @@ def read_claim(reader: Reader, entry: Entry) -> ClaimParts:
 def _insurance(
     reader: Reader, claim: Mapping[str, Any], path: str
 ) -> tuple[InsuranceRef | None, InsuranceRef | None]:
-    items = [
-        (i, item)
-        for i, item in enumerate(as_list(claim.get("insurance")))
-        if isinstance(item, Mapping)
-    ]
+    items = [(i, item) for i, item in enumerate(as_list(claim.get("insurance"))) if isinstance(item, dict)]
     if not items:
         reader.error(
             "insurance-missing",
@@ -183,7 +174,7 @@ def _items(reader: Reader, claim: Mapping[str, Any], path: str) -> tuple[Line, .
     total = Decimal(0)
     complete = True
     for index, item in enumerate(items):
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             complete = False
             continue
         line, net = _item(reader, item, f"{path}.item[{index}]", seen)
@@ -194,9 +185,7 @@ def _items(reader: Reader, claim: Mapping[str, Any], path: str) -> tuple[Line, .
             total += net
     declared = claim.get("total")
     if declared is None:
-        reader.error(
-            "total-mismatch", "Claim.total (the sum of item.net) is required", f"{path}.total"
-        )
+        reader.error("total-mismatch", "Claim.total (the sum of item.net) is required", f"{path}.total")
     else:
         amount = reader.money(declared, f"{path}.total", "Claim.total")
         if complete and amount is not None and amount != total:
@@ -214,18 +203,14 @@ def _item(
     sequence = item.get("sequence")
     if isinstance(sequence, int):
         if sequence in seen:
-            reader.error(
-                "item-sequence", f"item.sequence {sequence} is used twice", f"{path}.sequence"
-            )
+            reader.error("item-sequence", f"item.sequence {sequence} is used twice", f"{path}.sequence")
         seen.add(sequence)
     code: LppCode | None = None
     lpp_found = False
     for index, coding in codings(item.get("productOrService")):
         if reader.canon.is_lpp(coding.get("system")):
             lpp_found = True
-            code = reader.value(
-                LppCode, coding.get("code"), f"{path}.productOrService.coding[{index}].code"
-            )
+            code = reader.value(LppCode, coding.get("code"), f"{path}.productOrService.coding[{index}].code")
             break
     if not lpp_found:
         reader.error(
@@ -235,7 +220,7 @@ def _item(
         )
     quantity = None
     raw_quantity = item.get("quantity")
-    value = decimal(raw_quantity.get("value")) if isinstance(raw_quantity, Mapping) else None
+    value = decimal(raw_quantity.get("value")) if isinstance(raw_quantity, dict) else None
     if value is None or value != value.to_integral_value() or value < 1:
         reader.error(
             "item-quantity",
@@ -250,9 +235,7 @@ def _item(
     else:
         unit = reader.money(item.get("unitPrice"), f"{path}.unitPrice", "item.unitPrice")
         if unit is not None and unit < 0:
-            reader.error(
-                "item-unit-price", "item.unitPrice cannot be negative", f"{path}.unitPrice.value"
-            )
+            reader.error("item-unit-price", "item.unitPrice cannot be negative", f"{path}.unitPrice.value")
             unit = None
     factor = decimal(item.get("factor"))
     if item.get("factor") is not None and factor != 1:
@@ -270,9 +253,7 @@ def _item(
             )
     delivery = rental = None
     if item.get("servicedDate") is not None:
-        delivery = reader.date(
-            item.get("servicedDate"), f"{path}.servicedDate", "item.servicedDate"
-        )
+        delivery = reader.date(item.get("servicedDate"), f"{path}.servicedDate", "item.servicedDate")
     elif item.get("servicedPeriod") is not None:
         rental = read_period(
             reader, item.get("servicedPeriod"), f"{path}.servicedPeriod", "item.servicedPeriod"
@@ -283,13 +264,7 @@ def _item(
             "item.servicedDate (delivery) or item.servicedPeriod (rental) is required",
             f"{path}.serviced[x]",
         )
-    if (
-        not isinstance(sequence, int)
-        or code is None
-        or quantity is None
-        or unit is None
-        or net is None
-    ):
+    if not isinstance(sequence, int) or code is None or quantity is None or unit is None or net is None:
         return None, None
     if delivery is None and rental is None:
         return None, None
@@ -337,9 +312,7 @@ def to_claim(
         claim["prescription"] = {"reference": prescription_url}
     claim["payee"] = {
         "type": {
-            "coding": [
-                {"system": systems.PAYEE_TYPE, "code": "provider" if tiers_payant else "subscriber"}
-            ]
+            "coding": [{"system": systems.PAYEE_TYPE, "code": "provider" if tiers_payant else "subscriber"}]
         }
     }
     claim["insurance"] = insurance

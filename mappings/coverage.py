@@ -6,7 +6,6 @@ AMO classes (project coverage-class system): ``nature-assurance`` and ``exonerat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from adapter.domain import AmcCoverage, AmoCoverage, DateRange, Exoneration, NatureAssurance, Nir
@@ -29,7 +28,7 @@ __all__ = [
 def read_period(
     reader: Reader, raw: Any, path: str, what: str, code: str = "period-invalid"
 ) -> DateRange | None:
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):
         return None
     start = reader.date(_day(raw.get("start")), f"{path}.start", f"{what}.start")
     end = reader.date(_day(raw.get("end")), f"{path}.end", f"{what}.end")
@@ -83,7 +82,7 @@ def _classes(reader: Reader, entry: Entry, system: str) -> dict[str, tuple[str, 
     """class code → (value, FHIRPath of the value) for classes typed in ``system``."""
     found: dict[str, tuple[str, str]] = {}
     for index, item in enumerate(as_list(entry.resource.get("class"))):
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             continue
         for _, coding in codings(item.get("type")):
             code = coding.get("code")
@@ -121,10 +120,8 @@ def read_amo_coverage(
         reader, resource.get("period"), f"{entry.path}.period", "Coverage.period", "coverage-period"
     )
     rank = resource.get("dependent")
-    if None in (insured, organisme, nature, exoneration):
+    if insured is None or organisme is None or nature is None or exoneration is None:
         return None
-    assert insured is not None and organisme is not None  # noqa: S101 - narrowed above
-    assert nature is not None and exoneration is not None  # noqa: S101
     return AmoCoverage(
         organisme=organisme,
         nature=nature,
@@ -176,8 +173,7 @@ def read_amc_coverage(
     if plan is None:
         reader.error(
             "coverage-class",
-            f"the AMC Coverage needs a class {systems.COVERAGE_CLASS_HL7}#plan "
-            "carrying the contract id",
+            f"the AMC Coverage needs a class {systems.COVERAGE_CLASS_HL7}#plan carrying the contract id",
             f"{entry.path}.class",
         )
     rights = read_period(

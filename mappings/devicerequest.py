@@ -42,7 +42,7 @@ def read_prescription(reader: Reader, entry: Entry, patient: Entry | None) -> Pr
     lpp: LppCode | None = None
     text: str | None = None
     concept = resource.get("codeCodeableConcept")
-    if isinstance(concept, Mapping):
+    if isinstance(concept, dict):
         for index, coding in codings(concept):
             if reader.canon.is_lpp(coding.get("system")):
                 lpp = reader.value(
@@ -51,11 +51,9 @@ def read_prescription(reader: Reader, entry: Entry, patient: Entry | None) -> Pr
                 break
         raw_text = concept.get("text")
         text = raw_text if isinstance(raw_text, str) else None
-    elif isinstance(resource.get("codeReference"), Mapping):
+    elif isinstance(resource.get("codeReference"), dict):
         display = resource["codeReference"].get("display")
-        text = (
-            display if isinstance(display, str) else str(resource["codeReference"].get("reference"))
-        )
+        text = display if isinstance(display, str) else str(resource["codeReference"].get("reference"))
     authored_raw = resource.get("authoredOn")
     if authored_raw is None:
         reader.error(
@@ -90,7 +88,7 @@ def read_prescription(reader: Reader, entry: Entry, patient: Entry | None) -> Pr
     quantity = _quantity(reader, resource, path)
     ald = False
     for index, extension in enumerate(as_list(resource.get("extension"))):
-        if isinstance(extension, Mapping) and extension.get("url") == reader.canon.ald:
+        if isinstance(extension, dict) and extension.get("url") == reader.canon.ald:
             value = extension.get("valueBoolean")
             if not isinstance(value, bool):
                 reader.error(
@@ -126,13 +124,13 @@ def read_prescription(reader: Reader, entry: Entry, patient: Entry | None) -> Pr
 
 def _quantity(reader: Reader, resource: Mapping[str, Any], path: str) -> int | None:
     for index, parameter in enumerate(as_list(resource.get("parameter"))):
-        if not isinstance(parameter, Mapping):
+        if not isinstance(parameter, dict):
             continue
         code = parameter.get("code")
-        if not (isinstance(code, Mapping) and code.get("text") == "quantity"):
+        if not (isinstance(code, dict) and code.get("text") == "quantity"):
             continue
         raw = parameter.get("valueQuantity")
-        value = decimal(raw.get("value")) if isinstance(raw, Mapping) else None
+        value = decimal(raw.get("value")) if isinstance(raw, dict) else None
         if value is None or value != value.to_integral_value() or value < 1:
             reader.error(
                 "prescription-quantity",

@@ -31,12 +31,13 @@ def _mark(value: Any) -> Any:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError("JSON cannot carry NaN or infinities")
-        return f"{_MARK}{value:f}" if value == value.to_integral_value() or value.as_tuple().exponent >= -20 else \
-            f"{_MARK}{value}"
+        return f"{_MARK}{value:f}"  # fixed-point keeps the scale: 60.00 stays 60.00
     return value
 
 
 def dumps(value: Any, *, indent: int | None = None) -> bytes:
     """Compact (or indented) UTF-8 JSON; Decimal values are written as exact JSON numbers."""
-    text = json.dumps(_mark(value), ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
+    text = json.dumps(
+        _mark(value), ensure_ascii=False, indent=indent, separators=None if indent else (",", ":")
+    )
     return _MARKED.sub(r"\1", text).encode("utf-8")

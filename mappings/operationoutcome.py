@@ -56,9 +56,11 @@ def from_operation_outcome(resource: Mapping[str, Any], *, canon: Canon | None =
     canon = canon or Canon()
     issues = []
     for raw in as_list(resource.get("issue")):
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, dict):
             continue
-        details = raw.get("details") if isinstance(raw.get("details"), Mapping) else {}
+        details = raw.get("details")
+        if not isinstance(details, dict):
+            details = {}
         code = next((c.get("code") for _, c in codings(details) if c.get("system") == canon.error), None)
         expressions = as_list(raw.get("expression"))
         issues.append(

@@ -69,9 +69,7 @@ def read_provider(reader: Reader, entry: Entry) -> BillingProvider | None:
 def _naming(reader: Reader, entry: Entry, system: str, build: type[Any], what: str) -> Any:
     for index, ident in identifiers(entry.resource):
         if ident.get("system") == system:
-            return reader.value(
-                build, ident.get("value"), f"{entry.path}.identifier[{index}].value"
-            )
+            return reader.value(build, ident.get("value"), f"{entry.path}.identifier[{index}].value")
     reader.error(
         "payor-identifier",
         f"the {what} Organization needs an identifier with system {system}",
@@ -81,9 +79,7 @@ def _naming(reader: Reader, entry: Entry, system: str, build: type[Any], what: s
 
 
 def read_amo_organisme(reader: Reader, entry: Entry) -> AmoOrganisme | None:
-    result: AmoOrganisme | None = _naming(
-        reader, entry, reader.canon.amo_organisme, AmoOrganisme, "AMO"
-    )
+    result: AmoOrganisme | None = _naming(reader, entry, reader.canon.amo_organisme, AmoOrganisme, "AMO")
     return result
 
 

@@ -34,7 +34,7 @@ def read_patient(reader: Reader, entry: Entry) -> Beneficiary | None:
     return Beneficiary(
         nir=nir,
         birth_date=birth,
-        gender=Gender(gender) if gender in Gender._value2member_map_ else None,
+        gender=Gender(gender) if isinstance(gender, str) and gender in Gender._value2member_map_ else None,
     )
 
 

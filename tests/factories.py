@@ -63,13 +63,27 @@ def sample_request(**changes: Any) -> ReimbursementRequest:
             rights=DateRange(start=date(2026, 1, 1), end=date(2026, 12, 31)),
         ),
         "lines": (
-            Line(sequence=1, lpp_code=LppCode("1101720"), quantity=1, unit_price=Money.of("150.00"),
-                 delivery_date=date(2026, 3, 9)),
-            Line(sequence=2, lpp_code=LppCode("1241763"), quantity=4, unit_price=Money.of("12.35"),
-                 rental=DateRange(start=date(2026, 3, 9), end=date(2026, 4, 5))),
+            Line(
+                sequence=1,
+                lpp_code=LppCode("1101720"),
+                quantity=1,
+                unit_price=Money.of("150.00"),
+                delivery_date=date(2026, 3, 9),
+            ),
+            Line(
+                sequence=2,
+                lpp_code=LppCode("1241763"),
+                quantity=4,
+                unit_price=Money.of("12.35"),
+                rental=DateRange(start=date(2026, 3, 9), end=date(2026, 4, 5)),
+            ),
         ),
-        "prescription": Prescription(authored_on=date(2026, 2, 20), prescriber=Prescriber(rpps=Rpps("10101201234")),
-                                     lpp_code=LppCode("1101720"), quantity=1),
+        "prescription": Prescription(
+            authored_on=date(2026, 2, 20),
+            prescriber=Prescriber(rpps=Rpps("10101201234")),
+            lpp_code=LppCode("1101720"),
+            quantity=1,
+        ),
         "amc": AmcCoverage(amc_number=AmcNumber("75500001"), member_id="MBR-42", contract_id="DEMO-RESP-150"),
     }
     fields.update(changes)
@@ -87,5 +101,9 @@ def as_bytes(bundle: dict[str, Any]) -> bytes:
 
 def entry_of(bundle: dict[str, Any], resource_type: str, nth: int = 0) -> tuple[int, dict[str, Any]]:
     """(index, resource) of the nth entry of a type."""
-    found = [(i, e["resource"]) for i, e in enumerate(bundle["entry"]) if e["resource"]["resourceType"] == resource_type]
+    found = [
+        (i, e["resource"])
+        for i, e in enumerate(bundle["entry"])
+        if e["resource"]["resourceType"] == resource_type
+    ]
     return found[nth]

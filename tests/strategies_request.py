@@ -57,8 +57,10 @@ def _luhn_complete(prefix: str) -> str:
 
 
 finesses = st.text(_DIGITS, min_size=8, max_size=8).map(lambda p: Finess(_luhn_complete(p)))
-sirets = st.text(_DIGITS, min_size=13, max_size=13).filter(lambda p: not p.startswith("356000000")).map(
-    lambda p: Siret(_luhn_complete(p))
+sirets = (
+    st.text(_DIGITS, min_size=13, max_size=13)
+    .filter(lambda p: not p.startswith("356000000"))
+    .map(lambda p: Siret(_luhn_complete(p)))
 )
 rpps = st.text(_DIGITS, min_size=11, max_size=11).map(Rpps)
 adelis = st.text(_DIGITS, min_size=9, max_size=9).map(Adeli)
@@ -73,8 +75,15 @@ codes = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", min_size=1, max_size=12
 @st.composite
 def moments(draw: st.DrawFn) -> datetime:
     day = draw(days)
-    return datetime(day.year, day.month, day.day, draw(st.integers(0, 23)), draw(st.integers(0, 59)),
-                    draw(st.integers(0, 59)), tzinfo=draw(zones))
+    return datetime(
+        day.year,
+        day.month,
+        day.day,
+        draw(st.integers(0, 23)),
+        draw(st.integers(0, 59)),
+        draw(st.integers(0, 59)),
+        tzinfo=draw(zones),
+    )
 
 
 @st.composite
@@ -111,8 +120,9 @@ def prescriptions(draw: st.DrawFn) -> Prescription:
         ald=draw(st.booleans()),
         quantity=draw(st.none() | st.integers(1, 400)),
         period=draw(st.none() | ranges()),
-        identifier=draw(st.none() | st.builds(BusinessIdentifier, system=st.just("https://rx.example/ids"),
-                                              value=codes)),
+        identifier=draw(
+            st.none() | st.builds(BusinessIdentifier, system=st.just("https://rx.example/ids"), value=codes)
+        ),
     )
 
 
@@ -129,8 +139,11 @@ def requests(draw: st.DrawFn) -> ReimbursementRequest:
         created=draw(moments()),
         use=draw(st.sampled_from(ClaimUse)),
         claim_type=draw(st.sampled_from(ClaimType)),
-        beneficiary=Beneficiary(nir=nir, birth_date=draw(st.none() | days),
-                                gender=draw(st.none() | st.sampled_from(Gender))),
+        beneficiary=Beneficiary(
+            nir=nir,
+            birth_date=draw(st.none() | days),
+            gender=draw(st.none() | st.sampled_from(Gender)),
+        ),
         provider=BillingProvider(finess=finess, siret=siret, name=draw(st.none() | words)),
         amo=AmoCoverage(
             organisme=AmoOrganisme(draw(st.text(_DIGITS, min_size=9, max_size=9))),
@@ -144,15 +157,19 @@ def requests(draw: st.DrawFn) -> ReimbursementRequest:
         ),
         lines=tuple(draw(lines(sequence)) for sequence in sequences),
         prescription=draw(prescriptions()),
-        amc=draw(st.none() | st.builds(
-            AmcCoverage,
-            amc_number=st.text("0123456789ABC", min_size=1, max_size=10).map(AmcNumber),
-            member_id=codes,
-            contract_id=codes,
-            rights=st.none() | ranges(),
-            pre_auth_refs=st.lists(codes, max_size=1).map(tuple),
-        )),
+        amc=draw(
+            st.none()
+            | st.builds(
+                AmcCoverage,
+                amc_number=st.text("0123456789ABC", min_size=1, max_size=10).map(AmcNumber),
+                member_id=codes,
+                contract_id=codes,
+                rights=st.none() | ranges(),
+                pre_auth_refs=st.lists(codes, max_size=1).map(tuple),
+            )
+        ),
         tiers_payant=draw(st.booleans()),
-        claim_identifier=draw(st.none() | st.builds(BusinessIdentifier, system=st.just("https://h.example/claims"),
-                                                    value=codes)),
+        claim_identifier=draw(
+            st.none() | st.builds(BusinessIdentifier, system=st.just("https://h.example/claims"), value=codes)
+        ),
     )

@@ -164,9 +164,7 @@ class Finess:
         value = self.value.strip().upper()
         object.__setattr__(self, "value", value)
         if not _FINESS_RE.match(value):
-            raise InvalidValueError(
-                "finess-format", "a FINESS number has 9 alphanumeric characters"
-            )
+            raise InvalidValueError("finess-format", "a FINESS number has 9 alphanumeric characters")
 
     @property
     def key_valid(self) -> bool:
@@ -271,9 +269,7 @@ class AmcNumber:
         value = self.value.strip().upper()
         object.__setattr__(self, "value", value)
         if not _AMC_RE.match(value):
-            raise InvalidValueError(
-                "amc-number-format", "an AMC number has 1 to 10 alphanumeric characters"
-            )
+            raise InvalidValueError("amc-number-format", "an AMC number has 1 to 10 alphanumeric characters")
 
     def __str__(self) -> str:
         return self.value

@@ -29,7 +29,7 @@ class Submission:
     format: Format
 
 
-def _json(data: bytes, limits: Limits) -> dict[str, Any]:
+def _json(data: bytes) -> dict[str, Any]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -44,20 +44,7 @@ def _json(data: bytes, limits: Limits) -> dict[str, Any]:
         raise ParseError([Issue("input-too-large", "the JSON nesting is too deep")]) from None
     if not isinstance(value, dict):
         raise ParseError([Issue("resource-type-missing", "the body must be a JSON object (a FHIR resource)")])
-    if _depth(value, limits.max_depth) > limits.max_depth:
-        raise ParseError([Issue("input-too-large", f"the JSON nesting exceeds {limits.max_depth} levels")])
     return value
-
-
-def _depth(value: Any, limit: int, level: int = 0) -> int:
-    """Nesting depth, stopping early past ``limit``."""
-    if level > limit:
-        return level
-    if isinstance(value, dict):
-        return max((_depth(v, limit, level + 1) for v in value.values()), default=level)
-    if isinstance(value, list):
-        return max((_depth(v, limit, level + 1) for v in value), default=level)
-    return level
 
 
 def parse_payload(data: bytes, fmt: Format, limits: Limits | None = None) -> dict[str, Any]:
@@ -66,10 +53,10 @@ def parse_payload(data: bytes, fmt: Format, limits: Limits | None = None) -> dic
     if len(data) > limits.max_bytes:
         raise ParseError([Issue("input-too-large", f"the body exceeds {limits.max_bytes} bytes")])
     if fmt is Format.XML:
-        from mappings.xml import parse_xml  # noqa: PLC0415 - lxml and the model metadata load on first XML use
+        from mappings.xml import parse_xml
 
         return parse_xml(data, max_bytes=limits.max_bytes, max_depth=limits.max_depth)
-    return _json(data, limits)
+    return _json(data)
 
 
 def _root(resource: dict[str, Any], expected: str) -> None:
@@ -94,10 +81,11 @@ def read_submission(
     fmt = fmt or Format.sniff(data)
     bundle = parse_payload(data, fmt, limits)
     _root(bundle, "Bundle")
-    walked = walk(bundle)
-    if walked.parse:
-        raise ParseError(walked.parse)
-    issues = structure_issues(bundle)
+    try:
+        walked = walk(bundle, max_depth=limits.max_depth if limits else Limits().max_depth)
+        issues = walked.parse or structure_issues(bundle)
+    except RecursionError:
+        raise ParseError([Issue("input-too-large", "the resource nesting is too deep")]) from None
     if issues:
         raise ParseError(issues)
     reading = read_bundle(bundle, canon=canon, references=walked.references)
@@ -110,7 +98,11 @@ def read_submission(
 
 
 def check(
-    data: bytes, fmt: Format | None = None, *, canon: Canon | None = None, limits: Limits | None = None
+    data: bytes,
+    fmt: Format | None = None,
+    *,
+    canon: Canon | None = None,
+    limits: Limits | None = None,
 ) -> tuple[int, tuple[Issue, ...]]:
     """Validate only: (HTTP-like status, issues). 200 with warnings only when valid."""
     try:
@@ -118,4 +110,3 @@ def check(
     except InputError as exc:
         return exc.http_status, exc.issues
     return 200, submission.warnings
-

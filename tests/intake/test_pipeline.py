@@ -55,9 +55,17 @@ def test_size_and_depth_limits() -> None:
     with pytest.raises(ParseError) as caught:
         read_submission(data, limits=Limits(max_bytes=100))
     assert caught.value.issues[0].code == "input-too-large"
-    deep = b'{"resourceType":"Bundle","x":' + b"[" * 200 + b"]" * 200 + b"}"
+    nested: dict[str, Any] = {"url": "https://x.example/e", "valueBoolean": True}
+    for _ in range(100):
+        nested = {"url": "https://x.example/e", "extension": [nested]}
+    bundle = sample_bundle()
+    bundle["entry"][1]["resource"]["extension"] = [nested]
     with pytest.raises(ParseError) as caught:
-        read_submission(deep)
+        read_submission(as_bytes(bundle))
+    assert caught.value.issues[0].code == "input-too-large"
+    bomb = b'{"resourceType":"Bundle","x":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(ParseError) as caught:
+        read_submission(bomb)
     assert caught.value.issues[0].code == "input-too-large"
 
 
@@ -110,7 +118,10 @@ def test_reference_type_element_must_match_the_target() -> None:
     """Reference.type that contradicts the resolved entry is an error on .type."""
     bundle = sample_bundle()
     bundle["entry"][0]["resource"]["patient"]["type"] = "Group"
-    assert issues_of(bundle) == (422, {("reference-target-type", "Bundle.entry[0].resource.patient.type")})
+    assert issues_of(bundle) == (
+        422,
+        {("reference-target-type", "Bundle.entry[0].resource.patient.type")},
+    )
 
 
 def test_idnat_forms_and_practitioner_role_are_read() -> None:
@@ -119,8 +130,15 @@ def test_idnat_forms_and_practitioner_role_are_read() -> None:
     index, practitioner = entry_of(bundle, "Practitioner")
     practitioner["identifier"] = [{"system": systems.IDNATPS, "value": "810101201234"}]
     role_url = "urn:uuid:11111111-2222-4333-8444-555555555555"
-    bundle["entry"].append({"fullUrl": role_url, "resource": {
-        "resourceType": "PractitionerRole", "practitioner": {"reference": bundle["entry"][index]["fullUrl"]}}})
+    bundle["entry"].append(
+        {
+            "fullUrl": role_url,
+            "resource": {
+                "resourceType": "PractitionerRole",
+                "practitioner": {"reference": bundle["entry"][index]["fullUrl"]},
+            },
+        }
+    )
     _, device_request = entry_of(bundle, "DeviceRequest")
     device_request["requester"] = {"reference": role_url}
     _, provider = entry_of(bundle, "Organization")
@@ -133,7 +151,10 @@ def test_unknown_idnatps_prefix_is_refused() -> None:
     bundle = sample_bundle()
     index, practitioner = entry_of(bundle, "Practitioner")
     practitioner["identifier"] = [{"system": systems.IDNATPS, "value": "310101201234"}]
-    assert issues_of(bundle) == (422, {("idnat-prefix", f"Bundle.entry[{index}].resource.identifier[0].value")})
+    assert issues_of(bundle) == (
+        422,
+        {("idnat-prefix", f"Bundle.entry[{index}].resource.identifier[0].value")},
+    )
 
 
 def test_finess_failing_luhn_is_a_warning_only() -> None:
@@ -149,15 +170,19 @@ def test_partial_dates_cannot_date_a_delivery() -> None:
     """FHIR allows 2026-03 but a delivery needs its day."""
     bundle = sample_bundle()
     bundle["entry"][0]["resource"]["item"][0]["servicedDate"] = "2026-03"
-    assert issues_of(bundle) == (422, {("date-invalid", "Bundle.entry[0].resource.item[0].servicedDate")})
+    assert issues_of(bundle) == (
+        422,
+        {("date-invalid", "Bundle.entry[0].resource.item[0].servicedDate")},
+    )
 
 
 def test_ald_extension_and_prescribed_quantity_are_read() -> None:
     """The ALD flag and the prescribed quantity come from the DeviceRequest."""
     bundle = sample_bundle()
     _, device_request = entry_of(bundle, "DeviceRequest")
-    device_request["extension"] = [{"url": "https://adapter.example/fhir/StructureDefinition/ald",
-                                    "valueBoolean": True}]
+    device_request["extension"] = [
+        {"url": "https://adapter.example/fhir/StructureDefinition/ald", "valueBoolean": True}
+    ]
     request = read_submission(as_bytes(bundle)).request
     assert request.prescription.ald
     assert request.prescription.quantity == 1
@@ -168,10 +193,13 @@ def test_amc_insurance_must_not_be_focal_and_amo_must_be() -> None:
     bundle = sample_bundle()
     insurance = bundle["entry"][0]["resource"]["insurance"]
     insurance[0]["focal"], insurance[1]["focal"] = False, True
-    assert issues_of(bundle) == (422, {
-        ("insurance-order", "Bundle.entry[0].resource.insurance[0].focal"),
-        ("insurance-order", "Bundle.entry[0].resource.insurance[1].focal"),
-    })
+    assert issues_of(bundle) == (
+        422,
+        {
+            ("insurance-order", "Bundle.entry[0].resource.insurance[0].focal"),
+            ("insurance-order", "Bundle.entry[0].resource.insurance[1].focal"),
+        },
+    )
 
 
 def test_coverage_classes_are_required_and_coded() -> None:
@@ -179,10 +207,13 @@ def test_coverage_classes_are_required_and_coded() -> None:
     bundle = sample_bundle()
     index, coverage = entry_of(bundle, "Coverage")
     coverage["class"] = [coverage["class"][0] | {"value": "99"}]
-    assert issues_of(bundle) == (422, {
-        ("coverage-class", f"Bundle.entry[{index}].resource.class[0].value"),
-        ("coverage-class", f"Bundle.entry[{index}].resource.class"),
-    })
+    assert issues_of(bundle) == (
+        422,
+        {
+            ("coverage-class", f"Bundle.entry[{index}].resource.class[0].value"),
+            ("coverage-class", f"Bundle.entry[{index}].resource.class"),
+        },
+    )
 
 
 def test_structure_errors_are_400_with_pydantic_paths() -> None:
