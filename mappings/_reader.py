@@ -49,6 +49,9 @@ class Reader:
 
     # -- issues -------------------------------------------------------------------------
     def error(self, code: str, message: str, path: str | None) -> None:
+        """Record an error once per (code, element): two checks may reach the same defect."""
+        if any(issue.code == code and issue.expression == path for issue in self.issues):
+            return
         self.issues.append(Issue(code, message, path))
 
     def warn(self, code: str, message: str, path: str | None) -> None:
