@@ -91,5 +91,10 @@ class Canon:
         """Extension (valueBoolean) on ClaimResponse marking a predetermination estimate."""
         return f"{self.base}/StructureDefinition/estimate"
 
+    @property
+    def item_sequence(self) -> str:
+        """Extension (valuePositiveInt) on an OperationOutcome issue naming the Claim item it concerns."""
+        return f"{self.base}/StructureDefinition/item-sequence"
+
     def is_lpp(self, system: str | None) -> bool:
         return system is not None and (system == self.lpp or system in self.lpp_aliases)

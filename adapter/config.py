@@ -1,0 +1,51 @@
+"""Settings: the only module that reads the environment (prefix ``ADAPTER_``).
+
+With no variable set, the adapter runs on the embedded default: SQLite under ``./var``,
+the in-process reference payers, the demo reference data, and development tokens signed by
+a key generated under the data directory. Every setting is documented in docs/configuration.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mappings.systems import DEFAULT_BASE, Canon
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Typed settings; build once at the composition root and pass explicitly."""
+
+    model_config = SettingsConfigDict(env_prefix="ADAPTER_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="SQLite file, dev keys and other local state")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
+    canonical_base: str = Field(default=DEFAULT_BASE, description="base of the project's own FHIR artefacts")
+    lpp_aliases: tuple[str, ...] = Field(default=(), description="other URIs read as the LPP code system")
+    lpp_table: Path | None = Field(default=None, description="LPP table CSV replacing the demo table")
+    amc_contracts: Path | None = Field(default=None, description="AMC contract catalogue replacing the demo one")
+    max_body_bytes: int = Field(default=5_000_000, gt=0, description="largest accepted request body")
+    max_depth: int = Field(default=64, gt=0, description="deepest accepted element nesting")
+    auth: Literal["jwt", "disabled"] = Field(default="jwt", description="'disabled' is for local experiments only")
+    jwks_file: Path | None = Field(default=None, description="JWKS with the token signers' public keys")
+    jwks_url: str | None = Field(default=None, description="JWKS URL (fetched and cached)")
+    jwt_issuer: str = Field(default="adapter-dev", description="required 'iss' of access tokens")
+    jwt_audience: str = Field(default="adapter", description="required 'aud' of access tokens")
+    clients_file: Path | None = Field(default=None, description="client → organisations it acts for (YAML)")
+    dev_key_password: SecretStr | None = Field(default=None, description="encrypts the generated dev key")
+    log_level: str = Field(default="INFO")
+
+    @property
+    def canon(self) -> Canon:
+        return Canon(base=self.canonical_base, lpp_aliases=self.lpp_aliases)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'adapter.sqlite3').as_posix()}"

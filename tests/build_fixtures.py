@@ -1,0 +1,1031 @@
+"""Regenerate every file under ``fixtures/`` from ``tests.fhirbuild``, deterministically.
+
+Run ``python -m tests.build_fixtures`` from the repository root to rewrite the files, or
+``python -m tests.build_fixtures --check`` to list what differs without writing (exit 1).
+``tests/test_fixtures_consistency.py`` fails when the files on disk are not what this
+module renders, so the fixtures cannot drift from their definitions.
+
+Each invalid input is one valid scenario with exactly one defect, so its expected issue list
+is exact; the reporting rules that make it exact are written in ``fixtures/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+from lxml import etree
+
+from tests import fhirbuild as fb
+
+__all__ = [
+    "ASSUMED_TARIFFS",
+    "FHIR_NS",
+    "FIXTURES",
+    "INVALID_CASES",
+    "XML_TWINS",
+    "InvalidCase",
+    "check",
+    "dumps_json",
+    "dumps_xml",
+    "main",
+    "readme",
+    "render_all",
+    "write",
+]
+
+FIXTURES: Final = Path(__file__).resolve().parent.parent / "fixtures"
+FHIR_NS: Final = "http://hl7.org/fhir"
+XHTML_NS: Final = "http://www.w3.org/1999/xhtml"
+
+XML_TWINS: Final = frozenset(
+    {"01-purchase-standard", "02-rental-bed", "09-telemonitoring", "13-idnat-identifiers"}
+)
+"""Valid scenarios also written as FHIR XML."""
+
+
+# -- rendering ---------------------------------------------------------------------------
+
+
+def _json_scalar(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, int | str):
+        return json.dumps(value, ensure_ascii=False)
+    raise TypeError(f"fixtures hold no {type(value).__name__} (amounts are Decimal)")
+
+
+def _json(value: object, indent: str) -> Iterator[str]:
+    inner = indent + "  "
+    if isinstance(value, Mapping):
+        if not value:
+            yield "{}"
+            return
+        yield "{\n"
+        for position, (key, item) in enumerate(value.items()):
+            yield f"{inner}{json.dumps(key, ensure_ascii=False)}: "
+            yield from _json(item, inner)
+            yield ",\n" if position < len(value) - 1 else "\n"
+        yield indent + "}"
+    elif isinstance(value, list):
+        if not value:
+            yield "[]"
+            return
+        yield "[\n"
+        for position, item in enumerate(value):
+            yield inner
+            yield from _json(item, inner)
+            yield ",\n" if position < len(value) - 1 else "\n"
+        yield indent + "]"
+    else:
+        yield _json_scalar(value)
+
+
+def dumps_json(value: object) -> bytes:
+    """Pretty JSON (2-space indent, UTF-8) where a Decimal keeps its scale: 150.00 stays 150.00.
+
+    ``json.dumps`` can only write floats, which would turn the amounts into 150.0.
+    """
+    return ("".join(_json(value, "")) + "\n").encode("utf-8")
+
+
+def _xml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, int | str):
+        return str(value)
+    raise TypeError(f"no FHIR XML form for {type(value).__name__}")
+
+
+def _xml_resource(resource: Mapping[str, Any], parent: etree._Element | None) -> etree._Element:
+    tag = f"{{{FHIR_NS}}}{resource['resourceType']}"
+    if parent is not None:
+        element = etree.SubElement(parent, tag)
+    else:  # the root declares FHIR as the default namespace (lxml-stubs refuse the None key)
+        element = etree.Element(tag, nsmap={None: FHIR_NS})  # type: ignore[dict-item]
+    for name, value in resource.items():
+        if name != "resourceType":
+            _xml_element(element, name, value)
+    return element
+
+
+def _xml_element(parent: etree._Element, name: str, value: object) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _xml_element(parent, name, item)
+        return
+    element = etree.SubElement(parent, f"{{{FHIR_NS}}}{name}")
+    if isinstance(value, Mapping):
+        if "resourceType" in value:
+            _xml_resource(value, element)
+            return
+        for key, item in value.items():
+            if key == "url" and name in ("extension", "modifierExtension"):
+                element.set("url", str(item))
+            else:
+                _xml_element(element, key, item)
+    else:
+        element.set("value", _xml_value(value))
+
+
+def dumps_xml(resource: Mapping[str, Any]) -> bytes:
+    """FHIR XML of a JSON-shaped resource whose keys are already in FHIR element order.
+
+    Hand-written rather than ``model_dump_xml`` because that one rewrites 150.00 as 150.0 and
+    the integer quantity 4 as 4.0; the consistency test checks the element order against it.
+    """
+    root = _xml_resource(resource, None)
+    etree.indent(root, space="  ")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
+
+
+# -- invalid inputs ----------------------------------------------------------------------
+
+Issues = tuple[tuple[str, str | None], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvalidCase:
+    """One valid scenario with one defect, and every error the validator must report for it."""
+
+    name: str
+    base: str
+    defect: str
+    status: int
+    issues: Issues
+    make: Callable[[fb.Case], bytes]
+    suffix: str = "json"
+
+    @property
+    def expected(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "issues": [{"code": code, "expression": path} for code, path in self.issues],
+        }
+
+
+Mutation = Callable[[dict[str, Any], fb.Case], None]
+
+
+def _json_defect(mutate: Mutation) -> Callable[[fb.Case], bytes]:
+    def make(case: fb.Case) -> bytes:
+        bundle = fb.build_bundle(case)
+        mutate(bundle, case)
+        return dumps_json(bundle)
+
+    return make
+
+
+def _res(bundle: dict[str, Any], case: fb.Case, role: str) -> dict[str, Any]:
+    resource: dict[str, Any] = bundle["entry"][fb.entry_index(case, role)]["resource"]
+    return resource
+
+
+def _claim(bundle: dict[str, Any]) -> dict[str, Any]:
+    claim: dict[str, Any] = bundle["entry"][0]["resource"]
+    return claim
+
+
+def _at(case: fb.Case, role: str, path: str = "") -> str:
+    return f"Bundle.entry[{fb.entry_index(case, role)}].resource{path}"
+
+
+_CLAIM = "Bundle.entry[0].resource"
+_ITEM0 = f"{_CLAIM}.item[0]"
+
+
+def _truncated_json(case: fb.Case) -> bytes:
+    text = dumps_json(fb.build_bundle(case)).decode("utf-8")
+    return text[: text.rindex("  ]")].encode("utf-8")
+
+
+def _xml_text(case: fb.Case) -> str:
+    return dumps_xml(fb.build_bundle(case)).decode("utf-8")
+
+
+def _xml_declaration_split(text: str) -> tuple[str, str]:
+    head, _, body = text.partition("\n")
+    return head + "\n", body
+
+
+def _truncated_xml(case: fb.Case) -> bytes:
+    text = _xml_text(case)
+    return text[: text.rindex("</Bundle>")].encode("utf-8")
+
+
+def _xxe(case: fb.Case) -> bytes:
+    head, body = _xml_declaration_split(_xml_text(case))
+    doctype = '<!DOCTYPE Bundle [\n  <!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n'
+    narrative = (
+        "<Patient>\n"
+        "          <text>\n"
+        '            <status value="generated"/>\n'
+        f'            <div xmlns="{XHTML_NS}">&xxe;</div>\n'
+        "          </text>\n"
+    )
+    body = body.replace("<Patient>\n", narrative, 1)
+    return (head + doctype + body).encode("utf-8")
+
+
+def _billion_laughs(case: fb.Case) -> bytes:
+    head, body = _xml_declaration_split(_xml_text(case))
+    lines = ["<!DOCTYPE Bundle [", '  <!ENTITY lol0 "lol">']
+    for level in range(1, 10):
+        lines.append(f'  <!ENTITY lol{level} "' + f"&lol{level - 1};" * 10 + '">')
+    doctype = "\n".join([*lines, "]>", ""])
+    family = f'<family value="{case.patient.family}"/>'
+    body = body.replace(family, '<family value="&lol9;"/>', 1)
+    return (head + doctype + body).encode("utf-8")
+
+
+def _no_namespace(case: fb.Case) -> bytes:
+    return _xml_text(case).replace(f'<Bundle xmlns="{FHIR_NS}">', "<Bundle>", 1).encode("utf-8")
+
+
+def _patient_alone(case: fb.Case) -> bytes:
+    return dumps_json(fb.build_resource(case, "patient"))
+
+
+def _set_resource_type(value: str | None) -> Mutation:
+    def mutate(bundle: dict[str, Any], case: fb.Case) -> None:
+        resource = _res(bundle, case, "prescriber")
+        del resource["resourceType"]
+        if value is not None:
+            bundle["entry"][fb.entry_index(case, "prescriber")]["resource"] = {
+                "resourceType": value,
+                **resource,
+            }
+
+    return mutate
+
+
+def _set_claim(key: str, value: object) -> Mutation:
+    def mutate(bundle: dict[str, Any], case: fb.Case) -> None:
+        _claim(bundle)[key] = value
+
+    return mutate
+
+
+def _drop_claim(key: str) -> Mutation:
+    def mutate(bundle: dict[str, Any], case: fb.Case) -> None:
+        del _claim(bundle)[key]
+
+    return mutate
+
+
+def _set_bundle(key: str, value: object) -> Mutation:
+    def mutate(bundle: dict[str, Any], case: fb.Case) -> None:
+        bundle[key] = value
+
+    return mutate
+
+
+def _drop_bundle(key: str) -> Mutation:
+    def mutate(bundle: dict[str, Any], case: fb.Case) -> None:
+        del bundle[key]
+
+    return mutate
+
+
+def _identifier(role: str, change: Callable[[str], str]) -> Mutation:
+    def mutate(bundle: dict[str, Any], case: fb.Case) -> None:
+        identifier = _res(bundle, case, role)["identifier"][0]
+        identifier["value"] = change(identifier["value"])
+
+    return mutate
+
+
+def _swap_claim_and_patient(bundle: dict[str, Any], case: fb.Case) -> None:
+    entries = bundle["entry"]
+    entries[0], entries[1] = entries[1], entries[0]
+
+
+def _duplicate_patient_entry(bundle: dict[str, Any], case: fb.Case) -> None:
+    bundle["entry"].append(copy.deepcopy(bundle["entry"][fb.entry_index(case, "patient")]))
+
+
+def _entry_request(bundle: dict[str, Any], case: fb.Case) -> None:
+    bundle["entry"][fb.entry_index(case, "patient")]["request"] = {
+        "method": "POST",
+        "url": "Patient",
+    }
+
+
+def _second_claim(bundle: dict[str, Any], case: fb.Case) -> None:
+    claim = copy.deepcopy(bundle["entry"][0]["resource"])
+    full_url = f"urn:uuid:{fb.case_uuid(case.name, 'second-claim')}"
+    bundle["entry"].append({"fullUrl": full_url, "resource": claim})
+
+
+def _dangling_prescription(bundle: dict[str, Any], case: fb.Case) -> None:
+    _claim(bundle)["prescription"] = {
+        "reference": f"urn:uuid:{fb.case_uuid(case.name, 'absent-prescription')}"
+    }
+
+
+def _patient_is_practitioner(bundle: dict[str, Any], case: fb.Case) -> None:
+    _claim(bundle)["patient"] = fb.reference(case, "prescriber")
+
+
+def _wrong_nir_key(value: str) -> str:
+    key = int(value[13:])
+    return f"{value[:13]}{key % 97 + 1:02d}"
+
+
+def _wrong_last_digit(value: str) -> str:
+    return value[:-1] + str((int(value[-1]) + 1) % 10)
+
+
+def _first_item(bundle: dict[str, Any]) -> dict[str, Any]:
+    item: dict[str, Any] = _claim(bundle)["item"][0]
+    return item
+
+
+def _bad_lpp_code(bundle: dict[str, Any], case: fb.Case) -> None:
+    coding = _first_item(bundle)["productOrService"]["coding"][0]
+    coding["code"] = coding["code"][:6]
+
+
+def _net_and_total(value: str) -> Mutation:
+    def mutate(bundle: dict[str, Any], case: fb.Case) -> None:
+        _first_item(bundle)["net"] = fb.money(Decimal(value))
+        _claim(bundle)["total"] = fb.money(Decimal(value))
+
+    return mutate
+
+
+def _all_usd(bundle: dict[str, Any], case: fb.Case) -> None:
+    item = _first_item(bundle)
+    for money in (item["unitPrice"], item["net"], _claim(bundle)["total"]):
+        money["currency"] = "USD"
+
+
+def _quantity_zero(bundle: dict[str, Any], case: fb.Case) -> None:
+    _first_item(bundle)["quantity"] = {"value": 0}
+    _net_and_total("0.00")(bundle, case)
+
+
+def _amo_not_focal(bundle: dict[str, Any], case: fb.Case) -> None:
+    _claim(bundle)["insurance"][0]["focal"] = False
+
+
+def _no_prescription(bundle: dict[str, Any], case: fb.Case) -> None:
+    del _claim(bundle)["prescription"]
+    del bundle["entry"][fb.entry_index(case, "prescription")]
+
+
+def _prescription_for_other_patient(bundle: dict[str, Any], case: fb.Case) -> None:
+    full_url = f"urn:uuid:{fb.case_uuid(case.name, 'other-patient')}"
+    bundle["entry"].append({"fullUrl": full_url, "resource": fb.patient_resource(fb.OTHER_PATIENT)})
+    _res(bundle, case, "prescription")["subject"] = {"reference": full_url}
+
+
+def _duplicate_item_sequence(bundle: dict[str, Any], case: fb.Case) -> None:
+    _claim(bundle)["item"][1]["sequence"] = 1
+
+
+def _reversed_rental_period(bundle: dict[str, Any], case: fb.Case) -> None:
+    period = _first_item(bundle)["servicedPeriod"]
+    period["start"], period["end"] = period["end"], period["start"]
+
+
+def _invalid_cases() -> Iterator[InvalidCase]:
+    base = "01-purchase-standard"
+    case = fb.SCENARIOS[base]
+    prescriber_id = _at(case, "prescriber", ".identifier[0].value")
+    yield InvalidCase(
+        name="01-invalid-json",
+        base=base,
+        defect="The JSON stops after the last entry (unterminated array and object).",
+        status=400,
+        issues=(("invalid-json", None),),
+        make=_truncated_json,
+    )
+    yield InvalidCase(
+        name="02-invalid-xml",
+        base=base,
+        defect="The XML lacks its closing `</Bundle>` tag.",
+        status=400,
+        issues=(("invalid-xml", None),),
+        make=_truncated_xml,
+        suffix="xml",
+    )
+    yield InvalidCase(
+        name="03-xxe-external-entity",
+        base=base,
+        defect=(
+            "A DOCTYPE declares an external entity (`file:///etc/passwd`) used in the Patient "
+            "narrative; the document is otherwise well formed."
+        ),
+        status=400,
+        issues=(("xml-forbidden", None),),
+        make=_xxe,
+        suffix="xml",
+    )
+    yield InvalidCase(
+        name="04-billion-laughs",
+        base=base,
+        defect="Nested internal entities (10^9 expansions) used in Patient.name.family.",
+        status=400,
+        issues=(("xml-forbidden", None),),
+        make=_billion_laughs,
+        suffix="xml",
+    )
+    yield InvalidCase(
+        name="05-xml-no-namespace",
+        base=base,
+        defect="The root `<Bundle>` has no xmlns, so no element is in the FHIR namespace.",
+        status=400,
+        issues=(("xml-namespace", None),),
+        make=_no_namespace,
+        suffix="xml",
+    )
+    yield InvalidCase(
+        name="06-root-is-patient",
+        base=base,
+        defect="The body is the Patient resource alone instead of a Bundle.",
+        status=400,
+        issues=(("resource-type-wrong", "Patient"),),
+        make=_patient_alone,
+    )
+    yield InvalidCase(
+        name="07-resource-type-unknown",
+        base=base,
+        defect='The prescriber entry says resourceType "Prescriber", which FHIR R4 lacks.',
+        status=400,
+        issues=(("resource-type-unknown", _at(case, "prescriber")),),
+        make=_json_defect(_set_resource_type("Prescriber")),
+    )
+    yield InvalidCase(
+        name="08-resource-type-missing",
+        base=base,
+        defect="The prescriber entry's resource has no resourceType.",
+        status=400,
+        issues=(("resource-type-missing", _at(case, "prescriber")),),
+        make=_json_defect(_set_resource_type(None)),
+    )
+    yield InvalidCase(
+        name="09-element-unknown",
+        base=base,
+        defect='The Claim carries an element "foo" that FHIR does not define.',
+        status=400,
+        issues=(("element-unknown", f"{_CLAIM}.foo"),),
+        make=_json_defect(_set_claim("foo", "bar")),
+    )
+
+    def french_birth_date(bundle: dict[str, Any], case: fb.Case) -> None:
+        _res(bundle, case, "patient")["birthDate"] = "14/03/1958"
+
+    yield InvalidCase(
+        name="10-element-invalid",
+        base=base,
+        defect='Patient.birthDate is written "14/03/1958" (not a FHIR date).',
+        status=400,
+        issues=(("element-invalid", _at(case, "patient", ".birthDate")),),
+        make=_json_defect(french_birth_date),
+    )
+    yield InvalidCase(
+        name="11-element-required",
+        base=base,
+        defect="The Claim has no status (1..1 in R4).",
+        status=400,
+        issues=(("element-required", f"{_CLAIM}.status"),),
+        make=_json_defect(_drop_claim("status")),
+    )
+    yield InvalidCase(
+        name="12-bundle-type-transaction",
+        base=base,
+        defect='Bundle.type is "transaction" instead of "collection".',
+        status=422,
+        issues=(("bundle-type", "Bundle.type"),),
+        make=_json_defect(_set_bundle("type", "transaction")),
+    )
+    yield InvalidCase(
+        name="13-claim-not-first",
+        base=base,
+        defect="The Patient is entry 0 and the Claim entry 1.",
+        status=422,
+        issues=(("claim-not-first", "Bundle.entry[0]"),),
+        make=_json_defect(_swap_claim_and_patient),
+    )
+    yield InvalidCase(
+        name="14-bundle-empty",
+        base=base,
+        defect="The Bundle has no entry at all.",
+        status=422,
+        issues=(("bundle-empty", "Bundle.entry"),),
+        make=_json_defect(_drop_bundle("entry")),
+    )
+    yield InvalidCase(
+        name="15-bundle-identifier-missing",
+        base=base,
+        defect="Bundle.identifier (the idempotency key) is absent.",
+        status=422,
+        issues=(("bundle-identifier-missing", "Bundle.identifier"),),
+        make=_json_defect(_drop_bundle("identifier")),
+    )
+    yield InvalidCase(
+        name="16-bundle-timestamp-missing",
+        base=base,
+        defect="Bundle.timestamp is absent.",
+        status=422,
+        issues=(("bundle-timestamp-missing", "Bundle.timestamp"),),
+        make=_json_defect(_drop_bundle("timestamp")),
+    )
+    extra = len(fb.roles(case))
+    yield InvalidCase(
+        name="17-fullurl-duplicate",
+        base=base,
+        defect=(f"A copy of the Patient entry is appended as entry {extra}, repeating its fullUrl."),
+        status=422,
+        issues=(("fullurl-duplicate", f"Bundle.entry[{extra}].fullUrl"),),
+        make=_json_defect(_duplicate_patient_entry),
+    )
+    yield InvalidCase(
+        name="18-entry-request-forbidden",
+        base=base,
+        defect="The Patient entry carries request {POST Patient} inside a collection.",
+        status=422,
+        issues=(("entry-request-forbidden", "Bundle.entry[1].request"),),
+        make=_json_defect(_entry_request),
+    )
+    yield InvalidCase(
+        name="19-claim-multiple",
+        base=base,
+        defect=f"A second copy of the Claim (new fullUrl) is appended as entry {extra}.",
+        status=422,
+        issues=(("claim-multiple", f"Bundle.entry[{extra}]"),),
+        make=_json_defect(_second_claim),
+    )
+    yield InvalidCase(
+        name="20-reference-unresolved",
+        base=base,
+        defect="Claim.prescription points to a urn:uuid that no entry has.",
+        status=422,
+        issues=(("reference-unresolved", f"{_CLAIM}.prescription.reference"),),
+        make=_json_defect(_dangling_prescription),
+    )
+    yield InvalidCase(
+        name="21-reference-target-type",
+        base=base,
+        defect="Claim.patient points to the Practitioner entry.",
+        status=422,
+        issues=(("reference-target-type", f"{_CLAIM}.patient.reference"),),
+        make=_json_defect(_patient_is_practitioner),
+    )
+    yield InvalidCase(
+        name="22-claim-status-cancelled",
+        base=base,
+        defect='Claim.status is "cancelled".',
+        status=422,
+        issues=(("claim-status", f"{_CLAIM}.status"),),
+        make=_json_defect(_set_claim("status", "cancelled")),
+    )
+    yield InvalidCase(
+        name="23-claim-use-invalid",
+        base=base,
+        defect='Claim.use is "bill", which the claim-use value set lacks.',
+        status=422,
+        issues=(("code-invalid", f"{_CLAIM}.use"),),
+        make=_json_defect(_set_claim("use", "bill")),
+    )
+    nir_path = _at(case, "patient", ".identifier[0].value")
+    yield InvalidCase(
+        name="24-nir-key",
+        base=base,
+        defect="The patient's NIR has a wrong key (the last two digits).",
+        status=422,
+        issues=(("nir-key", nir_path),),
+        make=_json_defect(_identifier("patient", _wrong_nir_key)),
+    )
+    yield InvalidCase(
+        name="25-nir-format",
+        base=base,
+        defect="The patient's NIR has 13 characters (the key is missing).",
+        status=422,
+        issues=(("nir-format", nir_path),),
+        make=_json_defect(_identifier("patient", lambda value: value[:13])),
+    )
+    yield InvalidCase(
+        name="26-rpps-format",
+        base=base,
+        defect="The prescriber's RPPS has 10 digits instead of 11.",
+        status=422,
+        issues=(("rpps-format", prescriber_id),),
+        make=_json_defect(_identifier("prescriber", lambda value: value[:10])),
+    )
+    hospital = fb.SCENARIOS["04-ald"]
+    yield InvalidCase(
+        name="27-finess-format",
+        base=hospital.name,
+        defect="The hospital's FINESS has 8 characters instead of 9.",
+        status=422,
+        issues=(("finess-format", _at(hospital, "provider", ".identifier[0].value")),),
+        make=_json_defect(_identifier("provider", lambda value: value[:8])),
+    )
+    yield InvalidCase(
+        name="28-siret-key",
+        base=base,
+        defect="The supplier's SIRET has a wrong last digit (Luhn fails).",
+        status=422,
+        issues=(("siret-format", _at(case, "provider", ".identifier[0].value")),),
+        make=_json_defect(_identifier("provider", _wrong_last_digit)),
+    )
+    yield InvalidCase(
+        name="29-lpp-code-format",
+        base=base,
+        defect="The item's LPP code has 6 characters.",
+        status=422,
+        issues=(("lpp-code-format", f"{_ITEM0}.productOrService.coding[0].code"),),
+        make=_json_defect(_bad_lpp_code),
+    )
+    yield InvalidCase(
+        name="30-net-mismatch",
+        base=base,
+        defect="item.net is 140.00 for 1 × 150.00 (Claim.total follows: 140.00).",
+        status=422,
+        issues=(("net-mismatch", f"{_ITEM0}.net"),),
+        make=_json_defect(_net_and_total("140.00")),
+    )
+    yield InvalidCase(
+        name="31-total-mismatch",
+        base=base,
+        defect="Claim.total is 200.00 while the only item's net is 150.00.",
+        status=422,
+        issues=(("total-mismatch", f"{_CLAIM}.total"),),
+        make=_json_defect(_set_claim("total", fb.money(Decimal("200.00")))),
+    )
+    yield InvalidCase(
+        name="32-currency-usd",
+        base=base,
+        defect="unitPrice, net and total are all in USD (amounts unchanged).",
+        status=422,
+        issues=(
+            ("currency", f"{_ITEM0}.unitPrice.currency"),
+            ("currency", f"{_ITEM0}.net.currency"),
+            ("currency", f"{_CLAIM}.total.currency"),
+        ),
+        make=_json_defect(_all_usd),
+    )
+    yield InvalidCase(
+        name="33-item-quantity-zero",
+        base=base,
+        defect="item.quantity.value is 0 (net and total 0.00, so the amounts agree).",
+        status=422,
+        issues=(("item-quantity", f"{_ITEM0}.quantity.value"),),
+        make=_json_defect(_quantity_zero),
+    )
+    yield InvalidCase(
+        name="34-insurance-amo-not-focal",
+        base=base,
+        defect="Claim.insurance[0] (the AMO coverage, sequence 1) has focal false.",
+        status=422,
+        issues=(("insurance-order", f"{_CLAIM}.insurance[0].focal"),),
+        make=_json_defect(_amo_not_focal),
+    )
+    yield InvalidCase(
+        name="35-prescription-missing",
+        base=base,
+        defect="The Claim has no prescription and the DeviceRequest entry is left out.",
+        status=422,
+        issues=(("prescription-missing", f"{_CLAIM}.prescription"),),
+        make=_json_defect(_no_prescription),
+    )
+    yield InvalidCase(
+        name="36-prescription-patient",
+        base=base,
+        defect=(
+            f"A second Patient is appended as entry {extra} and the DeviceRequest's subject points to it."
+        ),
+        status=422,
+        issues=(("prescription-patient", _at(case, "prescription", ".subject")),),
+        make=_json_defect(_prescription_for_other_patient),
+    )
+    idnat = fb.SCENARIOS["13-idnat-identifiers"]
+    yield InvalidCase(
+        name="37-idnat-prefix",
+        base=idnat.name,
+        defect=(
+            'The prescriber\'s idNatPs starts with "3" (a FINESS: an establishment) instead of '
+            '"8" (RPPS) or "0" (ADELI).'
+        ),
+        status=422,
+        issues=(("idnat-prefix", _at(idnat, "prescriber", ".identifier[0].value")),),
+        make=_json_defect(_identifier("prescriber", lambda _: "3" + fb.finess("75010002"))),
+    )
+    yield InvalidCase(
+        name="38-amo-organisme-format",
+        base=base,
+        defect="The AMO organisme number has 8 digits instead of 9.",
+        status=422,
+        issues=(("amo-organisme-format", _at(case, "amo", ".identifier[0].value")),),
+        make=_json_defect(_identifier("amo", lambda value: value[:8])),
+    )
+    yield InvalidCase(
+        name="39-item-sequence-duplicate",
+        base="03-two-lines",
+        defect="Both items have sequence 1.",
+        status=422,
+        issues=(("item-sequence", f"{_CLAIM}.item[1].sequence"),),
+        make=_json_defect(_duplicate_item_sequence),
+    )
+    yield InvalidCase(
+        name="40-period-invalid",
+        base="02-rental-bed",
+        defect="The rental's servicedPeriod ends (2026-03-02) before it starts (2026-03-29).",
+        status=422,
+        issues=(("period-invalid", f"{_ITEM0}.servicedPeriod.end"),),
+        make=_json_defect(_reversed_rental_period),
+    )
+
+
+INVALID_CASES: Final[tuple[InvalidCase, ...]] = tuple(_invalid_cases())
+
+
+# -- README ------------------------------------------------------------------------------
+
+_README_HEAD = """\
+# Fixtures: submission Bundles for the FHIR LPP adapter
+
+A conformance kit for `POST [base]/Claim/$submit` (see `docs/conventions.md` §2): valid
+submission Bundles covering the French reimbursement situations the adapter handles, and
+invalid inputs, each with the exact list of errors the adapter must report. The files are
+plain data, usable by any tool; nothing here is Python.
+
+## Layout
+
+```
+fixtures/
+  README.md                          this file (generated)
+  valid/<NN>-<name>.json             a valid submission Bundle (FHIR R4 JSON)
+  valid/<NN>-<name>.xml              the same Bundle in FHIR R4 XML, for some scenarios
+  valid/<NN>-<name>.meta.json        {"description": "..."}: what the scenario shows
+  invalid/<NN>-<name>.json|.xml      an input with exactly one defect
+  invalid/<NN>-<name>.expected.json  what the adapter must answer to it
+```
+
+Each valid Bundle is a `collection` with `identifier`, `timestamp` and the Claim as entry 0,
+followed by Patient, Practitioner (prescriber), Organization (provider), Organization (AMO),
+Organization (AMC), Coverage (AMO), Coverage (AMC) and DeviceRequest; the two AMC entries are
+absent when there is no mutuelle. fullUrls are `urn:uuid:` (uuid5 of the case name and the
+entry's role, so they are stable), except in `08-no-mutuelle`, which uses relative `Type/id`
+fullUrls and references to show the other accepted form. Amounts are JSON numbers with two
+decimals (`150.00`); quantities are integers; datetimes carry the Paris UTC offset.
+
+An `.expected.json` file reads:
+
+```json
+{"status": 422, "issues": [{"code": "nir-key",
+  "expression": "Bundle.entry[1].resource.identifier[0].value"}]}
+```
+
+- `status`: the HTTP status (400 when the input cannot be read as a FHIR Bundle, 422 when it
+  can but breaks the conventions).
+- `issues`: every **error-severity** issue of the OperationOutcome, all reported at once.
+  `code` is a code of the adapter's error catalogue (`adapter.errors.CATALOGUE`), carried in
+  `issue.details.coding` under `{base}/CodeSystem/error`; `expression` is `issue.expression`
+  (or `null` when the input has no FHIR structure to point into). Warnings are not listed and
+  do not count; the order of issues is not significant.
+
+## Using the kit
+
+- Every `valid/*.json` and `valid/*.xml` file must be accepted: HTTP 200 and a response
+  Bundle whose first entry is the AMO ClaimResponse. An XML file and its JSON twin describe the
+  same submission and share its `Bundle.identifier`: against one store, the second one sent is
+  a replay of the first (same content), which the adapter answers with the stored response.
+- Every `invalid/*` input must be refused with the `status` of its expected file and exactly
+  its issues: compare the multiset of `(code, expression)` pairs of error-severity issues.
+- Send JSON as `application/fhir+json` and XML as `application/fhir+xml`.
+
+## Reporting rules the expected files assume
+
+An invalid input is one valid scenario with one defect. For its expected list to be exact, the
+validator reports each defect once, at the element at fault, and does not report knock-on
+effects:
+
+1. **Reading stops at the first layer that fails.** A 400 input (unreadable JSON or XML,
+   forbidden XML constructs, wrong namespace, wrong or unknown resource type, FHIR
+   structure errors) gets only its parse issues; the conventions are not checked.
+2. **Expressions** are FHIRPath from the `Bundle` root with zero-based indexes and the
+   `resource` step: `Bundle.entry[3].resource.identifier[0].value`; no type casts.
+3. **A resource without `resourceType`** is `resource-type-missing` at
+   `Bundle.entry[N].resource` only (fhir.resources would otherwise report its elements as
+   unknown elements of the abstract Resource).
+4. **An empty Bundle** is `bundle-empty` only (not also `claim-not-first`).
+5. **A malformed identifier** in an accepted system gives its format or key code only
+   (`nir-key`, `nir-format`, `rpps-format`, `idnat-prefix`, `finess-format`, `siret-format`,
+   `amo-organisme-format`…), not the matching "missing" code (`nir-missing`,
+   `prescriber-missing`, `provider-identifier-missing`, `payor-identifier`), which is for an
+   identifier absent from every accepted system.
+6. **A broken reference** (`reference-unresolved`, `reference-target-type`) is reported once
+   at `<element>.reference`; checks that compare against its target (DeviceRequest.subject or
+   Coverage.beneficiary against Claim.patient) are skipped while the target is unusable.
+7. **Amounts are checked as written:** `item.net` against `quantity × unitPrice`, and
+   `Claim.total` against the sum of the `item.net` values as given, so a wrong net with a total
+   that matches it yields `net-mismatch` only. `currency` is reported on every Money element
+   that is not in EUR.
+8. **Duplicates** (`fullurl-duplicate`, `claim-multiple`, `item-sequence`) are reported on the
+   second occurrence.
+9. **A period that ends before it starts** (`period-invalid`, `coverage-period`) is reported at
+   its `end`.
+
+Business findings of the reference payers (prices above the PLV, renewal intervals…) are not
+validation errors and never appear in the expected files.
+"""
+
+
+ASSUMED_TARIFFS: Final[Mapping[str, str]] = {
+    "1241763": "BR 12.35 per week (secondary source)",
+    "1612544": "50.00 per month, PLV 50.00 (organisational level)",
+    "6285133": "BR 1,030.00 (given as an upper bound, secondary source)",
+    "9900001": "BR 100.00, no PLV",
+    "9900101": "BR 400.00, PLV 950.00, 100 % Santé classe I, from 20 years",
+    "9900103": "BR 400.00, no PLV, classe II, from 20 years",
+    "9900301": "28.00 per month, PLV 28.00",
+    "9900401": "BR 15.00 per box, PLV 15.00",
+    "9900402": "BR 43.59, PLV 43.59, from 18 years",
+    "9900501": "BR 3,938.00, no PLV, entente préalable required",
+}
+"""What the scenarios assume each LPP code is worth; documented for the payers' demo data."""
+
+
+def _amounts(case: fb.Case) -> str:
+    parts = [f"{line.code} × {line.quantity} @ {line.unit_price}" for line in case.lines]
+    total = sum((line.net for line in case.lines), Decimal("0.00"))
+    return f"{'; '.join(parts)} = {total}"
+
+
+def _valid_table() -> Iterator[str]:
+    yield "| file | XML twin | items (code × qty @ unit price = total) | scenario |"
+    yield "|---|---|---|---|"
+    for name, case in fb.SCENARIOS.items():
+        twin = "yes" if name in XML_TWINS else ""
+        yield f"| `valid/{name}.json` | {twin} | {_amounts(case)} | {case.description} |"
+
+
+def _reference_data() -> Iterator[str]:
+    codes: dict[str, str] = {}
+    plans: dict[str, list[str]] = {}
+    for name, case in fb.SCENARIOS.items():
+        for line in case.lines:
+            codes.setdefault(line.code, line.display)
+        if case.amc is not None:
+            plans.setdefault(case.amc.plan, []).append(name)
+    yield "| LPP code | label in the fixtures | tariff assumed |"
+    yield "|---|---|---|"
+    for code, label in sorted(codes.items()):
+        yield f"| `{code}` | {label} | {ASSUMED_TARIFFS[code]} |"
+    yield ""
+    yield "| AMC contract (Coverage.class plan) | used by |"
+    yield "|---|---|"
+    for plan, names in sorted(plans.items()):
+        yield f"| `{plan}` | {', '.join(names)} |"
+
+
+def _expected_cell(case: InvalidCase) -> str:
+    issues = "<br>".join(
+        f"`{code}` at `{path}`" if path is not None else f"`{code}` (no expression)"
+        for code, path in case.issues
+    )
+    return f"{case.status}: {issues}"
+
+
+def _invalid_table() -> Iterator[str]:
+    yield "| file | based on | defect | expected |"
+    yield "|---|---|---|---|"
+    for case in INVALID_CASES:
+        file = f"`invalid/{case.name}.{case.suffix}`"
+        yield f"| {file} | {case.base} | {case.defect} | {_expected_cell(case)} |"
+
+
+_README_TAIL = """\
+## Provenance
+
+All synthetic. Patients, prescribers, providers, caisses, mutuelles, member numbers and
+submission numbers are invented; NIRs have valid keys but belong to nobody, and FINESS and
+SIRET numbers pass their Luhn check without designating a real establishment. Names are
+invented words. Real LPP codes and tariffs come from the project's domain notes
+(domain-fr.md §1.1, §2.1, §3.4), which mark several of them as secondary sources; codes
+starting with 99 are the demo codes of the adapter's demo LPP table (their label says so),
+standing for devices whose real code is not pinned there. Dates are in 2026: each
+prescription precedes delivery by less than 6 months and each Claim is created after
+delivery, except the predetermination, which is created before the planned delivery.
+
+## Regenerating
+
+The files are generated by `tests/build_fixtures.py` from the builders in
+`tests/fhirbuild.py`; do not edit them by hand. From the repository root:
+
+```
+python -m tests.build_fixtures          # rewrite every file (stale ones are removed)
+python -m tests.build_fixtures --check  # list differences, exit 1 if any
+```
+
+The output is byte-for-byte deterministic. `tests/test_fixtures_consistency.py` fails when the
+files on disk differ from what the builders produce, and checks that every valid Bundle parses
+with fhir.resources (R4B), that each XML twin equals its JSON, that every NIR, FINESS, SIRET
+and other identifier passes the adapter's value objects, and that every expected code is in
+the catalogue. Review the diff of the fixture files like code.
+"""
+
+
+def readme() -> str:
+    """The fixtures README, with its tables generated from the same definitions as the files."""
+    parts = [
+        _README_HEAD,
+        "\n## Valid scenarios\n\n",
+        "Where a worked example of the domain notes (domain-fr.md §3.4) applies, the "
+        "description cites it.\n\n",
+        *(line + "\n" for line in _valid_table()),
+        "\n## Reference data the scenarios rely on\n\n",
+        "The scenarios assume these LPP tariffs, as in the demo LPP table shipped with the "
+        "adapter (codes starting with 99 are demo codes), and these AMC contracts in the demo "
+        "contract catalogue.\n\n",
+        *(line + "\n" for line in _reference_data()),
+        "\n## Invalid inputs\n\n",
+        *(line + "\n" for line in _invalid_table()),
+        "\n",
+        _README_TAIL,
+    ]
+    return "".join(parts)
+
+
+# -- writing -----------------------------------------------------------------------------
+
+
+def render_all() -> dict[str, bytes]:
+    """Every fixture file, by path relative to ``fixtures/`` (POSIX separators)."""
+    files: dict[str, bytes] = {"README.md": readme().encode("utf-8")}
+    for name, case in fb.SCENARIOS.items():
+        bundle = fb.build_bundle(case)
+        files[f"valid/{name}.json"] = dumps_json(bundle)
+        files[f"valid/{name}.meta.json"] = dumps_json({"description": case.description})
+        if name in XML_TWINS:
+            files[f"valid/{name}.xml"] = dumps_xml(bundle)
+    for invalid in INVALID_CASES:
+        files[f"invalid/{invalid.name}.{invalid.suffix}"] = invalid.make(fb.SCENARIOS[invalid.base])
+        files[f"invalid/{invalid.name}.expected.json"] = dumps_json(invalid.expected)
+    return files
+
+
+def _on_disk(root: Path) -> set[str]:
+    found = {"README.md"} if (root / "README.md").exists() else set()
+    for folder in ("valid", "invalid"):
+        if (root / folder).is_dir():
+            found |= {f"{folder}/{path.name}" for path in (root / folder).iterdir()}
+    return found
+
+
+def check(root: Path = FIXTURES) -> list[str]:
+    """Paths that are missing, different or stale under ``root``; empty when up to date."""
+    files = render_all()
+    problems = [
+        f"{path}: {'differs' if (root / path).exists() else 'missing'}"
+        for path, content in sorted(files.items())
+        if not (root / path).exists() or (root / path).read_bytes() != content
+    ]
+    problems += [f"{path}: stale" for path in sorted(_on_disk(root) - files.keys())]
+    return problems
+
+
+def write(root: Path = FIXTURES) -> int:
+    """Write every fixture under ``root`` and delete stale ones; return the number written."""
+    files = render_all()
+    for stale in _on_disk(root) - files.keys():
+        (root / stale).unlink()
+    for path, content in files.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists() or target.read_bytes() != content:
+            target.write_bytes(content)
+    return len(files)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: rewrite the fixtures, or with ``--check`` only report differences."""
+    parser = argparse.ArgumentParser(prog="python -m tests.build_fixtures", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="report differences, write nothing")
+    args = parser.parse_args(argv)
+    if args.check:
+        problems = check()
+        for problem in problems:
+            print(problem)
+        return 1 if problems else 0
+    count = write()
+    print(f"{count} fixture files up to date in {FIXTURES.name}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

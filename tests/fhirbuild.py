@@ -1,0 +1,1018 @@
+"""Builders for synthetic submission Bundles (docs/conventions.md §2) as FHIR JSON dicts.
+
+The fixture files under ``fixtures/`` are generated from these builders by
+``python -m tests.build_fixtures``; tests can also call them directly to get a valid Bundle
+and change one thing in it. Everything is deterministic: fullUrls are uuid5 over the case
+name and the entry's role, amounts are ``Decimal`` (written as JSON numbers that keep their
+two decimals), and datetimes carry a fixed UTC offset, so a rebuild is byte-identical.
+
+Identifiers are invented but well formed: NIRs carry a valid key, FINESS and SIRET numbers
+pass Luhn, so a fixture fails only where a case breaks it on purpose.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Final
+
+from adapter.domain.values import Money, nir_key
+from mappings import systems
+
+__all__ = [
+    "CANON",
+    "CEST",
+    "CET",
+    "CORSICA_SUBMISSIONS",
+    "HOSPITAL_SUBMISSIONS",
+    "OTHER_PATIENT",
+    "ROLES",
+    "SCENARIOS",
+    "SUPPLIER_SUBMISSIONS",
+    "AmcCover",
+    "AmoCover",
+    "Case",
+    "Line",
+    "Person",
+    "Prescriber",
+    "Provider",
+    "build_bundle",
+    "build_resource",
+    "bundle",
+    "case_uuid",
+    "entry_index",
+    "finess",
+    "full_url",
+    "luhn_complete",
+    "money",
+    "nir",
+    "patient_resource",
+    "reference",
+    "roles",
+    "rpps",
+    "siret",
+]
+
+CANON: Final = systems.Canon()
+CET: Final = timezone(timedelta(hours=1), "CET")
+CEST: Final = timezone(timedelta(hours=2), "CEST")
+
+_FIXTURE_NS: Final = uuid.uuid5(uuid.NAMESPACE_URL, f"{systems.DEFAULT_BASE}/fixtures")
+
+ROLES: Final[tuple[tuple[str, str], ...]] = (
+    ("claim", "Claim"),
+    ("patient", "Patient"),
+    ("prescriber", "Practitioner"),
+    ("provider", "Organization"),
+    ("amo", "Organization"),
+    ("amc", "Organization"),
+    ("amo-coverage", "Coverage"),
+    ("amc-coverage", "Coverage"),
+    ("prescription", "DeviceRequest"),
+)
+"""Entry roles in Bundle order (conventions.md §2: the Claim first)."""
+
+_RESOURCE_TYPE: Final = dict(ROLES)
+
+
+# -- identifiers -------------------------------------------------------------------------
+
+
+def nir(nir13: str) -> str:
+    """A 15-character NIR: the 13 characters given plus their key (Corsica handled)."""
+    return f"{nir13}{nir_key(nir13):02d}"
+
+
+def luhn_complete(digits: str) -> str:
+    """Append the Luhn check digit that makes ``digits`` + key pass ``luhn_valid``."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return f"{digits}{(10 - total % 10) % 10}"
+
+
+def finess(first8: str) -> str:
+    """A 9-character FINESS with a Luhn key; Corsica's 2A/2B count as 20 for the key."""
+    keyed = luhn_complete("20" + first8[2:] if first8[:2] in ("2A", "2B") else first8)
+    return first8 + keyed[-1]
+
+
+def rpps(first10: str) -> str:
+    """An 11-digit RPPS ending with a Luhn key, as real ones do (the payers flag others)."""
+    return luhn_complete(first10)
+
+
+def siret(siren8: str, nic4: str) -> str:
+    """A SIRET whose SIREN and whole 14 digits both pass Luhn."""
+    return luhn_complete(luhn_complete(siren8) + nic4)
+
+
+# -- case description --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Person:
+    """The patient (or the insured person who opens the rights)."""
+
+    nir: str
+    family: str
+    given: str
+    gender: str
+    birth_date: date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prescriber:
+    """Exactly one of RPPS or ADELI; ``idnat`` writes it as idNatPs (8+RPPS or 0+ADELI)."""
+
+    family: str
+    given: str
+    rpps: str | None = None
+    adeli: str | None = None
+    idnat: bool = False
+
+    def identifier(self) -> dict[str, Any]:
+        if self.rpps is not None:
+            if self.idnat:
+                return {"system": systems.IDNATPS, "value": "8" + self.rpps}
+            return {"system": systems.RPPS, "value": self.rpps}
+        if self.adeli is None:
+            raise ValueError("a prescriber needs an RPPS or an ADELI number")
+        return {"system": systems.IDNATPS, "value": "0" + self.adeli}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Provider:
+    """The billing provider: FINESS (bare, or idNatSt 1+FINESS) or SIRET."""
+
+    name: str
+    finess: str | None = None
+    siret: str | None = None
+    idnat: bool = False
+
+    def identifier(self) -> dict[str, Any]:
+        if self.finess is not None:
+            if self.idnat:
+                return {"system": systems.IDNATST, "value": "1" + self.finess}
+            return {"system": systems.FINESS, "value": self.finess}
+        if self.siret is None:
+            raise ValueError("a provider needs a FINESS or a SIRET")
+        return {"system": systems.SIRET, "value": self.siret}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AmoCover:
+    """AMO organisme and the Coverage classes that drive the taux."""
+
+    organisme: str
+    name: str
+    start: date
+    end: date | None = None
+    nature: str = "10"
+    exoneration: str = "0"
+    regime: str | None = None
+    insured: Person | None = None
+    """The ouvrant droit when it is not the patient (a child on a parent's rights)."""
+    dependent: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AmcCover:
+    """The mutuelle, the member number and the contract id its catalogue knows."""
+
+    number: str
+    name: str
+    member_id: str
+    plan: str
+    start: date | None = None
+    end: date | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Line:
+    """One Claim item: a purchase (``serviced_date``) or a rental (``serviced_period``)."""
+
+    code: str
+    display: str
+    unit_price: Decimal
+    quantity: int = 1
+    serviced_date: date | None = None
+    serviced_period: tuple[date, date] | None = None
+
+    @property
+    def net(self) -> Decimal:
+        return Money(self.unit_price).times(self.quantity).amount
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Case:
+    """Everything that varies between valid scenarios; ``build_bundle`` does the rest."""
+
+    name: str
+    description: str
+    sender: str
+    submission: str
+    timestamp: datetime
+    created: datetime
+    patient: Person
+    prescriber: Prescriber
+    provider: Provider
+    amo: AmoCover
+    authored_on: date
+    lines: tuple[Line, ...]
+    amc: AmcCover | None = None
+    claim_type: str = "professional"
+    use: str = "claim"
+    prescribed_quantity: int | None = None
+    occurrence: tuple[date, date] | None = None
+    ald: bool = False
+    pre_auth_ref: str | None = None
+    tiers_payant: bool = False
+    relative_refs: bool = False
+    """Write ``Type/id`` fullUrls and references instead of ``urn:uuid:``."""
+
+
+# -- references --------------------------------------------------------------------------
+
+
+def roles(case: Case) -> tuple[str, ...]:
+    """The entry roles present in this case, in Bundle order (no AMC entries without a mutuelle)."""
+    return tuple(role for role, _ in ROLES if case.amc is not None or not role.startswith("amc"))
+
+
+def entry_index(case: Case, role: str) -> int:
+    """Index of the entry holding ``role`` in ``build_bundle(case)``."""
+    return roles(case).index(role)
+
+
+def case_uuid(case_name: str, label: str) -> str:
+    """The deterministic uuid5 of ``label`` (a role, "bundle", or any extra entry) in a case."""
+    return str(uuid.uuid5(_FIXTURE_NS, f"{case_name}/{label}"))
+
+
+def full_url(case: Case, role: str) -> str:
+    """``urn:uuid:<uuid5(case, role)>``, or ``Type/role`` for a relative-reference case."""
+    if case.relative_refs:
+        return f"{_RESOURCE_TYPE[role]}/{role}"
+    return f"urn:uuid:{case_uuid(case.name, role)}"
+
+
+def reference(case: Case, role: str) -> dict[str, Any]:
+    """A Reference to the entry holding ``role``: its fullUrl, as the conventions require."""
+    return {"reference": full_url(case, role)}
+
+
+# -- datatypes ---------------------------------------------------------------------------
+
+
+def money(value: Decimal) -> dict[str, Any]:
+    """A FHIR Money in EUR; the Decimal keeps its two decimals in the written JSON."""
+    return {"value": Money(value).amount, "currency": "EUR"}
+
+
+def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+    coding: dict[str, Any] = {"system": system, "code": code}
+    if display is not None:
+        coding["display"] = display
+    return coding
+
+
+def _concept(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+    return {"coding": [_coding(system, code, display)]}
+
+
+def _period(start: date | None, end: date | None) -> dict[str, Any]:
+    period: dict[str, Any] = {}
+    if start is not None:
+        period["start"] = start.isoformat()
+    if end is not None:
+        period["end"] = end.isoformat()
+    return period
+
+
+def _instant(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("FHIR instants and dateTimes in fixtures carry a UTC offset")
+    return moment.isoformat(timespec="seconds")
+
+
+def _name(family: str, given: str, prefix: str | None = None) -> list[dict[str, Any]]:
+    name: dict[str, Any] = {"family": family, "given": [given]}
+    if prefix is not None:
+        name["prefix"] = [prefix]
+    return [name]
+
+
+# -- resources (keys in the order of the FHIR R4 element definitions) ----------------------
+
+
+def _claim(case: Case) -> dict[str, Any]:
+    insurance: list[dict[str, Any]] = [
+        {"sequence": 1, "focal": True, "coverage": reference(case, "amo-coverage")}
+    ]
+    if case.pre_auth_ref is not None:
+        insurance[0]["preAuthRef"] = [case.pre_auth_ref]
+    if case.amc is not None:
+        insurance.append({"sequence": 2, "focal": False, "coverage": reference(case, "amc-coverage")})
+    items: list[dict[str, Any]] = []
+    total = Money.zero()
+    for sequence, line in enumerate(case.lines, start=1):
+        item: dict[str, Any] = {
+            "sequence": sequence,
+            "productOrService": _concept(CANON.lpp, line.code, line.display),
+        }
+        if line.serviced_period is not None:
+            item["servicedPeriod"] = _period(*line.serviced_period)
+        elif line.serviced_date is not None:
+            item["servicedDate"] = line.serviced_date.isoformat()
+        item["quantity"] = {"value": line.quantity}
+        item["unitPrice"] = money(line.unit_price)
+        item["net"] = money(line.net)
+        items.append(item)
+        total = total + Money(line.net)
+    claim: dict[str, Any] = {
+        "resourceType": "Claim",
+        "status": "active",
+        "type": _concept(systems.CLAIM_TYPE, case.claim_type),
+        "use": case.use,
+        "patient": reference(case, "patient"),
+        "created": _instant(case.created),
+        "provider": reference(case, "provider"),
+        "priority": _concept(systems.PROCESS_PRIORITY, "normal"),
+        "prescription": reference(case, "prescription"),
+    }
+    if case.tiers_payant:
+        claim["payee"] = {"type": _concept(systems.PAYEE_TYPE, "provider")}
+    claim["insurance"] = insurance
+    claim["item"] = items
+    claim["total"] = money(total.amount)
+    return claim
+
+
+def _patient(case: Case) -> dict[str, Any]:
+    return patient_resource(case.patient)
+
+
+def patient_resource(person: Person) -> dict[str, Any]:
+    """A Patient identified by NIR; also used to add a second patient to a Bundle."""
+    return {
+        "resourceType": "Patient",
+        "identifier": [{"system": systems.NIR, "value": person.nir}],
+        "name": _name(person.family, person.given),
+        "gender": person.gender,
+        "birthDate": person.birth_date.isoformat(),
+    }
+
+
+def _practitioner(case: Case) -> dict[str, Any]:
+    prescriber = case.prescriber
+    return {
+        "resourceType": "Practitioner",
+        "identifier": [prescriber.identifier()],
+        "name": _name(prescriber.family, prescriber.given, "Dr" if prescriber.rpps else None),
+    }
+
+
+def _provider(case: Case) -> dict[str, Any]:
+    return {
+        "resourceType": "Organization",
+        "identifier": [case.provider.identifier()],
+        "name": case.provider.name,
+    }
+
+
+def _amo(case: Case) -> dict[str, Any]:
+    return {
+        "resourceType": "Organization",
+        "identifier": [{"system": CANON.amo_organisme, "value": case.amo.organisme}],
+        "name": case.amo.name,
+    }
+
+
+def _amc(case: Case) -> dict[str, Any]:
+    if case.amc is None:
+        raise ValueError(f"{case.name} has no mutuelle")
+    return {
+        "resourceType": "Organization",
+        "identifier": [{"system": CANON.amc, "value": case.amc.number}],
+        "name": case.amc.name,
+    }
+
+
+def _class(type_system: str, type_code: str, value: str) -> dict[str, Any]:
+    return {"type": _concept(type_system, type_code), "value": value}
+
+
+def _amo_coverage(case: Case) -> dict[str, Any]:
+    amo = case.amo
+    insured = amo.insured or case.patient
+    coverage: dict[str, Any] = {
+        "resourceType": "Coverage",
+        "status": "active",
+        "type": _concept(systems.ACT_CODE, "PUBLICPOL"),
+        "subscriberId": insured.nir,
+        "beneficiary": reference(case, "patient"),
+    }
+    if amo.dependent is not None:
+        coverage["dependent"] = amo.dependent
+    coverage["period"] = _period(amo.start, amo.end)
+    coverage["payor"] = [reference(case, "amo")]
+    classes = [
+        _class(CANON.coverage_class, "nature-assurance", amo.nature),
+        _class(CANON.coverage_class, "exoneration", amo.exoneration),
+    ]
+    if amo.regime is not None:
+        classes.append(_class(CANON.coverage_class, "regime", amo.regime))
+    coverage["class"] = classes
+    coverage["order"] = 1
+    return coverage
+
+
+def _amc_coverage(case: Case) -> dict[str, Any]:
+    amc = case.amc
+    if amc is None:
+        raise ValueError(f"{case.name} has no mutuelle")
+    coverage: dict[str, Any] = {
+        "resourceType": "Coverage",
+        "status": "active",
+        "type": _concept(systems.ACT_CODE, "EHCPOL"),
+        "subscriberId": amc.member_id,
+        "beneficiary": reference(case, "patient"),
+    }
+    if amc.start is not None or amc.end is not None:
+        coverage["period"] = _period(amc.start, amc.end)
+    coverage["payor"] = [reference(case, "amc")]
+    coverage["class"] = [_class(systems.COVERAGE_CLASS_HL7, "plan", amc.plan)]
+    coverage["order"] = 2
+    return coverage
+
+
+def _device_request(case: Case) -> dict[str, Any]:
+    first = case.lines[0]
+    request: dict[str, Any] = {"resourceType": "DeviceRequest"}
+    if case.ald:
+        request["extension"] = [{"url": CANON.ald, "valueBoolean": True}]
+    request["status"] = "active"
+    request["intent"] = "order"
+    request["codeCodeableConcept"] = _concept(CANON.lpp, first.code, first.display)
+    if case.prescribed_quantity is not None:
+        request["parameter"] = [
+            {"code": {"text": "quantity"}, "valueQuantity": {"value": case.prescribed_quantity}}
+        ]
+    request["subject"] = reference(case, "patient")
+    if case.occurrence is not None:
+        request["occurrencePeriod"] = _period(*case.occurrence)
+    request["authoredOn"] = case.authored_on.isoformat()
+    request["requester"] = reference(case, "prescriber")
+    return request
+
+
+_BUILDERS: Final = {
+    "claim": _claim,
+    "patient": _patient,
+    "prescriber": _practitioner,
+    "provider": _provider,
+    "amo": _amo,
+    "amc": _amc,
+    "amo-coverage": _amo_coverage,
+    "amc-coverage": _amc_coverage,
+    "prescription": _device_request,
+}
+
+
+def build_resource(case: Case, role: str) -> dict[str, Any]:
+    """The resource playing ``role`` in ``case``; with relative references it carries its id."""
+    resource = _BUILDERS[role](case)
+    if case.relative_refs:
+        resource = {"resourceType": resource.pop("resourceType"), "id": role, **resource}
+    return resource
+
+
+def build_bundle(case: Case) -> dict[str, Any]:
+    """The submission Bundle of ``case``: a collection with the Claim first."""
+    return {
+        "resourceType": "Bundle",
+        "id": case_uuid(case.name, "bundle"),
+        "identifier": {"system": case.sender, "value": case.submission},
+        "type": "collection",
+        "timestamp": _instant(case.timestamp),
+        "entry": [
+            {"fullUrl": full_url(case, role), "resource": build_resource(case, role)} for role in roles(case)
+        ],
+    }
+
+
+# -- the scenarios -----------------------------------------------------------------------
+
+HOSPITAL_SUBMISSIONS: Final = "https://hospital.example/fhir/submissions"
+SUPPLIER_SUBMISSIONS: Final = "https://supplier.example/fhir/submissions"
+CORSICA_SUBMISSIONS: Final = "https://ch-ajaccio.example/fhir/submissions"
+
+_DEMO_BR_100 = ("9900001", "Dispositif de démonstration (demo code)")
+_GLUCOSE_METER = ("9900402", "Lecteur de glycémie, adulte (demo code)")
+_GLUCOSE_STRIPS = ("9900401", "Bandelettes d'autosurveillance glycémique, boîte de 50 (demo code)")
+_BED_RENTAL = ("1241763", "Lit médical, location hebdomadaire")
+_BED_PURCHASE = ("6285133", "Lit médical, achat")
+_TELE_HEART = ("1612544", "Télésurveillance insuffisance cardiaque chronique, forfait technique")
+_TELE_OPERATOR = (
+    "9900301",
+    "Forfait opérateur de télésurveillance niveau 2 (demo code; billed as TVA/TVB)",
+)
+_AUDIO_1 = ("9900101", "Aide auditive classe I, adulte, par oreille (demo code)")
+_AUDIO_2 = ("9900103", "Aide auditive classe II, adulte, par oreille (demo code)")
+_WHEELCHAIR = ("9900501", "Fauteuil roulant électrique, achat (demo code)")
+
+
+def _line(
+    code: tuple[str, str],
+    price: str,
+    *,
+    on: date | None = None,
+    period: tuple[date, date] | None = None,
+    quantity: int = 1,
+) -> Line:
+    return Line(
+        code=code[0],
+        display=code[1],
+        unit_price=Decimal(price),
+        quantity=quantity,
+        serviced_date=on,
+        serviced_period=period,
+    )
+
+
+_PARIS = "011751234"
+
+
+def _mutuelle(member_id: str, plan: str) -> AmcCover:
+    return AmcCover(number="MUTEX00001", name="Mutuelle Exemple des Essais", member_id=member_id, plan=plan)
+
+
+_PHARMACY = Provider(name="Pharmacie de l'Exemple", siret=siret("81234567", "0012"))
+_RENTAL = Provider(name="Matériel Médical Démo SAS", siret=siret("79876543", "0027"))
+_HOSPITAL = Provider(name="Centre hospitalier de Démonstration", finess=finess("75010002"))
+_AUDIO = Provider(name="Audition Essai SARL", siret=siret("84455566", "0019"))
+_TELE = Provider(name="TéléSuivi Démo SAS", siret=siret("88899911", "0031"))
+
+_DR_RPPS = Prescriber(family="Prescrit", given="Hélène", rpps=rpps("1000345678"))
+_DR_ORTHO = Prescriber(family="Ordonnance", given="Marc", rpps=rpps("1000987123"))
+_NURSE = Prescriber(family="Soignant", given="Inès", adeli="759912345")
+_CARDIO = Prescriber(family="Cardio-Essai", given="Paul", rpps=rpps("1000765432"))
+_ENT = Prescriber(family="Audition", given="Sarah", rpps=rpps("1000555666"))
+
+
+def _scenarios() -> Iterator[Case]:
+    yield Case(
+        name="01-purchase-standard",
+        description=(
+            "Purchase billed by a community supplier (SIRET), general case: nature 10, no "
+            "exonération, AMO 60 %, mutuelle contract DEMO-RESP-150, tiers payant. Demo code "
+            "with BR 100.00 billed 150.00 (domain-fr.md §3.4 example 1)."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-000101",
+        timestamp=datetime(2026, 2, 17, 9, 30, 5, tzinfo=CET),
+        created=datetime(2026, 2, 17, 9, 30, tzinfo=CET),
+        patient=Person(
+            nir=nir("2580375114901"),
+            family="Exemple",
+            given="Jeanne",
+            gender="female",
+            birth_date=date(1958, 3, 14),
+        ),
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY,
+        amo=AmoCover(organisme=_PARIS, name="CPAM de Paris", start=date(2025, 1, 1)),
+        amc=_mutuelle("ADH-0001234", "DEMO-RESP-150"),
+        authored_on=date(2026, 1, 12),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 2, 16)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="02-rental-bed",
+        description=(
+            "Medical bed rented for 4 weeks (LPP 1241763 at 12.35 per week): servicedPeriod "
+            "and quantity 4, net 49.40; the prescription carries the period and the prescribed "
+            "quantity (domain-fr.md §3.4 example 7)."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-000214",
+        timestamp=datetime(2026, 3, 30, 10, 0, 12, tzinfo=CEST),
+        created=datetime(2026, 3, 30, 10, 0, tzinfo=CEST),
+        patient=Person(
+            nir=nir("1411169123907"),
+            family="Fictif",
+            given="Marcel",
+            gender="male",
+            birth_date=date(1941, 11, 2),
+        ),
+        prescriber=_DR_RPPS,
+        provider=_RENTAL,
+        amo=AmoCover(organisme="011691001", name="CPAM du Rhône", start=date(2024, 6, 1)),
+        amc=_mutuelle("ADH-0002871", "DEMO-RESP-100"),
+        authored_on=date(2026, 2, 26),
+        prescribed_quantity=4,
+        occurrence=(date(2026, 3, 2), date(2026, 3, 29)),
+        lines=(_line(_BED_RENTAL, "12.35", period=(date(2026, 3, 2), date(2026, 3, 29)), quantity=4),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="03-two-lines",
+        description=(
+            "Two items on one Claim (an adult glucose meter at 43.59, and 2 × 150.00 of the demo "
+            "code with BR 100.00), total 343.59; the prescriber is identified by idNatPs "
+            "0 + ADELI."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-000342",
+        timestamp=datetime(2026, 3, 17, 16, 45, 30, tzinfo=CET),
+        created=datetime(2026, 3, 17, 16, 45, tzinfo=CET),
+        patient=Person(
+            nir=nir("2710659350913"),
+            family="Essai",
+            given="Nadia",
+            gender="female",
+            birth_date=date(1971, 6, 23),
+        ),
+        prescriber=_NURSE,
+        provider=_PHARMACY,
+        amo=AmoCover(organisme="011595001", name="CPAM de Lille-Douai", start=date(2025, 1, 1)),
+        amc=_mutuelle("ADH-0003310", "DEMO-RESP-150"),
+        authored_on=date(2026, 3, 9),
+        lines=(
+            _line(_GLUCOSE_METER, "43.59", on=date(2026, 3, 16)),
+            _line(_DEMO_BR_100, "150.00", on=date(2026, 3, 16), quantity=2),
+        ),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="04-ald",
+        description=(
+            "Hospital (bare FINESS, institutional) billing for a patient in ALD: exonération 4 "
+            "and the prescription flagged ALD-related, so the AMO pays 100 % "
+            "(domain-fr.md §3.4 example 4)."
+        ),
+        sender=HOSPITAL_SUBMISSIONS,
+        submission="SUB-2026-000455",
+        timestamp=datetime(2026, 4, 14, 11, 20, 40, tzinfo=CEST),
+        created=datetime(2026, 4, 14, 11, 20, tzinfo=CEST),
+        claim_type="institutional",
+        patient=Person(
+            nir=nir("1660113055921"),
+            family="Modèle",
+            given="Karim",
+            gender="male",
+            birth_date=date(1966, 1, 30),
+        ),
+        prescriber=_DR_ORTHO,
+        provider=_HOSPITAL,
+        amo=AmoCover(organisme=_PARIS, name="CPAM de Paris", start=date(2025, 1, 1), exoneration="4"),
+        amc=_mutuelle("ADH-0004402", "DEMO-RESP-150"),
+        authored_on=date(2026, 4, 6),
+        ald=True,
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 4, 13)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="05-maternity",
+        description=(
+            "Maternity insurance (nature 30, AMO 100 %): glucose meter for gestational diabetes "
+            "at its tariff 43.59."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-000517",
+        timestamp=datetime(2026, 5, 7, 14, 5, 9, tzinfo=CEST),
+        created=datetime(2026, 5, 7, 14, 5, tzinfo=CEST),
+        patient=Person(
+            nir=nir("2940844109934"),
+            family="Témoin",
+            given="Léa",
+            gender="female",
+            birth_date=date(1994, 8, 9),
+        ),
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY,
+        amo=AmoCover(
+            organisme="011441001",
+            name="CPAM de Loire-Atlantique",
+            start=date(2025, 9, 1),
+            nature="30",
+        ),
+        amc=_mutuelle("ADH-0005178", "DEMO-RESP-100"),
+        authored_on=date(2026, 5, 4),
+        lines=(_line(_GLUCOSE_METER, "43.59", on=date(2026, 5, 6)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="06-alsace-moselle",
+        description=(
+            "Alsace-Moselle local regime (nature 13, taux 90 % assumed): demo code with BR "
+            "100.00 billed 150.00, mutuelle DEMO-RESP-100 (domain-fr.md §3.4 example 5)."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-000626",
+        timestamp=datetime(2026, 5, 27, 8, 50, 44, tzinfo=CEST),
+        created=datetime(2026, 5, 27, 8, 50, tzinfo=CEST),
+        patient=Person(
+            nir=nir("1830267482945"),
+            family="Maquette",
+            given="Théo",
+            gender="male",
+            birth_date=date(1983, 2, 17),
+        ),
+        prescriber=_DR_ORTHO,
+        provider=_PHARMACY,
+        amo=AmoCover(
+            organisme="011671001",
+            name="CPAM du Bas-Rhin",
+            start=date(2025, 1, 1),
+            nature="13",
+            regime="01",
+        ),
+        amc=_mutuelle("ADH-0006620", "DEMO-RESP-100"),
+        authored_on=date(2026, 5, 18),
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 5, 26)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="07-at-mp",
+        description=(
+            "Work accident / occupational disease (nature 41, AMO 100 %): purchase of a medical "
+            "bed (LPP 6285133) at 1,030.00."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-000733",
+        timestamp=datetime(2026, 6, 16, 10, 12, 3, tzinfo=CEST),
+        created=datetime(2026, 6, 16, 10, 12, tzinfo=CEST),
+        patient=Person(
+            nir=nir("1791231555956"),
+            family="Brouillon",
+            given="Julien",
+            gender="male",
+            birth_date=date(1979, 12, 5),
+        ),
+        prescriber=_DR_ORTHO,
+        provider=_RENTAL,
+        amo=AmoCover(
+            organisme="011311001",
+            name="CPAM de la Haute-Garonne",
+            start=date(2025, 1, 1),
+            nature="41",
+            regime="01",
+        ),
+        amc=_mutuelle("ADH-0007345", "DEMO-RESP-100"),
+        authored_on=date(2026, 6, 1),
+        lines=(_line(_BED_PURCHASE, "1030.00", on=date(2026, 6, 15)),),
+    )
+    yield Case(
+        name="08-no-mutuelle",
+        description=(
+            "No mutuelle: one insurance entry, no AMC Organization or Coverage; the patient pays "
+            "what the AMO does not. This Bundle uses relative Type/id fullUrls and references."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-000808",
+        timestamp=datetime(2026, 6, 30, 17, 40, 21, tzinfo=CEST),
+        created=datetime(2026, 6, 30, 17, 40, tzinfo=CEST),
+        patient=Person(
+            nir=nir("2880435238968"),
+            family="Ébauche",
+            given="Sophie",
+            gender="female",
+            birth_date=date(1988, 4, 27),
+        ),
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY,
+        amo=AmoCover(organisme="011351001", name="CPAM d'Ille-et-Vilaine", start=date(2025, 1, 1)),
+        authored_on=date(2026, 6, 22),
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 6, 29)),),
+        relative_refs=True,
+    )
+    yield Case(
+        name="09-telemonitoring",
+        description=(
+            "Heart-failure telemonitoring for April 2026: technical forfait (LPP 1612544, 50.00) "
+            "and operator forfait level 2 (demo code 9900301, 28.00), total 78.00 "
+            "(domain-fr.md §3.4 example 10)."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-000911",
+        timestamp=datetime(2026, 5, 4, 9, 0, 30, tzinfo=CEST),
+        created=datetime(2026, 5, 4, 9, 0, tzinfo=CEST),
+        patient=Person(
+            nir=nir("1521033063971"),
+            family="Prototype",
+            given="Bernard",
+            gender="male",
+            birth_date=date(1952, 10, 19),
+        ),
+        prescriber=_CARDIO,
+        provider=_TELE,
+        amo=AmoCover(organisme="011331001", name="CPAM de la Gironde", start=date(2025, 1, 1)),
+        amc=_mutuelle("ADH-0009102", "DEMO-RESP-100"),
+        authored_on=date(2026, 3, 20),
+        occurrence=(date(2026, 4, 1), date(2026, 9, 30)),
+        lines=(
+            _line(_TELE_HEART, "50.00", period=(date(2026, 4, 1), date(2026, 4, 30))),
+            _line(_TELE_OPERATOR, "28.00", period=(date(2026, 4, 1), date(2026, 4, 30))),
+        ),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="10-hearing-aid-classe-1",
+        description=(
+            "Hearing aid classe I (100 % Santé), adult, one ear: BR 400.00, billed at the PLV "
+            "950.00 (domain-fr.md §3.4 example 8)."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-001017",
+        timestamp=datetime(2026, 8, 18, 15, 30, 2, tzinfo=CEST),
+        created=datetime(2026, 8, 18, 15, 30, tzinfo=CEST),
+        patient=Person(
+            nir=nir("2500521231982"),
+            family="Factice",
+            given="Monique",
+            gender="female",
+            birth_date=date(1950, 5, 3),
+        ),
+        prescriber=_ENT,
+        provider=_AUDIO,
+        amo=AmoCover(organisme="011211001", name="CPAM de la Côte-d'Or", start=date(2025, 1, 1)),
+        amc=_mutuelle("ADH-0010417", "DEMO-RESP-100"),
+        authored_on=date(2026, 7, 6),
+        prescribed_quantity=1,
+        lines=(_line(_AUDIO_1, "950.00", on=date(2026, 8, 17)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="11-hearing-aid-classe-2",
+        description=(
+            "Hearing aid classe II, adult, one ear: BR 400.00, free price 1,500.00, mutuelle "
+            "DEMO-AUDIO-500 (100 % BR + 500 €; domain-fr.md §3.4 example 9)."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-001124",
+        timestamp=datetime(2026, 8, 25, 11, 5, 48, tzinfo=CEST),
+        created=datetime(2026, 8, 25, 11, 5, tzinfo=CEST),
+        patient=Person(
+            nir=nir("1470937261993"),
+            family="Simulé",
+            given="André",
+            gender="male",
+            birth_date=date(1947, 9, 28),
+        ),
+        prescriber=_ENT,
+        provider=_AUDIO,
+        amo=AmoCover(organisme="011371001", name="CPAM d'Indre-et-Loire", start=date(2025, 1, 1)),
+        amc=_mutuelle("ADH-0011239", "DEMO-AUDIO-500"),
+        authored_on=date(2026, 7, 13),
+        prescribed_quantity=1,
+        lines=(_line(_AUDIO_2, "1500.00", on=date(2026, 8, 24)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="12-corsica-child",
+        description=(
+            "Child born in Corse-du-Sud (NIR with 2A) covered on the rights of a parent born in "
+            "Haute-Corse (subscriberId NIR with 2B, dependent rank 02); Corsican hospital FINESS "
+            "2A…; two boxes of glucose test strips (demo code) at 15.00."
+        ),
+        sender=CORSICA_SUBMISSIONS,
+        submission="SUB-2026-001230",
+        timestamp=datetime(2026, 9, 10, 13, 15, 7, tzinfo=CEST),
+        created=datetime(2026, 9, 10, 13, 15, tzinfo=CEST),
+        claim_type="institutional",
+        patient=Person(
+            nir=nir("115092A004912"),
+            family="Santoni-Essai",
+            given="Lucca",
+            gender="male",
+            birth_date=date(2015, 9, 12),
+        ),
+        prescriber=Prescriber(family="Pediatra", given="Anna", rpps=rpps("1000222333")),
+        provider=Provider(name="Centre hospitalier Essai d'Ajaccio", finess=finess("2A000015")),
+        amo=AmoCover(
+            organisme="011201001",
+            name="CPAM de la Corse-du-Sud",
+            start=date(2025, 1, 1),
+            insured=Person(
+                nir=nir("287112B033917"),
+                family="Santoni-Essai",
+                given="Maria",
+                gender="female",
+                birth_date=date(1987, 11, 4),
+            ),
+            dependent="02",
+        ),
+        amc=_mutuelle("ADH-0012306", "DEMO-RESP-100"),
+        authored_on=date(2026, 9, 7),
+        lines=(_line(_GLUCOSE_STRIPS, "15.00", on=date(2026, 9, 9), quantity=2),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="13-idnat-identifiers",
+        description=(
+            "FR Core prefixed identifiers: prescriber as idNatPs 8 + RPPS, hospital as idNatSt "
+            "1 + FINESS; demo code with BR 100.00 billed 150.00."
+        ),
+        sender=HOSPITAL_SUBMISSIONS,
+        submission="SUB-2026-001341",
+        timestamp=datetime(2026, 9, 29, 10, 40, 16, tzinfo=CEST),
+        created=datetime(2026, 9, 29, 10, 40, tzinfo=CEST),
+        claim_type="institutional",
+        patient=Person(
+            nir=nir("2690738185924"),
+            family="Gabarit",
+            given="Claire",
+            gender="female",
+            birth_date=date(1969, 7, 15),
+        ),
+        prescriber=Prescriber(family="Ordonnance", given="Marc", rpps=rpps("1000987123"), idnat=True),
+        provider=Provider(name="Centre hospitalier de Démonstration", finess=finess("75010002"), idnat=True),
+        amo=AmoCover(organisme=_PARIS, name="CPAM de Paris", start=date(2025, 1, 1)),
+        amc=_mutuelle("ADH-0013418", "DEMO-RESP-150"),
+        authored_on=date(2026, 9, 21),
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 9, 28)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="14-predetermination",
+        description=(
+            "Estimate (use predetermination) before fitting a classe II hearing aid: "
+            "servicedDate is the planned delivery date, after the submission; nothing is payable "
+            "and nothing is consumed."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-001452",
+        timestamp=datetime(2026, 10, 12, 9, 55, 33, tzinfo=CEST),
+        created=datetime(2026, 10, 12, 9, 55, tzinfo=CEST),
+        use="predetermination",
+        patient=Person(
+            nir=nir("1550306088937"),
+            family="Esquisse",
+            given="Yves",
+            gender="male",
+            birth_date=date(1955, 3, 8),
+        ),
+        prescriber=_ENT,
+        provider=_AUDIO,
+        amo=AmoCover(organisme="011061001", name="CPAM des Alpes-Maritimes", start=date(2025, 1, 1)),
+        amc=_mutuelle("ADH-0014520", "DEMO-AUDIO-500"),
+        authored_on=date(2026, 10, 5),
+        prescribed_quantity=1,
+        lines=(_line(_AUDIO_2, "1500.00", on=date(2026, 11, 16)),),
+    )
+    yield Case(
+        name="15-accord-prealable",
+        description=(
+            "Electric wheelchair (demo code, BR 3,938.00, entente préalable required) with the accord "
+            "préalable number in Claim.insurance[0].preAuthRef."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-001563",
+        timestamp=datetime(2026, 11, 24, 16, 20, 55, tzinfo=CET),
+        created=datetime(2026, 11, 24, 16, 20, tzinfo=CET),
+        patient=Person(
+            nir=nir("1720176540948"),
+            family="Canevas",
+            given="Olivier",
+            gender="male",
+            birth_date=date(1972, 1, 21),
+        ),
+        prescriber=_DR_ORTHO,
+        provider=_RENTAL,
+        amo=AmoCover(organisme="011761001", name="CPAM de Rouen-Elbeuf-Dieppe", start=date(2025, 1, 1)),
+        amc=_mutuelle("ADH-0015631", "DEMO-RESP-100"),
+        authored_on=date(2026, 10, 19),
+        prescribed_quantity=1,
+        lines=(_line(_WHEELCHAIR, "3938.00", on=date(2026, 11, 23)),),
+        pre_auth_ref="AP-2026-004217",
+        tiers_payant=True,
+    )
+
+
+SCENARIOS: Final[Mapping[str, Case]] = {case.name: case for case in _scenarios()}
+"""The valid scenarios written to ``fixtures/valid/``, by name."""
+
+OTHER_PATIENT: Final = Person(
+    nir=nir("1900275115955"),
+    family="Autre",
+    given="Paul",
+    gender="male",
+    birth_date=date(1990, 2, 11),
+)
+"""A second, unrelated patient (for a prescription made out to someone else)."""
+
+
+def bundle(name: str) -> dict[str, Any]:
+    """A freshly built Bundle of the valid scenario ``name``, safe to modify."""
+    return build_bundle(SCENARIOS[name])
