@@ -12,6 +12,7 @@ Hierarchy::
     ├── InputError               the submitted input cannot be accepted; holds ``issues``
     │   ├── ParseError           unreadable, unsafe or structurally invalid → HTTP 400
     │   └── ConventionError      parses but breaks the conventions → HTTP 422
+    ├── ConflictError            an idempotency key reused with other content → HTTP 409
     ├── ReferenceDataError       a reference-data file (LPP table, contracts) is malformed
     └── UsageError               a caller used the library or the CLI wrongly
 """
@@ -229,6 +230,15 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         "money-invalid", _T.VALUE, "An amount is not a finite decimal with at most 2 decimal places"
     ),
     ErrorCode("date-invalid", _T.VALUE, "A date is impossible or outside the accepted range"),
+    # -- the HTTP service ------------------------------------------------------------
+    ErrorCode("idempotency-conflict", _T.CONFLICT, "This Bundle.identifier was already submitted with different content"),
+    ErrorCode("not-found", _T.NOT_FOUND, "No such resource (or not visible to this client)"),
+    ErrorCode("method-not-allowed", _T.NOT_SUPPORTED, "This HTTP method is not supported on this path"),
+    ErrorCode("media-type-unsupported", _T.NOT_SUPPORTED, "The Content-Type is not application/fhir+json or application/fhir+xml"),
+    ErrorCode("not-acceptable", _T.NOT_SUPPORTED, "None of the Accept or _format media types can be produced"),
+    ErrorCode("fhir-version", _T.NOT_SUPPORTED, "Only FHIR 4.0 (R4) is served"),
+    ErrorCode("search-parameter", _T.INVALID, "A search parameter is unknown or malformed"),
+    ErrorCode("internal", _T.EXCEPTION, "The adapter failed; the request id identifies the log record"),
     # -- payers: line rejections and integrity findings --
     ErrorCode("lpp-code-unknown", _T.CODE_INVALID, "The LPP code is not in the LPP table on the delivery date"),
     ErrorCode("lpp-code-generic", _T.BUSINESS_RULE, "The line carries a deactivated generic LPP code"),
@@ -327,6 +337,13 @@ class ConventionError(InputError):
     """Well-formed FHIR that breaks the adapter's conventions (HTTP 422)."""
 
     http_status = 422
+
+
+class ConflictError(AdapterError):
+    """The same idempotency key arrived with different content (HTTP 409)."""
+
+    code = "idempotency-conflict"
+    http_status = 409
 
 
 class ReferenceDataError(AdapterError):

@@ -1,0 +1,81 @@
+"""What the HTTP layer (and the CLI) may ask of the adapter: the use-case port.
+
+The API codes against ``ClaimService``; ``adapter.service`` implements it on intake, the
+payers, the mappings and the store. Results carry FHIR-JSON dicts plus, for answers that
+must replay byte for byte, the exact JSON bytes that were stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from adapter.intake import Format
+
+__all__ = ["Answer", "Caller", "ClaimService", "SearchPage", "StoredClaim"]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking, as established by authentication: the client and what it may act for.
+
+    ``everything`` is True only for the development client or when authentication is off.
+    """
+
+    client_id: str
+    finess: frozenset[str] = frozenset()
+    siret: frozenset[str] = frozenset()
+    amc: frozenset[str] = frozenset()
+    everything: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A FHIR resource to send back; ``json`` holds the canonical bytes when they must replay exactly."""
+
+    resource: dict[str, Any]
+    json: bytes
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoredClaim:
+    """The submission exactly as received."""
+
+    raw: bytes
+    media_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of a ClaimResponse search: the matches and the total count."""
+
+    resources: list[dict[str, Any]]
+    total: int
+
+
+class ClaimService(Protocol):
+    """The use cases. Bad input raises ``adapter.errors.InputError`` (400/422); a reused
+    idempotency key with other content raises ``ConflictError`` (409); a tenant refusal on
+    submit raises ``adapter.auth`` 's forbidden error (403). Reads return None for anything the
+    caller may not see, so that existence does not leak (the API answers 404)."""
+
+    def submit(self, data: bytes, fmt: Format, *, caller: Caller, now: datetime) -> Answer: ...
+
+    def claim_response(self, resource_id: str, *, caller: Caller) -> Answer | None: ...
+
+    def search_claim_responses(
+        self,
+        *,
+        caller: Caller,
+        request: str | None = None,
+        patient_identifier: str | None = None,
+        insurer: str | None = None,
+        offset: int = 0,
+        count: int = 20,
+    ) -> SearchPage: ...
+
+    def claim(self, resource_id: str, *, caller: Caller) -> StoredClaim | None: ...
+
+    def ready(self) -> bool: ...
