@@ -139,6 +139,60 @@ def map_(file: Annotated[Path, typer.Argument(help="a submission Bundle, JSON or
     typer.echo(json.dumps(to_jsonable(submission.request), indent=2, ensure_ascii=False))
 
 
+@app.command()
+def submit(
+    file: Annotated[Path, typer.Argument(help="a submission Bundle, JSON or XML")],
+    output: Annotated[WireFormat, typer.Option("--format", help="format of the printed response Bundle")] = (
+        WireFormat.JSON
+    ),
+    now: Annotated[
+        str | None, typer.Option(help="adjudication time, ISO 8601 with offset (default: the current time)")
+    ] = None,
+) -> None:
+    """Adjudicate a Bundle with the in-process reference payers and print the response Bundle.
+
+    Nothing is stored: each run starts from an empty history and ledger. Exit 0 when
+    adjudicated, 1 when the input was refused (the OperationOutcome is printed).
+    """
+    from datetime import UTC, datetime
+
+    from adapter.adjudication import adjudicate, entry_positions, response_bundle
+    from adapter.config import Settings
+    from adapter.payers import reference_payers
+    from mappings import jsonio
+    from mappings.operationoutcome import to_operation_outcome
+    from mappings.xml import dump_xml
+
+    def emit(resource: dict[str, object]) -> None:
+        _write(dump_xml(resource, pretty=True) if output is WireFormat.XML else jsonio.dumps(resource, indent=2))
+
+    settings = Settings()
+    try:
+        moment = datetime.fromisoformat(now) if now else datetime.now(UTC)
+    except ValueError:
+        typer.echo(f"error: --now {now!r} is not an ISO 8601 date-time", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    if moment.tzinfo is None:
+        typer.echo("error: --now needs a UTC offset", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    data = _read(file)
+    try:
+        submission = read_submission(data, _format(file, data), canon=settings.canon)
+    except InputError as exc:
+        emit(to_operation_outcome(exc.issues, canon=settings.canon))
+        raise typer.Exit(EXIT_REFUSED) from None
+    amo, amc = reference_payers(lpp_table=settings.lpp_table, contracts=settings.amc_contracts)
+    result = adjudicate(
+        submission.request,
+        amo=amo,
+        amc=amc,
+        now=moment,
+        positions=entry_positions(submission.bundle),
+        warnings=submission.warnings,
+    )
+    emit(response_bundle(submission.request, result, canon=settings.canon))
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

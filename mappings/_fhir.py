@@ -12,7 +12,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
@@ -32,7 +32,7 @@ __all__ = [
 _RESOURCE_CHILDREN = {"ResourceType"}
 
 
-@cache
+@lru_cache(maxsize=1024)  # bounded: names come from untrusted input
 def model_class(name: str) -> type[Any] | None:
     """The R4B model class for a type or resource name, or None if FHIR R4 has no such type."""
     try:
@@ -41,7 +41,7 @@ def model_class(name: str) -> type[Any] | None:
         return None
 
 
-@cache
+@lru_cache(maxsize=1024)
 def is_resource_type(name: str) -> bool:
     """True for a concrete FHIR resource name (``Claim``), False for datatypes and unknowns."""
     cls = model_class(name)
@@ -84,7 +84,7 @@ def _fhir_type_name(annotation: Any) -> tuple[str | None, bool]:
     return None, repeats
 
 
-@cache
+@lru_cache(maxsize=1024)
 def elements(class_name: str) -> Mapping[str, ElementInfo]:
     """Element metadata by JSON name for a model class (cached; empty for unknown names)."""
     cls = model_class(class_name)
