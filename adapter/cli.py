@@ -164,7 +164,8 @@ def submit(
     from mappings.xml import dump_xml
 
     def emit(resource: dict[str, object]) -> None:
-        _write(dump_xml(resource, pretty=True) if output is WireFormat.XML else jsonio.dumps(resource, indent=2))
+        xml = output is WireFormat.XML
+        _write(dump_xml(resource, pretty=True) if xml else jsonio.dumps(resource, indent=2))
 
     settings = Settings()
     try:
