@@ -49,10 +49,17 @@ class StoredClaim:
 
 @dataclass(frozen=True, slots=True)
 class SearchPage:
-    """One page of a ClaimResponse search: the matches and the total count."""
+    """One page of a ClaimResponse search: the matches, the total number of matching
+    ClaimResponses, and the opaque offsets of the next and previous pages (None at the ends).
+
+    A page never holds more than the requested count; it may hold fewer, because the
+    ClaimResponses of one submission are never split across pages.
+    """
 
     resources: list[dict[str, Any]]
     total: int
+    next_offset: int | None = None
+    previous_offset: int | None = None
 
 
 class ClaimService(Protocol):

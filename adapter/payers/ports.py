@@ -1,0 +1,59 @@
+"""The ports the service talks to: payer gateways, and the stores the reference payers need.
+
+Gateways take the clock value (``now``) rather than reading a clock. The AMC gateway
+receives the AMO decision (coordination of benefits) and answers ``None`` when the request
+has no AMC coverage: then nothing is computed and the patient pays what the AMO does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from adapter.domain.decision import Finding, PayerDecision
+from adapter.domain.request import ReimbursementRequest
+from adapter.domain.values import Nir
+from adapter.rules.history import DeliveryRecord
+from adapter.rules.ledger import LedgerEntry
+
+__all__ = ["AmcGateway", "AmoAnswer", "AmoGateway", "DeliveryHistory", "ForfaitLedger"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AmoAnswer:
+    """The AMO decision plus the integrity findings (blocking ones also reject their line)."""
+
+    decision: PayerDecision
+    findings: tuple[Finding, ...] = ()
+
+
+class AmoGateway(Protocol):
+    """Has the Assurance Maladie adjudicate a request."""
+
+    def adjudicate(self, request: ReimbursementRequest, *, now: datetime) -> AmoAnswer: ...
+
+
+class AmcGateway(Protocol):
+    """Has the mutuelle adjudicate a request on top of the AMO decision."""
+
+    def adjudicate(
+        self, request: ReimbursementRequest, amo: PayerDecision, *, now: datetime
+    ) -> PayerDecision | None: ...
+
+
+class DeliveryHistory(Protocol):
+    """Paid deliveries per beneficiary: duplicates, caps, renewals, forfait months."""
+
+    def deliveries(self, nir: Nir) -> Sequence[DeliveryRecord]: ...
+
+    def record(self, records: Iterable[DeliveryRecord]) -> None: ...
+
+
+class ForfaitLedger(Protocol):
+    """What each AMC guarantee paid per beneficiary: yearly forfaits and renewals."""
+
+    def entries(self, nir: Nir) -> Sequence[LedgerEntry]: ...
+
+    def apply(self, entries: Iterable[LedgerEntry]) -> None: ...

@@ -1,0 +1,205 @@
+"""The AMC engine: coordination of benefits on top of the AMO decision.
+
+Pure: it reads the request, the AMO decision, the contract catalogue, the LPP table (for
+categories, PLV and 100 % Santé classes) and the beneficiary's ledger, and returns the AMC
+decision with the ledger entries to store (none for an estimate). Lines are taken in
+sequence order, so yearly forfaits are consumed in that order. Reste à charge = price −
+AMO − AMC, set on each AMC line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from adapter.domain.decision import LineDecision, Note, PayerDecision, PayerKind
+from adapter.domain.request import AmcCoverage, ClaimUse, Line, ReimbursementRequest
+from adapter.domain.values import Money
+from adapter.rules.amc_share import LineAmounts, amc_share
+from adapter.rules.config import RulesConfig
+from adapter.rules.contracts import Contract, ContractCatalogue
+from adapter.rules.ledger import Ledger, LedgerEntry
+from adapter.rules.lpp import LppTable
+from adapter.rules.notes import Refusal, amc_line_note, disposition, refusal, rejected_line_note
+from adapter.rules.outcome import outcome_for
+
+__all__ = ["AmcResult", "adjudicate_amc"]
+
+_DEFAULT_CONFIG = RulesConfig()
+_ZERO = Money.zero()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AmcResult:
+    """The AMC decision and the ledger entries to store (none for an estimate)."""
+
+    decision: PayerDecision
+    ledger: tuple[LedgerEntry, ...]
+
+
+def adjudicate_amc(
+    request: ReimbursementRequest,
+    amo: PayerDecision,
+    *,
+    catalogue: ContractCatalogue,
+    table: LppTable,
+    ledger: Iterable[LedgerEntry],
+    now: datetime,
+    config: RulesConfig = _DEFAULT_CONFIG,
+) -> AmcResult | None:
+    """The AMC decision for ``request`` given the AMO's; None without an AMC coverage."""
+    coverage = request.amc
+    if coverage is None:
+        return None
+    contract = catalogue.get(coverage.contract_id)
+    amo_lines = {line.sequence: line for line in amo.lines}
+    book = Ledger(ledger)
+    lines: list[LineDecision] = []
+    notes: list[Note] = [_contract_note(coverage, contract)]
+    for line in sorted(request.lines, key=lambda line: line.sequence):
+        amo_line = amo_lines.get(line.sequence)
+        refused = _refusal(request, coverage, contract, line, amo_line)
+        if refused is not None or contract is None or amo_line is None:
+            decision = _rejected(line, amo_line, refused)
+            lines.append(decision)
+            notes.append(rejected_line_note(line.sequence, [refused.reason] if refused else []))
+            continue
+        decision, note, used = _covered(request, contract, line, amo_line, table, book, config)
+        lines.append(decision)
+        notes.append(note)
+        if used is not None:
+            book.add(used)
+    estimate = request.use is not ClaimUse.CLAIM
+    outcome = outcome_for(lines)
+    decided = tuple(lines)
+    return AmcResult(
+        decision=PayerDecision(
+            payer=PayerKind.AMC,
+            insurer=str(coverage.amc_number),
+            created=now,
+            outcome=outcome,
+            disposition=disposition("AMC", outcome, decided, estimate=estimate),
+            lines=decided,
+            notes=tuple(notes),
+            estimate=estimate,
+        ),
+        ledger=() if estimate else tuple(book.added),
+    )
+
+
+def _contract_note(coverage: AmcCoverage, contract: Contract | None) -> Note:
+    if contract is None:
+        return Note(
+            fr=f"Contrat {coverage.contract_id} inconnu", en=f"Contract {coverage.contract_id} unknown"
+        )
+    if contract.responsable:
+        return Note(fr=f"Contrat {contract.id} (responsable)", en=f"Contract {contract.id} (responsable)")
+    return Note(fr=f"Contrat {contract.id} (non responsable)", en=f"Contract {contract.id} (not responsable)")
+
+
+def _refusal(
+    request: ReimbursementRequest,
+    coverage: AmcCoverage,
+    contract: Contract | None,
+    line: Line,
+    amo_line: LineDecision | None,
+) -> Refusal | None:
+    if contract is None:
+        return refusal("amc-contract-unknown", contract=coverage.contract_id)
+    if amo_line is None or amo_line.rejected:
+        return refusal("amc-amo-rejected")
+    day = line.reference_date
+    if coverage.rights is not None and not coverage.rights.contains(day):
+        return refusal("amc-rights-closed", day=day)
+    return None
+
+
+def _rejected(line: Line, amo_line: LineDecision | None, refused: Refusal | None) -> LineDecision:
+    price = amo_line.submitted if amo_line is not None else line.net
+    amo_paid = amo_line.benefit if amo_line is not None else _ZERO
+    paid_by_amo = amo_line is not None and not amo_line.rejected
+    return LineDecision(
+        sequence=line.sequence,
+        submitted=price,
+        eligible=amo_line.eligible if paid_by_amo and amo_line is not None else _ZERO,
+        benefit=_ZERO,
+        reste_a_charge=(price - amo_paid).clamp_min_zero() if amo_paid.amount else price,
+        rejections=(refused.rejection(),) if refused is not None else (),
+    )
+
+
+def _covered(
+    request: ReimbursementRequest,
+    contract: Contract,
+    line: Line,
+    amo_line: LineDecision,
+    table: LppTable,
+    book: Ledger,
+    config: RulesConfig,
+) -> tuple[LineDecision, Note, LedgerEntry | None]:
+    day = line.reference_date
+    entry = table.lookup(line.lpp_code, day)
+    guarantee = contract.guarantee_for(line.lpp_code, entry.category if entry else "")
+    if guarantee is None and not contract.responsable:
+        refused = refusal("amc-no-guarantee", contract=contract.id, code=line.lpp_code)
+        return (
+            _rejected(line, amo_line, refused),
+            rejected_line_note(line.sequence, [refused.reason]),
+            None,
+        )
+    tm = amo_line.ticket_moderateur
+    if tm is None:  # an AMO decision from elsewhere may omit it: derive it from the taux
+        rate = amo_line.rate
+        gross = amo_line.eligible.percent(rate) if rate is not None else amo_line.benefit
+        tm = (amo_line.eligible - gross).clamp_min_zero()
+    price = amo_line.submitted
+    forfait_left = _ZERO
+    renewal_spent = False
+    if guarantee is not None:
+        if guarantee.forfait_per_year is not None:
+            forfait_left = book.remaining(contract.id, guarantee.id, day.year, guarantee.forfait_per_year)
+        if guarantee.renewal_months is not None:
+            used = book.units_within(contract.id, guarantee.id, day, guarantee.renewal_months)
+            renewal_spent = used + line.quantity > guarantee.renewal_units
+    share = amc_share(
+        LineAmounts(
+            price=price,
+            eligible=amo_line.eligible,
+            amo_gross=amo_line.eligible - tm,
+            ticket_moderateur=tm,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+        ),
+        entry=entry,
+        guarantee=guarantee,
+        responsable=contract.responsable,
+        forfait_left=forfait_left,
+        renewal_spent=renewal_spent,
+        config=config,
+    )
+    decision = LineDecision(
+        sequence=line.sequence,
+        submitted=price,
+        eligible=amo_line.eligible,
+        benefit=share.amount,
+        reste_a_charge=(price - amo_line.benefit - share.amount).clamp_min_zero(),
+    )
+    note = amc_line_note(decision, guarantee=share.basis)
+    used_entry = None
+    if (
+        guarantee is not None
+        and not renewal_spent
+        and (share.consumed.amount or guarantee.renewal_months is not None)
+        and share.amount.amount
+    ):
+        used_entry = LedgerEntry(
+            nir=request.beneficiary.nir,
+            contract_id=contract.id,
+            guarantee_id=guarantee.id,
+            day=day,
+            consumed=share.consumed,
+            units=line.quantity,
+            submission=request.submission.value,
+        )
+    return decision, note, used_entry

@@ -1,0 +1,100 @@
+"""Every number of the French rules that a decree (or a doubt) may change, with defaults.
+
+Defaults follow the domain research note (domain-fr), summarised in ``docs/reference-data.md``.
+Values it marks ✖ are unconfirmed and are exactly the ones an operator may need to override:
+Alsace-Moselle's 90 % for ambulatory LPP items, the contrat-responsable ceilings, the windows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from types import MappingProxyType
+
+from adapter.domain.values import Money
+
+__all__ = ["AmoRates", "Deduction", "RulesConfig"]
+
+_ZERO = Money.zero()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AmoRates:
+    """AMO taux in percent of the BR, one per situation (domain-fr §1.3).
+
+    ``other_exoneration`` covers exonération codes 1, 3, 6, 7 and C (RG_VF_CC15: an
+    exonération other than 0 and ASPA means 100 %).
+    """
+
+    standard: Decimal = Decimal(60)
+    ald: Decimal = Decimal(100)
+    maternity: Decimal = Decimal(100)
+    at_mp: Decimal = Decimal(100)
+    invalidity: Decimal = Decimal(100)
+    other_exoneration: Decimal = Decimal(100)
+    alsace_moselle: Decimal = Decimal(90)
+    aspa: Decimal = Decimal(80)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deduction:
+    """An amount the AMO withholds per unit from a dated day: the hook for a device franchise.
+
+    None applies to devices today (domain-fr §1.6); the hook exists so that a franchise on
+    LPP products, if legislated, is configuration rather than code. ``titres`` limits it to
+    some LPP titres (empty: all). The AMC never pays a deduction back.
+    """
+
+    code: str
+    label_fr: str
+    label_en: str
+    per_unit: Money
+    valid_from: date
+    valid_to: date | None = None
+    titres: frozenset[str] = frozenset()
+    max_per_line: Money | None = None
+
+    def amount(self, *, day: date, titre: str, quantity: int) -> Money:
+        """What this deduction withholds on a line, zero outside its dates or titres."""
+        if day < self.valid_from or (self.valid_to is not None and day > self.valid_to):
+            return _ZERO
+        if self.titres and titre not in self.titres:
+            return _ZERO
+        total = self.per_unit.times(quantity)
+        if self.max_per_line is not None and total > self.max_per_line:
+            return self.max_per_line
+        return total
+
+
+def _default_caps() -> Mapping[str, Money]:
+    return MappingProxyType({"II": Money.of(1700)})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RulesConfig:
+    """The engines' parameters.
+
+    ``responsable_caps`` maps a 100 % Santé class to the most a contrat responsable may
+    bring the total (AMO + AMC) to, per unit (hearing aids classe II: 1,700 € per ear).
+    ``rac0_classes`` are the 100 % Santé baskets a contrat responsable pays in full up to
+    the PLV. ``warning_findings`` lists the integrity findings that only warn; every other
+    finding blocks its line.
+    """
+
+    rates: AmoRates = AmoRates()
+    deductions: tuple[Deduction, ...] = ()
+    prescription_validity_months: int = 12
+    first_delivery_months: int = 6
+    first_delivery_exempt_categories: frozenset[str] = frozenset({"optics", "hearing-aid"})
+    billing_deadline_months: int = 12
+    rac0_classes: frozenset[str] = frozenset({"I", "A"})
+    responsable_caps: Mapping[str, Money] = field(default_factory=_default_caps)
+    warning_findings: frozenset[str] = frozenset({"prescriber-identifier-suspect"})
+
+    def deduction_for(self, *, day: date, titre: str, quantity: int) -> Money:
+        total = _ZERO
+        for deduction in self.deductions:
+            total = total + deduction.amount(day=day, titre=titre, quantity=quantity)
+        return total

@@ -1,0 +1,99 @@
+"""The AMC contract catalogue: what each mutuelle contract guarantees, per code or category.
+
+Guarantee kinds follow how French contracts word them (domain-fr §3.2): a percent of the
+BR including the AMO's share, a percent of the BR on top of it, the ticket modérateur plus a
+yearly euro forfait, frais réels, or the ticket modérateur only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from adapter.domain.values import LppCode, Money
+
+__all__ = ["Contract", "ContractCatalogue", "Guarantee", "GuaranteeKind"]
+
+
+class GuaranteeKind(StrEnum):
+    PERCENT_BR_INCL_AMO = "percent-br-incl-amo"
+    PERCENT_BR_EXCL_AMO = "percent-br-excl-amo"
+    FORFAIT = "forfait"
+    FRAIS_REELS = "frais-reels"
+    TICKET_MODERATEUR = "ticket-moderateur"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Guarantee:
+    """One guarantee of a contract and the lines it applies to.
+
+    It matches ``codes``, else ``categories`` (LPP table categories), else it is the
+    contract's ``default``. ``supplement_per_unit`` adds euros per unit to the cap ("100 % BR
+    + 500 €" per ear); ``max_per_unit`` caps the AMC payment per unit; ``forfait_per_year``
+    is the calendar-year budget of a ``forfait`` guarantee; ``renewal_units`` units are
+    paid per ``renewal_months``, beyond which only the contrat-responsable floor is paid.
+    """
+
+    id: str
+    kind: GuaranteeKind
+    codes: frozenset[LppCode] = frozenset()
+    categories: frozenset[str] = frozenset()
+    default: bool = False
+    percent: Decimal | None = None
+    forfait_per_year: Money | None = None
+    supplement_per_unit: Money | None = None
+    max_per_unit: Money | None = None
+    renewal_months: int | None = None
+    renewal_units: int = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contract:
+    """A mutuelle contract; ``responsable`` contracts must pay the ticket modérateur."""
+
+    id: str
+    label: str
+    responsable: bool
+    guarantees: tuple[Guarantee, ...]
+    source: str = ""
+
+    def guarantee_for(self, code: LppCode, category: str) -> Guarantee | None:
+        """The guarantee for a line: by code first, then by category, then the default."""
+        by_category: Guarantee | None = None
+        default: Guarantee | None = None
+        for guarantee in self.guarantees:
+            if code in guarantee.codes:
+                return guarantee
+            if by_category is None and category in guarantee.categories:
+                by_category = guarantee
+            if default is None and guarantee.default:
+                default = guarantee
+        return by_category or default
+
+
+class ContractCatalogue:
+    """The loaded contracts, by id."""
+
+    __slots__ = ("_contracts", "source")
+
+    def __init__(self, contracts: Iterable[Contract], *, source: str = "") -> None:
+        self._contracts: dict[str, Contract] = {}
+        for contract in contracts:
+            if contract.id in self._contracts:
+                raise ValueError(f"contract {contract.id!r} is defined twice")
+            self._contracts[contract.id] = contract
+        self.source = source
+
+    def get(self, contract_id: str) -> Contract | None:
+        return self._contracts.get(contract_id)
+
+    def __contains__(self, contract_id: object) -> bool:
+        return contract_id in self._contracts
+
+    def __iter__(self) -> Iterator[Contract]:
+        return iter(self._contracts.values())
+
+    def __len__(self) -> int:
+        return len(self._contracts)

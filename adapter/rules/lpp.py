@@ -1,0 +1,132 @@
+"""The LPP table: one row per code and validity period (successive tariffs are successive rows).
+
+The tariff in force on the delivery date applies (B2: the tariff reference date is the
+execution date), so lookups are always by code *and* day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from adapter.domain.values import LppCode, Money
+
+__all__ = ["TITRES", "CodeKind", "LppEntry", "LppTable", "Telemonitoring"]
+
+TITRES = ("I", "II", "III", "IV", "V")
+
+
+class CodeKind(StrEnum):
+    """Individual (manufacturer or brand) code, or a generic line shared by many products."""
+
+    INDIVIDUAL = "individual"
+    GENERIC = "generic"
+
+
+class Telemonitoring(StrEnum):
+    """The two monthly telemonitoring forfaits: the doctor's and the exploitant's."""
+
+    OPERATOR = "operator"
+    TECHNICAL = "technical"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LppEntry:
+    """One row of the LPP table: a code's attributes during ``valid_from``–``valid_to``.
+
+    ``tarif`` is the BR per unit. ``titre`` is empty for LATM telemonitoring forfaits,
+    billed like LPP items without belonging to a titre. ``cap_group`` pools codes for
+    yearly caps and renewals (a classe I and a classe II hearing aid are the same renewal);
+    ``renewal_quantity`` units may be delivered per ``renewal_months`` (2 for hearing aids:
+    one per ear).
+    """
+
+    code: LppCode
+    label: str
+    valid_from: date
+    tarif: Money
+    category: str
+    kind: CodeKind
+    cap_group: str
+    source: str
+    valid_to: date | None = None
+    titre: str = ""
+    plv: Money | None = None
+    deactivated_on: date | None = None
+    entente_prealable: bool = False
+    max_per_delivery: int | None = None
+    max_per_year: int | None = None
+    renewal_months: int | None = None
+    renewal_quantity: int = 1
+    age_min: int | None = None
+    age_max: int | None = None
+    sante100: str | None = None
+    telemonitoring: Telemonitoring | None = None
+
+    def in_force(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    def deactivated(self, day: date) -> bool:
+        """True for a generic line no longer billable on ``day`` (individual coding reform)."""
+        return (
+            self.kind is CodeKind.GENERIC and self.deactivated_on is not None and day >= self.deactivated_on
+        )
+
+    def overlaps(self, other: LppEntry) -> bool:
+        ends_before = self.valid_to is not None and self.valid_to < other.valid_from
+        starts_after = other.valid_to is not None and other.valid_to < self.valid_from
+        return not (ends_before or starts_after)
+
+
+class LppTable:
+    """The loaded LPP table, indexed by code; periods of one code never overlap."""
+
+    __slots__ = ("_by_code", "_forfaits", "_groups", "source")
+
+    def __init__(self, entries: Iterable[LppEntry], *, source: str = "") -> None:
+        by_code: dict[LppCode, list[LppEntry]] = {}
+        for entry in entries:
+            rows = by_code.setdefault(entry.code, [])
+            for row in rows:
+                if row.overlaps(entry):
+                    raise ValueError(f"LPP code {entry.code} has overlapping validity periods")
+            rows.append(entry)
+        self._by_code = {
+            code: tuple(sorted(rows, key=lambda row: row.valid_from)) for code, rows in by_code.items()
+        }
+        self._groups = {code: rows[-1].cap_group for code, rows in self._by_code.items()}
+        self._forfaits = {code: rows[-1].telemonitoring for code, rows in self._by_code.items()}
+        self.source = source
+
+    def lookup(self, code: LppCode, day: date) -> LppEntry | None:
+        """The row in force for ``code`` on ``day``, or None."""
+        for row in self._by_code.get(code, ()):
+            if row.in_force(day):
+                return row
+        return None
+
+    def cap_group(self, code: LppCode) -> str:
+        """The code's current cap group (its latest row's), or the code itself if unlisted.
+
+        History is matched through the current table, so regrouping codes applies to past
+        deliveries too.
+        """
+        return self._groups.get(code) or str(code)
+
+    def telemonitoring(self, code: LppCode) -> Telemonitoring | None:
+        return self._forfaits.get(code)
+
+    def rows(self, code: LppCode) -> tuple[LppEntry, ...]:
+        return self._by_code.get(code, ())
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._by_code
+
+    def __iter__(self) -> Iterator[LppEntry]:
+        for rows in self._by_code.values():
+            yield from rows
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self._by_code.values())

@@ -1,0 +1,327 @@
+"""The use cases on the store: submit (idempotent, one transaction), read and search.
+
+``submit`` runs intake, checks the caller may bill for the provider, then in ONE write
+transaction locked on the idempotency key and the beneficiary: replays a stored answer (same
+key, same content), refuses a reused key with other content (409), or adjudicates with the
+reference payers bound to the transaction's history and ledger and stores the submission,
+its decisions, the response, the ledger and history records, an audit record and an outbox
+event. A lost race (another process stored the key first) rolls back and replays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from adapter.adjudication import Adjudication, adjudicate, entry_positions, response_bundle
+from adapter.domain import ReimbursementRequest
+from adapter.domain.jsonable import to_jsonable
+from adapter.errors import ConflictError, ForbiddenError
+from adapter.intake import Format, Limits, Submission, read_submission
+from adapter.payers.reference import ReferenceAmc, ReferenceAmo
+from adapter.rules.config import RulesConfig
+from adapter.rules.contracts import ContractCatalogue
+from adapter.rules.lpp import LppTable
+from adapter.store import DuplicateSubmissionError, NewSubmission, Store, StoredSubmission, Visibility
+from adapter.usecases import Answer, Caller, SearchPage, StoredClaim
+from mappings import jsonio
+from mappings.systems import NIR, Canon
+
+__all__ = ["StoreService", "content_hash", "visibility"]
+
+_NAMESPACE = uuid.UUID("4d1c7a2e-9a51-5c0b-8f0e-3b6a2f1d9c77")
+
+
+def _submission_id(system: str, value: str) -> str:
+    """The stored Claim's id: deterministic over the idempotency key."""
+    return str(uuid.uuid5(_NAMESPACE, f"{system}|{value}"))
+
+
+def content_hash(bundle: Mapping[str, Any]) -> str:
+    """SHA-256 of the Bundle's content with keys sorted: JSON and XML of the same Bundle agree."""
+    return hashlib.sha256(jsonio.dumps(_sorted(bundle))).hexdigest()
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
+
+
+def visibility(caller: Caller) -> Visibility:
+    return Visibility(
+        client_id=caller.client_id,
+        finess=caller.finess,
+        siret=caller.siret,
+        amc=caller.amc,
+        everything=caller.everything,
+    )
+
+
+def _visible(caller: Caller, row: StoredSubmission) -> bool:
+    return (
+        caller.everything
+        or row.client_id == caller.client_id
+        or (row.provider_finess is not None and row.provider_finess in caller.finess)
+        or (row.provider_siret is not None and row.provider_siret in caller.siret)
+        or (row.amc_number is not None and row.amc_number in caller.amc)
+    )
+
+
+def _may_submit(caller: Caller, request: ReimbursementRequest) -> bool:
+    provider = request.provider
+    return (
+        caller.everything
+        or (provider.finess is not None and provider.finess.value in caller.finess)
+        or (provider.siret is not None and provider.siret.value in caller.siret)
+    )
+
+
+def _outcome(adjudication: Adjudication) -> str:
+    outcomes = {adjudication.amo.outcome.value}
+    if adjudication.amc is not None:
+        outcomes.add(adjudication.amc.outcome.value)
+    for worst in ("error", "partial", "queued"):
+        if worst in outcomes:
+            return worst
+    return "complete"
+
+
+class StoreService:
+    """``ClaimService`` on a ``Store`` with the in-process reference payers."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        table: LppTable,
+        catalogue: ContractCatalogue,
+        canon: Canon | None = None,
+        limits: Limits | None = None,
+        config: RulesConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.table = table
+        self.catalogue = catalogue
+        self.canon = canon or Canon()
+        self.limits = limits or Limits()
+        self.config = config or RulesConfig()
+
+    # -- submit -------------------------------------------------------------------------
+    def submit(self, data: bytes, fmt: Format, *, caller: Caller, now: datetime) -> Answer:
+        submission = read_submission(data, fmt, canon=self.canon, limits=self.limits)
+        request = submission.request
+        if not _may_submit(caller, request):
+            raise ForbiddenError(
+                f"client {caller.client_id!r} may not submit for provider {request.provider.identifier}"
+            )
+        digest = content_hash(submission.bundle)
+        key = request.submission
+        locks = (f"submission:{key.system}|{key.value}", f"beneficiary:{request.beneficiary.nir.value}")
+        try:
+            with self.store.write(lock_keys=locks) as tx:
+                stored = tx.find_submission(key.system, key.value)
+                if stored is not None:
+                    return self._replay(stored, digest)
+                amo = ReferenceAmo(table=self.table, history=tx.history, config=self.config)
+                amc = ReferenceAmc(
+                    catalogue=self.catalogue, table=self.table, ledger=tx.ledger, config=self.config
+                )
+                result = adjudicate(
+                    request,
+                    amo=amo,
+                    amc=amc,
+                    now=now,
+                    positions=entry_positions(submission.bundle),
+                    warnings=submission.warnings,
+                )
+                bundle = response_bundle(request, result, canon=self.canon)
+                claim_id = _submission_id(key.system, key.value)
+                for entry in bundle["entry"]:  # the stored Claim is readable at GET /Claim/{id}
+                    if entry["resource"]["resourceType"] == "ClaimResponse":
+                        entry["resource"]["request"]["reference"] = f"Claim/{claim_id}"
+                body = jsonio.dumps(bundle)
+                row = self._new_row(submission, data, fmt, digest, result, bundle, body, caller, now)
+                tx.add_submission(row)
+                tx.audit(
+                    action="submit",
+                    outcome=row.outcome,
+                    client_id=caller.client_id,
+                    submission_id=row.id,
+                    request_id=None,
+                    at=now,
+                )
+                tx.enqueue(
+                    topic="claim.adjudicated",
+                    payload={"submission": row.id, "amo": row.amo_response_id, "amc": row.amc_response_id},
+                    at=now,
+                )
+        except DuplicateSubmissionError:
+            with self.store.read() as tx:
+                stored = tx.find_submission(key.system, key.value)
+            if stored is None:  # pragma: no cover - the duplicate was committed before we read
+                raise
+            return self._replay(stored, digest)
+        return Answer(resource=bundle, json=body)
+
+    def _replay(self, stored: StoredSubmission, digest: str) -> Answer:
+        if stored.content_hash != digest:
+            raise ConflictError(
+                f"Bundle.identifier {stored.key_system}|{stored.key_value} was already submitted "
+                "with different content"
+            )
+        return Answer(resource=jsonio.loads(stored.response_json), json=stored.response_json, replayed=True)
+
+    def _new_row(
+        self,
+        submission: Submission,
+        data: bytes,
+        fmt: Format,
+        digest: str,
+        result: Adjudication,
+        bundle: dict[str, Any],
+        body: bytes,
+        caller: Caller,
+        now: datetime,
+    ) -> NewSubmission:
+        request = submission.request
+        key = request.submission
+        responses = [
+            entry["resource"]["id"]
+            for entry in bundle["entry"]
+            if entry["resource"]["resourceType"] == "ClaimResponse"
+        ]
+        claim_identifier = request.claim_identifier
+        return NewSubmission(
+            id=_submission_id(key.system, key.value),
+            key_system=key.system,
+            key_value=key.value,
+            content_hash=digest,
+            media_type=fmt.media_type,
+            raw=data,
+            request_json=json.dumps(to_jsonable(request), ensure_ascii=False),
+            amo_decision_json=json.dumps(to_jsonable(result.amo), ensure_ascii=False),
+            amc_decision_json=None
+            if result.amc is None
+            else json.dumps(to_jsonable(result.amc), ensure_ascii=False),
+            findings_json=json.dumps(to_jsonable(list(result.findings)), ensure_ascii=False),
+            response_json=body,
+            amo_response_id=responses[0],
+            amc_response_id=responses[1] if len(responses) > 1 else None,
+            patient_nir=request.beneficiary.nir.value,
+            provider_finess=None if request.provider.finess is None else request.provider.finess.value,
+            provider_siret=None if request.provider.siret is None else request.provider.siret.value,
+            amo_organisme=request.amo.organisme.value,
+            amc_number=None if request.amc is None else request.amc.amc_number.value,
+            claim_identifier_system=None if claim_identifier is None else claim_identifier.system,
+            claim_identifier_value=None if claim_identifier is None else claim_identifier.value,
+            use=request.use.value,
+            outcome=_outcome(result),
+            client_id=caller.client_id,
+            received_at=now,
+            stored_at=now,
+        )
+
+    # -- reads --------------------------------------------------------------------------
+    def claim_response(self, resource_id: str, *, caller: Caller) -> Answer | None:
+        with self.store.read() as tx:
+            row = tx.submission_by_response_id(resource_id)
+        if row is None or not _visible(caller, row):
+            return None
+        for resource in _responses(row):
+            if resource.get("id") == resource_id:
+                return Answer(resource=resource, json=jsonio.dumps(resource))
+        return None  # pragma: no cover - the store indexes exactly these ids
+
+    def claim(self, resource_id: str, *, caller: Caller) -> StoredClaim | None:
+        with self.store.read() as tx:
+            row = tx.submission_by_id(resource_id)
+        if row is None or not _visible(caller, row):
+            return None
+        return StoredClaim(raw=row.raw, media_type=row.media_type)
+
+    def search_claim_responses(
+        self,
+        *,
+        caller: Caller,
+        request: str | None = None,
+        patient_identifier: str | None = None,
+        insurer: str | None = None,
+        offset: int = 0,
+        count: int = 20,
+    ) -> SearchPage:
+        """Search ClaimResponses. ``request``: ``Claim/<id>``, ``<id>`` or ``system|value`` of the
+        Claim (or submission) identifier; ``patient.identifier``: ``[system|]NIR``; ``insurer``:
+        ``[system|]`` AMO organisme or AMC number. ``offset`` counts submissions (an opaque cursor)."""
+        claim, claim_id = _request_criteria(request)
+        nir = _token_value(patient_identifier, NIR)
+        insurer_value = _token_value(insurer, None)
+        criteria: dict[str, Any] = {
+            "visibility": visibility(caller),
+            "claim": claim,
+            "claim_id": claim_id,
+            "patient_nir": nir,
+            "insurer": insurer_value,
+        }
+        per_page = count if insurer_value is not None else max(1, count // 2)
+        with self.store.read() as tx:
+            rows, submissions = tx.search(**criteria, offset=offset, limit=0 if count == 0 else per_page)
+            with_amc = 0
+            if insurer_value is None and submissions:
+                _, with_amc = tx.search(**criteria, with_amc=True, limit=0)
+        total = submissions + with_amc
+        resources: list[dict[str, Any]] = []
+        for row in rows:
+            for resource in _responses(row):
+                if insurer_value is None or _insurer_of(resource) == insurer_value:
+                    resources.append(resource)
+        next_offset = offset + per_page if count and offset + per_page < submissions else None
+        previous_offset = max(0, offset - per_page) if count and offset > 0 else None
+        return SearchPage(
+            resources=resources, total=total, next_offset=next_offset, previous_offset=previous_offset
+        )
+
+    def ready(self) -> bool:
+        return self.store.ping()
+
+
+def _responses(row: StoredSubmission) -> list[dict[str, Any]]:
+    bundle = jsonio.loads(row.response_json)
+    return [
+        entry["resource"]
+        for entry in bundle.get("entry", [])
+        if entry["resource"]["resourceType"] == "ClaimResponse"
+    ]
+
+
+def _insurer_of(resource: Mapping[str, Any]) -> str | None:
+    identifier = resource.get("insurer", {}).get("identifier", {})
+    value = identifier.get("value")
+    return value if isinstance(value, str) else None
+
+
+def _token_value(token: str | None, system: str | None) -> str | None:
+    """``system|value`` or ``value``; a system other than the expected one matches nothing."""
+    if token is None:
+        return None
+    if "|" in token:
+        given, _, value = token.partition("|")
+        if system is not None and given and given != system:
+            return "\x00no-match"
+        return value
+    return token
+
+
+def _request_criteria(request: str | None) -> tuple[tuple[str, str] | None, str | None]:
+    if request is None:
+        return None, None
+    if "|" in request:
+        system, _, value = request.partition("|")
+        return (system, value), None
+    return None, request.rsplit("/", 1)[-1]

@@ -1,0 +1,111 @@
+"""What goes into and comes out of the store: plain frozen records, no ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from adapter.errors import ConflictError, UsageError
+
+__all__ = ["DuplicateSubmissionError", "NewSubmission", "OutboxEvent", "StoredSubmission", "Visibility"]
+
+
+def _require_aware(name: str, value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise UsageError(f"{name} must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Submission:
+    """The fields of one submission; see ``NewSubmission`` for their meaning.
+
+    The repr leaves out the payloads and the NIR, so that a logged record leaks neither.
+    """
+
+    id: str
+    key_system: str
+    key_value: str
+    content_hash: str
+    media_type: str
+    raw: bytes = field(repr=False)
+    request_json: str = field(repr=False)
+    amo_decision_json: str = field(repr=False)
+    amc_decision_json: str | None = field(repr=False)
+    findings_json: str = field(repr=False)
+    response_json: bytes = field(repr=False)
+    amo_response_id: str
+    amc_response_id: str | None
+    patient_nir: str = field(repr=False)
+    provider_finess: str | None
+    provider_siret: str | None
+    amo_organisme: str
+    amc_number: str | None
+    claim_identifier_system: str | None
+    claim_identifier_value: str | None
+    use: str
+    outcome: str
+    client_id: str
+    received_at: datetime
+    stored_at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware("received_at", self.received_at)
+        _require_aware("stored_at", self.stored_at)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewSubmission(_Submission):
+    """A submission to store.
+
+    ``id`` is a UUID string (also the stored Claim's id); ``key_system``/``key_value`` the
+    Bundle.identifier idempotency key; ``content_hash`` the SHA-256 hex of the canonical
+    content, compared on replay; ``raw`` and ``media_type`` the body exactly as received;
+    the ``*_json`` fields are the caller's own JSON text (the store does not interpret them);
+    ``response_json`` the exact response bytes, replayed byte for byte. The organisation
+    fields drive search and visibility.
+    """
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredSubmission(_Submission):
+    """A submission read back from the store (same fields as ``NewSubmission``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Which submissions a caller may see: its own, its organisations', or ``everything``.
+
+    A row is visible when ``everything`` is set, or ``client_id`` submitted it, or its
+    provider FINESS or SIRET is in ``finess``/``siret``, or its AMC number is in ``amc``.
+    """
+
+    client_id: str
+    finess: frozenset[str] = frozenset()
+    siret: frozenset[str] = frozenset()
+    amc: frozenset[str] = frozenset()
+    everything: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxEvent:
+    """An outbox event leased to a worker; ``attempts`` counts leases, this one included."""
+
+    id: int
+    topic: str
+    payload: dict[str, Any] = field(hash=False)
+    created_at: datetime
+    attempts: int
+
+
+class DuplicateSubmissionError(ConflictError):
+    """Another transaction stored a submission with this idempotency key first.
+
+    The transaction is still usable: look the submission up and compare content hashes to
+    replay it or to answer a conflict. Left uncaught it answers 409, and a retry replays.
+    """
+
+    def __init__(self, key_system: str, key_value: str) -> None:
+        super().__init__("a submission with this Bundle.identifier is already stored")
+        self.key_system = key_system
+        self.key_value = key_value

@@ -1,0 +1,207 @@
+"""Properties of the two engines over generated requests (hypothesis)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapter.domain import Exoneration, Line, LppCode, Money, NatureAssurance, ReimbursementRequest
+from adapter.rules import Contract, ContractCatalogue, Guarantee, GuaranteeKind, adjudicate_amc
+
+from .builders import CATALOGUE, NOW, TABLE, line, request, run
+
+CODES = [
+    "9900001",
+    "9900002",
+    "1322065",
+    "9900402",
+    "9900101",
+    "9900103",
+    "9900301",
+    "1612544",
+    "6285133",
+    "7206130",
+    "7206147",
+    "1241763",
+    "9900401",
+]
+SITUATIONS = [
+    (NatureAssurance.MALADIE, Exoneration.NONE, False),
+    (NatureAssurance.MALADIE, Exoneration.ALD, True),
+    (NatureAssurance.ALSACE_MOSELLE, Exoneration.NONE, False),
+    (NatureAssurance.MALADIE, Exoneration.ASPA, False),
+    (NatureAssurance.MATERNITE, Exoneration.NONE, False),
+]
+prices = st.one_of(
+    st.integers(min_value=0, max_value=300_000).map(Money.from_cents),
+    st.sampled_from(
+        ["0.05", "12.35", "28.00", "43.59", "50.00", "100.00", "150.00", "950.00", "1500.00"]
+    ).map(Money.of),
+)
+quantities = st.sampled_from([1, 1, 1, 2, 3])
+
+
+@st.composite
+def lines(draw: st.DrawFn) -> tuple[Line, ...]:
+    sequences = draw(st.lists(st.integers(1, 30), min_size=1, max_size=5, unique=True))
+    return tuple(
+        line(
+            seq,
+            draw(st.sampled_from(CODES)),
+            str(draw(prices).amount),
+            qty=draw(quantities),
+            day=date(2026, 2, 20) + timedelta(days=draw(st.integers(0, 18))),
+        )
+        for seq in sequences
+    )
+
+
+@st.composite
+def requests(draw: st.DrawFn, contracts: list[str | None] | None = None) -> ReimbursementRequest:
+    nature, exoneration, ald = draw(st.sampled_from(SITUATIONS))
+    pool = contracts if contracts is not None else [c.id for c in CATALOGUE] + [None, "UNKNOWN"]
+    return request(
+        *draw(lines()),
+        nature=nature,
+        exoneration=exoneration,
+        ald=ald,
+        contract=draw(st.sampled_from(pool)),
+    )
+
+
+@given(requests())
+def test_amo_plus_amc_plus_reste_a_charge_is_the_price(req: ReimbursementRequest) -> None:
+    """On every line, AMO + AMC + reste à charge = price, to the cent, and nothing is negative."""
+    amo, amc = run(req)
+
+    for amo_line in amo.decision.lines:
+        price = req.line(amo_line.sequence).net
+        assert Money.zero() <= amo_line.benefit <= price
+        if amc is not None:
+            amc_line = amc.decision.line(amo_line.sequence)
+            assert amc_line.reste_a_charge is not None
+            assert not amc_line.benefit.is_negative
+            assert not amc_line.reste_a_charge.is_negative
+            assert amo_line.benefit + amc_line.benefit + amc_line.reste_a_charge == price
+
+
+@given(requests())
+def test_amc_never_exceeds_what_the_amo_left(req: ReimbursementRequest) -> None:
+    """The AMC pays at most price − AMO on each line."""
+    amo, amc = run(req)
+
+    if amc is not None:
+        for amc_line in amc.decision.lines:
+            amo_line = amo.decision.line(amc_line.sequence)
+            assert amc_line.benefit <= amc_line.submitted - amo_line.benefit
+
+
+@given(requests(contracts=[c.id for c in CATALOGUE if c.responsable]))
+def test_contrat_responsable_pays_at_least_the_ticket_moderateur(req: ReimbursementRequest) -> None:
+    """Under a contrat responsable, every line the AMO paid gets at least its ticket modérateur."""
+    amo, amc = run(req)
+
+    assert amc is not None
+    for amo_line in amo.decision.lines:
+        if not amo_line.rejected:
+            assert amo_line.ticket_moderateur is not None
+            assert amc.decision.line(amo_line.sequence).benefit >= amo_line.ticket_moderateur
+
+
+@given(requests(), st.data())
+def test_results_do_not_depend_on_line_order(req: ReimbursementRequest, data: st.DataObject) -> None:
+    """Shuffling the Claim's items changes no decision, delivery record or ledger entry."""
+    shuffled = request(
+        *data.draw(st.permutations(req.lines)),
+        nature=req.amo.nature,
+        exoneration=req.amo.exoneration,
+        ald=req.prescription.ald,
+        contract=req.amc.contract_id if req.amc else None,
+    )
+
+    amo, amc = run(req)
+    amo_shuffled, amc_shuffled = run(shuffled)
+
+    assert amo.decision == amo_shuffled.decision
+    assert amo.deliveries == amo_shuffled.deliveries
+    assert [(f.code, f.sequence) for f in amo.findings] == [
+        (f.code, f.sequence) for f in amo_shuffled.findings
+    ]
+    assert amc == amc_shuffled
+
+
+def guarantee(kind: GuaranteeKind, amount: int, *, supplement: int = 0) -> Guarantee:
+    """A default guarantee whose richness grows with ``amount`` (percent or yearly euros)."""
+    percent_kinds = (GuaranteeKind.PERCENT_BR_INCL_AMO, GuaranteeKind.PERCENT_BR_EXCL_AMO)
+    return Guarantee(
+        id="g",
+        kind=kind,
+        default=True,
+        percent=Decimal(amount) if kind in percent_kinds else None,
+        forfait_per_year=Money.of(amount) if kind is GuaranteeKind.FORFAIT else None,
+        supplement_per_unit=Money.of(supplement)
+        if supplement and kind is not GuaranteeKind.FORFAIT
+        else None,
+    )
+
+
+def amc_benefits(req: ReimbursementRequest, chosen: Guarantee, responsable: bool) -> list[Money]:
+    """The AMC amount of each line under a one-guarantee contract."""
+    amo, _ = run(req)
+    assert req.amc is not None
+    catalogue = ContractCatalogue(
+        [Contract(id=req.amc.contract_id, label="test", responsable=responsable, guarantees=(chosen,))]
+    )
+    result = adjudicate_amc(req, amo.decision, catalogue=catalogue, table=TABLE, ledger=(), now=NOW)
+    assert result is not None
+    return [decided.benefit for decided in result.decision.lines]
+
+
+@given(
+    requests(contracts=["RICHNESS"]),
+    st.sampled_from(
+        [GuaranteeKind.PERCENT_BR_INCL_AMO, GuaranteeKind.PERCENT_BR_EXCL_AMO, GuaranteeKind.FORFAIT]
+    ),
+    st.integers(0, 400),
+    st.integers(0, 400),
+    st.integers(0, 600),
+    st.integers(0, 600),
+    st.booleans(),
+)
+@settings(max_examples=150)
+def test_a_richer_guarantee_never_pays_less(
+    req: ReimbursementRequest,
+    kind: GuaranteeKind,
+    first: int,
+    second: int,
+    supplement_a: int,
+    supplement_b: int,
+    responsable: bool,
+) -> None:
+    """A higher percent, a larger forfait or a larger supplement never lowers the AMC amount."""
+    low, high = sorted((first, second))
+    small, large = sorted((supplement_a, supplement_b))
+
+    poorer = amc_benefits(req, guarantee(kind, low, supplement=small), responsable)
+    richer = amc_benefits(req, guarantee(kind, high, supplement=large), responsable)
+    frais_reels = amc_benefits(req, guarantee(GuaranteeKind.FRAIS_REELS, 0), responsable)
+
+    assert all(p <= r for p, r in zip(poorer, richer, strict=True))
+    assert all(r <= f for r, f in zip(richer, frais_reels, strict=True))
+
+
+@given(st.sampled_from(CODES), prices, st.integers(1, 3))
+def test_ticket_moderateur_and_depassement_split_the_price(code: str, price: Money, qty: int) -> None:
+    """On a paid line, AMO + TM = BR and BR + dépassement = price."""
+    amo, _ = run(request(line(code=code, price=str(price.amount), qty=qty)))
+
+    decided = amo.decision.lines[0]
+    if not decided.rejected:
+        assert decided.ticket_moderateur is not None
+        assert decided.depassement is not None
+        assert decided.benefit + decided.ticket_moderateur == decided.eligible
+        assert decided.eligible + decided.depassement == decided.submitted
+        assert decided.eligible <= TABLE.rows(LppCode(code))[-1].tarif.times(qty)

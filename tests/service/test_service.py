@@ -1,0 +1,160 @@
+"""The store-backed service: idempotent submit, tenancy, reads and search, on every backend."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapter.errors import ConflictError, ForbiddenError, ParseError
+from adapter.intake import Format
+from adapter.rules.contracts_loader import load_contracts
+from adapter.rules.lpp_loader import load_lpp_table
+from adapter.service import StoreService
+from adapter.store import Store
+from adapter.usecases import Caller
+from mappings import jsonio
+from mappings.xml import dump_xml
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "valid"
+NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+EVERYONE = Caller(client_id="dev-client", everything=True)
+
+
+@pytest.fixture
+def service(store: Store) -> StoreService:
+    """A service on the demo reference data and the store under test."""
+    return StoreService(store, table=load_lpp_table(None), catalogue=load_contracts(None))
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / f"{name}.json").read_bytes()
+
+
+def test_submit_adjudicates_and_replays_byte_for_byte(service: StoreService) -> None:
+    """The same Bundle twice gives the stored answer, identical bytes, adjudicated once."""
+    data = fixture("01-purchase-standard")
+    first = service.submit(data, Format.JSON, caller=EVERYONE, now=NOW)
+    second = service.submit(data, Format.JSON, caller=EVERYONE, now=NOW.replace(hour=9))
+
+    assert (first.replayed, second.replayed) == (False, True)
+    assert second.json == first.json
+    amounts = [
+        [
+            t["amount"]["value"]
+            for t in e["resource"]["total"]
+            if t["category"]["coding"][0]["code"] == "benefit"
+        ]
+        for e in first.resource["entry"]
+    ]
+    assert [str(a[0]) for a in amounts] == ["60.00", "90.00"]
+    with service.store.read() as tx:
+        rows, total = tx.search(visibility=service_visibility(), limit=10)
+    assert total == 1
+
+
+def service_visibility():  # type: ignore[no-untyped-def]
+    from adapter.service import visibility
+
+    return visibility(EVERYONE)
+
+
+def test_xml_of_the_same_bundle_replays(service: StoreService) -> None:
+    """Idempotency compares content, not bytes: the XML twin replays the JSON submission."""
+    data = fixture("01-purchase-standard")
+    first = service.submit(data, Format.JSON, caller=EVERYONE, now=NOW)
+    again = service.submit(dump_xml(jsonio.loads(data)), Format.XML, caller=EVERYONE, now=NOW)
+
+    assert again.replayed
+    assert again.json == first.json
+
+
+def test_same_key_different_content_is_a_conflict(service: StoreService) -> None:
+    """A reused Bundle.identifier with other content is refused and changes nothing."""
+    data = fixture("01-purchase-standard")
+    service.submit(data, Format.JSON, caller=EVERYONE, now=NOW)
+    changed = data.replace(b'"created":"', b'"created":"', 1).replace(b"Martin", b"Martine")
+    bundle = jsonio.loads(data)
+    bundle["timestamp"] = "2026-05-30T10:00:00+02:00"
+
+    with pytest.raises(ConflictError):
+        service.submit(jsonio.dumps(bundle), Format.JSON, caller=EVERYONE, now=NOW)
+    assert changed  # the byte-level edit above is irrelevant: content is compared semantically
+
+
+def test_invalid_input_is_refused_before_any_storage(service: StoreService) -> None:
+    """Bad bytes raise the intake error and store nothing."""
+    with pytest.raises(ParseError):
+        service.submit(b"{", Format.JSON, caller=EVERYONE, now=NOW)
+    with service.store.read() as tx:
+        assert tx.search(visibility=service_visibility(), limit=0)[1] == 0
+
+
+def test_tenancy_on_submit_and_reads(service: StoreService) -> None:
+    """A client may bill only for its organisations and reads only what concerns it."""
+    data = fixture("01-purchase-standard")
+    bundle = jsonio.loads(data)
+    provider = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Organization")
+    identifier = provider["identifier"][0]["value"]
+    hospital = Caller(client_id="hospital", finess=frozenset({identifier}), siret=frozenset({identifier}))
+    stranger = Caller(client_id="stranger", finess=frozenset({"999999999"}))
+
+    with pytest.raises(ForbiddenError):
+        service.submit(data, Format.JSON, caller=stranger, now=NOW)
+    answer = service.submit(data, Format.JSON, caller=hospital, now=NOW)
+    amo_id = answer.resource["entry"][0]["resource"]["id"]
+    amc_number = answer.resource["entry"][1]["resource"]["insurer"]["identifier"]["value"]
+    mutuelle = Caller(client_id="mutuelle", amc=frozenset({amc_number}))
+
+    assert service.claim_response(amo_id, caller=hospital) is not None
+    assert service.claim_response(amo_id, caller=mutuelle) is not None
+    assert service.claim_response(amo_id, caller=stranger) is None
+    claim_id = answer.resource["entry"][0]["resource"]["request"]["reference"].split("/")[1]
+    stored = service.claim(claim_id, caller=hospital)
+    assert stored is not None
+    assert stored.raw == data
+    assert service.claim(claim_id, caller=stranger) is None
+
+
+def test_search_pages_never_split_a_submission(service: StoreService) -> None:
+    """Search counts ClaimResponses, pages hold at most _count, next/previous offsets chain."""
+    for name in ("01-purchase-standard", "02-rental-bed", "03-two-lines", "08-no-mutuelle"):
+        service.submit(fixture(name), Format.JSON, caller=EVERYONE, now=NOW)
+    everything = service.search_claim_responses(caller=EVERYONE, count=100)
+    assert everything.total == len(everything.resources) == 7
+
+    seen: list[str] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = service.search_claim_responses(caller=EVERYONE, count=3, offset=offset)
+        assert len(page.resources) <= 3
+        assert page.total == 7
+        seen += [r["id"] for r in page.resources]
+        offset = page.next_offset
+    assert sorted(seen) == sorted(r["id"] for r in everything.resources)
+
+    amo_only = service.search_claim_responses(caller=EVERYONE, insurer="011751234")
+    assert {r["insurer"]["identifier"]["value"] for r in amo_only.resources} == {"011751234"}
+
+
+def test_racing_threads_adjudicate_once(service: StoreService) -> None:
+    """Eight threads submitting one Bundle: one adjudication, seven replays, one answer."""
+    data = fixture("06-alsace-moselle")
+    answers: list[object] = []
+
+    def send() -> None:
+        answers.append(service.submit(data, Format.JSON, caller=EVERYONE, now=NOW))
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    replays = [a.replayed for a in answers]  # type: ignore[attr-defined]
+    assert sorted(replays) == [False] + [True] * 7
+    assert len({a.json for a in answers}) == 1  # type: ignore[attr-defined]
+    with service.store.read() as tx:
+        assert tx.search(visibility=service_visibility(), limit=0)[1] == 1
