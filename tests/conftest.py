@@ -1,4 +1,5 @@
-"""Shared fixtures. Store: every store test runs on SQLite, and on PostgreSQL when ADAPTER_TEST_DATABASE_URL is set.
+"""Shared fixtures. Stores: every store test runs on SQLite, and on PostgreSQL when
+ADAPTER_TEST_DATABASE_URL is set.
 
 The PostgreSQL URL is an administrative one: the session creates a throwaway database
 (``adapter_test_<hex>``) on that server and drops it at the end, so concurrent runs never
