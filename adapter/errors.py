@@ -13,7 +13,8 @@ Hierarchy::
     │   ├── ParseError           unreadable, unsafe or structurally invalid → HTTP 400
     │   └── ConventionError      parses but breaks the conventions → HTTP 422
     ├── ConflictError            an idempotency key reused with other content → HTTP 409
-    ├── ForbiddenError           authenticated, but not for this organisation → HTTP 403
+    ├── AuthError (adapter.auth) missing/invalid/expired token → 401, scope or organisation → 403,
+    │                            signing keys unreachable → 503
     ├── ReferenceDataError       a reference-data file (LPP table, contracts) is malformed
     └── UsageError               a caller used the library or the CLI wrongly
 """
@@ -42,6 +43,10 @@ class IssueType(StrEnum):
     VALUE = "value"
     INVARIANT = "invariant"
     SECURITY = "security"
+    LOGIN = "login"
+    EXPIRED = "expired"
+    FORBIDDEN = "forbidden"
+    TRANSIENT = "transient"
     CODE_INVALID = "code-invalid"
     NOT_SUPPORTED = "not-supported"
     DUPLICATE = "duplicate"
@@ -240,7 +245,6 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
     ErrorCode("fhir-version", _T.NOT_SUPPORTED, "Only FHIR 4.0 (R4) is served"),
     ErrorCode("search-parameter", _T.INVALID, "A search parameter is unknown or malformed"),
     ErrorCode("internal", _T.EXCEPTION, "The adapter failed; the request id identifies the log record"),
-    ErrorCode("tenant-forbidden", _T.SECURITY, "This client may not submit for the billing organisation"),
     # -- payers: line rejections and integrity findings --
     ErrorCode("lpp-code-unknown", _T.CODE_INVALID, "The LPP code is not in the LPP table on the delivery date"),
     ErrorCode("lpp-code-generic", _T.BUSINESS_RULE, "The line carries a deactivated generic LPP code"),
@@ -264,12 +268,12 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
     ErrorCode("amc-amo-rejected", _T.BUSINESS_RULE, "The AMO rejected the line: the AMC pays nothing on it"),
     ErrorCode("amc-no-guarantee", _T.BUSINESS_RULE, "The AMC contract has no guarantee for this LPP code"),
     # -- security: authentication and authorisation --
-    ErrorCode("auth-missing", _T.SECURITY, "The request carries no bearer access token"),
-    ErrorCode("auth-invalid", _T.SECURITY, "The access token is malformed, wrongly signed, uses a refused algorithm or carries invalid claims"),
-    ErrorCode("auth-expired", _T.SECURITY, "The access token has expired"),
-    ErrorCode("auth-unavailable", _T.EXCEPTION, "The token signing keys cannot be fetched: try again later"),
-    ErrorCode("scope-insufficient", _T.SECURITY, "The access token lacks the scope this operation needs"),
-    ErrorCode("organisation-forbidden", _T.SECURITY, "The client is not registered to act for this organisation"),
+    ErrorCode("auth-missing", _T.LOGIN, "The request carries no bearer access token"),
+    ErrorCode("auth-invalid", _T.LOGIN, "The access token is malformed, wrongly signed, uses a refused algorithm or carries invalid claims"),
+    ErrorCode("auth-expired", _T.EXPIRED, "The access token has expired"),
+    ErrorCode("auth-unavailable", _T.TRANSIENT, "The token signing keys cannot be fetched: try again later"),
+    ErrorCode("scope-insufficient", _T.FORBIDDEN, "The access token lacks the scope this operation needs"),
+    ErrorCode("organisation-forbidden", _T.FORBIDDEN, "The client is not registered to act for this organisation"),
     ErrorCode("jwks-invalid", _T.EXCEPTION, "The configured JWKS cannot be read or holds no usable public key"),
     ErrorCode("clients-file-invalid", _T.EXCEPTION, "The clients file is malformed"),
     ErrorCode("dev-key-invalid", _T.EXCEPTION, "The development signing key is unusable or is not a development key"),
@@ -356,13 +360,6 @@ class ConflictError(AdapterError):
 
     code = "idempotency-conflict"
     http_status = 409
-
-
-class ForbiddenError(AdapterError):
-    """The caller is authenticated but may not act for this organisation (HTTP 403)."""
-
-    code = "tenant-forbidden"
-    http_status = 403
 
 
 class ReferenceDataError(AdapterError):

@@ -20,7 +20,8 @@ from typing import Any
 from adapter.adjudication import Adjudication, adjudicate, entry_positions, response_bundle
 from adapter.domain import ReimbursementRequest
 from adapter.domain.jsonable import to_jsonable
-from adapter.errors import ConflictError, ForbiddenError
+from adapter.auth import OrganisationForbidden, submit_allowed
+from adapter.errors import ConflictError
 from adapter.intake import Format, Limits, Submission, read_submission
 from adapter.payers.reference import ReferenceAmc, ReferenceAmo
 from adapter.rules.config import RulesConfig
@@ -74,15 +75,6 @@ def _visible(caller: Caller, row: StoredSubmission) -> bool:
     )
 
 
-def _may_submit(caller: Caller, request: ReimbursementRequest) -> bool:
-    provider = request.provider
-    return (
-        caller.everything
-        or (provider.finess is not None and provider.finess.value in caller.finess)
-        or (provider.siret is not None and provider.siret.value in caller.siret)
-    )
-
-
 def _outcome(adjudication: Adjudication) -> str:
     outcomes = {adjudication.amo.outcome.value}
     if adjudication.amc is not None:
@@ -117,8 +109,9 @@ class StoreService:
     def submit(self, data: bytes, fmt: Format, *, caller: Caller, now: datetime) -> Answer:
         submission = read_submission(data, fmt, canon=self.canon, limits=self.limits)
         request = submission.request
-        if not _may_submit(caller, request):
-            raise ForbiddenError(
+        provider = request.provider
+        if not submit_allowed(caller, provider.finess, provider.siret):
+            raise OrganisationForbidden(
                 f"client {caller.client_id!r} may not submit for provider {request.provider.identifier}"
             )
         digest = content_hash(submission.bundle)

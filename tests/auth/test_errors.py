@@ -44,10 +44,13 @@ def test_configuration_errors_have_catalogued_codes(error_type: type[AdapterErro
     assert error_type("m").code in CATALOGUE
 
 
-def test_auth_codes_are_security_issues() -> None:
-    """Token problems map to the FHIR issue type 'security'."""
-    assert CATALOGUE["auth-invalid"].issue_type is IssueType.SECURITY
-    assert CATALOGUE["scope-insufficient"].issue_type is IssueType.SECURITY
+def test_auth_codes_use_the_precise_fhir_issue_types() -> None:
+    """Token problems map to login/expired, refusals to forbidden, an unreachable JWKS to transient."""
+    assert CATALOGUE["auth-invalid"].issue_type is IssueType.LOGIN
+    assert CATALOGUE["auth-expired"].issue_type is IssueType.EXPIRED
+    assert CATALOGUE["scope-insufficient"].issue_type is IssueType.FORBIDDEN
+    assert CATALOGUE["organisation-forbidden"].issue_type is IssueType.FORBIDDEN
+    assert CATALOGUE["auth-unavailable"].issue_type is IssueType.TRANSIENT
 
 
 def test_invalid_token_challenge() -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from adapter.errors import ConflictError, ForbiddenError, ParseError
+from adapter.auth import OrganisationForbidden
+from adapter.errors import ConflictError, ParseError
 from adapter.intake import Format
 from adapter.rules.contracts_loader import load_contracts
 from adapter.rules.lpp_loader import load_lpp_table
@@ -95,7 +96,7 @@ def test_tenancy_on_submit_and_reads(service: StoreService) -> None:
     hospital = Caller(client_id="hospital", finess=frozenset({identifier}), siret=frozenset({identifier}))
     stranger = Caller(client_id="stranger", finess=frozenset({"999999999"}))
 
-    with pytest.raises(ForbiddenError):
+    with pytest.raises(OrganisationForbidden):
         service.submit(data, Format.JSON, caller=stranger, now=NOW)
     answer = service.submit(data, Format.JSON, caller=hospital, now=NOW)
     amo_id = answer.resource["entry"][0]["resource"]["id"]
