@@ -18,9 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from adapter.adjudication import Adjudication, adjudicate, entry_positions, response_bundle
-from adapter.domain import ReimbursementRequest
-from adapter.domain.jsonable import to_jsonable
 from adapter.auth import OrganisationForbidden, submit_allowed
+from adapter.domain.jsonable import to_jsonable
 from adapter.errors import ConflictError
 from adapter.intake import Format, Limits, Submission, read_submission
 from adapter.payers.reference import ReferenceAmc, ReferenceAmo
