@@ -194,6 +194,67 @@ def submit(
     emit(response_bundle(submission.request, result, canon=settings.canon))
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to bind")] = 8080,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes (state lives in the database)")] = 1,
+) -> None:
+    """Run the HTTP service under uvicorn (settings from ADAPTER_* environment variables)."""
+    import uvicorn
+
+    from adapter.config import Settings
+
+    settings = Settings()
+    if settings.auth == "jwt" and settings.jwks_file is None and settings.jwks_url is None:
+        typer.echo(
+            "Development mode: tokens are signed by a local key under "
+            f"{settings.data_dir}/. Next steps:\n"
+            "  TOKEN=$(.venv/bin/adapter dev-token)\n"
+            f'  curl -s -X POST http://{host}:{port}/Claim/\\$submit -H "Authorization: Bearer $TOKEN" '
+            "-H 'Content-Type: application/fhir+json' "
+            "--data-binary @fixtures/valid/01-purchase-standard.json\n"
+            f'  curl -s -H "Authorization: Bearer $TOKEN" http://{host}:{port}/ClaimResponse',
+            err=True,
+        )
+    uvicorn.run(
+        "adapter.bootstrap:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command("dev-token")
+def dev_token(
+    client_id: Annotated[str, typer.Option("--client-id", help="the token's client_id")] = "dev-client",
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="repeatable; default: submit and read")
+    ] = None,
+    lifetime: Annotated[int, typer.Option(min=60, help="seconds")] = 3600,
+) -> None:
+    """Print a development access token signed by the local development key."""
+    from datetime import UTC, datetime
+
+    from adapter.auth import mint_dev_token
+    from adapter.config import Settings
+
+    settings = Settings()
+    token = mint_dev_token(
+        settings.data_dir,
+        client_id=client_id,
+        scopes=scope or ["system/Claim.write", "system/ClaimResponse.read"],
+        now=datetime.now(UTC),
+        lifetime=lifetime,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    typer.echo(token)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -84,22 +84,16 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
     # -- reading the payload (HTTP 400) ------------------------------------------------
     ErrorCode("invalid-json", _T.STRUCTURE, "The body is not well-formed JSON"),
     ErrorCode("invalid-xml", _T.STRUCTURE, "The body is not well-formed XML"),
-    ErrorCode(
-        "xml-forbidden", _T.SECURITY, "DTDs, entities and processing instructions are refused"
-    ),
+    ErrorCode("xml-forbidden", _T.SECURITY, "DTDs, entities and processing instructions are refused"),
     ErrorCode(
         "xml-namespace",
         _T.STRUCTURE,
         "FHIR XML elements must be in the http://hl7.org/fhir namespace",
     ),
-    ErrorCode(
-        "input-too-large", _T.TOO_LONG, "The body or its nesting exceeds the configured bounds"
-    ),
+    ErrorCode("input-too-large", _T.TOO_LONG, "The body or its nesting exceeds the configured bounds"),
     ErrorCode("encoding-invalid", _T.STRUCTURE, "The body is not valid UTF-8"),
     ErrorCode("resource-type-missing", _T.STRUCTURE, "A resource has no resourceType"),
-    ErrorCode(
-        "resource-type-unknown", _T.NOT_SUPPORTED, "The resourceType is not a FHIR R4 resource"
-    ),
+    ErrorCode("resource-type-unknown", _T.NOT_SUPPORTED, "The resourceType is not a FHIR R4 resource"),
     ErrorCode("resource-type-wrong", _T.INVALID, "The resource is not of the expected type"),
     ErrorCode("element-required", _T.REQUIRED, "A required element is missing"),
     ErrorCode("element-unknown", _T.STRUCTURE, "The element is not defined for this type"),
@@ -146,9 +140,7 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         _T.CODE_INVALID,
         "Claim.type must be institutional or professional from the claim-type system",
     ),
-    ErrorCode(
-        "insurance-missing", _T.REQUIRED, "Claim.insurance must list the AMO coverage (sequence 1)"
-    ),
+    ErrorCode("insurance-missing", _T.REQUIRED, "Claim.insurance must list the AMO coverage (sequence 1)"),
     ErrorCode(
         "insurance-order",
         _T.INVARIANT,
@@ -159,15 +151,19 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         _T.CODE_INVALID,
         "Coverage.type must be v3-ActCode PUBLICPOL (AMO) or EHCPOL (AMC)",
     ),
-    ErrorCode(
-        "coverage-class", _T.CODE_INVALID, "A Coverage class is missing or carries an unknown code"
-    ),
-    ErrorCode(
-        "coverage-beneficiary", _T.INVARIANT, "Coverage.beneficiary must be the Claim's patient"
-    ),
+    ErrorCode("coverage-class", _T.CODE_INVALID, "A Coverage class is missing or carries an unknown code"),
+    ErrorCode("coverage-beneficiary", _T.INVARIANT, "Coverage.beneficiary must be the Claim's patient"),
     ErrorCode("coverage-period", _T.VALUE, "Coverage.period ends before it starts"),
-    ErrorCode("coverage-subscriber", _T.REQUIRED, "Coverage.subscriberId is required: the insured NIR (AMO) or the member number (AMC)"),
-    ErrorCode("prescription-status", _T.BUSINESS_RULE, "DeviceRequest.status must be active or completed, intent order or original-order"),
+    ErrorCode(
+        "coverage-subscriber",
+        _T.REQUIRED,
+        "Coverage.subscriberId is required: the insured NIR (AMO) or the member number (AMC)",
+    ),
+    ErrorCode(
+        "prescription-status",
+        _T.BUSINESS_RULE,
+        "DeviceRequest.status must be active or completed, intent order or original-order",
+    ),
     ErrorCode("item-factor", _T.NOT_SUPPORTED, "item.factor other than 1 is not supported"),
     ErrorCode(
         "payor-identifier",
@@ -188,27 +184,21 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         _T.REQUIRED,
         "Claim.prescription (a DeviceRequest) is required for LPP items",
     ),
-    ErrorCode(
-        "prescription-patient", _T.INVARIANT, "DeviceRequest.subject must be the Claim's patient"
-    ),
+    ErrorCode("prescription-patient", _T.INVARIANT, "DeviceRequest.subject must be the Claim's patient"),
     ErrorCode("prescription-date-missing", _T.REQUIRED, "DeviceRequest.authoredOn is required"),
     ErrorCode(
         "prescriber-missing",
         _T.REQUIRED,
         "DeviceRequest.requester must identify the prescriber by RPPS or ADELI",
     ),
-    ErrorCode(
-        "prescription-quantity", _T.VALUE, "The prescribed quantity must be a positive integer"
-    ),
+    ErrorCode("prescription-quantity", _T.VALUE, "The prescribed quantity must be a positive integer"),
     ErrorCode("period-invalid", _T.VALUE, "A period ends before it starts"),
     ErrorCode("nir-missing", _T.REQUIRED, "Patient.identifier must carry a NIR"),
     ErrorCode("nir-format", _T.VALUE, "The NIR does not have the 13 characters + 2-digit key form"),
     ErrorCode("nir-key", _T.VALUE, "The NIR key does not match (97 − NIR mod 97)"),
     ErrorCode("rpps-format", _T.VALUE, "An RPPS number has 11 digits"),
     ErrorCode("adeli-format", _T.VALUE, "An ADELI number has 9 characters"),
-    ErrorCode(
-        "idnat-prefix", _T.VALUE, "The national identifier prefix is not one the adapter accepts"
-    ),
+    ErrorCode("idnat-prefix", _T.VALUE, "The national identifier prefix is not one the adapter accepts"),
     ErrorCode("finess-format", _T.VALUE, "A FINESS number has 9 alphanumeric characters"),
     ErrorCode(
         "finess-key",
@@ -232,51 +222,109 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         "An AMO organisme number has 9 digits: régime (2), caisse (3), centre (4)",
     ),
     ErrorCode("amc-number-format", _T.VALUE, "An AMC number has 1 to 10 alphanumeric characters"),
-    ErrorCode(
-        "money-invalid", _T.VALUE, "An amount is not a finite decimal with at most 2 decimal places"
-    ),
+    ErrorCode("money-invalid", _T.VALUE, "An amount is not a finite decimal with at most 2 decimal places"),
     ErrorCode("date-invalid", _T.VALUE, "A date is impossible or outside the accepted range"),
     # -- the HTTP service ------------------------------------------------------------
-    ErrorCode("idempotency-conflict", _T.CONFLICT, "This Bundle.identifier was already submitted with different content"),
+    ErrorCode(
+        "idempotency-conflict",
+        _T.CONFLICT,
+        "This Bundle.identifier was already submitted with different content",
+    ),
     ErrorCode("not-found", _T.NOT_FOUND, "No such resource (or not visible to this client)"),
     ErrorCode("method-not-allowed", _T.NOT_SUPPORTED, "This HTTP method is not supported on this path"),
-    ErrorCode("media-type-unsupported", _T.NOT_SUPPORTED, "The Content-Type is not application/fhir+json or application/fhir+xml"),
-    ErrorCode("not-acceptable", _T.NOT_SUPPORTED, "None of the Accept or _format media types can be produced"),
+    ErrorCode(
+        "media-type-unsupported",
+        _T.NOT_SUPPORTED,
+        "The Content-Type is not application/fhir+json or application/fhir+xml",
+    ),
+    ErrorCode(
+        "not-acceptable", _T.NOT_SUPPORTED, "None of the Accept or _format media types can be produced"
+    ),
     ErrorCode("fhir-version", _T.NOT_SUPPORTED, "Only FHIR 4.0 (R4) is served"),
     ErrorCode("search-parameter", _T.INVALID, "A search parameter is unknown or malformed"),
     ErrorCode("internal", _T.EXCEPTION, "The adapter failed; the request id identifies the log record"),
     # -- payers: line rejections and integrity findings --
-    ErrorCode("lpp-code-unknown", _T.CODE_INVALID, "The LPP code is not in the LPP table on the delivery date"),
+    ErrorCode(
+        "lpp-code-unknown", _T.CODE_INVALID, "The LPP code is not in the LPP table on the delivery date"
+    ),
     ErrorCode("lpp-code-generic", _T.BUSINESS_RULE, "The line carries a deactivated generic LPP code"),
-    ErrorCode("invoice-generic-line", _T.BUSINESS_RULE, "Another line carries a deactivated generic LPP code: the whole invoice is rejected"),
+    ErrorCode(
+        "invoice-generic-line",
+        _T.BUSINESS_RULE,
+        "Another line carries a deactivated generic LPP code: the whole invoice is rejected",
+    ),
     ErrorCode("price-above-plv", _T.BUSINESS_RULE, "The unit price exceeds the prix limite de vente (PLV)"),
     ErrorCode("rights-closed", _T.BUSINESS_RULE, "The AMO rights are not open on the delivery date"),
-    ErrorCode("prescription-expired", _T.BUSINESS_RULE, "The prescription is more than 12 months old on the delivery date"),
-    ErrorCode("first-delivery-late", _T.BUSINESS_RULE, "The first delivery is more than 6 months after the prescription"),
-    ErrorCode("accord-prealable-missing", _T.BUSINESS_RULE, "The LPP code requires an accord préalable and none is referenced"),
-    ErrorCode("age-out-of-range", _T.BUSINESS_RULE, "The beneficiary's age on the delivery date is outside the code's age bounds"),
+    ErrorCode(
+        "prescription-expired",
+        _T.BUSINESS_RULE,
+        "The prescription is more than 12 months old on the delivery date",
+    ),
+    ErrorCode(
+        "first-delivery-late",
+        _T.BUSINESS_RULE,
+        "The first delivery is more than 6 months after the prescription",
+    ),
+    ErrorCode(
+        "accord-prealable-missing",
+        _T.BUSINESS_RULE,
+        "The LPP code requires an accord préalable and none is referenced",
+    ),
+    ErrorCode(
+        "age-out-of-range",
+        _T.BUSINESS_RULE,
+        "The beneficiary's age on the delivery date is outside the code's age bounds",
+    ),
     ErrorCode("billing-deadline", _T.BUSINESS_RULE, "The line is billed one year or more after the care"),
-    ErrorCode("duplicate-delivery", _T.DUPLICATE, "Same beneficiary, LPP code, delivery date and provider as a delivery already billed"),
+    ErrorCode(
+        "duplicate-delivery",
+        _T.DUPLICATE,
+        "Same beneficiary, LPP code, delivery date and provider as a delivery already billed",
+    ),
     ErrorCode("quantity-delivery-cap", _T.BUSINESS_RULE, "The quantity exceeds the code's cap per delivery"),
-    ErrorCode("quantity-yearly-cap", _T.BUSINESS_RULE, "The quantity exceeds the code's cap per calendar year"),
-    ErrorCode("renewal-too-early", _T.BUSINESS_RULE, "The device is renewed before the code's renewal interval"),
-    ErrorCode("telemonitoring-cumulative", _T.BUSINESS_RULE, "A telemonitoring forfait of the same kind is already billed for that month"),
-    ErrorCode("delivery-before-prescription", _T.BUSINESS_RULE, "The delivery date is before the prescription date"),
-    ErrorCode("prescriber-identifier-suspect", _T.VALUE, "The prescriber's RPPS fails the Luhn key (algorithm not confirmed: a warning)"),
+    ErrorCode(
+        "quantity-yearly-cap", _T.BUSINESS_RULE, "The quantity exceeds the code's cap per calendar year"
+    ),
+    ErrorCode(
+        "renewal-too-early", _T.BUSINESS_RULE, "The device is renewed before the code's renewal interval"
+    ),
+    ErrorCode(
+        "telemonitoring-cumulative",
+        _T.BUSINESS_RULE,
+        "A telemonitoring forfait of the same kind is already billed for that month",
+    ),
+    ErrorCode(
+        "delivery-before-prescription", _T.BUSINESS_RULE, "The delivery date is before the prescription date"
+    ),
+    ErrorCode(
+        "prescriber-identifier-suspect",
+        _T.VALUE,
+        "The prescriber's RPPS fails the Luhn key (algorithm not confirmed: a warning)",
+    ),
     ErrorCode("amc-contract-unknown", _T.NOT_FOUND, "The AMC contract is not in the contract catalogue"),
     ErrorCode("amc-rights-closed", _T.BUSINESS_RULE, "The AMC rights are not open on the delivery date"),
     ErrorCode("amc-amo-rejected", _T.BUSINESS_RULE, "The AMO rejected the line: the AMC pays nothing on it"),
     ErrorCode("amc-no-guarantee", _T.BUSINESS_RULE, "The AMC contract has no guarantee for this LPP code"),
     # -- security: authentication and authorisation --
     ErrorCode("auth-missing", _T.LOGIN, "The request carries no bearer access token"),
-    ErrorCode("auth-invalid", _T.LOGIN, "The access token is malformed, wrongly signed, uses a refused algorithm or carries invalid claims"),
+    ErrorCode(
+        "auth-invalid",
+        _T.LOGIN,
+        "The access token is malformed, wrongly signed, uses a refused algorithm or carries invalid claims",
+    ),
     ErrorCode("auth-expired", _T.EXPIRED, "The access token has expired"),
     ErrorCode("auth-unavailable", _T.TRANSIENT, "The token signing keys cannot be fetched: try again later"),
     ErrorCode("scope-insufficient", _T.FORBIDDEN, "The access token lacks the scope this operation needs"),
-    ErrorCode("organisation-forbidden", _T.FORBIDDEN, "The client is not registered to act for this organisation"),
-    ErrorCode("jwks-invalid", _T.EXCEPTION, "The configured JWKS cannot be read or holds no usable public key"),
+    ErrorCode(
+        "organisation-forbidden", _T.FORBIDDEN, "The client is not registered to act for this organisation"
+    ),
+    ErrorCode(
+        "jwks-invalid", _T.EXCEPTION, "The configured JWKS cannot be read or holds no usable public key"
+    ),
     ErrorCode("clients-file-invalid", _T.EXCEPTION, "The clients file is malformed"),
-    ErrorCode("dev-key-invalid", _T.EXCEPTION, "The development signing key is unusable or is not a development key"),
+    ErrorCode(
+        "dev-key-invalid", _T.EXCEPTION, "The development signing key is unusable or is not a development key"
+    ),
 )
 
 
@@ -372,3 +420,26 @@ class UsageError(AdapterError):
     """The caller used an API or command wrongly (not the submitter's fault)."""
 
     code = "usage"
+
+
+def catalogue_markdown() -> str:
+    """The catalogue as the Markdown table published in docs/errors.md."""
+    lines = [
+        "# Error and finding codes",
+        "",
+        "Every issue the adapter reports carries one of these stable codes, in",
+        "`OperationOutcome.issue.details.coding` (and `ClaimResponse.error.code`) with the system",
+        "`{base}/CodeSystem/error`. Codes are never renamed or reused. This page is generated from",
+        "`adapter/errors.py` (`python -m adapter.errors > docs/errors.md`); a test keeps it in step.",
+        "",
+        "| code | FHIR issue type | meaning |",
+        "|---|---|---|",
+    ]
+    for entry in CATALOGUE.values():
+        retired = " (retired)" if entry.retired else ""
+        lines.append(f"| `{entry.code}`{retired} | `{entry.issue_type.value}` | {entry.title} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(catalogue_markdown(), end="")  # noqa: T201
