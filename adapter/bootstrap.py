@@ -12,6 +12,7 @@ import structlog
 from fastapi import FastAPI
 
 from adapter.api import create_app
+from adapter.api.logging import configure_logging
 from adapter.auth import authenticator_from_settings
 from adapter.config import Settings
 from adapter.intake import Limits
@@ -65,6 +66,7 @@ def _warm_up() -> None:
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    configure_logging(clock=utc_now, level=settings.log_level)
     service = build_service(settings)
     authenticator = authenticator_from_settings(settings)
     app = create_app(settings, service, authenticator, clock=utc_now)

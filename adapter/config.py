@@ -28,10 +28,14 @@ class Settings(BaseSettings):
     canonical_base: str = Field(default=DEFAULT_BASE, description="base of the project's own FHIR artefacts")
     lpp_aliases: tuple[str, ...] = Field(default=(), description="other URIs read as the LPP code system")
     lpp_table: Path | None = Field(default=None, description="LPP table CSV replacing the demo table")
-    amc_contracts: Path | None = Field(default=None, description="AMC contract catalogue replacing the demo one")
+    amc_contracts: Path | None = Field(
+        default=None, description="AMC contract catalogue replacing the demo one"
+    )
     max_body_bytes: int = Field(default=5_000_000, gt=0, description="largest accepted request body")
     max_depth: int = Field(default=64, gt=0, description="deepest accepted element nesting")
-    auth: Literal["jwt", "disabled"] = Field(default="jwt", description="'disabled' is for local experiments only")
+    auth: Literal["jwt", "disabled"] = Field(
+        default="jwt", description="'disabled' is for local experiments only"
+    )
     jwks_file: Path | None = Field(default=None, description="JWKS with the token signers' public keys")
     jwks_url: str | None = Field(default=None, description="JWKS URL (fetched and cached)")
     jwt_issuer: str = Field(default="adapter-dev", description="required 'iss' of access tokens")

@@ -243,6 +243,7 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
     ErrorCode("fhir-version", _T.NOT_SUPPORTED, "Only FHIR 4.0 (R4) is served"),
     ErrorCode("search-parameter", _T.INVALID, "A search parameter is unknown or malformed"),
     ErrorCode("internal", _T.EXCEPTION, "The adapter failed; the request id identifies the log record"),
+    ErrorCode("not-ready", _T.TRANSIENT, "A dependency (the database) is unavailable: try again later"),
     # -- payers: line rejections and integrity findings --
     ErrorCode(
         "lpp-code-unknown", _T.CODE_INVALID, "The LPP code is not in the LPP table on the delivery date"

@@ -10,7 +10,9 @@ import pytest
 from adapter.intake import Format, check
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-VALID = sorted(p for p in (FIXTURES / "valid").iterdir() if p.suffix in (".json", ".xml") and ".meta." not in p.name)
+VALID = sorted(
+    p for p in (FIXTURES / "valid").iterdir() if p.suffix in (".json", ".xml") and ".meta." not in p.name
+)
 INVALID = sorted(
     p for p in (FIXTURES / "invalid").iterdir() if not p.name.endswith(".expected.json") and p.suffix != ".md"
 )

@@ -104,6 +104,7 @@ class FakeService:
     responses: dict[str, Answer] = field(default_factory=dict)
     claims: dict[str, StoredClaim] = field(default_factory=dict)
     matches: list[dict[str, Any]] = field(default_factory=list)
+    page: SearchPage | None = None
     is_ready: bool = True
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
@@ -129,7 +130,15 @@ class FakeService:
     ) -> SearchPage:
         criteria = {"request": request, "patient_identifier": patient_identifier, "insurer": insurer}
         self.calls.append(("search", {**criteria, "offset": offset, "count": count}))
-        return SearchPage(resources=self.matches[offset : offset + count], total=len(self.matches))
+        if self.page is not None:
+            return self.page
+        total = len(self.matches)
+        return SearchPage(
+            resources=self.matches[offset : offset + count],
+            total=total,
+            next_offset=offset + count if count and offset + count < total else None,
+            previous_offset=max(0, offset - count) if count and offset > 0 else None,
+        )
 
     def claim(self, resource_id: str, *, caller: Caller) -> StoredClaim | None:
         self.calls.append(("claim", {"id": resource_id}))

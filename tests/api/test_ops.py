@@ -187,6 +187,7 @@ def test_docs_page_is_served(api: Api) -> None:
 
     assert response.status_code == 200
     assert "/openapi.json" in response.text
+    assert api.access_lines()[-1]["route"] == "/docs"
 
 
 def test_framework_validation_errors_are_400_operation_outcomes(make_api: Callable[..., Api]) -> None:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from adapter.usecases import StoredClaim
+from adapter.usecases import SearchPage, StoredClaim
 from mappings.jsonio import loads
 from mappings.xml import parse_xml
 from tests.api.conftest import (
@@ -132,12 +132,27 @@ def test_search_pages_with_total_and_links(api: Api) -> None:
     Bundle.model_validate(bundle)
 
 
+def test_search_links_follow_the_services_opaque_offsets(api: Api) -> None:
+    """next/previous carry the offsets the service chose, not offset ± _count."""
+    api.service.page = SearchPage(
+        resources=[claim_response("cr-a"), claim_response("cr-b")], total=9, next_offset=7, previous_offset=1
+    )
+
+    links = _links(api.client.get("/ClaimResponse?_count=3&_offset=4", headers=AUTH).json())
+
+    assert (links["self"]["_offset"], links["next"]["_offset"], links["previous"]["_offset"]) == (
+        ["4"],
+        ["7"],
+        ["1"],
+    )
+
+
 def test_search_first_and_last_pages_have_one_neighbour(api: Api) -> None:
     """The first page has no previous link, the last no next link."""
     api.service.matches = [claim_response(f"cr-{n}") for n in range(25)]
 
-    first = api.client.get("/ClaimResponse?insurer=Organization/amo&_count=20", headers=AUTH).json()
-    last = api.client.get("/ClaimResponse?insurer=Organization/amo&_count=20&_offset=20", headers=AUTH).json()
+    first = api.client.get("/ClaimResponse?insurer=011751234&_count=20", headers=AUTH).json()
+    last = api.client.get("/ClaimResponse?insurer=011751234&_count=20&_offset=20", headers=AUTH).json()
 
     assert (set(_links(first)), set(_links(last))) == ({"self", "next"}, {"self", "previous"})
     assert first["entry"][0]["fullUrl"] == "http://testserver/ClaimResponse/cr-0"

@@ -1,0 +1,136 @@
+"""``GET /metadata``: the CapabilityStatement, i.e. what this server really implements.
+
+It lists only what the routes serve, so a client (or a conformance tool) can trust it: Claim
+read and ``$submit``, ClaimResponse read and search with exactly the parameters the search
+route accepts. No authentication: FHIR clients read it before they have a token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from adapter import __version__
+from adapter.api.deps import ContextDep
+from adapter.api.errors import error_responses
+from adapter.api.negotiation import content_type, fhir_content, render, response_format
+from adapter.intake import Format
+
+__all__ = ["CLAIM_SUBMIT", "SEARCH_PARAMETERS", "SOFTWARE_NAME", "capability_statement", "router"]
+
+SOFTWARE_NAME = "fhir-lpp-adapter"
+CLAIM_SUBMIT = "http://hl7.org/fhir/OperationDefinition/Claim-submit"
+_SECURITY_SERVICE = "http://terminology.hl7.org/CodeSystem/restful-security-service"
+_SP = "http://hl7.org/fhir/SearchParameter"
+
+#: The ClaimResponse search parameters the search route accepts: (name, type, definition, documentation).
+SEARCH_PARAMETERS: tuple[tuple[str, str, str | None, str], ...] = (
+    (
+        "request",
+        "reference",
+        f"{_SP}/ClaimResponse-request",
+        "The Claim: Claim/[id], [id], or [system]|[value] of the Claim or submission identifier",
+    ),
+    (
+        "patient.identifier",
+        "token",
+        f"{_SP}/ClaimResponse-patient",
+        "The patient's NIR: [NIR] or urn:oid:1.2.250.1.213.1.4.8|[NIR] (chained on patient)",
+    ),
+    (
+        "insurer",
+        "token",
+        None,
+        "The payer's identifier, not a reference: [system|] AMO organisme (9 digits) or AMC number",
+    ),
+    ("_count", "number", None, "Page size: default 20, at most 100; 0 returns the total only"),
+    ("_offset", "number", None, "Page position, opaque: follow the Bundle's next/previous links"),
+)
+
+
+def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, Any]:
+    """The server's CapabilityStatement (FHIR R4 4.0.1) as a FHIR JSON dict."""
+    search_params = []
+    for name, kind, definition, documentation in SEARCH_PARAMETERS:
+        param: dict[str, Any] = {"name": name, "type": kind, "documentation": documentation}
+        if definition is not None:
+            param["definition"] = definition
+        search_params.append(param)
+    return {
+        "resourceType": "CapabilityStatement",
+        "name": "LppReimbursementAdapter",
+        "title": "FHIR reimbursement adapter for French medical devices (LPP)",
+        "status": "active",
+        "date": date.isoformat(timespec="seconds"),
+        "description": (
+            "Claims for LPP devices in, one ClaimResponse per payer (AMO, then AMC) out. "
+            "The submission contract is published with the adapter's documentation."
+        ),
+        "kind": "instance",
+        "software": {"name": SOFTWARE_NAME, "version": __version__},
+        "implementation": {"description": "FHIR LPP reimbursement adapter", "url": canonical_base},
+        "fhirVersion": "4.0.1",
+        "format": ["json", "xml"],
+        "rest": [
+            {
+                "mode": "server",
+                "security": {
+                    "cors": False,
+                    "service": [
+                        {
+                            "coding": [{"system": _SECURITY_SERVICE, "code": "SMART-on-FHIR"}],
+                            "text": "OAuth2 bearer tokens (SMART Backend Services)",
+                        }
+                    ],
+                    "description": (
+                        "Every interaction except /metadata needs 'Authorization: Bearer <access token>', "
+                        "a signed JWT granting system/Claim.write (Claim/$submit) or "
+                        "system/ClaimResponse.read (reads and searches)."
+                    ),
+                },
+                "resource": [
+                    {
+                        "type": "Claim",
+                        "interaction": [{"code": "read"}],
+                        "operation": [{"name": "submit", "definition": CLAIM_SUBMIT}],
+                    },
+                    {
+                        "type": "ClaimResponse",
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "searchParam": search_params,
+                    },
+                ],
+            }
+        ],
+    }
+
+
+router = APIRouter()
+
+
+@router.get(
+    "/metadata",
+    summary="CapabilityStatement",
+    description="What this server implements (FHIR R4). No authentication.",
+    response_class=Response,
+    responses={
+        200: {"description": "The CapabilityStatement", "content": fhir_content("CapabilityStatement")},
+        **error_responses(406),
+    },
+    openapi_extra={"parameters": [{"$ref": "#/components/parameters/_format"}]},
+)
+async def metadata(request: Request, ctx: ContextDep) -> Response:
+    fmt = response_format(
+        format_param=request.query_params.get("_format"),
+        accept=request.headers.get("accept"),
+        default=Format.JSON,
+    )
+    body = render(ctx.capability, fmt)
+    etag = 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(body, headers={"content-type": content_type(fmt), "ETag": etag})

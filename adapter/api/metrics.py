@@ -1,0 +1,101 @@
+"""Prometheus metrics, one registry per app so that several apps (and tests) never share counters.
+
+Labels are bounded: route *templates* (never raw paths), status codes and a fixed set of
+submission outcomes. Nothing about a patient is ever a label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from adapter.usecases import Answer
+
+__all__ = ["SUBMISSION_OUTCOMES", "Metrics", "submission_outcome"]
+
+#: complete/partial/error/queued: the ClaimResponse outcome; refused: 400/403/422;
+#: conflict: 409; replayed: an idempotent resubmission; failed: a 5xx.
+SUBMISSION_OUTCOMES = (
+    "complete",
+    "partial",
+    "error",
+    "queued",
+    "refused",
+    "conflict",
+    "replayed",
+    "failed",
+)
+_CLAIM_OUTCOMES = frozenset({"complete", "partial", "error", "queued"})
+_ADJUDICATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """The adapter's HTTP and adjudication metrics, in a registry of their own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "adapter_http_requests",
+            "HTTP requests by method, route template and status code",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "adapter_http_request_seconds",
+            "HTTP request latency by route template",
+            ["route"],
+            registry=self.registry,
+        )
+        self.submissions = Counter(
+            "adapter_claim_submissions",
+            "Claim/$submit calls by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.adjudication_seconds = Histogram(
+            "adapter_adjudication_seconds",
+            "Time the service took to answer a Claim/$submit (checks, payers, storage)",
+            buckets=_ADJUDICATION_BUCKETS,
+            registry=self.registry,
+        )
+        for outcome in SUBMISSION_OUTCOMES:
+            self.submissions.labels(outcome)  # exported at 0 from the start: rates need a baseline
+
+    def observe_request(self, *, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.request_seconds.labels(route).observe(seconds)
+
+    def observe_submission(self, outcome: str) -> None:
+        self.submissions.labels(outcome if outcome in SUBMISSION_OUTCOMES else "failed").inc()
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The text exposition format and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def submission_outcome(answer: Answer) -> str:
+    """``replayed`` for a stored answer sent again, else the first ClaimResponse's ``outcome``.
+
+    The first ClaimResponse is the AMO's (conventions.md §3), which decides the claim; an AMC
+    refusal shows in its own ClaimResponse and in the AMC outcome, not in this metric.
+    """
+    if answer.replayed:
+        return "replayed"
+    outcome = _first_claim_response_outcome(answer.resource)
+    return outcome if outcome in _CLAIM_OUTCOMES else "error"
+
+
+def _first_claim_response_outcome(resource: Mapping[str, Any]) -> str | None:
+    if resource.get("resourceType") == "ClaimResponse":
+        outcome = resource.get("outcome")
+        return outcome if isinstance(outcome, str) else None
+    entries = resource.get("entry")
+    if resource.get("resourceType") != "Bundle" or not isinstance(entries, list):
+        return None
+    for entry in entries:
+        inner = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(inner, dict) and inner.get("resourceType") == "ClaimResponse":
+            return _first_claim_response_outcome(inner)
+    return None

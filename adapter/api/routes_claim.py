@@ -1,0 +1,135 @@
+"""``POST /Claim/$submit`` and ``GET /Claim/{id}``.
+
+The body is read by hand rather than declared to FastAPI: it is FHIR JSON *or* XML, must be
+passed to the service as the exact bytes received, and must stream under the size limit.
+The OpenAPI description is written out in ``openapi_extra`` so that it still tells the truth.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from adapter.api.deps import ContextDep, ReadCaller, SubmitCaller, request_info
+from adapter.api.errors import NotFound, error_responses
+from adapter.api.metrics import submission_outcome
+from adapter.api.middleware import PayloadTooLarge
+from adapter.api.negotiation import (
+    content_type,
+    fhir_content,
+    render,
+    request_format,
+    response_format,
+    stored_format,
+)
+from adapter.errors import ConflictError
+from adapter.intake import Format
+from mappings.jsonio import dumps, loads
+from mappings.xml import parse_xml
+
+__all__ = ["NO_STORE", "router"]
+
+#: Answers carry health data: no shared or browser cache may keep them.
+NO_STORE = {"Cache-Control": "no-store"}
+_FORMAT_PARAM = {"$ref": "#/components/parameters/_format"}
+
+router = APIRouter()
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, read chunk by chunk; the middleware stops it at the limit as it streams."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:  # also enforced upstream; kept so the route is safe on its own
+            raise PayloadTooLarge(f"the body exceeds the maximum of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/Claim/$submit",
+    summary="Submit a claim for adjudication",
+    description=(
+        "Body: a collection Bundle whose first entry is the Claim (FHIR R4, JSON or XML). "
+        "Answer: a collection Bundle with the AMO ClaimResponse, the AMC ClaimResponse when there "
+        "is a complementary leg, and an OperationOutcome when there are warnings. Resubmitting the "
+        "same Bundle.identifier with the same content replays the stored answer."
+    ),
+    response_class=Response,
+    responses={
+        200: {"description": "The response Bundle", "content": fhir_content("Bundle")},
+        **error_responses(400, 401, 403, 406, 409, 413, 415, 422, 500, 503),
+    },
+    openapi_extra={
+        "requestBody": {"required": True, "content": fhir_content("Bundle")},
+        "parameters": [_FORMAT_PARAM],
+        "security": [{"bearer": ["system/Claim.write"]}],
+    },
+)
+async def submit(request: Request, ctx: ContextDep, caller: SubmitCaller) -> Response:
+    in_format = request_format(request.headers.get("content-type"))
+    out_format = response_format(
+        format_param=request.query_params.get("_format"),
+        accept=request.headers.get("accept"),
+        default=in_format,
+    )
+    data = await _read_body(request, ctx.settings.max_body_bytes)
+    info = request_info(request)
+    start = ctx.timer()
+    try:
+        answer = await run_in_threadpool(ctx.service.submit, data, in_format, caller=caller, now=ctx.clock())
+    except Exception as exc:
+        ctx.metrics.observe_submission(_failed_outcome(exc))
+        raise
+    finally:
+        ctx.metrics.adjudication_seconds.observe(ctx.timer() - start)
+    outcome = submission_outcome(answer)
+    ctx.metrics.observe_submission(outcome)
+    info.outcome = outcome
+    body = answer.json if out_format is Format.JSON and answer.json else render(answer.resource, out_format)
+    return Response(body, headers={**NO_STORE, "content-type": content_type(out_format)})
+
+
+@router.get(
+    "/Claim/{resource_id}",
+    summary="Read a submitted claim",
+    description=(
+        "The submission exactly as received, in its original format; converted when _format or "
+        "Accept asks for the other one."
+    ),
+    response_class=Response,
+    responses={
+        200: {"description": "The submitted Bundle", "content": fhir_content("Bundle")},
+        **error_responses(401, 403, 404, 406, 500, 503),
+    },
+    openapi_extra={"parameters": [_FORMAT_PARAM], "security": [{"bearer": ["system/ClaimResponse.read"]}]},
+)
+async def read_claim(resource_id: str, request: Request, ctx: ContextDep, caller: ReadCaller) -> Response:
+    stored = await run_in_threadpool(ctx.service.claim, resource_id, caller=caller)
+    if stored is None:
+        raise NotFound(f"Claim/{resource_id} is not known to this client")
+    original = stored_format(stored.media_type, stored.raw)
+    out_format = response_format(
+        format_param=request.query_params.get("_format"),
+        accept=request.headers.get("accept"),
+        default=original,
+    )
+    if out_format is original:
+        body = stored.raw
+    elif out_format is Format.XML:
+        body = render(loads(stored.raw), Format.XML)
+    else:
+        limits = ctx.settings
+        body = dumps(parse_xml(stored.raw, max_bytes=limits.max_body_bytes, max_depth=limits.max_depth))
+    return Response(body, headers={**NO_STORE, "content-type": content_type(out_format)})
+
+
+def _failed_outcome(exc: Exception) -> str:
+    """The submission metric label of a call that raised: a refusal (4xx), a conflict or a fault."""
+    if isinstance(exc, ConflictError):
+        return "conflict"
+    status = getattr(exc, "http_status", None)
+    return "refused" if isinstance(status, int) and 400 <= status < 500 else "failed"

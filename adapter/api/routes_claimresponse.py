@@ -1,0 +1,206 @@
+"""``GET /ClaimResponse/{id}`` and ``GET /ClaimResponse?…`` (searchset Bundles with paging links).
+
+Search refuses what it does not implement (unknown parameters, modifiers, repeated
+parameters) with a 400 instead of silently ignoring it: a client filtering on a parameter
+the server dropped would otherwise read someone else's ClaimResponses as its own answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+from starlette.responses import Response
+
+from adapter.api.capability import SEARCH_PARAMETERS
+from adapter.api.deps import ContextDep, ReadCaller
+from adapter.api.errors import NotFound, error_responses
+from adapter.api.negotiation import content_type, fhir_content, render, response_format
+from adapter.api.routes_claim import NO_STORE
+from adapter.errors import InputError, Issue
+from adapter.intake import Format
+
+__all__ = ["DEFAULT_COUNT", "MAX_COUNT", "SearchError", "SearchQuery", "page_links", "parse_search", "router"]
+
+DEFAULT_COUNT = 20
+MAX_COUNT = 100
+#: FHIR search parameter → keyword of ``ClaimService.search_claim_responses``.
+_CRITERIA: Mapping[str, str] = {
+    "request": "request",
+    "patient.identifier": "patient_identifier",
+    "insurer": "insurer",
+}
+_CONTROLS = ("_count", "_offset", "_format")
+_KNOWN = (*_CRITERIA, *_CONTROLS)
+
+router = APIRouter()
+
+
+class SearchError(InputError):
+    """The search asks for something this server does not implement (HTTP 400)."""
+
+    http_status = 400
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A checked ClaimResponse search: criteria by FHIR name, page window, requested ``_format``."""
+
+    criteria: Mapping[str, str]
+    count: int = DEFAULT_COUNT
+    offset: int = 0
+    format: str | None = None
+
+    def service_arguments(self) -> dict[str, Any]:
+        return {_CRITERIA[name]: value for name, value in self.criteria.items()}
+
+
+def _non_negative(name: str, value: str | None, default: int, issues: list[Issue]) -> int:
+    if value is None:
+        return default
+    if not value.isascii() or not value.isdigit():
+        issues.append(Issue(code="search-parameter", message=f"{name} must be a non-negative integer"))
+        return default
+    return int(value)
+
+
+def parse_search(query: QueryParams) -> SearchQuery:
+    """Check the query string; every problem is reported at once, as one 400."""
+    issues: list[Issue] = []
+    values: dict[str, str] = {}
+    for name in dict.fromkeys(query.keys()):
+        given = [value for value in query.getlist(name) if value != ""]
+        if name not in _KNOWN:
+            issues.append(
+                Issue(
+                    code="search-parameter",
+                    message=f"unknown search parameter {name!r}; supported: {', '.join(_KNOWN)}",
+                )
+            )
+        elif len(given) > 1:
+            issues.append(Issue(code="search-parameter", message=f"{name} may be given once only"))
+        elif given:  # FHIR: a parameter with an empty value is ignored
+            values[name] = given[0]
+    count = min(_non_negative("_count", values.get("_count"), DEFAULT_COUNT, issues), MAX_COUNT)
+    offset = _non_negative("_offset", values.get("_offset"), 0, issues)
+    if issues:
+        raise SearchError(issues)
+    criteria = {name: values[name] for name in _CRITERIA if name in values}
+    return SearchQuery(criteria=criteria, count=count, offset=offset, format=values.get("_format"))
+
+
+def _page_url(base: str, query: SearchQuery, offset: int) -> str:
+    pairs = [*query.criteria.items(), ("_count", str(query.count)), ("_offset", str(offset))]
+    if query.format is not None:
+        pairs.append(("_format", query.format))
+    return f"{base}?{urlencode(pairs, safe='|:/')}"
+
+
+def page_links(
+    base: str, query: SearchQuery, *, next_offset: int | None, previous_offset: int | None
+) -> list[dict[str, str]]:
+    """``self``, plus ``previous``/``next`` at the offsets the service gave (they are opaque:
+    a page keeps the ClaimResponses of one submission together, so offsets need not be
+    multiples of ``_count``)."""
+    links = [{"relation": "self", "url": _page_url(base, query, query.offset)}]
+    if previous_offset is not None:
+        links.append({"relation": "previous", "url": _page_url(base, query, previous_offset)})
+    if next_offset is not None:
+        links.append({"relation": "next", "url": _page_url(base, query, next_offset)})
+    return links
+
+
+def searchset(
+    base: str, resources: Sequence[Mapping[str, Any]], *, total: int, links: list[dict[str, str]]
+) -> dict[str, Any]:
+    entries = []
+    for resource in resources:
+        entry: dict[str, Any] = {}
+        if isinstance(resource.get("id"), str):
+            entry["fullUrl"] = f"{base}/{resource['id']}"
+        entry["resource"] = resource
+        entry["search"] = {"mode": "match"}
+        entries.append(entry)
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links}
+    if entries:
+        bundle["entry"] = entries
+    return bundle
+
+
+def _output_format(request: Request) -> Format:
+    return response_format(
+        format_param=request.query_params.get("_format"),
+        accept=request.headers.get("accept"),
+        default=Format.JSON,
+    )
+
+
+_SEARCH_DOC = [
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": doc,
+        "schema": {"type": "integer" if kind == "number" else "string"},
+    }
+    for name, kind, _, doc in SEARCH_PARAMETERS
+]
+
+
+@router.get(
+    "/ClaimResponse",
+    summary="Search ClaimResponses",
+    description="A searchset Bundle with total and self/previous/next links; unknown parameters get a 400.",
+    response_class=Response,
+    responses={
+        200: {"description": "A searchset Bundle", "content": fhir_content("Bundle")},
+        **error_responses(400, 401, 403, 406, 500, 503),
+    },
+    openapi_extra={
+        "parameters": [*_SEARCH_DOC, {"$ref": "#/components/parameters/_format"}],
+        "security": [{"bearer": ["system/ClaimResponse.read"]}],
+    },
+)
+async def search(request: Request, ctx: ContextDep, caller: ReadCaller) -> Response:
+    query = parse_search(request.query_params)
+    fmt = _output_format(request)
+    page = await run_in_threadpool(
+        ctx.service.search_claim_responses,
+        caller=caller,
+        offset=query.offset,
+        count=query.count,
+        **query.service_arguments(),
+    )
+    base = str(request.base_url).rstrip("/") + "/ClaimResponse"
+    links = page_links(base, query, next_offset=page.next_offset, previous_offset=page.previous_offset)
+    bundle = searchset(base, page.resources, total=page.total, links=links)
+    return Response(render(bundle, fmt), headers={**NO_STORE, "content-type": content_type(fmt)})
+
+
+@router.get(
+    "/ClaimResponse/{resource_id}",
+    summary="Read a ClaimResponse",
+    response_class=Response,
+    responses={
+        200: {"description": "The ClaimResponse", "content": fhir_content("ClaimResponse")},
+        **error_responses(401, 403, 404, 406, 500, 503),
+    },
+    openapi_extra={
+        "parameters": [{"$ref": "#/components/parameters/_format"}],
+        "security": [{"bearer": ["system/ClaimResponse.read"]}],
+    },
+)
+async def read_claim_response(
+    resource_id: str, request: Request, ctx: ContextDep, caller: ReadCaller
+) -> Response:
+    fmt = _output_format(request)
+    answer = await run_in_threadpool(ctx.service.claim_response, resource_id, caller=caller)
+    if answer is None:
+        raise NotFound(f"ClaimResponse/{resource_id} is not known to this client")
+    body = answer.json if fmt is Format.JSON and answer.json else render(answer.resource, fmt)
+    return Response(body, headers={**NO_STORE, "content-type": content_type(fmt)})
