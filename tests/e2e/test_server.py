@@ -1,0 +1,193 @@
+"""End to end: ``adapter serve`` as a real process on a loopback port, on SQLite and PostgreSQL.
+
+Every valid fixture goes in as JSON and as XML; the process restarts; the same answers read
+back. Two worker processes racing on one Bundle adjudicate it once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapter.auth import mint_dev_token
+from mappings import jsonio
+from mappings.xml import dump_xml, parse_xml
+
+ROOT = Path(__file__).resolve().parents[2]
+VALID = sorted(
+    p
+    for p in (ROOT / "fixtures" / "valid").glob("*.json")
+    if ".meta." not in p.name and ".expected." not in p.name
+)
+JSON = "application/fhir+json"
+XML = "application/fhir+xml"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running ``adapter serve`` process and what a client needs to talk to it."""
+
+    env: dict[str, str]
+    port: int
+    workers: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "adapter.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
+        log = Path(self.env["ADAPTER_DATA_DIR"]).parent / "server.log"
+        with log.open("ab") as sink:
+            self.process = subprocess.Popen(
+                command, env=self.env, cwd=ROOT, stdout=sink, stderr=sink
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError("server did not become ready within 60 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def token(self) -> str:
+        return mint_dev_token(
+            Path(self.env["ADAPTER_DATA_DIR"]),
+            client_id="dev-client",
+            scopes=["system/Claim.write", "system/ClaimResponse.read"],
+            now=datetime.now(UTC),
+            issuer="adapter-dev",
+            audience="adapter",
+        )
+
+
+@pytest.fixture
+def server_env(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Environment for a server on the backend under test, with its own data directory."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ADAPTER_")}
+    env["ADAPTER_DATA_DIR"] = str(tmp_path / "var")
+    if backend == "postgresql":
+        server = request.getfixturevalue("postgres")
+        url = server.create_database()
+        env["ADAPTER_DATABASE_URL"] = url
+        yield env
+        server.drop_database(url)
+    else:
+        yield env
+
+
+def _post(client: httpx.Client, body: bytes, content_type: str, accept: str) -> httpx.Response:
+    return client.post(
+        "/Claim/$submit", content=body, headers={"Content-Type": content_type, "Accept": accept}
+    )
+
+
+def test_every_fixture_in_json_and_xml_survives_a_restart(server_env: dict[str, str]) -> None:
+    """JSON then XML of each fixture (the XML replays), restart, then identical answers read back."""
+    server = Server(server_env, _free_port(), workers=1)
+    server.start()
+    answers: dict[str, bytes] = {}
+    try:
+        headers = {"Authorization": f"Bearer {server.token()}"}
+        with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+            for path in VALID:
+                body = path.read_bytes()
+                first = _post(client, body, JSON, JSON)
+                assert first.status_code == 200, (path.name, first.text[:500])
+                assert first.headers["content-type"].startswith(JSON)
+                as_xml = _post(client, dump_xml(jsonio.loads(body)), XML, XML)
+                assert as_xml.status_code == 200, (path.name, as_xml.text[:500])
+                assert parse_xml(as_xml.content) == jsonio.loads(first.content)
+                answers[path.name] = first.content
+    finally:
+        server.stop()
+
+    server.start()
+    try:
+        headers = {"Authorization": f"Bearer {server.token()}"}
+        with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+            for path in VALID:
+                stored = jsonio.loads(answers[path.name])
+                for entry in stored["entry"]:
+                    resource = entry["resource"]
+                    if resource["resourceType"] != "ClaimResponse":
+                        continue
+                    read = client.get(f"/ClaimResponse/{resource['id']}")
+                    assert read.status_code == 200
+                    assert jsonio.loads(read.content) == resource
+                replay = _post(client, path.read_bytes(), JSON, JSON)
+                assert replay.content == answers[path.name]
+            search = client.get("/ClaimResponse", params={"_count": 100})
+            assert search.status_code == 200
+            expected = sum(
+                1
+                for body in answers.values()
+                for entry in jsonio.loads(body)["entry"]
+                if entry["resource"]["resourceType"] == "ClaimResponse"
+            )
+            assert jsonio.loads(search.content)["total"] == expected
+    finally:
+        server.stop()
+
+
+def test_two_workers_racing_on_one_bundle_adjudicate_once(server_env: dict[str, str]) -> None:
+    """Sixteen concurrent identical submissions to two worker processes: one stored answer."""
+    server = Server(server_env, _free_port(), workers=2)
+    server.start()
+    try:
+        headers = {"Authorization": f"Bearer {server.token()}", "Content-Type": JSON, "Accept": JSON}
+        body = (ROOT / "fixtures" / "valid" / "01-purchase-standard.json").read_bytes()
+
+        def send(_: int) -> httpx.Response:
+            return httpx.post(f"{server.url}/Claim/$submit", content=body, headers=headers, timeout=60)
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            responses = list(pool.map(send, range(16)))
+        assert [r.status_code for r in responses] == [200] * 16
+        assert len({r.content for r in responses}) == 1
+        search = httpx.get(f"{server.url}/ClaimResponse", headers=headers, timeout=30)
+        assert jsonio.loads(search.content)["total"] == 2  # one submission: its AMO and AMC answers
+    finally:
+        server.stop()
