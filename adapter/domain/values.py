@@ -29,7 +29,9 @@ __all__ = [
 ]
 
 CENT = Decimal("0.01")
-_NNBSP = "\u202f"
+_ZERO = Decimal("0.00")
+_HUNDRED = Decimal(100)
+_FRENCH_DIGITS = str.maketrans({",": "\u202f", ".": ","})
 
 
 def luhn_valid(digits: str) -> bool:
@@ -296,7 +298,15 @@ class Money:
             amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
         except InvalidOperation:
             raise InvalidValueError("money-invalid", f"{self.amount!r} is not an amount") from None
-        object.__setattr__(self, "amount", amount + Decimal("0.00"))
+        object.__setattr__(self, "amount", amount + _ZERO)
+
+    @classmethod
+    def _cents_exact(cls, amount: Decimal) -> Money:
+        """Build from a Decimal already exact to the cent, skipping validation (hot path:
+        sums and differences of Money, and values just quantized here)."""
+        money = object.__new__(Money)
+        object.__setattr__(money, "amount", amount + _ZERO)
+        return money
 
     @classmethod
     def of(cls, value: str | int | Decimal) -> Self:
@@ -316,7 +326,7 @@ class Money:
 
     @classmethod
     def zero(cls) -> Self:
-        return cls(Decimal(0))
+        return cls._cents_exact(_ZERO)  # type: ignore[return-value]
 
     @classmethod
     def from_cents(cls, cents: int) -> Self:
@@ -327,24 +337,26 @@ class Money:
         return int(self.amount * 100)
 
     def __add__(self, other: Money) -> Money:
-        return Money(self.amount + other.amount)
+        return Money._cents_exact(self.amount + other.amount)
 
     def __sub__(self, other: Money) -> Money:
-        return Money(self.amount - other.amount)
+        return Money._cents_exact(self.amount - other.amount)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount)
+        return Money._cents_exact(-self.amount)
 
     def times(self, factor: int | Decimal) -> Money:
         """Multiply and round half-up to the cent (quantity × unit price, BR × taux)."""
-        return Money(self.amount * Decimal(factor))
+        product = self.amount * factor
+        return Money._cents_exact(product.quantize(CENT, rounding=ROUND_HALF_UP))
 
     def percent(self, rate: Decimal | int) -> Money:
         """``rate`` percent of this amount, half-up to the cent: ``Money.of(100).percent(60)``."""
-        return Money(self.amount * Decimal(rate) / 100)
+        share = self.amount * rate / _HUNDRED
+        return Money._cents_exact(share.quantize(CENT, rounding=ROUND_HALF_UP))
 
     def clamp_min_zero(self) -> Money:
-        return self if self.amount >= 0 else Money.zero()
+        return self if self.amount >= 0 else _ZERO_MONEY
 
     @property
     def is_negative(self) -> bool:
@@ -355,15 +367,12 @@ class Money:
 
     def fr(self) -> str:
         """French rendering: ``1 234,56 €`` (narrow no-break space for thousands)."""
-        sign = "-" if self.amount < 0 else ""
-        whole, _, cents = f"{abs(self.amount):.2f}".partition(".")
-        groups: list[str] = []
-        while whole:
-            groups.insert(0, whole[-3:])
-            whole = whole[:-3]
-        return f"{sign}{_NNBSP.join(groups)},{cents} €"
+        return f"{self.amount:,.2f} €".translate(_FRENCH_DIGITS)
 
     def en(self) -> str:
         """English rendering: ``€1,234.56``."""
         sign = "-" if self.amount < 0 else ""
         return f"{sign}€{abs(self.amount):,.2f}"
+
+
+_ZERO_MONEY = Money(_ZERO)
