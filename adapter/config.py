@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     jwt_audience: str = Field(default="adapter", description="required 'aud' of access tokens")
     clients_file: Path | None = Field(default=None, description="client → organisations it acts for (YAML)")
     dev_key_password: SecretStr | None = Field(default=None, description="encrypts the generated dev key")
-    log_level: str = Field(default="INFO")
+    log_level: str = Field(default="INFO", description="logging level (DEBUG, INFO, WARNING, ERROR)")
 
     @property
     def canon(self) -> Canon:

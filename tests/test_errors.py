@@ -31,3 +31,11 @@ def test_every_code_used_in_the_source_is_catalogued() -> None:
         for path in (ROOT / folder).rglob("*.py"):
             used.update(pattern.findall(path.read_text(encoding="utf-8")))
     assert used - set(CATALOGUE) == set()
+
+
+def test_configuration_doc_lists_every_setting() -> None:
+    """docs/configuration.md names every ADAPTER_ environment variable the settings read."""
+    from adapter.config import Settings
+
+    text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert [name for name in Settings.model_fields if f"`ADAPTER_{name.upper()}`" not in text] == []
