@@ -141,18 +141,24 @@ def map_(file: Annotated[Path, typer.Argument(help="a submission Bundle, JSON or
 
 @app.command()
 def submit(
-    file: Annotated[Path, typer.Argument(help="a submission Bundle, JSON or XML")],
-    output: Annotated[WireFormat, typer.Option("--format", help="format of the printed response Bundle")] = (
+    files: Annotated[
+        list[Path], typer.Argument(help="submission Bundles, JSON or XML, adjudicated in this order")
+    ],
+    output: Annotated[WireFormat, typer.Option("--format", help="format of the printed response Bundles")] = (
         WireFormat.JSON
     ),
     now: Annotated[
         str | None, typer.Option(help="adjudication time, ISO 8601 with offset (default: the current time)")
     ] = None,
 ) -> None:
-    """Adjudicate a Bundle with the in-process reference payers and print the response Bundle.
+    """Adjudicate Bundles with the in-process reference payers and print one response per file.
 
-    Nothing is stored: each run starts from an empty history and ledger. Exit 0 when
-    adjudicated, 1 when the input was refused (the OperationOutcome is printed).
+    The files share one in-memory delivery history and AMC ledger, in the order given, so
+    a claim can spend a yearly forfait that a later one then finds partly used; nothing
+    outlives the run. One file prints an indented document; several print one compact
+    document per line, in order (an OperationOutcome for a refused file). Exit 0 when every
+    file was adjudicated, 1 when any was refused (the others are still answered), 2 before
+    any work when a file cannot be read or ``--now`` is wrong.
     """
     from datetime import UTC, datetime
 
@@ -163,9 +169,13 @@ def submit(
     from mappings.operationoutcome import to_operation_outcome
     from mappings.xml import dump_xml
 
+    pretty = len(files) == 1
+
     def emit(resource: dict[str, object]) -> None:
-        xml = output is WireFormat.XML
-        _write(dump_xml(resource, pretty=True) if xml else jsonio.dumps(resource, indent=2))
+        if output is WireFormat.XML:
+            _write(dump_xml(resource, pretty=pretty))
+        else:
+            _write(jsonio.dumps(resource, indent=2 if pretty else None))
 
     settings = Settings()
     try:
@@ -176,22 +186,26 @@ def submit(
     if moment.tzinfo is None:
         typer.echo("error: --now needs a UTC offset", err=True)
         raise typer.Exit(EXIT_USAGE)
-    data = _read(file)
-    try:
-        submission = read_submission(data, _format(file, data), canon=settings.canon)
-    except InputError as exc:
-        emit(to_operation_outcome(exc.issues, canon=settings.canon))
-        raise typer.Exit(EXIT_REFUSED) from None
+    inputs = [(path, _read(path)) for path in files]
     amo, amc = reference_payers(lpp_table=settings.lpp_table, contracts=settings.amc_contracts)
-    result = adjudicate(
-        submission.request,
-        amo=amo,
-        amc=amc,
-        now=moment,
-        positions=entry_positions(submission.bundle),
-        warnings=submission.warnings,
-    )
-    emit(response_bundle(submission.request, result, canon=settings.canon))
+    worst = EXIT_OK
+    for path, data in inputs:
+        try:
+            submission = read_submission(data, _format(path, data), canon=settings.canon)
+        except InputError as exc:
+            emit(to_operation_outcome(exc.issues, canon=settings.canon))
+            worst = EXIT_REFUSED
+            continue
+        result = adjudicate(
+            submission.request,
+            amo=amo,
+            amc=amc,
+            now=moment,
+            positions=entry_positions(submission.bundle),
+            warnings=submission.warnings,
+        )
+        emit(response_bundle(submission.request, result, canon=settings.canon))
+    raise typer.Exit(worst)
 
 
 @app.command()
@@ -224,6 +238,7 @@ def serve(
         port=port,
         workers=workers,
         access_log=False,
+        log_config=None,  # the app configures masked JSON logging for everything
         log_level=settings.log_level.lower(),
     )
 
