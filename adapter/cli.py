@@ -155,10 +155,12 @@ def submit(
 
     The files share one in-memory delivery history and AMC ledger, in the order given, so
     a claim can spend a yearly forfait that a later one then finds partly used; nothing
-    outlives the run. One file prints an indented document; several print one compact
-    document per line, in order (an OperationOutcome for a refused file). Exit 0 when every
-    file was adjudicated, 1 when any was refused (the others are still answered), 2 before
-    any work when a file cannot be read or ``--now`` is wrong.
+    outlives the run, and a Bundle given twice is adjudicated twice (the second time its
+    deliveries are duplicates: there is no idempotency store here). One file prints an
+    indented document; several print one compact document per line, in order (an
+    OperationOutcome for a refused file). Exit 0 when every file was adjudicated, 1 when any
+    was refused (the others are still answered), 2 before any work when a file cannot be
+    read or ``--now`` is wrong.
     """
     from datetime import UTC, datetime
 

@@ -27,15 +27,19 @@ from tests import fhirbuild as fb
 
 __all__ = [
     "ASSUMED_TARIFFS",
+    "EXPECTED_SUFFIX",
     "FHIR_NS",
     "FIXTURES",
     "INVALID_CASES",
+    "WORKED_EXAMPLES",
     "XML_TWINS",
     "InvalidCase",
+    "WorkedExample",
     "check",
     "dumps_json",
     "dumps_xml",
     "main",
+    "meta",
     "readme",
     "render_all",
     "write",
@@ -49,6 +53,12 @@ XML_TWINS: Final = frozenset(
     {"01-purchase-standard", "02-rental-bed", "09-telemonitoring", "13-idnat-identifiers"}
 )
 """Valid scenarios also written as FHIR XML."""
+
+EXPECTED_SUFFIX: Final = ".expected.meta.json"
+"""Suffix of a worked example's expected amounts beside its Bundle in ``valid/``.
+
+The ``.meta.json`` ending keeps it out of every reader of ``valid/`` that takes the other
+``.json`` files there for Bundles."""
 
 
 # -- rendering ---------------------------------------------------------------------------
@@ -753,6 +763,140 @@ def _invalid_cases() -> Iterator[InvalidCase]:
 INVALID_CASES: Final[tuple[InvalidCase, ...]] = tuple(_invalid_cases())
 
 
+# -- worked examples ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkedExample:
+    """A row of domain-fr.md §3.4, copied from the document: the oracle, never computed here.
+
+    Amounts are the document's, as text with two decimals; ``rate`` is the AMO taux in
+    percent. ``amc`` and ``rac`` are None when the example has no mutuelle.
+    """
+
+    example: str
+    situation: str
+    price: str
+    br: str
+    rate: str
+    amo: str
+    tm: str
+    depassement: str
+    amc: str | None
+    rac: str | None
+
+    @property
+    def expected(self) -> dict[str, Any]:
+        """The ``.expected.meta.json`` document: AMO totals, taux, and the AMC's share."""
+        amc = None if self.amc is None else {"benefit": self.amc, "reste-a-charge": self.rac}
+        return {
+            "example": self.example,
+            "amo": {
+                "submitted": self.price,
+                "eligible": self.br,
+                "rate": self.rate,
+                "benefit": self.amo,
+                "ticket-moderateur": self.tm,
+                "depassement": self.depassement,
+            },
+            "amc": amc,
+        }
+
+
+def _worked(
+    example: str,
+    situation: str,
+    price: str,
+    br: str,
+    rate: str,
+    amo: str,
+    tm: str,
+    depassement: str,
+    amc: str | None,
+    rac: str | None,
+) -> WorkedExample:
+    """Positional, so that the table below reads in the columns of the document's table."""
+    return WorkedExample(
+        example=example,
+        situation=situation,
+        price=price,
+        br=br,
+        rate=rate,
+        amo=amo,
+        tm=tm,
+        depassement=depassement,
+        amc=amc,
+        rac=rac,
+    )
+
+
+WORKED_EXAMPLES: Final[Mapping[str, WorkedExample]] = {
+    # fixture: example, situation, price, BR, taux, AMO, TM, dépassement, AMC, reste à charge
+    "01-purchase-standard": _worked(
+        "3.4 #1", "LPP device, standard; 150 % BR incl. AMO",
+        "150.00", "100.00", "60", "60.00", "40.00", "50.00", "90.00", "0.00",
+    ),
+    "16-minimal-contract": _worked(
+        "3.4 #2", "same, minimal contract; 100 % BR incl. AMO",
+        "150.00", "100.00", "60", "60.00", "40.00", "50.00", "40.00", "50.00",
+    ),
+    "17-excl-amo-wording": _worked(
+        "3.4 #3", "same, \"excl. AMO\" wording; 125 % BR excl. AMO",
+        "150.00", "100.00", "60", "60.00", "40.00", "50.00", "90.00", "0.00",
+    ),
+    "04-ald": _worked(
+        "3.4 #4", "ALD patient (exonération 4, 100 %); 150 % BR incl. AMO",
+        "150.00", "100.00", "100", "100.00", "0.00", "50.00", "50.00", "0.00",
+    ),
+    "06-alsace-moselle": _worked(
+        "3.4 #5", "Alsace-Moselle (taux 90 %, assumed); 100 % BR incl. AMO",
+        "150.00", "100.00", "90", "90.00", "10.00", "50.00", "10.00", "50.00",
+    ),
+    "19-forfait-partly-used": _worked(
+        "3.4 #6", "annual forfait, partly used (70 € already used); TM + 100 €/yr",
+        "150.00", "100.00", "60", "60.00", "40.00", "50.00", "70.00", "20.00",
+    ),
+    "02-rental-bed": _worked(
+        "3.4 #7", "bed rental, 4 weeks (code 1241763); contrat responsable",
+        "49.40", "49.40", "60", "29.64", "19.76", "0.00", "19.76", "0.00",
+    ),
+    "10-hearing-aid-classe-1": _worked(
+        "3.4 #8", "hearing aid classe I, adult, 1 ear; 100 % Santé",
+        "950.00", "400.00", "60", "240.00", "160.00", "550.00", "710.00", "0.00",
+    ),
+    "11-hearing-aid-classe-2": _worked(
+        "3.4 #9", "hearing aid classe II, 1 ear; 100 % BR incl. + 500 €",
+        "1500.00", "400.00", "60", "240.00", "160.00", "1100.00", "660.00", "600.00",
+    ),
+    "09-telemonitoring": _worked(
+        "3.4 #10", "heart-failure telemonitoring, 1 month (28 + 50); contrat responsable",
+        "78.00", "78.00", "60", "46.80", "31.20", "0.00", "31.20", "0.00",
+    ),
+    "20-telemonitoring-ald": _worked(
+        "3.4 #10b", "same, patient in ALD",
+        "78.00", "78.00", "100", "78.00", "0.00", "0.00", "0.00", "0.00",
+    ),
+    "21-hospital-rounding": _worked(
+        "3.4 hospital rounding check", "hospital LPP, PU 1,234.56 × 2, taux 60 %; C2S pays the MRC",
+        "2469.12", "2469.12", "60", "1481.47", "987.65", "0.00", "987.65", "0.00",
+    ),
+}  # fmt: skip
+"""Every worked example of domain-fr.md §3.4 by the fixture that reproduces it.
+
+Example 6 needs 70 € of the forfait already spent: its fixture's meta names
+``18-forfait-first-use`` in ``preceded-by``, to submit first against the same ledger. The
+hospital rounding check gives BR, MRO and MRC only: the fixture bills at the tariff (no
+dépassement) and the C2S pays the MRC, so nothing is left to the patient."""
+
+
+def meta(case: fb.Case) -> dict[str, Any]:
+    """The ``.meta.json`` document: what the scenario shows and what the payers answer."""
+    document: dict[str, Any] = {"description": case.description, "outcome": case.outcome}
+    if case.preceded_by:
+        document["preceded-by"] = list(case.preceded_by)
+    return document
+
+
 # -- README ------------------------------------------------------------------------------
 
 _README_HEAD = """\
@@ -767,12 +911,13 @@ plain data, usable by any tool; nothing here is Python.
 
 ```
 fixtures/
-  README.md                          this file (generated)
-  valid/<NN>-<name>.json             a valid submission Bundle (FHIR R4 JSON)
-  valid/<NN>-<name>.xml              the same Bundle in FHIR R4 XML, for some scenarios
-  valid/<NN>-<name>.meta.json        {"description": "..."}: what the scenario shows
-  invalid/<NN>-<name>.json|.xml      an input with exactly one defect
-  invalid/<NN>-<name>.expected.json  what the adapter must answer to it
+  README.md                             this file (generated)
+  valid/<NN>-<name>.json                a valid submission Bundle (FHIR R4 JSON)
+  valid/<NN>-<name>.xml                 the same Bundle in FHIR R4 XML, for some scenarios
+  valid/<NN>-<name>.meta.json           what the scenario shows and what the payers answer
+  valid/<NN>-<name>.expected.meta.json  a worked example's amounts (domain-fr.md §3.4)
+  invalid/<NN>-<name>.json|.xml         an input with exactly one defect
+  invalid/<NN>-<name>.expected.json     what the adapter must answer to it
 ```
 
 Each valid Bundle is a `collection` with `identifier`, `timestamp` and the Claim as entry 0,
@@ -783,7 +928,12 @@ entry's role, so they are stable), except in `08-no-mutuelle`, which uses relati
 fullUrls and references to show the other accepted form. Amounts are JSON numbers with two
 decimals (`150.00`); quantities are integers; datetimes carry the Paris UTC offset.
 
-An `.expected.json` file reads:
+A `.meta.json` file reads `{"description": "...", "outcome": "complete"}`: `outcome` is
+the `ClaimResponse.outcome` of every ClaimResponse the reference payers answer (`error` for a
+scenario the payers reject). `"preceded-by": ["18-forfait-first-use"]` names scenarios to
+submit first against the same history and ledger.
+
+An invalid input's `.expected.json` file reads:
 
 ```json
 {"status": 422, "issues": [{"code": "nir-key",
@@ -807,6 +957,12 @@ An `.expected.json` file reads:
 - Every `invalid/*` input must be refused with the `status` of its expected file and exactly
   its issues: compare the multiset of `(code, expression)` pairs of error-severity issues.
 - Send JSON as `application/fhir+json` and XML as `application/fhir+xml`.
+- A worked example's `.expected.meta.json` gives, as text with two decimals, the totals its
+  ClaimResponses must carry: for the AMO, `submitted`, `eligible`, `benefit`,
+  `ticket-moderateur` and `depassement`, and the taux (`rate`, the `eligpercent` value of every
+  item); for the AMC, `benefit` and `reste-a-charge` (`amc` is null without a mutuelle). With
+  the command line: `adapter submit` on the scenarios of `preceded-by`, then the example, in
+  one invocation.
 
 ## Reporting rules the expected files assume
 
@@ -850,6 +1006,7 @@ ASSUMED_TARIFFS: Final[Mapping[str, str]] = {
     "1612544": "50.00 per month, PLV 50.00 (organisational level)",
     "6285133": "BR 1,030.00 (given as an upper bound, secondary source)",
     "9900001": "BR 100.00, no PLV",
+    "9900002": "BR 1,234.56, no PLV (hospital rounding check)",
     "9900101": "BR 400.00, PLV 950.00, 100 % Santé classe I, from 20 years",
     "9900103": "BR 400.00, no PLV, classe II, from 20 years",
     "9900301": "28.00 per month, PLV 28.00",
@@ -891,6 +1048,19 @@ def _reference_data() -> Iterator[str]:
     yield "|---|---|"
     for plan, names in sorted(plans.items()):
         yield f"| `{plan}` | {', '.join(names)} |"
+
+
+def _worked_table() -> Iterator[str]:
+    yield ("| example | fixture | case | price | BR | taux | AMO | TM | dépassement | AMC | reste à charge |")
+    yield "|---|---|---|---|---|---|---|---|---|---|---|"
+    for name, example in WORKED_EXAMPLES.items():
+        fixture = f"`valid/{name}.json`"
+        before = fb.SCENARIOS[name].preceded_by
+        if before:
+            fixture += " after " + ", ".join(f"`valid/{other}.json`" for other in before)
+        amounts = [example.price, example.br, f"{example.rate} %", example.amo, example.tm]
+        amounts += [example.depassement, example.amc or "—", example.rac or "—"]
+        yield f"| {example.example} | {fixture} | {example.situation} | {' | '.join(amounts)} |"
 
 
 def _expected_cell(case: InvalidCase) -> str:
@@ -948,6 +1118,12 @@ def readme() -> str:
         "Where a worked example of the domain notes (domain-fr.md §3.4) applies, the "
         "description cites it.\n\n",
         *(line + "\n" for line in _valid_table()),
+        "\n## Worked examples\n\n",
+        "Each worked example of domain-fr.md §3.4 has a fixture and, beside it, a "
+        f"`{EXPECTED_SUFFIX}` file with the document's amounts (the oracle, copied from the "
+        "document, not computed). `tests/test_worked_examples.py` submits them through "
+        "`adapter submit` and compares the ClaimResponse totals to the cent.\n\n",
+        *(line + "\n" for line in _worked_table()),
         "\n## Reference data the scenarios rely on\n\n",
         "The scenarios assume these LPP tariffs, as in the demo LPP table shipped with the "
         "adapter (codes starting with 99 are demo codes), and these AMC contracts in the demo "
@@ -970,7 +1146,9 @@ def render_all() -> dict[str, bytes]:
     for name, case in fb.SCENARIOS.items():
         bundle = fb.build_bundle(case)
         files[f"valid/{name}.json"] = dumps_json(bundle)
-        files[f"valid/{name}.meta.json"] = dumps_json({"description": case.description})
+        files[f"valid/{name}.meta.json"] = dumps_json(meta(case))
+        if name in WORKED_EXAMPLES:
+            files[f"valid/{name}{EXPECTED_SUFFIX}"] = dumps_json(WORKED_EXAMPLES[name].expected)
         if name in XML_TWINS:
             files[f"valid/{name}.xml"] = dumps_xml(bundle)
     for invalid in INVALID_CASES:

@@ -238,6 +238,10 @@ class Case:
     tiers_payant: bool = False
     relative_refs: bool = False
     """Write ``Type/id`` fullUrls and references instead of ``urn:uuid:``."""
+    outcome: str = "complete"
+    """The outcome of every ClaimResponse the reference payers answer (``error`` for a refusal)."""
+    preceded_by: tuple[str, ...] = ()
+    """Scenarios to submit first against the same history and ledger (a forfait already spent)."""
 
 
 # -- references --------------------------------------------------------------------------
@@ -529,6 +533,7 @@ _TELE_OPERATOR = (
 _AUDIO_1 = ("9900101", "Aide auditive classe I, adulte, par oreille (demo code)")
 _AUDIO_2 = ("9900103", "Aide auditive classe II, adulte, par oreille (demo code)")
 _WHEELCHAIR = ("9900501", "Fauteuil roulant électrique, achat (demo code)")
+_IMPLANT = ("9900002", "Dispositif implantable facturé en sus (demo code)")
 
 
 def _line(
@@ -567,6 +572,16 @@ _DR_ORTHO = Prescriber(family="Ordonnance", given="Marc", rpps=rpps("1000987123"
 _NURSE = Prescriber(family="Soignant", given="Inès", adeli="759912345")
 _CARDIO = Prescriber(family="Cardio-Essai", given="Paul", rpps=rpps("1000765432"))
 _ENT = Prescriber(family="Audition", given="Sarah", rpps=rpps("1000555666"))
+
+
+_FORFAIT_PATIENT = Person(
+    nir=nir("2620833456021"),
+    family="Mannequin",
+    given="Alice",
+    gender="female",
+    birth_date=date(1962, 8, 7),
+)
+_FORFAIT_AMO = AmoCover(organisme="011331001", name="CPAM de la Gironde", start=date(2025, 1, 1))
 
 
 def _scenarios() -> Iterator[Case]:
@@ -996,6 +1011,171 @@ def _scenarios() -> Iterator[Case]:
         prescribed_quantity=1,
         lines=(_line(_WHEELCHAIR, "3938.00", on=date(2026, 11, 23)),),
         pre_auth_ref="AP-2026-004217",
+        tiers_payant=True,
+    )
+    yield Case(
+        name="16-minimal-contract",
+        description=(
+            "Same purchase as 01-purchase-standard under a minimal contrat responsable "
+            "(DEMO-RESP-100, 100 % BR incl. AMO): the mutuelle pays the ticket modérateur only and "
+            "the patient the dépassement (domain-fr.md §3.4 example 2)."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-001602",
+        timestamp=datetime(2026, 4, 2, 10, 15, 27, tzinfo=CEST),
+        created=datetime(2026, 4, 2, 10, 15, tzinfo=CEST),
+        patient=Person(
+            nir=nir("2770431555042"),
+            family="Spécimen",
+            given="Lucie",
+            gender="female",
+            birth_date=date(1977, 4, 19),
+        ),
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY,
+        amo=AmoCover(organisme="011311001", name="CPAM de la Haute-Garonne", start=date(2025, 1, 1)),
+        amc=_mutuelle("ADH-0016027", "DEMO-RESP-100"),
+        authored_on=date(2026, 3, 23),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 4, 1)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="17-excl-amo-wording",
+        description=(
+            'Same purchase under a contract worded "125 % BR en complément de la Sécurité '
+            'sociale" (DEMO-RESP-125-HORS-SS, excl. AMO): the cap of 125.00 is limited by the '
+            "remaining cost of 90.00 (domain-fr.md §3.4 example 3)."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-001703",
+        timestamp=datetime(2026, 4, 29, 14, 40, 51, tzinfo=CEST),
+        created=datetime(2026, 4, 29, 14, 40, tzinfo=CEST),
+        patient=Person(
+            nir=nir("1850969123087"),
+            family="Échantillon",
+            given="Hugo",
+            gender="male",
+            birth_date=date(1985, 9, 2),
+        ),
+        prescriber=_DR_ORTHO,
+        provider=_PHARMACY,
+        amo=AmoCover(organisme="011691001", name="CPAM du Rhône", start=date(2025, 1, 1)),
+        amc=_mutuelle("ADH-0017038", "DEMO-RESP-125-HORS-SS"),
+        authored_on=date(2026, 4, 20),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 4, 28)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="18-forfait-first-use",
+        description=(
+            'First claim of the year under "TM + 100 € forfait per year" (DEMO-RESP-FORFAIT): '
+            "demo code with BR 100.00 billed 170.00, the mutuelle pays the ticket modérateur 40.00 "
+            "and the 70.00 dépassement from the forfait, leaving 30.00 of it for "
+            "19-forfait-partly-used (the consumption that precedes domain-fr.md §3.4 example 6)."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-001804",
+        timestamp=datetime(2026, 2, 10, 11, 25, 9, tzinfo=CET),
+        created=datetime(2026, 2, 10, 11, 25, tzinfo=CET),
+        patient=_FORFAIT_PATIENT,
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY,
+        amo=_FORFAIT_AMO,
+        amc=_mutuelle("ADH-0018049", "DEMO-RESP-FORFAIT"),
+        authored_on=date(2026, 1, 26),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "170.00", on=date(2026, 2, 9)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="19-forfait-partly-used",
+        description=(
+            "Annual forfait partly used: the patient of 18-forfait-first-use, later the same year, "
+            "buys the demo code (BR 100.00) at 150.00; with 70.00 of the 100.00 forfait already "
+            "spent the mutuelle pays 40.00 + min(30.00, 50.00) = 70.00 (domain-fr.md §3.4 "
+            "example 6). Submit 18-forfait-first-use first, against the same ledger."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-001905",
+        timestamp=datetime(2026, 6, 16, 9, 10, 44, tzinfo=CEST),
+        created=datetime(2026, 6, 16, 9, 10, tzinfo=CEST),
+        patient=_FORFAIT_PATIENT,
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY,
+        amo=_FORFAIT_AMO,
+        amc=_mutuelle("ADH-0018049", "DEMO-RESP-FORFAIT"),
+        authored_on=date(2026, 6, 1),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 6, 15)),),
+        tiers_payant=True,
+        preceded_by=("18-forfait-first-use",),
+    )
+    yield Case(
+        name="20-telemonitoring-ald",
+        description=(
+            "Heart-failure telemonitoring for May 2026 (technical forfait 50.00 and operator "
+            "forfait level 2 28.00) for a patient in ALD: exonération 4 and the prescription "
+            "flagged ALD-related, so the AMO pays the whole 78.00 and the mutuelle nothing "
+            "(domain-fr.md §3.4 example 10b)."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-002006",
+        timestamp=datetime(2026, 6, 2, 8, 45, 18, tzinfo=CEST),
+        created=datetime(2026, 6, 2, 8, 45, tzinfo=CEST),
+        patient=Person(
+            nir=nir("1490559350112"),
+            family="Pastiche",
+            given="Roger",
+            gender="male",
+            birth_date=date(1949, 5, 24),
+        ),
+        prescriber=_CARDIO,
+        provider=_TELE,
+        amo=AmoCover(organisme="011591001", name="CPAM du Hainaut", start=date(2025, 1, 1), exoneration="4"),
+        amc=_mutuelle("ADH-0020060", "DEMO-RESP-100"),
+        authored_on=date(2026, 4, 15),
+        ald=True,
+        occurrence=(date(2026, 5, 1), date(2026, 10, 31)),
+        lines=(
+            _line(_TELE_HEART, "50.00", period=(date(2026, 5, 1), date(2026, 5, 31))),
+            _line(_TELE_OPERATOR, "28.00", period=(date(2026, 5, 1), date(2026, 5, 31))),
+        ),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="21-hospital-rounding",
+        description=(
+            "Hospital rounding check: an implant billed on top of the stay (demo code, PU "
+            "1,234.56) × 2 at the tariff, BR 2,469.12, AMO 60 % = 1,481.47 rounded half-up, ticket "
+            "modérateur 987.65 paid by the C2S acting as AMC (DEMO-C2S; domain-fr.md §3.4, "
+            "rounding check for hospital LPP)."
+        ),
+        sender=HOSPITAL_SUBMISSIONS,
+        submission="SUB-2026-002107",
+        timestamp=datetime(2026, 10, 20, 15, 35, 2, tzinfo=CEST),
+        created=datetime(2026, 10, 20, 15, 35, tzinfo=CEST),
+        claim_type="institutional",
+        patient=Person(
+            nir=nir("2920613055077"),
+            family="Calque",
+            given="Denise",
+            gender="female",
+            birth_date=date(1992, 6, 11),
+        ),
+        prescriber=_DR_ORTHO,
+        provider=_HOSPITAL,
+        amo=AmoCover(organisme="011131001", name="CPAM des Bouches-du-Rhône", start=date(2025, 1, 1)),
+        amc=AmcCover(
+            number="C2SESSAI01",
+            name="Organisme gestionnaire de la C2S des Essais",
+            member_id="C2S-0021077",
+            plan="DEMO-C2S",
+        ),
+        authored_on=date(2026, 10, 5),
+        prescribed_quantity=2,
+        lines=(_line(_IMPLANT, "1234.56", on=date(2026, 10, 14), quantity=2),),
         tiers_payant=True,
     )
 

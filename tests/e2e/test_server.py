@@ -67,9 +67,7 @@ class Server:
         ]
         log = Path(self.env["ADAPTER_DATA_DIR"]).parent / "server.log"
         with log.open("ab") as sink:
-            self.process = subprocess.Popen(
-                command, env=self.env, cwd=ROOT, stdout=sink, stderr=sink
-            )
+            self.process = subprocess.Popen(command, env=self.env, cwd=ROOT, stdout=sink, stderr=sink)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
