@@ -105,7 +105,10 @@ class StoreService:
         self.config = config or RulesConfig()
 
     # -- submit -------------------------------------------------------------------------
-    def submit(self, data: bytes, fmt: Format, *, caller: Caller, now: datetime) -> Answer:
+    def submit(
+        self, data: bytes, fmt: Format, *, caller: Caller, now: datetime, request_id: str | None = None
+    ) -> Answer:
+        """Validate, then replay, refuse (409) or adjudicate and store, in one transaction."""
         submission = read_submission(data, fmt, canon=self.canon, limits=self.limits)
         request = submission.request
         provider = request.provider
@@ -146,7 +149,7 @@ class StoreService:
                     outcome=row.outcome,
                     client_id=caller.client_id,
                     submission_id=row.id,
-                    request_id=None,
+                    request_id=request_id,
                     at=now,
                 )
                 tx.enqueue(

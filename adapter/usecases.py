@@ -68,7 +68,9 @@ class ClaimService(Protocol):
     submit raises ``adapter.auth`` 's forbidden error (403). Reads return None for anything the
     caller may not see, so that existence does not leak (the API answers 404)."""
 
-    def submit(self, data: bytes, fmt: Format, *, caller: Caller, now: datetime) -> Answer: ...
+    def submit(
+        self, data: bytes, fmt: Format, *, caller: Caller, now: datetime, request_id: str | None = None
+    ) -> Answer: ...
 
     def claim_response(self, resource_id: str, *, caller: Caller) -> Answer | None: ...
 

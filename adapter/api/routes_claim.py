@@ -80,7 +80,9 @@ async def submit(request: Request, ctx: ContextDep, caller: SubmitCaller) -> Res
     info = request_info(request)
     start = ctx.timer()
     try:
-        answer = await run_in_threadpool(ctx.service.submit, data, in_format, caller=caller, now=ctx.clock())
+        answer = await run_in_threadpool(
+            ctx.service.submit, data, in_format, caller=caller, now=ctx.clock(), request_id=info.request_id
+        )
     except Exception as exc:
         ctx.metrics.observe_submission(_failed_outcome(exc))
         raise

@@ -108,8 +108,12 @@ class FakeService:
     is_ready: bool = True
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
-    def submit(self, data: bytes, fmt: Format, *, caller: Caller, now: datetime) -> Answer:
-        self.calls.append(("submit", {"data": data, "fmt": fmt, "caller": caller, "now": now}))
+    def submit(
+        self, data: bytes, fmt: Format, *, caller: Caller, now: datetime, request_id: str | None = None
+    ) -> Answer:
+        self.calls.append(
+            ("submit", {"data": data, "fmt": fmt, "caller": caller, "now": now, "request_id": request_id})
+        )
         if self.error is not None:
             raise self.error
         return self.answer

@@ -68,6 +68,14 @@ def test_the_service_gets_the_raw_bytes_format_caller_and_clock(api: Api) -> Non
     )
 
 
+def test_the_service_gets_the_request_id_for_its_audit_record(api: Api) -> None:
+    """The X-Request-ID the client sent is passed to the service (it lands in the audit record)."""
+    post(api, submission_json(), **{"X-Request-ID": "req-0001"})
+
+    ((_, call),) = api.service.calls
+    assert call["request_id"] == "req-0001"
+
+
 def test_xml_in_answers_xml_by_default(api: Api) -> None:
     """With no Accept and no _format the answer takes the submission's format."""
     response = api.client.post(
