@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any, Final
 
 from lxml import etree
 
+from mappings import jsonio
 from tests import fhirbuild as fb
 
 __all__ = [
@@ -64,48 +64,12 @@ The ``.meta.json`` ending keeps it out of every reader of ``valid/`` that takes 
 # -- rendering ---------------------------------------------------------------------------
 
 
-def _json_scalar(value: object) -> str:
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, int | str):
-        return json.dumps(value, ensure_ascii=False)
-    raise TypeError(f"fixtures hold no {type(value).__name__} (amounts are Decimal)")
-
-
-def _json(value: object, indent: str) -> Iterator[str]:
-    inner = indent + "  "
-    if isinstance(value, Mapping):
-        if not value:
-            yield "{}"
-            return
-        yield "{\n"
-        for position, (key, item) in enumerate(value.items()):
-            yield f"{inner}{json.dumps(key, ensure_ascii=False)}: "
-            yield from _json(item, inner)
-            yield ",\n" if position < len(value) - 1 else "\n"
-        yield indent + "}"
-    elif isinstance(value, list):
-        if not value:
-            yield "[]"
-            return
-        yield "[\n"
-        for position, item in enumerate(value):
-            yield inner
-            yield from _json(item, inner)
-            yield ",\n" if position < len(value) - 1 else "\n"
-        yield indent + "]"
-    else:
-        yield _json_scalar(value)
-
-
 def dumps_json(value: object) -> bytes:
     """Pretty JSON (2-space indent, UTF-8) where a Decimal keeps its scale: 150.00 stays 150.00.
 
     ``json.dumps`` can only write floats, which would turn the amounts into 150.0.
     """
-    return ("".join(_json(value, "")) + "\n").encode("utf-8")
+    return jsonio.dumps(value, indent=2) + b"\n"
 
 
 def _xml_value(value: object) -> str:
