@@ -34,8 +34,11 @@ typecheck: $(STAMP)  ## mypy --strict on the shipped packages
 
 check: lint typecheck test  ## everything CI runs
 
-bench: $(STAMP)  ## run the benchmarks (results printed; see benchmarks/README.md)
+bench: $(STAMP)  ## run every benchmark (results printed; see benchmarks/README.md)
 	$(BIN)/python -m benchmarks.intake
+	$(BIN)/python -m benchmarks.xml_codec
+	$(BIN)/python -m benchmarks.adjudication
+	$(BIN)/python -m benchmarks.service
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -378,7 +378,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 # -- the wrk engine ---------------------------------------------------------------------------
-# Same request numbering and NIRs as fill()/nir_for(); thread counters are summed in done().
+# Same request numbering and NIRs as fill()/nir_for() (wrk calls request() once before the run to
+# check it, so its first number goes unused); thread counters are summed in done().
 _WRK_SCRIPT = r"""
 threads = {}
 
