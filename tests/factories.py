@@ -65,7 +65,7 @@ def sample_request(**changes: Any) -> ReimbursementRequest:
         "lines": (
             Line(
                 sequence=1,
-                lpp_code=LppCode("1101720"),
+                lpp_code=LppCode("9900001"),
                 quantity=1,
                 unit_price=Money.of("150.00"),
                 delivery_date=date(2026, 3, 9),
@@ -80,8 +80,8 @@ def sample_request(**changes: Any) -> ReimbursementRequest:
         ),
         "prescription": Prescription(
             authored_on=date(2026, 2, 20),
-            prescriber=Prescriber(rpps=Rpps("10101201234")),
-            lpp_code=LppCode("1101720"),
+            prescriber=Prescriber(rpps=Rpps("10000123454")),
+            lpp_code=LppCode("9900001"),
             quantity=1,
         ),
         "amc": AmcCoverage(amc_number=AmcNumber("75500001"), member_id="MBR-42", contract_id="DEMO-RESP-150"),

@@ -128,7 +128,7 @@ def test_idnat_forms_and_practitioner_role_are_read() -> None:
     """idNatPs 8+RPPS via a PractitionerRole, and idNatSt 1+FINESS, map like the bare forms."""
     bundle = sample_bundle()
     index, practitioner = entry_of(bundle, "Practitioner")
-    practitioner["identifier"] = [{"system": systems.IDNATPS, "value": "810101201234"}]
+    practitioner["identifier"] = [{"system": systems.IDNATPS, "value": "810000123454"}]
     role_url = "urn:uuid:11111111-2222-4333-8444-555555555555"
     bundle["entry"].append(
         {
@@ -150,7 +150,7 @@ def test_unknown_idnatps_prefix_is_refused() -> None:
     """An idNatPs that is neither 8+RPPS nor 0+ADELI cannot identify a prescriber."""
     bundle = sample_bundle()
     index, practitioner = entry_of(bundle, "Practitioner")
-    practitioner["identifier"] = [{"system": systems.IDNATPS, "value": "310101201234"}]
+    practitioner["identifier"] = [{"system": systems.IDNATPS, "value": "310000123454"}]
     assert issues_of(bundle) == (
         422,
         {("idnat-prefix", f"Bundle.entry[{index}].resource.identifier[0].value")},
