@@ -1,6 +1,7 @@
 """A schema-guided walk over a FHIR-JSON dict, done once per submission.
 
-It does what fhir.resources does not (fhir-notes.md §4.4): it finds nested resources with a
+It does what fhir.resources does not (it checks neither codes, reference targets nor
+invariants): it finds nested resources with a
 missing or unknown ``resourceType`` before pydantic would raise a bare ``KeyError``, checks
 every ``code`` element with a required binding against its value set, collects every
 Reference with its FHIRPath and allowed target types (for resolution inside the Bundle),
