@@ -1,8 +1,8 @@
 """A schema-guided walk over a FHIR-JSON dict, done once per submission.
 
 It does what fhir.resources does not (it checks neither codes, reference targets nor
-invariants): it finds nested resources with a
-missing or unknown ``resourceType`` before pydantic would raise a bare ``KeyError``, checks
+invariants): it finds nested resources with a missing or unknown ``resourceType`` before
+pydantic would raise a bare ``KeyError``, checks
 every ``code`` element with a required binding against its value set, collects every
 Reference with its FHIRPath and allowed target types (for resolution inside the Bundle),
 and bounds the nesting depth.
