@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from adapter.domain.decision import LineDecision, Note, PayerDecision, PayerKind
 from adapter.domain.request import AmcCoverage, ClaimUse, Line, ReimbursementRequest
 from adapter.domain.values import Money
-from adapter.rules.amc_share import LineAmounts, amc_share
+from adapter.rules.amc_share import line_share
 from adapter.rules.config import RulesConfig
 from adapter.rules.contracts import Contract, ContractCatalogue
 from adapter.rules.ledger import Ledger, LedgerEntry
 from adapter.rules.lpp import LppTable
-from adapter.rules.notes import Refusal, amc_line_note, disposition, refusal, rejected_line_note
+from adapter.rules.notes import Refusal, amc_note, disposition, refusal, rejected_line_note
 from adapter.rules.outcome import outcome_for
 
 __all__ = ["AmcResult", "adjudicate_amc"]
@@ -57,15 +57,18 @@ def adjudicate_amc(
     book = Ledger(ledger)
     lines: list[LineDecision] = []
     notes: list[Note] = [_contract_note(coverage, contract)]
-    for line in sorted(request.lines, key=lambda line: line.sequence):
+    for line in sorted(request.lines, key=_sequence):
+        day = line.reference_date
         amo_line = amo_lines.get(line.sequence)
-        refused = _refusal(request, coverage, contract, line, amo_line)
+        refused = _refusal(coverage, contract, day, amo_line)
         if refused is not None or contract is None or amo_line is None:
             decision = _rejected(line, amo_line, refused)
             lines.append(decision)
             notes.append(rejected_line_note(line.sequence, [refused.reason] if refused else []))
             continue
-        decision, note, used = _covered(request, contract, line, amo_line, table, book, config)
+        decision, note, used = _covered(
+            request, catalogue, contract, line, day, amo_line, table, book, config
+        )
         lines.append(decision)
         notes.append(note)
         if used is not None:
@@ -98,18 +101,20 @@ def _contract_note(coverage: AmcCoverage, contract: Contract | None) -> Note:
     return Note(fr=f"Contrat {contract.id} (non responsable)", en=f"Contract {contract.id} (not responsable)")
 
 
+def _sequence(line: Line) -> int:
+    return line.sequence
+
+
 def _refusal(
-    request: ReimbursementRequest,
     coverage: AmcCoverage,
     contract: Contract | None,
-    line: Line,
+    day: date,
     amo_line: LineDecision | None,
 ) -> Refusal | None:
     if contract is None:
         return refusal("amc-contract-unknown", contract=coverage.contract_id)
-    if amo_line is None or amo_line.rejected:
+    if amo_line is None or amo_line.rejections:
         return refusal("amc-amo-rejected")
-    day = line.reference_date
     if coverage.rights is not None and not coverage.rights.contains(day):
         return refusal("amc-rights-closed", day=day)
     return None
@@ -131,16 +136,17 @@ def _rejected(line: Line, amo_line: LineDecision | None, refused: Refusal | None
 
 def _covered(
     request: ReimbursementRequest,
+    catalogue: ContractCatalogue,
     contract: Contract,
     line: Line,
+    day: date,
     amo_line: LineDecision,
     table: LppTable,
     book: Ledger,
     config: RulesConfig,
 ) -> tuple[LineDecision, Note, LedgerEntry | None]:
-    day = line.reference_date
     entry = table.lookup(line.lpp_code, day)
-    guarantee = contract.guarantee_for(line.lpp_code, entry.category if entry else "")
+    guarantee = catalogue.guarantee_for(contract, line.lpp_code, entry.category if entry else "")
     if guarantee is None and not contract.responsable:
         refused = refusal("amc-no-guarantee", contract=contract.id, code=line.lpp_code)
         return (
@@ -148,11 +154,12 @@ def _covered(
             rejected_line_note(line.sequence, [refused.reason]),
             None,
         )
+    eligible = amo_line.eligible
     tm = amo_line.ticket_moderateur
     if tm is None:  # an AMO decision from elsewhere may omit it: derive it from the taux
         rate = amo_line.rate
-        gross = amo_line.eligible.percent(rate) if rate is not None else amo_line.benefit
-        tm = (amo_line.eligible - gross).clamp_min_zero()
+        gross = eligible.percent(rate) if rate is not None else amo_line.benefit
+        tm = (eligible - gross).clamp_min_zero()
     price = amo_line.submitted
     forfait_left = _ZERO
     renewal_spent = False
@@ -162,15 +169,13 @@ def _covered(
         if guarantee.renewal_months is not None:
             used = book.units_within(contract.id, guarantee.id, day, guarantee.renewal_months)
             renewal_spent = used + line.quantity > guarantee.renewal_units
-    share = amc_share(
-        LineAmounts(
-            price=price,
-            eligible=amo_line.eligible,
-            amo_gross=amo_line.eligible - tm,
-            ticket_moderateur=tm,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-        ),
+    amount, consumed, basis_fr, basis_en = line_share(
+        price,
+        eligible,
+        eligible - tm,
+        tm,
+        line.quantity,
+        line.unit_price,
         entry=entry,
         guarantee=guarantee,
         responsable=contract.responsable,
@@ -178,27 +183,25 @@ def _covered(
         renewal_spent=renewal_spent,
         config=config,
     )
+    rest = price.amount - amo_line.benefit.amount - amount.amount
+    rac = Money._cents_exact(rest) if rest >= 0 else _ZERO
     decision = LineDecision(
-        sequence=line.sequence,
-        submitted=price,
-        eligible=amo_line.eligible,
-        benefit=share.amount,
-        reste_a_charge=(price - amo_line.benefit - share.amount).clamp_min_zero(),
+        sequence=line.sequence, submitted=price, eligible=eligible, benefit=amount, reste_a_charge=rac
     )
-    note = amc_line_note(decision, guarantee=share.basis)
+    note = amc_note(line.sequence, basis_fr, basis_en, benefit=amount, rac=rac)
     used_entry = None
     if (
         guarantee is not None
         and not renewal_spent
-        and (share.consumed.amount or guarantee.renewal_months is not None)
-        and share.amount.amount
+        and (consumed.amount or guarantee.renewal_months is not None)
+        and amount.amount
     ):
         used_entry = LedgerEntry(
             nir=request.beneficiary.nir,
             contract_id=contract.id,
             guarantee_id=guarantee.id,
             day=day,
-            consumed=share.consumed,
+            consumed=consumed,
             units=line.quantity,
             submission=request.submission.value,
         )

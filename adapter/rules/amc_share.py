@@ -25,7 +25,7 @@ from adapter.rules.contracts import Guarantee, GuaranteeKind
 from adapter.rules.lpp import LppEntry
 from adapter.rules.notes import percent_en, percent_fr
 
-__all__ = ["AmcShare", "LineAmounts", "amc_share"]
+__all__ = ["AmcShare", "LineAmounts", "amc_share", "line_share"]
 
 _ZERO = Money.zero()
 
@@ -63,48 +63,94 @@ def amc_share(
     config: RulesConfig,
 ) -> AmcShare:
     """The AMC share of a line the AMO accepted; ``guarantee`` None pays only the floor."""
-    remaining = (amounts.price - amounts.amo_gross).clamp_min_zero()
-    tm = amounts.ticket_moderateur
-    forfait_part = _ZERO
+    amount, consumed, basis_fr, basis_en = line_share(
+        amounts.price,
+        amounts.eligible,
+        amounts.amo_gross,
+        amounts.ticket_moderateur,
+        amounts.quantity,
+        amounts.unit_price,
+        entry=entry,
+        guarantee=guarantee,
+        responsable=responsable,
+        forfait_left=forfait_left,
+        renewal_spent=renewal_spent,
+        config=config,
+    )
+    return AmcShare(amount=amount, consumed=consumed, basis=Note(fr=basis_fr, en=basis_en))
+
+
+def line_share(
+    price: Money,
+    eligible: Money,
+    amo_gross: Money,
+    tm: Money,
+    quantity: int,
+    unit_price: Money,
+    *,
+    entry: LppEntry | None,
+    guarantee: Guarantee | None,
+    responsable: bool,
+    forfait_left: Money,
+    renewal_spent: bool,
+    config: RulesConfig,
+) -> tuple[Money, Money, str, str]:
+    """:func:`amc_share` on the amounts themselves: ``(amount, consumed, basis_fr, basis_en)``.
+
+    The engine's path: it spares a :class:`LineAmounts` and an :class:`AmcShare` per line,
+    and works on the Decimal amounts (all to the cent), wrapping only the results in Money.
+    """
+    gross, floor = amo_gross.amount, tm.amount
+    remaining = price.amount - gross
+    if remaining < 0:
+        remaining = _D0
+    forfait_part = _D0
     if guarantee is None:
-        cap, parts = _ZERO, [_NO_GUARANTEE]
+        cap, parts = _D0, [_NO_GUARANTEE]
     elif renewal_spent:
-        cap, parts = _ZERO, [_RENEWAL_PENDING]
+        cap, parts = _D0, [_RENEWAL_PENDING]
     else:
-        cap, forfait_part, parts = _guarantee_cap(guarantee, amounts, remaining, forfait_left)
+        cap, forfait_part, parts = _guarantee_cap(
+            guarantee, price.amount, eligible, gross, floor, quantity, remaining, forfait_left
+        )
     if responsable:
         sante100 = entry.sante100 if entry is not None else None
-        regulatory = config.responsable_caps.get(sante100) if sante100 is not None else None
-        if regulatory is not None:
-            ceiling = (regulatory.times(amounts.quantity) - amounts.amo_gross).clamp_min_zero()
-            if cap > ceiling:
-                cap = ceiling
-                parts.append(
-                    (f"plafond {regulatory.fr()} AMO comprise", f"ceiling {regulatory.en()} incl. AMO")
-                )
-        if cap < tm:
-            cap = tm
+        if sante100 is not None:
+            regulatory = config.responsable_caps.get(sante100)
+            if regulatory is not None:
+                ceiling = regulatory.times(quantity).amount - gross
+                if ceiling < 0:
+                    ceiling = _D0
+                if cap > ceiling:
+                    cap = ceiling
+                    parts.append(
+                        (f"plafond {regulatory.fr()} AMO comprise", f"ceiling {regulatory.en()} incl. AMO")
+                    )
+        if cap < floor:
+            cap = floor
             parts.append(_FLOOR)
-        plv = entry.plv if entry is not None else None
-        if (
-            sante100 in config.rac0_classes
-            and (plv is None or amounts.unit_price <= plv)
-            and cap != remaining
-        ):
-            cap = remaining
-            parts.append(_RAC_ZERO)
-    amount = (cap if cap < remaining else remaining).clamp_min_zero()
-    consumed = _ZERO
-    if forfait_part > _ZERO:
-        above_tm = (amount - tm).clamp_min_zero()
+        if sante100 in config.rac0_classes and cap != remaining:
+            plv = entry.plv if entry is not None else None
+            if plv is None or unit_price.amount <= plv.amount:
+                cap = remaining
+                parts.append(_RAC_ZERO)
+    amount = cap if cap < remaining else remaining
+    if amount < 0:
+        amount = _D0
+    consumed = _D0
+    if forfait_part > 0:
+        above_tm = amount - floor
+        if above_tm < 0:
+            above_tm = _D0
         consumed = forfait_part if forfait_part < above_tm else above_tm
-    return AmcShare(
-        amount=amount,
-        consumed=consumed,
-        basis=Note(fr=", ".join(fr for fr, _ in parts), en=", ".join(en for _, en in parts)),
-    )
+    if len(parts) == 1:
+        fr, en = parts[0]
+    else:
+        fr, en = ", ".join(fr for fr, _ in parts), ", ".join(en for _, en in parts)
+    return Money._cents_exact(amount), Money._cents_exact(consumed) if consumed else _ZERO, fr, en
 
 
+_D0 = _ZERO.amount
 _Words = tuple[str, str]  # (French, English)
 _NO_GUARANTEE: _Words = ("aucune garantie", "no guarantee")
 _RENEWAL_PENDING: _Words = ("renouvellement non échu", "renewal period not elapsed")
@@ -113,19 +159,31 @@ _RAC_ZERO: _Words = ("100 % Santé", "100 % Santé")
 
 
 def _guarantee_cap(
-    guarantee: Guarantee, amounts: LineAmounts, remaining: Money, forfait_left: Money
-) -> tuple[Money, Money, list[_Words]]:
+    guarantee: Guarantee,
+    price: Decimal,
+    eligible: Money,
+    amo_gross: Decimal,
+    tm: Decimal,
+    quantity: int,
+    remaining: Decimal,
+    forfait_left: Money,
+) -> tuple[Decimal, Decimal, list[_Words]]:
     """(cap, forfait euros inside it, wording) for the guarantee."""
-    kind, br, tm = guarantee.kind, amounts.eligible, amounts.ticket_moderateur
-    forfait_part = _ZERO
+    kind = guarantee.kind
+    forfait_part = _D0
     wording = [_wording(guarantee)]
     if kind is GuaranteeKind.PERCENT_BR_INCL_AMO:
-        cap = (br.percent(guarantee.percent or 0) - amounts.amo_gross).clamp_min_zero()
+        cap = eligible.percent(guarantee.percent or 0).amount - amo_gross
+        if cap < 0:
+            cap = _D0
     elif kind is GuaranteeKind.PERCENT_BR_EXCL_AMO:
-        cap = br.percent(guarantee.percent or 0)
+        cap = eligible.percent(guarantee.percent or 0).amount
     elif kind is GuaranteeKind.FORFAIT:
-        depassement = (amounts.price - br).clamp_min_zero()
-        forfait_part = forfait_left if forfait_left < depassement else depassement
+        depassement = price - eligible.amount
+        if depassement < 0:
+            depassement = _D0
+        left = forfait_left.amount
+        forfait_part = left if left < depassement else depassement
         cap = tm + forfait_part
         wording.append((f"solde {forfait_left.fr()}", f"balance {forfait_left.en()}"))
     elif kind is GuaranteeKind.FRAIS_REELS:
@@ -133,9 +191,9 @@ def _guarantee_cap(
     else:
         cap = tm
     if guarantee.supplement_per_unit is not None:
-        cap = cap + guarantee.supplement_per_unit.times(amounts.quantity)
+        cap = cap + guarantee.supplement_per_unit.times(quantity).amount
     if guarantee.max_per_unit is not None:
-        ceiling = guarantee.max_per_unit.times(amounts.quantity)
+        ceiling = guarantee.max_per_unit.times(quantity).amount
         if cap > ceiling:
             cap = ceiling
             wording.append(

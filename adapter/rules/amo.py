@@ -12,20 +12,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
 
 from adapter.domain.decision import Finding, LineDecision, Note, PayerDecision, PayerKind
 from adapter.domain.request import ClaimUse, Line, ReimbursementRequest
 from adapter.domain.values import Money
-from adapter.rules.amo_checks import line_rejections
+from adapter.rules.amo_checks import LineChecks
 from adapter.rules.config import RulesConfig
 from adapter.rules.history import DeliveryLog, DeliveryRecord, prescription_key
-from adapter.rules.integrity import line_findings, request_findings
+from adapter.rules.integrity import LineIntegrity, request_findings
 from adapter.rules.lpp import LppEntry, LppTable
 from adapter.rules.notes import (
     Refusal,
     amo_line_note,
+    amo_line_wording,
     disposition,
+    line_note,
     refusal,
     rejected_line_note,
     taux_note,
@@ -59,41 +63,54 @@ def adjudicate_amo(
 ) -> AmoResult:
     """Adjudicate every line for the AMO; lines are taken in sequence order."""
     taux = amo_taux(request.amo, request.prescription, config.rates)
-    positions = {line.sequence: index for index, line in enumerate(request.lines)}
-    ordered = sorted(request.lines, key=lambda line: line.sequence)
-    entries = {line.sequence: table.lookup(line.lpp_code, line.reference_date) for line in ordered}
+    ordered = sorted(enumerate(request.lines), key=_sequence)  # (position in Claim.item, line)
+    days = [line.reference_date for _, line in ordered]
+    entries = [table.lookup(line.lpp_code, day) for (_, line), day in zip(ordered, days, strict=True)]
     generic = next(
         (
             line.sequence
-            for line in ordered
-            if (entry := entries[line.sequence]) is not None and entry.deactivated(line.reference_date)
+            for (_, line), day, entry in zip(ordered, days, entries, strict=True)
+            if entry is not None and entry.deactivated(day)
         ),
         None,
     )
     flags = request_findings(request, config)
     request_blocks = [flag.refusal() for flag in flags if flag.finding.blocking]
     key = prescription_key(request.prescription)
+    checks = LineChecks(request, config)
+    integrity = LineIntegrity(request, config)
     log = DeliveryLog(history, table)
+    nir, provider, submission = request.beneficiary.nir, request.provider.identifier, request.submission.value
     lines: list[LineDecision] = []
     notes: list[Note] = [taux_note(taux.rate, taux.basis)]
-    for line in ordered:
-        entry = entries[line.sequence]
-        first = not log.delivered_before(key, line.reference_date)
-        refusals = line_rejections(request, line, entry, first_delivery=first, config=config)
+    for (index, line), day, entry in zip(ordered, days, entries, strict=True):
+        first = not log.delivered_before(key, day)
+        refusals = checks.rejections(line, day, entry, first)
         if generic is not None and generic != line.sequence:
             refusals.append(refusal("invoice-generic-line", other=generic))
-        found = line_findings(request, line, positions[line.sequence], entry, log, config)
-        flags.extend(found)
+        found = integrity.findings(line, index, day, entry, log)
         refusals.extend(request_blocks)
-        refusals.extend(flag.refusal() for flag in found if flag.finding.blocking)
+        if found:
+            flags.extend(found)
+            refusals.extend(flag.refusal() for flag in found if flag.finding.blocking)
         if refusals or entry is None:
             lines.append(_rejected(line, refusals))
             notes.append(rejected_line_note(line.sequence, [r.reason for r in refusals]))
             continue
-        decision, note = _paid(line, entry, taux, config)
+        decision, note = _paid(line, day, entry, taux, config)
         lines.append(decision)
         notes.append(note)
-        log.add(_record(request, line, entry, key))
+        log.add(
+            DeliveryRecord(
+                nir=nir,
+                code=line.lpp_code,
+                day=day,
+                quantity=line.quantity,
+                provider=provider,
+                submission=submission,
+                prescription=key,
+            )
+        )
     estimate = request.use is not ClaimUse.CLAIM
     outcome = outcome_for(lines)
     decided = tuple(lines)
@@ -114,32 +131,67 @@ def adjudicate_amo(
     )
 
 
-def _paid(line: Line, entry: LppEntry, taux: Taux, config: RulesConfig) -> tuple[LineDecision, Note]:
-    net = line.net
-    tariffed = entry.tarif if line.quantity == 1 else entry.tarif.times(line.quantity)
-    br = tariffed if tariffed <= net else net
-    gross = br.percent(taux.rate)
-    deduction = config.deduction_for(day=line.reference_date, titre=entry.titre, quantity=line.quantity)
-    if deduction > gross:
+def _sequence(item: tuple[int, Line]) -> int:
+    return item[1].sequence
+
+
+def _paid(
+    line: Line, day: date, entry: LppEntry, taux: Taux, config: RulesConfig
+) -> tuple[LineDecision, Note]:
+    quantity, rate = line.quantity, taux.rate
+    net = line.unit_price if quantity == 1 else line.unit_price.times(quantity)
+    if not config.deductions:
+        tariffed, gross, tm, fr, en = _at_tariff(entry.tarif.amount, quantity, rate)
+        if tariffed.amount <= net.amount:  # the usual case: the BR is the tariff
+            decision = LineDecision(
+                sequence=line.sequence,
+                submitted=net,
+                eligible=tariffed,
+                benefit=gross,
+                rate=rate,
+                ticket_moderateur=tm,
+                depassement=net - tariffed if net.amount != tariffed.amount else _ZERO,
+            )
+            return decision, line_note(line.sequence, fr, en)
+    tarif = entry.tarif
+    tariffed = tarif if quantity == 1 else tarif.times(quantity)
+    br = tariffed if tariffed.amount <= net.amount else net
+    gross = br.percent(rate)
+    deduction = config.deduction_for(day=day, titre=entry.titre, quantity=quantity)
+    if deduction.amount > gross.amount:
         deduction = gross
     decision = LineDecision(
         sequence=line.sequence,
         submitted=net,
         eligible=br,
         benefit=gross - deduction if deduction.amount else gross,
-        rate=taux.rate,
+        rate=rate,
         ticket_moderateur=br - gross,
         depassement=net - br,
     )
     note = amo_line_note(
         decision,
-        quantity=line.quantity,
-        tarif=entry.tarif,
+        quantity=quantity,
+        tarif=tarif,
         tariffed=tariffed,
         gross=gross,
         deduction=deduction,
     )
     return decision, note
+
+
+@lru_cache(maxsize=4096)
+def _at_tariff(tarif: Decimal, quantity: int, rate: Decimal) -> tuple[Money, Money, Money, str, str]:
+    """A line paid at the tariff: (BR, AMO share, ticket modérateur, note wording fr/en).
+
+    They depend on the tariff, the quantity and the taux only, which repeat from claim to
+    claim, so they are computed once per combination (bounded: least recently used first out).
+    """
+    unit = Money._cents_exact(tarif)
+    br = unit if quantity == 1 else unit.times(quantity)
+    gross = br.percent(rate)
+    fr, en = amo_line_wording(br, quantity=quantity, tarif=unit, tariffed=br, rate=rate, gross=gross)
+    return br, gross, br - gross, fr, en
 
 
 def _rejected(line: Line, refusals: list[Refusal]) -> LineDecision:
@@ -149,18 +201,6 @@ def _rejected(line: Line, refusals: list[Refusal]) -> LineDecision:
         eligible=_ZERO,
         benefit=_ZERO,
         rejections=tuple(r.rejection() for r in refusals),
-    )
-
-
-def _record(request: ReimbursementRequest, line: Line, entry: LppEntry, prescription: str) -> DeliveryRecord:
-    return DeliveryRecord(
-        nir=request.beneficiary.nir,
-        code=line.lpp_code,
-        day=line.reference_date,
-        quantity=line.quantity,
-        provider=request.provider.identifier,
-        submission=request.submission.value,
-        prescription=prescription,
     )
 
 

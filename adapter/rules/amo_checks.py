@@ -16,7 +16,7 @@ from adapter.rules.dates import add_months, age_on
 from adapter.rules.lpp import LppEntry
 from adapter.rules.notes import Refusal, refusal
 
-__all__ = ["care_end", "line_rejections"]
+__all__ = ["LineChecks", "care_end", "line_rejections"]
 
 
 def care_end(line: Line) -> date:
@@ -35,55 +35,78 @@ def line_rejections(
     config: RulesConfig,
 ) -> list[Refusal]:
     """Every reason the AMO refuses ``line``; empty when it can be paid."""
-    day = line.reference_date
-    if entry is None:
-        return [refusal("lpp-code-unknown", code=line.lpp_code, day=day)]
-    found: list[Refusal] = []
-    if entry.deactivated(day):
-        found.append(refusal("lpp-code-generic", code=line.lpp_code, since=entry.deactivated_on))
-    if entry.plv is not None and line.unit_price > entry.plv:
-        found.append(refusal("price-above-plv", price=line.unit_price, plv=entry.plv))
-    rights = request.amo.rights
-    if rights is not None and not rights.contains(day):
-        found.append(refusal("rights-closed", day=day))
-    found.extend(_prescription_windows(request, line, entry, first_delivery, config))
-    if (
-        entry.entente_prealable
-        and request.use is not ClaimUse.PREAUTHORIZATION
-        and not request.amo.pre_auth_refs
-    ):
-        found.append(refusal("accord-prealable-missing", code=line.lpp_code))
-    birth = request.beneficiary.birth_date
-    if birth is not None and (entry.age_min is not None or entry.age_max is not None):
-        age = age_on(birth, day)
-        too_young = entry.age_min is not None and age < entry.age_min
-        too_old = entry.age_max is not None and age > entry.age_max
-        if too_young or too_old:
-            found.append(refusal("age-out-of-range", age=age, code=line.lpp_code))
-    billed = request.created.date()
-    end = care_end(line)
-    if billed >= add_months(end, config.billing_deadline_months):
-        found.append(refusal("billing-deadline", billed=billed, day=end))
-    return found
+    return LineChecks(request, config).rejections(line, line.reference_date, entry, first_delivery)
 
 
-def _prescription_windows(
-    request: ReimbursementRequest,
-    line: Line,
-    entry: LppEntry,
-    first_delivery: bool,
-    config: RulesConfig,
-) -> list[Refusal]:
-    day, authored = line.reference_date, request.prescription.authored_on
-    found: list[Refusal] = []
-    months = config.prescription_validity_months
-    if day > add_months(authored, months):
-        found.append(refusal("prescription-expired", authored=authored, months=months, day=day))
-    window = config.first_delivery_months
-    if (
-        first_delivery
-        and entry.category not in config.first_delivery_exempt_categories
-        and day > add_months(authored, window)
-    ):
-        found.append(refusal("first-delivery-late", day=day, months=window, authored=authored))
-    return found
+class LineChecks:
+    """The AMO's checks for the lines of one request.
+
+    What depends on the request only (prescription windows, rights, accord préalable) is
+    worked out once here rather than once per line.
+    """
+
+    __slots__ = (
+        "_accord_missing",
+        "_authored",
+        "_billed",
+        "_birth",
+        "_deadline_months",
+        "_exempt",
+        "_expires",
+        "_first_window",
+        "_first_window_end",
+        "_rights",
+        "_validity",
+    )
+
+    def __init__(self, request: ReimbursementRequest, config: RulesConfig) -> None:
+        authored = request.prescription.authored_on
+        self._authored = authored
+        self._validity = config.prescription_validity_months
+        self._expires = add_months(authored, self._validity)
+        self._first_window = config.first_delivery_months
+        self._first_window_end = add_months(authored, self._first_window)
+        self._exempt = config.first_delivery_exempt_categories
+        self._rights = request.amo.rights
+        self._accord_missing = request.use is not ClaimUse.PREAUTHORIZATION and not request.amo.pre_auth_refs
+        self._birth = request.beneficiary.birth_date
+        self._billed = request.created.date()
+        self._deadline_months = config.billing_deadline_months
+
+    def rejections(
+        self, line: Line, day: date, entry: LppEntry | None, first_delivery: bool
+    ) -> list[Refusal]:
+        """Every reason the AMO refuses ``line`` (whose tariff date is ``day``)."""
+        if entry is None:
+            return [refusal("lpp-code-unknown", code=line.lpp_code, day=day)]
+        found: list[Refusal] = []
+        if entry.deactivated_on is not None and entry.deactivated(day):
+            found.append(refusal("lpp-code-generic", code=line.lpp_code, since=entry.deactivated_on))
+        plv = entry.plv
+        if plv is not None and line.unit_price.amount > plv.amount:
+            found.append(refusal("price-above-plv", price=line.unit_price, plv=plv))
+        rights = self._rights
+        if rights is not None and not rights.contains(day):
+            found.append(refusal("rights-closed", day=day))
+        authored = self._authored
+        if day > self._expires:
+            found.append(refusal("prescription-expired", authored=authored, months=self._validity, day=day))
+        if first_delivery and day > self._first_window_end and entry.category not in self._exempt:
+            found.append(
+                refusal("first-delivery-late", day=day, months=self._first_window, authored=authored)
+            )
+        if entry.entente_prealable and self._accord_missing:
+            found.append(refusal("accord-prealable-missing", code=line.lpp_code))
+        birth = self._birth
+        if birth is not None and (entry.age_min is not None or entry.age_max is not None):
+            age = age_on(birth, day)
+            too_young = entry.age_min is not None and age < entry.age_min
+            too_old = entry.age_max is not None and age > entry.age_max
+            if too_young or too_old:
+                found.append(refusal("age-out-of-range", age=age, code=line.lpp_code))
+        rental = line.rental
+        end = rental.end if rental is not None and rental.end is not None else day
+        billed = self._billed
+        if billed >= add_months(end, self._deadline_months):
+            found.append(refusal("billing-deadline", billed=billed, day=end))
+        return found

@@ -76,7 +76,7 @@ class Contract:
 class ContractCatalogue:
     """The loaded contracts, by id."""
 
-    __slots__ = ("_contracts", "source")
+    __slots__ = ("_contracts", "_guarantees", "source")
 
     def __init__(self, contracts: Iterable[Contract], *, source: str = "") -> None:
         self._contracts: dict[str, Contract] = {}
@@ -84,10 +84,18 @@ class ContractCatalogue:
             if contract.id in self._contracts:
                 raise ValueError(f"contract {contract.id!r} is defined twice")
             self._contracts[contract.id] = contract
+        self._guarantees = {contract.id: _GuaranteeIndex(contract) for contract in self._contracts.values()}
         self.source = source
 
     def get(self, contract_id: str) -> Contract | None:
         return self._contracts.get(contract_id)
+
+    def guarantee_for(self, contract: Contract, code: LppCode, category: str) -> Guarantee | None:
+        """``contract.guarantee_for(code, category)``, from an index built at load time
+        when ``contract`` is one of this catalogue's."""
+        if self._contracts.get(contract.id) is contract:
+            return self._guarantees[contract.id].lookup(code, category)
+        return contract.guarantee_for(code, category)
 
     def __contains__(self, contract_id: object) -> bool:
         return contract_id in self._contracts
@@ -97,3 +105,25 @@ class ContractCatalogue:
 
     def __len__(self) -> int:
         return len(self._contracts)
+
+
+class _GuaranteeIndex:
+    """A contract's guarantees by code and by category, with the same precedence as
+    :meth:`Contract.guarantee_for` (code, then category, then default; first one wins)."""
+
+    __slots__ = ("_by_category", "_by_code", "_default")
+
+    def __init__(self, contract: Contract) -> None:
+        self._by_code: dict[str, Guarantee] = {}
+        self._by_category: dict[str, Guarantee] = {}
+        self._default: Guarantee | None = None
+        for guarantee in contract.guarantees:
+            for code in guarantee.codes:
+                self._by_code.setdefault(code.value, guarantee)
+            for category in guarantee.categories:
+                self._by_category.setdefault(category, guarantee)
+            if self._default is None and guarantee.default:
+                self._default = guarantee
+
+    def lookup(self, code: LppCode, category: str) -> Guarantee | None:
+        return self._by_code.get(code.value) or self._by_category.get(category) or self._default

@@ -27,7 +27,7 @@ def prescription_key(prescription: Prescription) -> str:
     return f"{prescription.prescriber.identifier}|{prescription.authored_on.isoformat()}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class DeliveryRecord:
     """One paid delivery: who, what, when (tariff reference date), how many, from whom."""
 
@@ -39,6 +39,27 @@ class DeliveryRecord:
     submission: str
     prescription: str | None = None
 
+    def __init__(
+        self,
+        *,
+        nir: Nir,
+        code: LppCode,
+        day: date,
+        quantity: int,
+        provider: str,
+        submission: str,
+        prescription: str | None = None,
+    ) -> None:
+        # The AMO writes one per paid line: straight through the slots, as the generated
+        # __init__ of a frozen dataclass would through object.__setattr__, at half the cost.
+        _SET_NIR(self, nir)
+        _SET_CODE(self, code)
+        _SET_DAY(self, day)
+        _SET_QUANTITY(self, quantity)
+        _SET_PROVIDER(self, provider)
+        _SET_SUBMISSION(self, submission)
+        _SET_PRESCRIPTION(self, prescription)
+
     @property
     def months(self) -> range:
         """The calendar months a telemonitoring forfait covers (one per unit)."""
@@ -46,40 +67,71 @@ class DeliveryRecord:
         return range(first, first + self.quantity)
 
 
-class DeliveryLog:
-    """A beneficiary's deliveries during one adjudication: the history plus accepted lines."""
+_SET_NIR, _SET_CODE, _SET_DAY, _SET_QUANTITY, _SET_PROVIDER, _SET_SUBMISSION, _SET_PRESCRIPTION = (
+    DeliveryRecord.__dict__[name].__set__
+    for name in ("nir", "code", "day", "quantity", "provider", "submission", "prescription")
+)
 
-    __slots__ = ("_records", "_table", "added")
+
+class DeliveryLog:
+    """A beneficiary's deliveries during one adjudication: the history plus accepted lines.
+
+    Each record is indexed once, when it joins the log, by what the checks ask about (cap
+    group, forfait kind, prescription, code and day), so no check scans the whole history.
+    """
+
+    __slots__ = ("_first_day", "_groups", "_months", "_seen", "_table", "added")
 
     def __init__(self, history: Iterable[DeliveryRecord], table: LppTable) -> None:
-        self._records: list[DeliveryRecord] = list(history)
         self._table = table
+        self._seen: set[tuple[str, date, str]] = set()
+        self._groups: dict[str, list[tuple[date, int]]] = {}
+        self._months: dict[Telemonitoring, set[int]] = {}
+        self._first_day: dict[str | None, date] = {}
         self.added: list[DeliveryRecord] = []
+        for record in history:
+            self._index(record)
+
+    def _index(self, record: DeliveryRecord) -> None:
+        code, day = record.code, record.day
+        self._seen.add((code.value, day, record.provider))
+        group = self._table.cap_group(code)
+        units = self._groups.get(group)
+        if units is None:
+            self._groups[group] = [(day, record.quantity)]
+        else:
+            units.append((day, record.quantity))
+        kind = self._table.telemonitoring(code)
+        if kind is not None:
+            self._months.setdefault(kind, set()).update(record.months)
+        first = self._first_day.get(record.prescription)
+        if first is None or day < first:
+            self._first_day[record.prescription] = day
 
     def add(self, record: DeliveryRecord) -> None:
-        self._records.append(record)
+        self._index(record)
         self.added.append(record)
 
     def is_duplicate(self, code: LppCode, day: date, provider: str) -> bool:
-        return any(r.code == code and r.day == day and r.provider == provider for r in self._records)
+        return (code.value, day, provider) in self._seen
 
     def units_in_year(self, cap_group: str, year: int) -> int:
-        group_of = self._table.cap_group
-        return sum(r.quantity for r in self._records if r.day.year == year and group_of(r.code) == cap_group)
+        return sum(units for day, units in self._groups.get(cap_group, ()) if day.year == year)
 
     def units_within(self, cap_group: str, day: date, months: int) -> int:
         """Units of ``cap_group`` delivered less than ``months`` before or after ``day``."""
         start, end = add_months(day, -months), add_months(day, months)
-        group_of = self._table.cap_group
-        return sum(r.quantity for r in self._records if start < r.day < end and group_of(r.code) == cap_group)
+        return sum(units for when, units in self._groups.get(cap_group, ()) if start < when < end)
 
     def forfait_months(self, kind: Telemonitoring) -> set[int]:
-        months: set[int] = set()
-        for record in self._records:
-            if self._table.telemonitoring(record.code) is kind:
-                months.update(record.months)
-        return months
+        return set(self._months.get(kind, ()))
+
+    def forfait_billed(self, kind: Telemonitoring, months: range) -> bool:
+        """True when a ``kind`` forfait was already billed for one of ``months``."""
+        taken = self._months.get(kind)
+        return taken is not None and not taken.isdisjoint(months)
 
     def delivered_before(self, prescription: str, day: date) -> bool:
         """True when the prescription was already delivered before ``day`` (not a first)."""
-        return any(r.prescription == prescription and r.day < day for r in self._records)
+        first = self._first_day.get(prescription)
+        return first is not None and first < day

@@ -9,6 +9,7 @@ plus the lines already accepted, so a request is checked against itself too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from adapter.domain.decision import Finding, Note
 from adapter.domain.request import Line, ReimbursementRequest
@@ -20,7 +21,7 @@ from adapter.rules.history import DeliveryLog
 from adapter.rules.lpp import LppEntry, Telemonitoring
 from adapter.rules.notes import Refusal, reason
 
-__all__ = ["Flag", "line_findings", "request_findings"]
+__all__ = ["Flag", "LineIntegrity", "line_findings", "request_findings"]
 
 _FORFAIT_KINDS = {
     Telemonitoring.OPERATOR: Note(fr="opérateur", en="operator"),
@@ -83,85 +84,100 @@ def line_findings(
     config: RulesConfig,
 ) -> list[Flag]:
     """Findings about one line: duplicates, caps, renewals, forfaits, dates."""
-    findings: list[Flag] = []
-    day, seq = line.reference_date, line.sequence
-    serviced = serviced_expression(index, line)
-    if log.is_duplicate(line.lpp_code, day, request.provider.identifier):
-        findings.append(
-            _finding(
-                "duplicate-delivery",
-                config,
-                expression=serviced,
-                sequence=seq,
-                code=line.lpp_code,
-                day=day,
+    return LineIntegrity(request, config).findings(line, index, line.reference_date, entry, log)
+
+
+class LineIntegrity:
+    """The integrity checks for the lines of one request, with the request's own facts
+    (provider, prescription date) read once."""
+
+    __slots__ = ("_authored", "_config", "_provider")
+
+    def __init__(self, request: ReimbursementRequest, config: RulesConfig) -> None:
+        self._provider = request.provider.identifier
+        self._authored = request.prescription.authored_on
+        self._config = config
+
+    def findings(
+        self, line: Line, index: int, day: date, entry: LppEntry | None, log: DeliveryLog
+    ) -> list[Flag]:
+        """Findings about ``line``, at position ``index`` in the request, dated ``day``."""
+        findings: list[Flag] = []
+        config, seq = self._config, line.sequence
+        if log.is_duplicate(line.lpp_code, day, self._provider):
+            findings.append(
+                _finding(
+                    "duplicate-delivery",
+                    config,
+                    expression=serviced_expression(index, line),
+                    sequence=seq,
+                    code=line.lpp_code,
+                    day=day,
+                )
             )
-        )
-    prescription = request.prescription
-    if day < prescription.authored_on:
-        findings.append(
-            _finding(
-                "delivery-before-prescription",
-                config,
-                expression=serviced,
-                sequence=seq,
-                day=day,
-                authored=prescription.authored_on,
+        authored = self._authored
+        if day < authored:
+            findings.append(
+                _finding(
+                    "delivery-before-prescription",
+                    config,
+                    expression=serviced_expression(index, line),
+                    sequence=seq,
+                    day=day,
+                    authored=authored,
+                )
             )
-        )
-    if entry is None:
+        if entry is None:
+            return findings
+        if entry.max_per_delivery is not None and line.quantity > entry.max_per_delivery:
+            findings.append(
+                _finding(
+                    "quantity-delivery-cap",
+                    config,
+                    expression=item_expression(index, "quantity"),
+                    sequence=seq,
+                    quantity=line.quantity,
+                    cap=entry.max_per_delivery,
+                )
+            )
+        if entry.max_per_year is not None:
+            total = log.units_in_year(entry.cap_group, day.year) + line.quantity
+            if total > entry.max_per_year:
+                findings.append(
+                    _finding(
+                        "quantity-yearly-cap",
+                        config,
+                        expression=item_expression(index, "quantity"),
+                        sequence=seq,
+                        total=total,
+                        year=day.year,
+                        cap=entry.max_per_year,
+                    )
+                )
+        if entry.renewal_months is not None:
+            total = log.units_within(entry.cap_group, day, entry.renewal_months) + line.quantity
+            if total > entry.renewal_quantity:
+                findings.append(
+                    _finding(
+                        "renewal-too-early",
+                        config,
+                        expression=serviced_expression(index, line),
+                        sequence=seq,
+                        months=entry.renewal_months,
+                        total=total,
+                        allowed=entry.renewal_quantity,
+                    )
+                )
+        if entry.telemonitoring is not None:
+            first = month_index(day)
+            if log.forfait_billed(entry.telemonitoring, range(first, first + line.quantity)):
+                findings.append(
+                    _finding(
+                        "telemonitoring-cumulative",
+                        config,
+                        expression=serviced_expression(index, line),
+                        sequence=seq,
+                        kind=_FORFAIT_KINDS[entry.telemonitoring],
+                    )
+                )
         return findings
-    quantity = item_expression(index, "quantity")
-    if entry.max_per_delivery is not None and line.quantity > entry.max_per_delivery:
-        findings.append(
-            _finding(
-                "quantity-delivery-cap",
-                config,
-                expression=quantity,
-                sequence=seq,
-                quantity=line.quantity,
-                cap=entry.max_per_delivery,
-            )
-        )
-    if entry.max_per_year is not None:
-        total = log.units_in_year(entry.cap_group, day.year) + line.quantity
-        if total > entry.max_per_year:
-            findings.append(
-                _finding(
-                    "quantity-yearly-cap",
-                    config,
-                    expression=quantity,
-                    sequence=seq,
-                    total=total,
-                    year=day.year,
-                    cap=entry.max_per_year,
-                )
-            )
-    if entry.renewal_months is not None:
-        total = log.units_within(entry.cap_group, day, entry.renewal_months) + line.quantity
-        if total > entry.renewal_quantity:
-            findings.append(
-                _finding(
-                    "renewal-too-early",
-                    config,
-                    expression=serviced,
-                    sequence=seq,
-                    months=entry.renewal_months,
-                    total=total,
-                    allowed=entry.renewal_quantity,
-                )
-            )
-    if entry.telemonitoring is not None:
-        first = month_index(day)
-        taken = log.forfait_months(entry.telemonitoring)
-        if taken.intersection(range(first, first + line.quantity)):
-            findings.append(
-                _finding(
-                    "telemonitoring-cumulative",
-                    config,
-                    expression=serviced,
-                    sequence=seq,
-                    kind=_FORFAIT_KINDS[entry.telemonitoring],
-                )
-            )
-    return findings

@@ -36,22 +36,36 @@ class LedgerEntry:
 
 
 class Ledger:
-    """A beneficiary's ledger during one adjudication: stored entries plus new ones."""
+    """A beneficiary's ledger during one adjudication: stored entries plus new ones.
 
-    __slots__ = ("_entries", "added")
+    Entries are grouped by contract and guarantee as they join, so a query reads only the
+    guarantee's own entries.
+    """
+
+    __slots__ = ("_by_guarantee", "added")
 
     def __init__(self, entries: Iterable[LedgerEntry]) -> None:
-        self._entries: list[LedgerEntry] = list(entries)
+        self._by_guarantee: dict[tuple[str, str], list[LedgerEntry]] = {}
         self.added: list[LedgerEntry] = []
+        for entry in entries:
+            self._index(entry)
+
+    def _index(self, entry: LedgerEntry) -> None:
+        key = (entry.contract_id, entry.guarantee_id)
+        entries = self._by_guarantee.get(key)
+        if entries is None:
+            self._by_guarantee[key] = [entry]
+        else:
+            entries.append(entry)
 
     def add(self, entry: LedgerEntry) -> None:
-        self._entries.append(entry)
+        self._index(entry)
         self.added.append(entry)
 
     def consumed(self, contract_id: str, guarantee_id: str, year: int) -> Money:
         total = Money.zero()
-        for entry in self._entries:
-            if entry.contract_id == contract_id and entry.guarantee_id == guarantee_id and entry.year == year:
+        for entry in self._by_guarantee.get((contract_id, guarantee_id), ()):
+            if entry.year == year:
                 total = total + entry.consumed
         return total
 
@@ -61,11 +75,8 @@ class Ledger:
 
     def units_within(self, contract_id: str, guarantee_id: str, day: date, months: int) -> int:
         """Units the guarantee paid less than ``months`` before or after ``day``."""
+        entries = self._by_guarantee.get((contract_id, guarantee_id))
+        if not entries:
+            return 0
         start, end = add_months(day, -months), add_months(day, months)
-        return sum(
-            entry.units
-            for entry in self._entries
-            if entry.contract_id == contract_id
-            and entry.guarantee_id == guarantee_id
-            and start < entry.day < end
-        )
+        return sum(entry.units for entry in entries if start < entry.day < end)

@@ -83,7 +83,7 @@ class LppEntry:
 class LppTable:
     """The loaded LPP table, indexed by code; periods of one code never overlap."""
 
-    __slots__ = ("_by_code", "_forfaits", "_groups", "source")
+    __slots__ = ("_by_code", "_by_value", "_forfaits", "_groups", "source")
 
     def __init__(self, entries: Iterable[LppEntry], *, source: str = "") -> None:
         by_code: dict[LppCode, list[LppEntry]] = {}
@@ -96,14 +96,17 @@ class LppTable:
         self._by_code = {
             code: tuple(sorted(rows, key=lambda row: row.valid_from)) for code, rows in by_code.items()
         }
-        self._groups = {code: rows[-1].cap_group for code, rows in self._by_code.items()}
-        self._forfaits = {code: rows[-1].telemonitoring for code, rows in self._by_code.items()}
+        # The engines look codes up several times per line: keyed by the code's string, a
+        # lookup skips hashing the LppCode dataclass (a Python-level __hash__).
+        self._by_value = {code.value: rows for code, rows in self._by_code.items()}
+        self._groups = {code.value: rows[-1].cap_group for code, rows in self._by_code.items()}
+        self._forfaits = {code.value: rows[-1].telemonitoring for code, rows in self._by_code.items()}
         self.source = source
 
     def lookup(self, code: LppCode, day: date) -> LppEntry | None:
         """The row in force for ``code`` on ``day``, or None."""
-        for row in self._by_code.get(code, ()):
-            if row.in_force(day):
+        for row in self._by_value.get(code.value, ()):
+            if row.valid_from <= day and (row.valid_to is None or day <= row.valid_to):
                 return row
         return None
 
@@ -113,10 +116,10 @@ class LppTable:
         History is matched through the current table, so regrouping codes applies to past
         deliveries too.
         """
-        return self._groups.get(code) or str(code)
+        return self._groups.get(code.value) or code.value
 
     def telemonitoring(self, code: LppCode) -> Telemonitoring | None:
-        return self._forfaits.get(code)
+        return self._forfaits.get(code.value)
 
     def rows(self, code: LppCode) -> tuple[LppEntry, ...]:
         return self._by_code.get(code, ())

@@ -20,8 +20,11 @@ __all__ = [
     "REASONS",
     "Refusal",
     "amc_line_note",
+    "amc_note",
     "amo_line_note",
+    "amo_line_wording",
     "disposition",
+    "line_note",
     "percent_en",
     "percent_fr",
     "reason",
@@ -195,6 +198,9 @@ def taux_note(rate: Decimal, basis: Note) -> Note:
     )
 
 
+_ZERO_DECIMAL = Decimal(0)
+
+
 def amo_line_note(
     decision: LineDecision,
     *,
@@ -208,10 +214,27 @@ def amo_line_note(
 
     ``tariffed`` is tarif × quantity; the BR differs from it when limited to the price.
     """
-    rate = decision.rate or Decimal(0)
-    br = decision.eligible
+    fr, en = amo_line_wording(
+        decision.eligible,
+        quantity=quantity,
+        tarif=tarif,
+        tariffed=tariffed,
+        rate=decision.rate or _ZERO_DECIMAL,
+        gross=gross,
+    )
+    if deduction.amount:
+        fr += f" − retenue {deduction.fr()} = {decision.benefit.fr()}"
+        en += f" − deduction {deduction.en()} = {decision.benefit.en()}"
+    return line_note(decision.sequence, fr, en)
+
+
+def amo_line_wording(
+    br: Money, *, quantity: int, tarif: Money, tariffed: Money, rate: Decimal, gross: Money
+) -> tuple[str, str]:
+    """The AMO line note without its line number and deduction: ``BR 100,00 € × 60 % = 60,00 €``
+    in French and in English."""
     br_fr, br_en = br.fr(), br.en()
-    if tariffed != br:
+    if tariffed.amount != br.amount:
         fr_br = f"BR limitée au prix facturé {br_fr}"
         en_br = f"BR limited to the billed price {br_en}"
     elif quantity > 1:
@@ -219,33 +242,39 @@ def amo_line_note(
         en_br = f"BR {quantity} × {tarif.en()} = {br_en}; {br_en}"
     else:
         fr_br, en_br = f"BR {br_fr}", f"BR {br_en}"
-    fr = f"Ligne {decision.sequence} : {fr_br} × {percent_fr(rate)} = {gross.fr()}"
-    en = f"Line {decision.sequence}: {en_br} × {percent_en(rate)} = {gross.en()}"
-    if deduction.amount:
-        fr += f" − retenue {deduction.fr()} = {decision.benefit.fr()}"
-        en += f" − deduction {deduction.en()} = {decision.benefit.en()}"
-    return Note(fr=fr, en=en)
+    return (
+        f"{fr_br} × {percent_fr(rate)} = {gross.fr()}",
+        f"{en_br} × {percent_en(rate)} = {gross.en()}",
+    )
+
+
+def line_note(sequence: int, fr: str, en: str) -> Note:
+    """``Ligne 3 : …`` / ``Line 3: …``: a line's note from its wording in each language."""
+    return Note(fr=f"Ligne {sequence} : {fr}", en=f"Line {sequence}: {en}")
 
 
 def amc_line_note(decision: LineDecision, *, guarantee: Note) -> Note:
     """``Ligne 1 : mutuelle 150 % BR AMO comprise : 90,00 € ; reste à charge 0,00 €``."""
     rac = decision.reste_a_charge or decision.submitted
+    return amc_note(decision.sequence, guarantee.fr, guarantee.en, benefit=decision.benefit, rac=rac)
+
+
+def amc_note(sequence: int, basis_fr: str, basis_en: str, *, benefit: Money, rac: Money) -> Note:
+    """:func:`amc_line_note` from the guarantee's wording and the two amounts."""
     return Note(
-        fr=f"Ligne {decision.sequence} : mutuelle {guarantee.fr} : {decision.benefit.fr()} ; "
-        f"reste à charge {rac.fr()}",
-        en=f"Line {decision.sequence}: complementary {guarantee.en}: {decision.benefit.en()}; "
-        f"out of pocket {rac.en()}",
+        fr=f"Ligne {sequence} : mutuelle {basis_fr} : {benefit.fr()} ; reste à charge {rac.fr()}",
+        en=f"Line {sequence}: complementary {basis_en}: {benefit.en()}; out of pocket {rac.en()}",
     )
 
 
 def disposition(payer: str, outcome: Outcome, lines: tuple[LineDecision, ...], *, estimate: bool) -> str:
     """One sentence for ClaimResponse.disposition."""
-    paid = sum(1 for line in lines if not line.rejected)
-    total = Money(sum((line.benefit.amount for line in lines), Decimal(0)))
     verb = "would pay" if estimate else "pays"
     prefix = f"{payer} estimate" if estimate else payer
     if outcome is Outcome.ERROR:
         return f"{prefix}: no line could be adjudicated; nothing is payable."
+    paid = len([line for line in lines if not line.rejected])
+    total = Money._cents_exact(sum([line.benefit.amount for line in lines], _ZERO_DECIMAL))
     if outcome is Outcome.PARTIAL:
         return (
             f"{prefix}: {paid} of {len(lines)} lines adjudicated, "

@@ -11,7 +11,7 @@ __all__ = ["outcome_for"]
 
 def outcome_for(lines: Sequence[LineDecision]) -> Outcome:
     """``complete`` if no line is rejected, ``error`` if all are, else ``partial``."""
-    rejected = sum(1 for line in lines if line.rejected)
+    rejected = len([line for line in lines if line.rejected])
     if rejected == 0:
         return Outcome.COMPLETE
     if rejected == len(lines):

@@ -62,7 +62,9 @@ def lines(draw: st.DrawFn) -> tuple[Line, ...]:
 @st.composite
 def requests(draw: st.DrawFn, contracts: list[str | None] | None = None) -> ReimbursementRequest:
     nature, exoneration, ald = draw(st.sampled_from(SITUATIONS))
-    pool = contracts if contracts is not None else [c.id for c in CATALOGUE] + [None, "UNKNOWN"]
+    pool: list[str | None] = (
+        contracts if contracts is not None else [*(c.id for c in CATALOGUE), None, "UNKNOWN"]
+    )
     return request(
         *draw(lines()),
         nature=nature,
