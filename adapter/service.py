@@ -42,16 +42,13 @@ def _submission_id(system: str, value: str) -> str:
 
 
 def content_hash(bundle: Mapping[str, Any]) -> str:
-    """SHA-256 of the Bundle's content with keys sorted: JSON and XML of the same Bundle agree."""
-    return hashlib.sha256(jsonio.dumps(_sorted(bundle))).hexdigest()
+    """SHA-256 hex of the Bundle's canonical JSON, so the JSON and XML of one Bundle agree.
 
-
-def _sorted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _sorted(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(item) for item in value]
-    return value
+    Canonical JSON (docs/persistence.md): ``jsonio.dumps(bundle, sort_keys=True)``, keys
+    sorted, no whitespace, UTF-8, every number with its own digits, so that the ``1`` of a
+    JSON body and the ``Decimal("1")`` its XML twin reads give the same text.
+    """
+    return hashlib.sha256(jsonio.dumps(bundle, sort_keys=True)).hexdigest()
 
 
 def visibility(caller: Caller) -> Visibility:
@@ -119,49 +116,54 @@ class StoreService:
         digest = content_hash(submission.bundle)
         key = request.submission
         locks = (f"submission:{key.system}|{key.value}", f"beneficiary:{request.beneficiary.nir.value}")
+        # Whatever does not need the transaction is done before it: on SQLite a write
+        # transaction holds the whole database, so every other writer waits for it.
+        request_json = json.dumps(to_jsonable(request), ensure_ascii=False)
+        positions = entry_positions(submission.bundle)
         try:
             with self.store.write(lock_keys=locks) as tx:
                 stored = tx.find_submission(key.system, key.value)
-                if stored is not None:
-                    return self._replay(stored, digest)
-                amo = ReferenceAmo(table=self.table, history=tx.history, config=self.config)
-                amc = ReferenceAmc(
-                    catalogue=self.catalogue, table=self.table, ledger=tx.ledger, config=self.config
-                )
-                result = adjudicate(
-                    request,
-                    amo=amo,
-                    amc=amc,
-                    now=now,
-                    positions=entry_positions(submission.bundle),
-                    warnings=submission.warnings,
-                )
-                bundle = response_bundle(request, result, canon=self.canon)
-                claim_id = _submission_id(key.system, key.value)
-                for entry in bundle["entry"]:  # the stored Claim is readable at GET /Claim/{id}
-                    if entry["resource"]["resourceType"] == "ClaimResponse":
-                        entry["resource"]["request"]["reference"] = f"Claim/{claim_id}"
-                body = jsonio.dumps(bundle)
-                row = self._new_row(submission, data, fmt, digest, result, bundle, body, caller, now)
-                tx.add_submission(row)
-                tx.audit(
-                    action="submit",
-                    outcome=row.outcome,
-                    client_id=caller.client_id,
-                    submission_id=row.id,
-                    request_id=request_id,
-                    at=now,
-                )
-                tx.enqueue(
-                    topic="claim.adjudicated",
-                    payload={"submission": row.id, "amo": row.amo_response_id, "amc": row.amc_response_id},
-                    at=now,
-                )
+                if stored is None:
+                    amo = ReferenceAmo(table=self.table, history=tx.history, config=self.config)
+                    amc = ReferenceAmc(
+                        catalogue=self.catalogue, table=self.table, ledger=tx.ledger, config=self.config
+                    )
+                    result = adjudicate(
+                        request, amo=amo, amc=amc, now=now, positions=positions, warnings=submission.warnings
+                    )
+                    bundle = response_bundle(request, result, canon=self.canon)
+                    claim_id = _submission_id(key.system, key.value)
+                    for entry in bundle["entry"]:  # the stored Claim is readable at GET /Claim/{id}
+                        if entry["resource"]["resourceType"] == "ClaimResponse":
+                            entry["resource"]["request"]["reference"] = f"Claim/{claim_id}"
+                    body = jsonio.dumps(bundle)
+                    row = self._new_row(
+                        submission, data, fmt, digest, request_json, result, bundle, body, caller, now
+                    )
+                    tx.add_submission(row)
+                    tx.audit(
+                        action="submit",
+                        outcome=row.outcome,
+                        client_id=caller.client_id,
+                        submission_id=row.id,
+                        request_id=request_id,
+                        at=now,
+                    )
+                    tx.enqueue(
+                        topic="claim.adjudicated",
+                        payload={
+                            "submission": row.id,
+                            "amo": row.amo_response_id,
+                            "amc": row.amc_response_id,
+                        },
+                        at=now,
+                    )
         except DuplicateSubmissionError:
             with self.store.read() as tx:
                 stored = tx.find_submission(key.system, key.value)
             if stored is None:  # pragma: no cover - the duplicate was committed before we read
                 raise
+        if stored is not None:
             return self._replay(stored, digest)
         return Answer(resource=bundle, json=body)
 
@@ -179,6 +181,7 @@ class StoreService:
         data: bytes,
         fmt: Format,
         digest: str,
+        request_json: str,
         result: Adjudication,
         bundle: dict[str, Any],
         body: bytes,
@@ -200,7 +203,7 @@ class StoreService:
             content_hash=digest,
             media_type=fmt.media_type,
             raw=data,
-            request_json=json.dumps(to_jsonable(request), ensure_ascii=False),
+            request_json=request_json,
             amo_decision_json=json.dumps(to_jsonable(result.amo), ensure_ascii=False),
             amc_decision_json=None
             if result.amc is None

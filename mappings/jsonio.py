@@ -1,9 +1,12 @@
 """JSON in and out for FHIR dicts, with ``Decimal`` kept exact (``60.00`` stays ``60.00``).
 
 Reading uses ``parse_float=Decimal`` so money never passes through a float. The standard
-encoder cannot write a Decimal as a number and a float would lose the scale FHIR decimals
-carry (fhir-notes.md §4.5), so the writer builds the text itself. It leans on the C string
-escaper and handles only the JSON types a FHIR dict holds, which keeps it near ``json.dumps``.
+encoder cannot write a Decimal as a number, and a float would lose the scale FHIR decimals
+carry (fhir-notes.md §4.5). So the writer lets the C encoder write each Decimal as a string
+wrapped in a marker character (``_MARK``), then cuts the quotes and markers around it. That
+is safe only when every marker in the text is one the writer put there: it counts them, and
+when a string of the document holds the marker itself (never in practice) it writes the
+whole document again with a pure-Python writer, so a user's string never becomes a number.
 """
 
 from __future__ import annotations
@@ -16,18 +19,82 @@ from typing import Any
 
 __all__ = ["dumps", "loads"]
 
+# DEL: a control character nobody types, which the encoder writes raw (it escapes only those
+# below U+0020) and which, unlike a character beyond U+00FF, keeps the text one byte a character.
+_MARK = "\x7f"
+_CONTAINERS = (dict, list, tuple)
+
 
 def loads(data: bytes | str) -> Any:
     """Parse JSON; numbers with a fraction or exponent become ``Decimal``."""
     return json.loads(data, parse_float=Decimal)
 
 
-def dumps(value: Any, *, indent: int | None = None) -> bytes:
+def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> bytes:
     """UTF-8 JSON, compact unless ``indent`` is given; Decimal becomes a number with its own digits.
 
+    ``sort_keys`` writes every object's keys in order: with the compact form, a canonical text
+    in which a Decimal and an int of the same digits agree (``1`` from JSON, ``1`` from XML).
     Raises ``TypeError`` for anything that is not JSON (sets, dates, non-string keys) and
     ``ValueError`` for NaN or infinities, which JSON cannot carry.
     """
+    if isinstance(value, _CONTAINERS):
+        _require_string_keys(value)  # json.dumps would write an int key as a string
+    marked = 0
+
+    def number(item: object) -> str:
+        nonlocal marked
+        if isinstance(item, Decimal):
+            marked += 1
+            return _MARK + _decimal(item) + _MARK
+        raise TypeError(f"{type(item).__name__} is not JSON serialisable")
+
+    text = json.dumps(
+        value,
+        ensure_ascii=False,
+        check_circular=False,
+        allow_nan=False,
+        default=number,
+        indent=indent or None,
+        separators=(",", ": ") if indent else (",", ":"),
+        sort_keys=sort_keys,
+    )
+    if marked:
+        # ``…"<MARK>60.00<MARK>"…`` splits into text ending in a quote, a number, text between
+        # two quotes, …, a number, text starting with a quote.
+        parts = text.split(_MARK)
+        if len(parts) != 2 * marked + 1:
+            # A string of the document holds the marker.
+            return _dumps_python(value, indent=indent, sort_keys=sort_keys)
+        parts[0] = parts[0][:-1]
+        for index in range(2, len(parts) - 1, 2):
+            parts[index] = parts[index][1:-1]
+        parts[-1] = parts[-1][1:]
+        text = "".join(parts)
+    return text.encode("utf-8")
+
+
+def _require_string_keys(value: Any) -> None:
+    """TypeError on a key that is not a string, anywhere in ``value`` (a dict, list or tuple)."""
+    # Exact types first, then isinstance: this walk is a third of the writer's time.
+    if type(value) is dict or isinstance(value, dict):
+        for key, item in value.items():
+            if type(key) is not str and not isinstance(key, str):
+                raise TypeError(f"JSON object keys are strings, not {type(key).__name__}")
+            kind = type(item)
+            if kind is dict or kind is list or (kind is not str and isinstance(item, _CONTAINERS)):
+                _require_string_keys(item)
+    else:
+        for item in value:
+            kind = type(item)
+            if kind is dict or kind is list or (kind is not str and isinstance(item, _CONTAINERS)):
+                _require_string_keys(item)
+
+
+def _dumps_python(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> bytes:
+    """The same text as ``dumps``, written in Python: the fallback, and the reference in tests."""
+    if sort_keys:
+        value = _sorted(value)
     parts: list[str] = []
     if indent:
         _pretty(value, parts.append, " " * indent, "\n")
@@ -36,13 +103,25 @@ def dumps(value: Any, *, indent: int | None = None) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [_sorted(item) for item in value]
+    return value
+
+
+def _decimal(value: Decimal) -> str:
+    if not value.is_finite():
+        raise ValueError(f"JSON has no number for {value}")
+    return format(value, "f")
+
+
 def _scalar(value: Any) -> str:
     if isinstance(value, str):
         return encode_basestring(value)
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"JSON has no number for {value}")
-        return format(value, "f")
+        return _decimal(value)
     if value is True:
         return "true"
     if value is False:

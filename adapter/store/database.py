@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, TextClause, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from adapter.store.engine import BEGIN_MODE, Backend, backend_of, create_engine_for, lock_id
 from adapter.store.tx import Tx
+from adapter.store.writelock import WriterQueue, database_path
 
 __all__ = ["MIGRATIONS", "Store"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = lock_id("adapter.store:migrate")
+_READ_ONLY = text("SET TRANSACTION READ ONLY")
+
+
+@cache
+def _advisory_locks(count: int) -> TextClause:
+    """One round trip for all the lock keys of a transaction, taken left to right.
+
+    PostgreSQL evaluates a select list in order, so ids passed sorted are locked sorted.
+    """
+    calls = ", ".join(f"pg_advisory_xact_lock(:k{n})" for n in range(count))
+    return text(f"SELECT {calls}")
 
 
 class Store:
@@ -31,6 +43,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self.backend: Backend = backend_of(engine.url)
+        self._writers = (
+            WriterQueue(database_path(engine.url.database or "")) if self.backend == "sqlite" else None
+        )
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Store:
@@ -52,11 +67,12 @@ class Store:
         """Upgrade the schema to the latest revision; concurrent callers wait for each other."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
-        with self._connect(writer=True) as connection, connection.begin():
+        with self._writer_turn(), self._connect(writer=True) as connection, connection.begin():
             if self.backend == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK})
+                connection.execute(_advisory_locks(1), {"k0": _MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+        self._sync()
 
     def ping(self) -> bool:
         """True when the database answers ``SELECT 1`` (readiness)."""
@@ -70,31 +86,41 @@ class Store:
     def write(self, *, lock_keys: Sequence[str] = ()) -> Iterator[Tx]:
         """A write transaction: commits on normal exit, rolls back on an exception.
 
-        On PostgreSQL each lock key becomes a transaction-scoped advisory lock, taken in a
-        fixed order so that two transactions never deadlock on them; on SQLite the whole
-        transaction holds the database's write lock (``BEGIN IMMEDIATE``), which covers them.
+        On PostgreSQL each lock key becomes a transaction-scoped advisory lock, all taken in
+        one statement in a fixed order, so that two transactions never deadlock on them. On
+        SQLite the transaction first waits its turn in the writer queue
+        (``adapter.store.writelock``) and then holds the database's write lock
+        (``BEGIN IMMEDIATE``), which covers every key; the turn ends after the commit or
+        rollback, and a commit is flushed to disk before this returns.
         """
         if isinstance(lock_keys, str):
             raise TypeError("lock_keys is a sequence of keys, not one string")
-        with self._connect(writer=True) as connection, connection.begin():
-            if self.backend == "postgresql":
-                for key in sorted({lock_id(key) for key in lock_keys}):
-                    connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": key})
-            with Session(bind=connection, autoflush=False, expire_on_commit=False) as session:
-                yield Tx(session, writable=True)
+        with self._writer_turn(), self._connect(writer=True) as connection, connection.begin():
+            if self.backend == "postgresql" and lock_keys:
+                ids = sorted({lock_id(key) for key in lock_keys})
+                connection.execute(_advisory_locks(len(ids)), {f"k{n}": id_ for n, id_ in enumerate(ids)})
+            yield Tx(connection, writable=True)
+        self._sync()
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
         """A read-only transaction: one consistent view on SQLite, statement-level on PostgreSQL."""
         with self._connect(writer=False) as connection, connection.begin():
             if self.backend == "postgresql":
-                connection.execute(text("SET TRANSACTION READ ONLY"))
-            with Session(bind=connection, autoflush=False, expire_on_commit=False) as session:
-                yield Tx(session, writable=False)
+                connection.execute(_READ_ONLY)
+            yield Tx(connection, writable=False)
 
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, or in a child process after fork)."""
         self._engine.dispose()
+
+    def _writer_turn(self) -> AbstractContextManager[None]:
+        return nullcontext() if self._writers is None else self._writers.turn()
+
+    def _sync(self) -> None:
+        """After a SQLite commit, outside the turn: the next writer runs while the disk flushes."""
+        if self._writers is not None:
+            self._writers.sync()
 
     def _connect(self, *, writer: bool) -> Connection:
         connection = self._engine.connect()

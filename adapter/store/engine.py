@@ -1,10 +1,13 @@
 """Engines per backend: a SQLite file (the embedded default) or PostgreSQL through psycopg 3.
 
 SQLite serialises writers on the whole file, so every write transaction starts with
-``BEGIN IMMEDIATE``: a second writer waits (busy timeout) instead of failing with "database is
-locked" when its read lock would have to be upgraded. That needs pysqlite's own transaction
-handling switched off, so this module emits every BEGIN itself. PostgreSQL runs READ COMMITTED
-and serialises what must be serialised with transaction-scoped advisory locks.
+``BEGIN IMMEDIATE``: a second writer waits instead of failing with "database is locked" when
+its read lock would have to be upgraded. That needs pysqlite's own transaction handling
+switched off, so this module emits every BEGIN itself. The store queues its own writers
+before that BEGIN and flushes the WAL after the commit (``adapter.store.writelock``), which
+is why a WAL connection runs ``synchronous = NORMAL``; the busy timeout is for other writers.
+PostgreSQL runs READ COMMITTED and serialises what must be serialised with
+transaction-scoped advisory locks.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ __all__ = [
 Backend = Literal["sqlite", "postgresql"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-"""How long a SQLite connection waits for another process's write lock before giving up."""
+"""How long a SQLite connection waits for a lock before giving up: in practice a lock held by
+a writer outside the store's queue (the ``sqlite3`` shell, a backup), or a checkpoint."""
 
 BEGIN_MODE = "adapter_sqlite_begin"
 """Connection execution option: ``"IMMEDIATE"`` makes the next SQLite transaction a writer."""
@@ -98,8 +102,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS:d}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
+        (mode,) = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
+        # In WAL mode the store itself flushes the WAL after each commit, outside the write
+        # lock (WriterQueue.sync); any other journal (in memory) keeps SQLite's own fsyncs.
+        cursor.execute("PRAGMA synchronous = NORMAL" if mode == "wal" else "PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()

@@ -8,41 +8,47 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, insert, select
 
 from adapter.domain.values import LppCode, Nir
 from adapter.errors import UsageError
 from adapter.rules.history import DeliveryRecord
-from adapter.store.models import DeliveryRow
+from adapter.store.models import DeliveryRow, table_of
 
 __all__ = ["DbDeliveryHistory"]
+
+_DELIVERIES = table_of(DeliveryRow)
+_D = _DELIVERIES.c
+_BY_NIR = (
+    select(_D.code, _D.day, _D.quantity, _D.provider, _D.submission, _D.prescription)
+    .where(_D.nir == bindparam("nir"))
+    .order_by(_D.day, _D.id)
+)
+_INSERT = insert(_DELIVERIES)
 
 
 class DbDeliveryHistory:
     """Delivery records by beneficiary NIR, oldest care day first."""
 
-    __slots__ = ("_session", "_writable")
+    __slots__ = ("_connection", "_writable")
 
-    def __init__(self, session: Session, *, writable: bool) -> None:
-        self._session = session
+    def __init__(self, connection: Connection, *, writable: bool) -> None:
+        self._connection = connection
         self._writable = writable
 
     def deliveries(self, nir: Nir) -> Sequence[DeliveryRecord]:
-        rows = self._session.scalars(
-            select(DeliveryRow).where(DeliveryRow.nir == nir.value).order_by(DeliveryRow.day, DeliveryRow.id)
-        )
+        rows = self._connection.execute(_BY_NIR, {"nir": nir.value})
         return tuple(
             DeliveryRecord(
                 nir=nir,
-                code=LppCode(row.code),
-                day=row.day,
-                quantity=row.quantity,
-                provider=row.provider,
-                submission=row.submission,
-                prescription=row.prescription,
+                code=LppCode(code),
+                day=day,
+                quantity=quantity,
+                provider=provider,
+                submission=submission,
+                prescription=prescription,
             )
-            for row in rows
+            for code, day, quantity, provider, submission, prescription in rows
         )
 
     def record(self, records: Iterable[DeliveryRecord]) -> None:
@@ -60,5 +66,5 @@ class DbDeliveryHistory:
             }
             for record in records
         ]
-        if values:
-            self._session.execute(insert(DeliveryRow), values)
+        if values:  # one executemany for all the records
+            self._connection.execute(_INSERT, values)

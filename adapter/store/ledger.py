@@ -9,41 +9,47 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, insert, select
 
 from adapter.domain.values import Money, Nir
 from adapter.errors import UsageError
 from adapter.rules.ledger import LedgerEntry
-from adapter.store.models import LedgerRow
+from adapter.store.models import LedgerRow, table_of
 
 __all__ = ["DbForfaitLedger"]
+
+_LEDGER = table_of(LedgerRow)
+_L = _LEDGER.c
+_BY_NIR = (
+    select(_L.contract_id, _L.guarantee_id, _L.day, _L.consumed_cents, _L.units, _L.submission)
+    .where(_L.nir == bindparam("nir"))
+    .order_by(_L.day, _L.id)
+)
+_INSERT = insert(_LEDGER)
 
 
 class DbForfaitLedger:
     """Ledger entries by beneficiary NIR, oldest care day first."""
 
-    __slots__ = ("_session", "_writable")
+    __slots__ = ("_connection", "_writable")
 
-    def __init__(self, session: Session, *, writable: bool) -> None:
-        self._session = session
+    def __init__(self, connection: Connection, *, writable: bool) -> None:
+        self._connection = connection
         self._writable = writable
 
     def entries(self, nir: Nir) -> Sequence[LedgerEntry]:
-        rows = self._session.scalars(
-            select(LedgerRow).where(LedgerRow.nir == nir.value).order_by(LedgerRow.day, LedgerRow.id)
-        )
+        rows = self._connection.execute(_BY_NIR, {"nir": nir.value})
         return tuple(
             LedgerEntry(
                 nir=nir,
-                contract_id=row.contract_id,
-                guarantee_id=row.guarantee_id,
-                day=row.day,
-                consumed=Money.from_cents(row.consumed_cents),
-                units=row.units,
-                submission=row.submission,
+                contract_id=contract_id,
+                guarantee_id=guarantee_id,
+                day=day,
+                consumed=Money.from_cents(cents),
+                units=units,
+                submission=submission,
             )
-            for row in rows
+            for contract_id, guarantee_id, day, cents, units, submission in rows
         )
 
     def apply(self, entries: Iterable[LedgerEntry]) -> None:
@@ -61,5 +67,5 @@ class DbForfaitLedger:
             }
             for entry in entries
         ]
-        if values:
-            self._session.execute(insert(LedgerRow), values)
+        if values:  # one executemany for all the entries
+            self._connection.execute(_INSERT, values)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -37,6 +38,7 @@ __all__ = [
     "OutboxRow",
     "SubmissionRow",
     "UtcDateTime",
+    "table_of",
 ]
 
 NAMING = {
@@ -177,3 +179,8 @@ class OutboxRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(255))
     claimed_until: Mapped[datetime | None]
     completed_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's ``Table``, for Core statements (no ORM unit of work on the hot paths)."""
+    return Base.metadata.tables[model.__tablename__]

@@ -13,17 +13,20 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert, or_, select, update
 
-from adapter.store.models import OutboxRow
+from adapter.store.models import OutboxRow, table_of
 from adapter.store.records import OutboxEvent
 
 __all__ = ["DEFAULT_LEASE", "claim", "complete", "enqueue"]
 
 DEFAULT_LEASE = timedelta(minutes=5)
+
+_OUTBOX = table_of(OutboxRow)
+_O = _OUTBOX.c
+_INSERT = insert(_OUTBOX)
 
 
 def _json_default(value: object) -> Any:
@@ -34,36 +37,32 @@ def _json_default(value: object) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def enqueue(session: Session, *, topic: str, payload: Mapping[str, Any], at: datetime) -> None:
+def enqueue(connection: Connection, *, topic: str, payload: Mapping[str, Any], at: datetime) -> None:
     """Add a pending event; ``payload`` must be JSON-serialisable (Decimal and datetime become text)."""
     text = json.dumps(dict(payload), default=_json_default, ensure_ascii=False, sort_keys=True)
-    session.execute(insert(OutboxRow).values(topic=topic, payload=text, created_at=at, attempts=0))
+    connection.execute(_INSERT, {"topic": topic, "payload": text, "created_at": at, "attempts": 0})
 
 
 def claim(
-    session: Session, worker: str, *, limit: int, now: datetime, lease: timedelta = DEFAULT_LEASE
+    connection: Connection, worker: str, *, limit: int, now: datetime, lease: timedelta = DEFAULT_LEASE
 ) -> list[OutboxEvent]:
     """Lease up to ``limit`` pending events to ``worker``, oldest first, until ``now + lease``."""
     if limit <= 0:
         return []
     query = (
-        select(OutboxRow.id, OutboxRow.topic, OutboxRow.payload, OutboxRow.created_at, OutboxRow.attempts)
-        .where(
-            OutboxRow.completed_at.is_(None),
-            or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now),
-        )
-        .order_by(OutboxRow.id)
+        select(_O.id, _O.topic, _O.payload, _O.created_at, _O.attempts)
+        .where(_O.completed_at.is_(None), or_(_O.claimed_until.is_(None), _O.claimed_until <= now))
+        .order_by(_O.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    rows = session.execute(query).all()
+    rows = connection.execute(query).all()
     if not rows:
         return []
-    session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_([row.id for row in rows]))
-        .values(claimed_by=worker, claimed_until=now + lease, attempts=OutboxRow.attempts + 1),
-        execution_options={"synchronize_session": False},
+    connection.execute(
+        update(_OUTBOX)
+        .where(_O.id.in_([row.id for row in rows]))
+        .values(claimed_by=worker, claimed_until=now + lease, attempts=_O.attempts + 1)
     )
     return [
         OutboxEvent(
@@ -77,12 +76,11 @@ def claim(
     ]
 
 
-def complete(session: Session, event_id: int, now: datetime) -> bool:
+def complete(connection: Connection, event_id: int, now: datetime) -> bool:
     """Mark an event published; False when it was unknown or already completed."""
-    result = session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == event_id, OutboxRow.completed_at.is_(None))
-        .values(completed_at=now, claimed_until=None),
-        execution_options={"synchronize_session": False},
+    result = connection.execute(
+        update(_OUTBOX)
+        .where(_O.id == event_id, _O.completed_at.is_(None))
+        .values(completed_at=now, claimed_until=None)
     )
-    return cast(CursorResult[Any], result).rowcount > 0
+    return result.rowcount > 0

@@ -12,16 +12,15 @@ from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, Executable, Row, and_, bindparam, func, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from adapter.errors import UsageError
 from adapter.payers.ports import DeliveryHistory, ForfaitLedger
 from adapter.store import outbox
 from adapter.store.history import DbDeliveryHistory
 from adapter.store.ledger import DbForfaitLedger
-from adapter.store.models import AuditRow, SubmissionRow
+from adapter.store.models import AuditRow, SubmissionRow, table_of
 from adapter.store.records import (
     DuplicateSubmissionError,
     NewSubmission,
@@ -35,22 +34,42 @@ __all__ = ["Tx"]
 _FIELDS = tuple(f.name for f in fields(NewSubmission))
 MAX_PAGE = 1000
 
+# Statements are built once: SQLAlchemy then reuses their compiled form on every execution.
+_SUBMISSIONS = table_of(SubmissionRow)
+_S = _SUBMISSIONS.c
+_ROW = select(*(_S[name] for name in _FIELDS))
+_BY_KEY = _ROW.where(_S.key_system == bindparam("key_system"), _S.key_value == bindparam("key_value"))
+_BY_ID = _ROW.where(_S.id == bindparam("id"))
+_BY_RESPONSE_ID = _ROW.where(
+    or_(_S.amo_response_id == bindparam("response_id"), _S.amc_response_id == bindparam("response_id"))
+).limit(1)
+# A taken idempotency key inserts nothing instead of failing: no savepoint is needed to go on
+# after a duplicate (a failed statement aborts a PostgreSQL transaction). A clash on another
+# unique column still raises IntegrityError. SQLAlchemy keeps an INSERT's row count only when asked.
+_INSERT_SUBMISSION: dict[str, Executable] = {
+    name: dialect.insert(_SUBMISSIONS)
+    .on_conflict_do_nothing(index_elements=[_S.key_system, _S.key_value])
+    .execution_options(preserve_rowcount=True)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_INSERT_AUDIT = insert(table_of(AuditRow))
 
-def _stored(row: SubmissionRow) -> StoredSubmission:
-    return StoredSubmission(**{name: getattr(row, name) for name in _FIELDS})
+
+def _stored(row: Row[Any]) -> StoredSubmission:
+    return StoredSubmission(**dict(zip(_FIELDS, row, strict=True)))
 
 
 def _visible(visibility: Visibility) -> ColumnElement[bool] | None:
     """The SQL filter for a caller's visibility; None when it sees everything."""
     if visibility.everything:
         return None
-    allowed: list[ColumnElement[bool]] = [SubmissionRow.client_id == visibility.client_id]
+    allowed: list[ColumnElement[bool]] = [_S.client_id == visibility.client_id]
     if visibility.finess:
-        allowed.append(SubmissionRow.provider_finess.in_(sorted(visibility.finess)))
+        allowed.append(_S.provider_finess.in_(sorted(visibility.finess)))
     if visibility.siret:
-        allowed.append(SubmissionRow.provider_siret.in_(sorted(visibility.siret)))
+        allowed.append(_S.provider_siret.in_(sorted(visibility.siret)))
     if visibility.amc:
-        allowed.append(SubmissionRow.amc_number.in_(sorted(visibility.amc)))
+        allowed.append(_S.amc_number.in_(sorted(visibility.amc)))
     return or_(*allowed)
 
 
@@ -61,16 +80,16 @@ class Tx:
     so they see its own writes. A ``Tx`` from ``Store.read()`` refuses every write.
     """
 
-    __slots__ = ("_session", "_writable", "history", "ledger")
+    __slots__ = ("_connection", "_writable", "history", "ledger")
 
     history: DeliveryHistory
     ledger: ForfaitLedger
 
-    def __init__(self, session: Session, *, writable: bool) -> None:
-        self._session = session
+    def __init__(self, connection: Connection, *, writable: bool) -> None:
+        self._connection = connection
         self._writable = writable
-        self.history = DbDeliveryHistory(session, writable=writable)
-        self.ledger = DbForfaitLedger(session, writable=writable)
+        self.history = DbDeliveryHistory(connection, writable=writable)
+        self.ledger = DbForfaitLedger(connection, writable=writable)
 
     def _require_writable(self, what: str) -> None:
         if not self._writable:
@@ -80,44 +99,32 @@ class Tx:
 
     def find_submission(self, key_system: str, key_value: str) -> StoredSubmission | None:
         """The submission stored under an idempotency key (Bundle.identifier), if any."""
-        row = self._session.scalars(
-            select(SubmissionRow).where(
-                SubmissionRow.key_system == key_system, SubmissionRow.key_value == key_value
-            )
-        ).one_or_none()
+        row = self._connection.execute(_BY_KEY, {"key_system": key_system, "key_value": key_value}).first()
         return None if row is None else _stored(row)
 
     def add_submission(self, new: NewSubmission) -> StoredSubmission:
         """Store a submission; ``DuplicateSubmissionError`` when its key is already taken.
 
-        The insert runs in a savepoint, so after a duplicate the transaction can go on (to
-        read the stored submission and replay it).
+        A taken key inserts nothing (``ON CONFLICT DO NOTHING``), so after a duplicate the
+        transaction can go on (to read the stored submission and replay it). On PostgreSQL a
+        concurrent writer of the same key waits for the first one's commit, then sees the key
+        taken.
         """
         self._require_writable("add_submission")
         values = {name: getattr(new, name) for name in _FIELDS}
-        try:
-            with self._session.begin_nested():
-                self._session.execute(insert(SubmissionRow).values(**values))
-        except IntegrityError:
-            if self.find_submission(new.key_system, new.key_value) is not None:
-                raise DuplicateSubmissionError(new.key_system, new.key_value) from None
-            raise
+        inserted = self._connection.execute(_INSERT_SUBMISSION[self._connection.dialect.name], values)
+        if inserted.rowcount == 0:
+            raise DuplicateSubmissionError(new.key_system, new.key_value)
         return StoredSubmission(**values)
 
     def submission_by_id(self, submission_id: str) -> StoredSubmission | None:
         """The submission with this id (the stored Claim's id)."""
-        row = self._session.get(SubmissionRow, submission_id)
+        row = self._connection.execute(_BY_ID, {"id": submission_id}).first()
         return None if row is None else _stored(row)
 
     def submission_by_response_id(self, response_id: str) -> StoredSubmission | None:
         """The submission that produced this AMO or AMC ClaimResponse id."""
-        row = self._session.scalars(
-            select(SubmissionRow).where(
-                or_(
-                    SubmissionRow.amo_response_id == response_id, SubmissionRow.amc_response_id == response_id
-                )
-            )
-        ).first()
+        row = self._connection.execute(_BY_RESPONSE_ID, {"response_id": response_id}).first()
         return None if row is None else _stored(row)
 
     def search(
@@ -149,34 +156,24 @@ class Tx:
             system, value = claim
             conditions.append(
                 or_(
-                    and_(
-                        SubmissionRow.claim_identifier_system == system,
-                        SubmissionRow.claim_identifier_value == value,
-                    ),
-                    and_(SubmissionRow.key_system == system, SubmissionRow.key_value == value),
+                    and_(_S.claim_identifier_system == system, _S.claim_identifier_value == value),
+                    and_(_S.key_system == system, _S.key_value == value),
                 )
             )
         if claim_id is not None:
-            conditions.append(SubmissionRow.id == claim_id)
+            conditions.append(_S.id == claim_id)
         if patient_nir is not None:
-            conditions.append(SubmissionRow.patient_nir == patient_nir)
+            conditions.append(_S.patient_nir == patient_nir)
         if insurer is not None:
-            conditions.append(
-                or_(SubmissionRow.amo_organisme == insurer, SubmissionRow.amc_number == insurer)
-            )
+            conditions.append(or_(_S.amo_organisme == insurer, _S.amc_number == insurer))
         if with_amc is not None:
-            conditions.append(
-                SubmissionRow.amc_number.is_not(None) if with_amc else SubmissionRow.amc_number.is_(None)
-            )
-        total = self._session.scalar(select(func.count()).select_from(SubmissionRow).where(*conditions)) or 0
+            conditions.append(_S.amc_number.is_not(None) if with_amc else _S.amc_number.is_(None))
+        counted = select(func.count()).select_from(_SUBMISSIONS).where(*conditions)
+        total = self._connection.execute(counted).scalar() or 0
         if limit == 0 or offset >= total:
             return [], total
-        rows = self._session.scalars(
-            select(SubmissionRow)
-            .where(*conditions)
-            .order_by(SubmissionRow.received_at.desc(), SubmissionRow.id.desc())
-            .offset(offset)
-            .limit(limit)
+        rows = self._connection.execute(
+            _ROW.where(*conditions).order_by(_S.received_at.desc(), _S.id.desc()).offset(offset).limit(limit)
         )
         return [_stored(row) for row in rows], total
 
@@ -194,30 +191,31 @@ class Tx:
     ) -> None:
         """Record who did what with which outcome (no payload, no patient data)."""
         self._require_writable("audit")
-        self._session.execute(
-            insert(AuditRow).values(
-                action=action,
-                outcome=outcome,
-                client_id=client_id,
-                submission_id=submission_id,
-                request_id=request_id,
-                at=at,
-            )
+        self._connection.execute(
+            _INSERT_AUDIT,
+            {
+                "action": action,
+                "outcome": outcome,
+                "client_id": client_id,
+                "submission_id": submission_id,
+                "request_id": request_id,
+                "at": at,
+            },
         )
 
     def enqueue(self, *, topic: str, payload: Mapping[str, Any], at: datetime) -> None:
         """Add an outbox event that becomes visible to workers when this transaction commits."""
         self._require_writable("enqueue")
-        outbox.enqueue(self._session, topic=topic, payload=payload, at=at)
+        outbox.enqueue(self._connection, topic=topic, payload=payload, at=at)
 
     def claim_outbox(
         self, worker: str, *, limit: int, now: datetime, lease: timedelta = outbox.DEFAULT_LEASE
     ) -> list[OutboxEvent]:
         """Lease pending events to ``worker`` (see ``adapter.store.outbox``)."""
         self._require_writable("claim_outbox")
-        return outbox.claim(self._session, worker, limit=limit, now=now, lease=lease)
+        return outbox.claim(self._connection, worker, limit=limit, now=now, lease=lease)
 
     def complete(self, event_id: int, now: datetime) -> bool:
         """Mark an outbox event published; False when unknown or already completed."""
         self._require_writable("complete")
-        return outbox.complete(self._session, event_id, now)
+        return outbox.complete(self._connection, event_id, now)

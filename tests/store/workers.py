@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 import traceback
 from typing import Any
 
-from adapter.store import DuplicateSubmissionError, Store
-from tests.store.builders import submission
+from adapter.store import DuplicateSubmissionError, Store, engine
+from tests.store.builders import T0, submission
 
 
 def race(url: str, worker: int, barrier: Any, results: Any) -> None:
@@ -36,3 +39,51 @@ def race(url: str, worker: int, barrier: Any, results: Any) -> None:
     except BaseException:
         results.put((0, worker, traceback.format_exc()))
         raise
+
+
+def write_many(url: str, worker: int, threads: int, writes: int, barrier: Any, results: Any) -> None:
+    """With SQLite's busy timeout at zero, ``threads`` threads each commit ``writes`` outbox events.
+
+    A writer that reached ``BEGIN IMMEDIATE`` while another held the lock would fail at once
+    with "database is locked": only the writer queue keeps them apart.
+    """
+    try:
+        engine.SQLITE_BUSY_TIMEOUT_MS = 0
+        store = Store.open(url, migrate=False)
+        errors: list[str] = []
+
+        def run(thread: int) -> None:
+            try:
+                for n in range(writes):
+                    with store.write() as tx:
+                        tx.enqueue(
+                            topic="t",
+                            payload={"worker": worker, "thread": thread, "n": n},
+                            at=T0,
+                        )
+            except BaseException:
+                errors.append(traceback.format_exc())
+
+        try:
+            barrier.wait(timeout=60)
+            pool = [threading.Thread(target=run, args=(thread,)) for thread in range(threads)]
+            for thread in pool:
+                thread.start()
+            for thread in pool:
+                thread.join(timeout=120)
+        finally:
+            store.dispose()
+        results.put((worker, errors[0] if errors else "ok"))
+    except BaseException:
+        results.put((worker, traceback.format_exc()))
+        raise
+
+
+def hold_then_die(url: str, holding: Any) -> None:
+    """Open a write transaction, say so, and die inside it without committing or unlocking."""
+    store = Store.open(url, migrate=False)
+    with store.write() as tx:
+        tx.audit(action="doomed", outcome="-", client_id="c", submission_id=None, request_id=None, at=T0)
+        holding.set()
+        time.sleep(0.5)
+        os._exit(3)

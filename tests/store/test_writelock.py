@@ -1,0 +1,315 @@
+"""The SQLite writer queue and the commit's fsync after it (``adapter.store.writelock``)."""
+
+from __future__ import annotations
+
+import fcntl
+import multiprocessing
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+
+from adapter.errors import UsageError
+from adapter.store import DuplicateSubmissionError, Store, engine
+from adapter.store.writelock import WriterQueue, database_path
+from tests.store import workers
+from tests.store.builders import T0, submission
+
+PROCESSES = 3
+THREADS = 3
+WRITES = 15
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A migrated SQLite file (migrated here, so that workers only write)."""
+    url = f"sqlite:///{tmp_path / 'db' / 'adapter.sqlite3'}"
+    Store.open(url).dispose()
+    return url
+
+
+@pytest.fixture
+def sqlite_store(sqlite_url: str) -> Iterator[Store]:
+    """A store on that file."""
+    store = Store.open(sqlite_url, migrate=False)
+    yield store
+    store.dispose()
+
+
+def _database(store: Store) -> Path:
+    path = database_path(store.engine.url.database or "")
+    assert path is not None
+    return path
+
+
+def _events(store: Store) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM outbox")).scalar_one())
+
+
+def _write_then_fail(store: Store) -> None:
+    with store.write() as tx:
+        tx.enqueue(topic="t", payload={}, at=T0)
+        raise RuntimeError
+
+
+@contextmanager
+def _try_flock(path: Path) -> Iterator[bool]:
+    """Whether an exclusive flock of ``path`` can be taken now (through a descriptor of our own)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+        else:
+            yield True
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize(
+    ("database", "expected"),
+    [
+        ("/var/lib/adapter/adapter.sqlite3", Path("/var/lib/adapter/adapter.sqlite3")),
+        ("file:/srv/a.sqlite3?mode=rwc&uri=true", Path("/srv/a.sqlite3")),
+        ("", None),
+        (":memory:", None),
+        ("file:shared?mode=memory&cache=shared", None),
+    ],
+)
+def test_the_database_file_is_read_from_the_url(database: str, expected: Path | None) -> None:
+    """A path or a file: URI names a file next to which the lock lives; memory names none."""
+    assert database_path(database) == expected
+
+
+def test_the_lock_and_wal_files_sit_next_to_the_database() -> None:
+    """The queue locks <db>.lock and flushes <db>-wal."""
+    writers = WriterQueue(Path("/srv/adapter/adapter.sqlite3"))
+
+    assert writers.lock_path == Path("/srv/adapter/adapter.sqlite3.lock")
+    assert writers.wal_path == Path("/srv/adapter/adapter.sqlite3-wal")
+
+
+def test_a_write_holds_the_lock_file_until_it_commits(sqlite_store: Store) -> None:
+    """While write() is open, no one else can flock <db>.lock; after it, anyone can."""
+    lock = _database(sqlite_store).with_name("adapter.sqlite3.lock")
+    with sqlite_store.write() as tx:
+        tx.enqueue(topic="t", payload={}, at=T0)
+        with _try_flock(lock) as free:
+            assert free is False
+    with _try_flock(lock) as free:
+        assert free is True
+
+
+def test_a_failed_write_releases_the_lock_file(sqlite_store: Store) -> None:
+    """A rollback ends the turn too: the next writer is not left waiting."""
+    lock = _database(sqlite_store).with_name("adapter.sqlite3.lock")
+    with pytest.raises(RuntimeError):
+        _write_then_fail(sqlite_store)
+    with _try_flock(lock) as free:
+        assert free is True
+    assert _events(sqlite_store) == 0
+
+
+def test_a_nested_write_in_one_thread_is_refused_rather_than_waiting_forever(sqlite_store: Store) -> None:
+    """A second write() inside the first, on the same thread, raises a UsageError at once."""
+    with sqlite_store.write() as tx:
+        tx.enqueue(topic="t", payload={}, at=T0)
+        with pytest.raises(UsageError), sqlite_store.write():
+            pass
+    assert _events(sqlite_store) == 1
+
+
+def test_threads_queue_instead_of_meeting_sqlites_busy_handler(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a zero busy timeout, eight threads writing at once all commit: none finds the lock taken."""
+    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_MS", 0)
+    store = Store.open(sqlite_url, migrate=False)
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            for i in range(WRITES):
+                with store.write() as tx:
+                    tx.enqueue(topic="t", payload={"n": n, "i": i}, at=T0)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert errors == []
+        assert _events(store) == 8 * WRITES
+    finally:
+        store.dispose()
+
+
+def test_processes_queue_on_the_lock_file(sqlite_url: str) -> None:
+    """Three processes of three threads, busy timeout zero: every write commits, none is refused."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(PROCESSES)
+    results = context.Queue()
+    processes = [
+        context.Process(target=workers.write_many, args=(sqlite_url, n, THREADS, WRITES, barrier, results))
+        for n in range(PROCESSES)
+    ]
+    for process in processes:
+        process.start()
+    reports: list[tuple[int, str]] = []
+    try:
+        for _ in range(PROCESSES):
+            reports.append(results.get(timeout=120))
+    except queue.Empty:
+        pytest.fail(f"workers did not report in time: {reports}")
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+    assert sorted(reports) == [(n, "ok") for n in range(PROCESSES)]
+    store = Store.open(sqlite_url, migrate=False)
+    try:
+        assert _events(store) == PROCESSES * THREADS * WRITES
+    finally:
+        store.dispose()
+
+
+def test_a_writer_that_dies_mid_transaction_frees_the_queue(sqlite_store: Store, sqlite_url: str) -> None:
+    """A process killed inside write() loses its transaction, and the next writer goes ahead."""
+    context = multiprocessing.get_context("spawn")
+    holding = context.Event()
+    child = context.Process(target=workers.hold_then_die, args=(sqlite_url, holding))
+    child.start()
+    try:
+        assert holding.wait(timeout=60)
+        lock = _database(sqlite_store).with_name("adapter.sqlite3.lock")
+        with _try_flock(lock) as free:
+            assert free is False
+        with sqlite_store.write() as tx:  # waits for the child's death, then proceeds
+            tx.enqueue(topic="after", payload={}, at=T0)
+    finally:
+        child.join(timeout=30)
+    assert child.exitcode == 3
+    with sqlite_store.engine.connect() as connection:
+        audits = connection.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
+    assert audits == 0
+    assert _events(sqlite_store) == 1
+
+
+def test_a_fork_while_another_thread_writes_leaves_the_child_a_usable_queue() -> None:
+    """The child of a fork gets a fresh process-local lock, not a copy held by a thread it lacks."""
+    writers = WriterQueue(None)
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with writers.turn():
+            holding.set()
+            release.wait(timeout=30)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert holding.wait(timeout=10)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through its exit status
+            try:
+                with writers.turn():
+                    pass
+            finally:
+                os._exit(0)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        release.set()
+        thread.join(timeout=10)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_commit_is_flushed_after_its_turn_and_a_rollback_is_not(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """write() fsyncs <db>-wal once the lock file is free again, and only when it committed."""
+    lock = _database(sqlite_store).with_name("adapter.sqlite3.lock")
+    flushed: list[tuple[str, bool]] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        with _try_flock(lock) as free:
+            flushed.append((os.readlink(f"/proc/self/fd/{fd}"), free))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with sqlite_store.write() as tx:
+        tx.enqueue(topic="t", payload={}, at=T0)
+    with pytest.raises(RuntimeError):
+        _write_then_fail(sqlite_store)
+
+    assert flushed == [(str(_database(sqlite_store)) + "-wal", True)]
+
+
+def test_sqlite_file_connections_leave_the_fsync_to_the_store(sqlite_store: Store) -> None:
+    """WAL with synchronous=NORMAL: COMMIT does not wait for the disk, the store's sync does."""
+    with sqlite_store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_a_missing_wal_file_needs_no_flush(tmp_path: Path) -> None:
+    """After the last connection checkpointed and removed the WAL, sync() has nothing to do."""
+    writers = WriterQueue(tmp_path / "gone.sqlite3")
+
+    writers.sync()
+
+    assert not (tmp_path / "gone.sqlite3-wal").exists()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_postgresql_takes_all_lock_keys_in_one_statement(store: Store) -> None:
+    """Three lock keys are one round trip; writes on PostgreSQL never touch the SQLite queue."""
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        with store.write(lock_keys=["a", "b", "c"]) as tx:
+            tx.add_submission(submission(1))
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+    assert len(statements) == 2
+    assert statements[0].count("pg_advisory_xact_lock") == 3
+    assert statements[1].startswith("INSERT INTO submissions")
+
+
+def test_a_duplicate_key_costs_one_statement_and_no_savepoint(store: Store) -> None:
+    """add_submission is one INSERT … ON CONFLICT DO NOTHING, whether the key is new or taken."""
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    with store.write() as tx:
+        tx.add_submission(submission(1))
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        with store.write() as tx:
+            before = len(statements)
+            with pytest.raises(DuplicateSubmissionError):
+                tx.add_submission(submission(2, key_value=submission(1).key_value))
+            duplicate = statements[before:]
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+    assert len(duplicate) == 1
+    assert "ON CONFLICT" in duplicate[0]
+    assert not any("SAVEPOINT" in statement for statement in statements)
