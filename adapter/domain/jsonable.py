@@ -10,6 +10,7 @@ import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from adapter.domain.values import Money
@@ -17,6 +18,12 @@ from adapter.domain.values import Money
 __all__ = ["to_jsonable"]
 
 _SCALAR_FIELDS = ("value",)
+
+
+@lru_cache(maxsize=256)
+def _fields(kind: type) -> tuple[str, ...]:
+    """Field names of a dataclass type (cached: ``dataclasses.fields`` is slow on hot paths)."""
+    return tuple(field.name for field in dataclasses.fields(kind))
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -29,15 +36,15 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, Decimal):
         return str(obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        fields = dataclasses.fields(obj)
-        if len(fields) == 1 and fields[0].name in _SCALAR_FIELDS:
-            return getattr(obj, fields[0].name)
+        names = _fields(type(obj))
+        if len(names) == 1 and names[0] in _SCALAR_FIELDS:
+            return getattr(obj, names[0])
         out = {}
-        for field in fields:
-            value = getattr(obj, field.name)
+        for name in names:
+            value = getattr(obj, name)
             if value is None or value == ():
                 continue
-            out[field.name] = to_jsonable(value)
+            out[name] = to_jsonable(value)
         if hasattr(obj, "net") and hasattr(obj, "unit_price"):
             out["net"] = to_jsonable(obj.net)
         if hasattr(obj, "total") and hasattr(obj, "lines"):
