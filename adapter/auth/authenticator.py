@@ -11,7 +11,7 @@ from datetime import datetime
 
 import httpx
 
-from adapter.auth._errors import KeySetError, OrganisationForbidden
+from adapter.auth._errors import ClientsFileError, KeySetError, OrganisationForbidden
 from adapter.auth.clients import DEV_CLIENT_ID, ClientRegistry, dev_registry, registry_from
 from adapter.auth.devkeys import ensure_dev_key
 from adapter.auth.keys import KeySet, RemoteKeySet, load_jwks_file
@@ -102,5 +102,12 @@ def authenticator_from_settings(
         password = secret.get_secret_value().encode("utf-8") if secret is not None else None
         keys = ensure_dev_key(settings.data_dir, password=password).key_set()
         dev_key = True
+    if not dev_key and settings.clients_file is None:
+        # Real signing keys mean real clients: without a registry, every token's client
+        # would fall back to the development client that acts for every organisation.
+        raise ClientsFileError(
+            "a JWKS is configured but ADAPTER_CLIENTS_FILE is not: register the clients and the "
+            "organisations they act for (docs/security.md)"
+        )
     verifier = TokenVerifier(keys, settings.jwt_issuer, settings.jwt_audience)
     return Authenticator(verifier=verifier, clients=registry_from(settings.clients_file), dev_key=dev_key)

@@ -16,6 +16,7 @@ from adapter.auth import (
     DISABLED_PRINCIPAL,
     Authenticator,
     AuthMissing,
+    ClientsFileError,
     KeySetError,
     OrganisationForbidden,
     ScopeInsufficient,
@@ -93,7 +94,15 @@ def test_jwks_file_and_clients_file(tmp_path: Path, jwks: dict[str, Any], mint: 
 
 def test_jwks_url_is_used_when_configured(tmp_path: Path, jwks: dict[str, Any], mint: Mint) -> None:
     """A configured JWKS URL is fetched on the first request."""
-    settings = Settings(data_dir=tmp_path, jwks_url=JWKS_URL, jwt_issuer=ISSUER, jwt_audience=AUDIENCE)
+    clients_path = tmp_path / "clients.yaml"
+    clients_path.write_text(CLIENTS, encoding="utf-8")
+    settings = Settings(
+        data_dir=tmp_path,
+        jwks_url=JWKS_URL,
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+        clients_file=clients_path,
+    )
     with respx.mock() as router, httpx.Client() as client:
         route = router.get(JWKS_URL).mock(return_value=httpx.Response(200, json=jwks))
         auth = authenticator_from_settings(settings, http_client=client)
@@ -102,6 +111,17 @@ def test_jwks_url_is_used_when_configured(tmp_path: Path, jwks: dict[str, Any], 
 
     assert principal.client_id == "clinique-exemple"
     assert route.call_count == 1
+
+
+def test_real_keys_without_a_clients_file_refuse_to_start(tmp_path: Path, jwks: dict[str, Any]) -> None:
+    """With real signing keys, a missing clients registry is a configuration error, not a wildcard."""
+    jwks_path = tmp_path / "jwks.json"
+    jwks_path.write_text(json.dumps(jwks), encoding="utf-8")
+
+    with pytest.raises(ClientsFileError, match="ADAPTER_CLIENTS_FILE"):
+        authenticator_from_settings(Settings(data_dir=tmp_path, jwks_file=jwks_path))
+    with pytest.raises(ClientsFileError):
+        authenticator_from_settings(Settings(data_dir=tmp_path, jwks_url=JWKS_URL))
 
 
 def test_jwks_file_and_url_together_are_refused(tmp_path: Path) -> None:
