@@ -313,3 +313,40 @@ def test_unknown_critical_header_is_refused(verifier: TokenVerifier, rsa_key: rs
 
     with pytest.raises(AuthInvalid):
         verifier.verify(token, NOW)
+
+
+# -- the verified-token cache ------------------------------------------------------------------
+
+
+def test_a_verified_token_is_not_checked_again(
+    verifier: TokenVerifier, mint: Mint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second use of a token skips the signature check but gives the same principal."""
+    token = mint("ES256")
+    first = verifier.verify(token, NOW)
+    calls: list[str] = []
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: calls.append("decode") or {})
+
+    assert verifier.verify(token, NOW) == first
+    assert calls == []
+
+
+def test_a_cached_token_still_expires(verifier: TokenVerifier, mint: Mint) -> None:
+    """Expiry is checked on every use, cached or not."""
+    token = mint()
+    verifier.verify(token, NOW)
+
+    with pytest.raises(AuthExpired):
+        verifier.verify(token, NOW + timedelta(days=1))
+
+
+def test_a_rotated_key_forces_a_new_check(mint: Mint, jwks: dict[str, Any]) -> None:
+    """When the kid now names another key, the cached verification no longer counts."""
+    token = mint()
+    verifier = TokenVerifier(StaticKeySet.from_jwks(jwks), issuer=ISSUER, audience=AUDIENCE)
+    verifier.verify(token, NOW)
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    verifier.keys = StaticKeySet.from_jwks({"keys": [rsa_jwk(other, "rsa-1", use="sig", alg="RS256")]})
+
+    with pytest.raises(AuthInvalid, match="signature"):
+        verifier.verify(token, NOW)
