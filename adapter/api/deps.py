@@ -74,7 +74,8 @@ class AppContext:
         return self.settings.canon
 
 
-def get_context(request: Request) -> AppContext:
+def context_of(request: Request) -> AppContext:
+    """The app's context (plain function: no event-loop or thread hop)."""
     ctx = request.app.state.ctx
     if not isinstance(ctx, AppContext):  # pragma: no cover - create_app always sets it
         raise TypeError("the app was not built by adapter.api.create_app")
@@ -91,6 +92,11 @@ def request_info(request: Request) -> RequestInfo:
     return info
 
 
+async def get_context(request: Request) -> AppContext:
+    """Dependency form of :func:`context_of`; async so FastAPI does not send it to a thread."""
+    return context_of(request)
+
+
 ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
@@ -101,7 +107,7 @@ class _Authenticated:
         self.scope = scope
 
     async def __call__(self, request: Request) -> Caller:
-        ctx = get_context(request)
+        ctx = context_of(request)
         caller = await run_in_threadpool(
             ctx.authenticator.authenticate,
             request.headers.get("authorization"),

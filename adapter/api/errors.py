@@ -18,7 +18,7 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from adapter.api.deps import get_context, request_info
+from adapter.api.deps import context_of, request_info
 from adapter.api.negotiation import (
     NegotiationError,
     content_type,
@@ -108,7 +108,7 @@ def _respond(
     issues = tuple(issues)
     fmt = error_format(request.headers, request.query_params)
     request_info(request).outcome = issues[0].code if issues else None
-    body = outcome_body(issues, fmt, get_context(request).canon)
+    body = outcome_body(issues, fmt, context_of(request).canon)
     return Response(body, status_code=status, headers={**(headers or {}), "content-type": content_type(fmt)})
 
 
