@@ -69,9 +69,18 @@ def adjudicate(
 
 
 def response_bundle(
-    request: ReimbursementRequest, adjudication: Adjudication, *, canon: Canon | None = None
+    request: ReimbursementRequest,
+    adjudication: Adjudication,
+    *,
+    canon: Canon | None = None,
+    claim_reference: str | None = None,
 ) -> dict[str, Any]:
-    """The $submit answer (conventions.md §3)."""
+    """The $submit answer (conventions.md §3); ``claim_reference`` names the stored Claim."""
     return to_claim_responses(
-        request, adjudication.amo, adjudication.amc, adjudication.findings, canon=canon or Canon()
+        request,
+        adjudication.amo,
+        adjudication.amc,
+        adjudication.findings,
+        canon=canon or Canon(),
+        claim_reference=claim_reference,
     )

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from adapter.adjudication import Adjudication, adjudicate, entry_positions, response_bundle
-from adapter.auth import OrganisationForbidden, submit_allowed
+from adapter.auth import OrganisationForbidden, read_allowed, submit_allowed
 from adapter.domain.jsonable import to_jsonable
 from adapter.errors import ConflictError
 from adapter.intake import Format, Limits, Submission, read_submission
@@ -62,13 +62,7 @@ def visibility(caller: Caller) -> Visibility:
 
 
 def _visible(caller: Caller, row: StoredSubmission) -> bool:
-    return (
-        caller.everything
-        or row.client_id == caller.client_id
-        or (row.provider_finess is not None and row.provider_finess in caller.finess)
-        or (row.provider_siret is not None and row.provider_siret in caller.siret)
-        or (row.amc_number is not None and row.amc_number in caller.amc)
-    )
+    return read_allowed(caller, row.provider_finess, row.provider_siret, row.amc_number, row.client_id)
 
 
 def _outcome(adjudication: Adjudication) -> str:
@@ -131,11 +125,10 @@ class StoreService:
                     result = adjudicate(
                         request, amo=amo, amc=amc, now=now, positions=positions, warnings=submission.warnings
                     )
-                    bundle = response_bundle(request, result, canon=self.canon)
-                    claim_id = _submission_id(key.system, key.value)
-                    for entry in bundle["entry"]:  # the stored Claim is readable at GET /Claim/{id}
-                        if entry["resource"]["resourceType"] == "ClaimResponse":
-                            entry["resource"]["request"]["reference"] = f"Claim/{claim_id}"
+                    claim_id = _submission_id(key.system, key.value)  # readable at GET /Claim/{id}
+                    bundle = response_bundle(
+                        request, result, canon=self.canon, claim_reference=f"Claim/{claim_id}"
+                    )
                     body = jsonio.dumps(bundle)
                     row = self._new_row(
                         submission, data, fmt, digest, request_json, result, bundle, body, caller, now

@@ -90,8 +90,12 @@ def to_claim_responses(
     findings: Sequence[Finding] = (),
     *,
     canon: Canon = _DEFAULT_CANON,
+    claim_reference: str | None = None,
 ) -> dict[str, Any]:
     """The $submit answer: a collection Bundle of ClaimResponses.
+
+    ``claim_reference`` (e.g. ``Claim/<id>``) is added to each ``request`` beside the Claim's
+    identifier when the submitted Claim is stored and readable at that address.
 
     Entries: the AMO ClaimResponse, the AMC one when there is an AMC decision (pointing at
     the AMO one: coordination of benefits), then an OperationOutcome holding the
@@ -105,13 +109,18 @@ def to_claim_responses(
     submission = request.submission
     amo_url = f"urn:uuid:{payer_id(submission, PayerKind.AMO)}"
     entries: list[dict[str, Any]] = [
-        {"fullUrl": amo_url, "resource": to_claim_response(request, amo, canon=canon)}
+        {
+            "fullUrl": amo_url,
+            "resource": to_claim_response(request, amo, canon=canon, claim_reference=claim_reference),
+        }
     ]
     if amc is not None:
         entries.append(
             {
                 "fullUrl": f"urn:uuid:{payer_id(submission, PayerKind.AMC)}",
-                "resource": to_claim_response(request, amc, canon=canon, prior=amo_url),
+                "resource": to_claim_response(
+                    request, amc, canon=canon, prior=amo_url, claim_reference=claim_reference
+                ),
             }
         )
     warnings = [finding for finding in findings if not finding.blocking]
@@ -139,6 +148,7 @@ def to_claim_response(
     *,
     canon: Canon = _DEFAULT_CANON,
     prior: str | None = None,
+    claim_reference: str | None = None,
 ) -> dict[str, Any]:
     """One payer's ClaimResponse.
 
@@ -187,6 +197,8 @@ def to_claim_response(
         "type": "Claim",
         "identifier": {"system": claim.system, "value": claim.value},
     }
+    if claim_reference is not None:
+        resource["request"]["reference"] = claim_reference
     resource["outcome"] = decision.outcome.value
     disposition = _disposition(decision)
     if disposition:

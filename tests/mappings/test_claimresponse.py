@@ -512,6 +512,16 @@ def test_claim_identifier_is_preferred_for_the_request_reference() -> None:
     }
 
 
+def test_a_stored_claim_is_referenced_beside_its_identifier() -> None:
+    """With claim_reference, both answers point at the stored Claim and still read back."""
+    bundle = to_claim_responses(_request(), _amo(), _amc(), claim_reference="Claim/abc")
+    responses = [entry["resource"] for entry in bundle["entry"]]
+
+    assert [r["request"]["reference"] for r in responses] == ["Claim/abc", "Claim/abc"]
+    assert from_response_bundle(bundle)[:2] == (_amo(), _amc())
+    Bundle.model_validate(bundle)
+
+
 def test_a_single_claim_response_validates_and_round_trips() -> None:
     """to_claim_response alone gives a valid ClaimResponse that reads back to the decision."""
     resource = to_claim_response(_request(), _amc(), prior="urn:uuid:00000000-0000-0000-0000-000000000001")
