@@ -79,10 +79,11 @@ def read_submission(
 ) -> Submission:
     """Run every stage; raise ParseError (400) or ConventionError (422) with all issues found."""
     fmt = fmt or Format.sniff(data)
+    limits = limits or Limits()
     bundle = parse_payload(data, fmt, limits)
     _root(bundle, "Bundle")
     try:
-        walked = walk(bundle, max_depth=limits.max_depth if limits else Limits().max_depth)
+        walked = walk(bundle, max_depth=limits.max_depth)
         issues = walked.parse or structure_issues(bundle)
     except RecursionError:
         raise ParseError([Issue("input-too-large", "the resource nesting is too deep")]) from None
