@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from adapter.adjudication import Adjudication, adjudicate, entry_positions, response_bundle
 from adapter.auth import OrganisationForbidden, read_allowed, submit_allowed
 from adapter.domain.jsonable import to_jsonable
@@ -48,7 +50,8 @@ def content_hash(bundle: Mapping[str, Any]) -> str:
     sorted, no whitespace, UTF-8, every number with its own digits, so that the ``1`` of a
     JSON body and the ``Decimal("1")`` its XML twin reads give the same text.
     """
-    return hashlib.sha256(jsonio.dumps(bundle, sort_keys=True)).hexdigest()
+    # The Bundle comes from the JSON parser or the XML reader: its keys are strings.
+    return hashlib.sha256(jsonio.dumps(bundle, sort_keys=True, check_keys=False)).hexdigest()
 
 
 def visibility(caller: Caller) -> Visibility:
@@ -107,6 +110,27 @@ class StoreService:
             raise OrganisationForbidden(
                 f"client {caller.client_id!r} may not submit for provider {request.provider.identifier}"
             )
+        try:
+            return self._store(submission, data, fmt, caller=caller, now=now, request_id=request_id)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The database connection died under this submit (a server restart): its
+            # transaction is gone whole, or committed whole, and a submit is idempotent, so it
+            # runs once more on a fresh connection and stores the claim or replays it.
+            return self._store(submission, data, fmt, caller=caller, now=now, request_id=request_id)
+
+    def _store(
+        self,
+        submission: Submission,
+        data: bytes,
+        fmt: Format,
+        *,
+        caller: Caller,
+        now: datetime,
+        request_id: str | None,
+    ) -> Answer:
+        request = submission.request
         digest = content_hash(submission.bundle)
         key = request.submission
         locks = (f"submission:{key.system}|{key.value}", f"beneficiary:{request.beneficiary.nir.value}")
@@ -116,6 +140,8 @@ class StoreService:
         positions = entry_positions(submission.bundle)
         try:
             with self.store.write(lock_keys=locks) as tx:
+                # The payers' reads travel with the key's look-up: one round trip on PostgreSQL.
+                tx.preload_beneficiary(request.beneficiary.nir)
                 stored = tx.find_submission(key.system, key.value)
                 if stored is None:
                     amo = ReferenceAmo(table=self.table, history=tx.history, config=self.config)
@@ -129,7 +155,7 @@ class StoreService:
                     bundle = response_bundle(
                         request, result, canon=self.canon, claim_reference=f"Claim/{claim_id}"
                     )
-                    body = jsonio.dumps(bundle)
+                    body = jsonio.dumps(bundle, check_keys=False)  # built by the mappings: string keys
                     row = self._new_row(
                         submission, data, fmt, digest, request_json, result, bundle, body, caller, now
                     )

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, TextClause, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapter.store.engine import BEGIN_MODE, Backend, backend_of, create_engine_for, lock_id
+from adapter.store.prepared import Prepared
 from adapter.store.tx import Tx
 from adapter.store.writelock import WriterQueue, database_path
 
@@ -24,13 +25,13 @@ _READ_ONLY = text("SET TRANSACTION READ ONLY")
 
 
 @cache
-def _advisory_locks(count: int) -> TextClause:
-    """One round trip for all the lock keys of a transaction, taken left to right.
+def _advisory_locks(count: int) -> Prepared:
+    """One statement for all the lock keys of a transaction, taken left to right.
 
     PostgreSQL evaluates a select list in order, so ids passed sorted are locked sorted.
     """
     calls = ", ".join(f"pg_advisory_xact_lock(:k{n})" for n in range(count))
-    return text(f"SELECT {calls}")
+    return Prepared(text(f"SELECT {calls}"))
 
 
 class Store:
@@ -69,7 +70,7 @@ class Store:
         config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
         with self._writer_turn(), self._connect(writer=True) as connection, connection.begin():
             if self.backend == "postgresql":
-                connection.execute(_advisory_locks(1), {"k0": _MIGRATION_LOCK})
+                _advisory_locks(1).all(connection, {"k0": _MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
         self._sync()
@@ -87,7 +88,9 @@ class Store:
         """A write transaction: commits on normal exit, rolls back on an exception.
 
         On PostgreSQL each lock key becomes a transaction-scoped advisory lock, all taken in
-        one statement in a fixed order, so that two transactions never deadlock on them. On
+        one statement in a fixed order, so that two transactions never deadlock on them; that
+        statement is queued and travels with the transaction's first read or write, and the
+        queued writes travel with the COMMIT (``adapter.store.prepared``). On
         SQLite the transaction first waits its turn in the writer queue
         (``adapter.store.writelock``) and then holds the database's write lock
         (``BEGIN IMMEDIATE``), which covers every key; the turn ends after the commit or
@@ -96,10 +99,12 @@ class Store:
         if isinstance(lock_keys, str):
             raise TypeError("lock_keys is a sequence of keys, not one string")
         with self._writer_turn(), self._connect(writer=True) as connection, connection.begin():
+            tx = Tx(connection, writable=True)
             if self.backend == "postgresql" and lock_keys:
                 ids = sorted({lock_id(key) for key in lock_keys})
-                connection.execute(_advisory_locks(len(ids)), {f"k{n}": id_ for n, id_ in enumerate(ids)})
-            yield Tx(connection, writable=True)
+                tx.queue.read(_advisory_locks(len(ids)), {f"k{n}": id_ for n, id_ in enumerate(ids)})
+            yield tx
+            tx.queue.send(commit=True)
         self._sync()
 
     @contextmanager

@@ -1,43 +1,58 @@
 """The delivery history port (``adapter.payers.ports.DeliveryHistory``) on the database.
 
 It works inside one store transaction, so the reference payers read what this transaction
-already wrote and their records commit or roll back with the submission.
+already wrote and their records commit or roll back with the submission. Records are queued
+and sent with the transaction's next statement (``adapter.store.prepared``); a beneficiary's
+history can be asked for ahead (:meth:`DbDeliveryHistory.preload`) so that it travels with
+the transaction's first read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import bindparam, insert, select
 
 from adapter.domain.values import LppCode, Nir
 from adapter.errors import UsageError
 from adapter.rules.history import DeliveryRecord
 from adapter.store.models import DeliveryRow, table_of
+from adapter.store.prepared import Prepared, Rows, StatementQueue
 
 __all__ = ["DbDeliveryHistory"]
 
 _DELIVERIES = table_of(DeliveryRow)
 _D = _DELIVERIES.c
-_BY_NIR = (
+_BY_NIR = Prepared(
     select(_D.code, _D.day, _D.quantity, _D.provider, _D.submission, _D.prescription)
     .where(_D.nir == bindparam("nir"))
     .order_by(_D.day, _D.id)
 )
-_INSERT = insert(_DELIVERIES)
+_COLUMNS = ("nir", "code", "day", "quantity", "provider", "submission", "prescription")
+_INSERT = Prepared(insert(_DELIVERIES), _COLUMNS)
 
 
 class DbDeliveryHistory:
     """Delivery records by beneficiary NIR, oldest care day first."""
 
-    __slots__ = ("_connection", "_writable")
+    __slots__ = ("_ahead", "_queue", "_writable")
 
-    def __init__(self, connection: Connection, *, writable: bool) -> None:
-        self._connection = connection
+    def __init__(self, queue: StatementQueue, *, writable: bool) -> None:
+        self._queue = queue
         self._writable = writable
+        self._ahead: tuple[str, Rows] | None = None
+
+    def preload(self, nir: Nir) -> None:
+        """Queue the read of ``nir``'s history now; :meth:`deliveries` then takes its rows."""
+        self._ahead = (nir.value, self._queue.read(_BY_NIR, {"nir": nir.value}))
 
     def deliveries(self, nir: Nir) -> Sequence[DeliveryRecord]:
-        rows = self._connection.execute(_BY_NIR, {"nir": nir.value})
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == nir.value:
+            self._queue.send()  # a no-op when the rows came with an earlier statement
+            rows = ahead[1].get()
+        else:
+            rows = self._queue.fetch(_BY_NIR, {"nir": nir.value})
         return tuple(
             DeliveryRecord(
                 nir=nir,
@@ -66,5 +81,5 @@ class DbDeliveryHistory:
             }
             for record in records
         ]
-        if values:  # one executemany for all the records
-            self._connection.execute(_INSERT, values)
+        self._queue.write(_INSERT, values)
+        self._ahead = None  # a preloaded history no longer holds everything

@@ -1,6 +1,8 @@
 """The AMC forfait ledger port (``adapter.payers.ports.ForfaitLedger``) on the database.
 
-Amounts are stored in integer cents. The service takes the beneficiary's NIR as a lock key
+Amounts are stored in integer cents. Entries are queued and sent with the transaction's next
+statement, and a beneficiary's entries can be asked for ahead, as the delivery history's
+(``adapter.store.history``). The service takes the beneficiary's NIR as a lock key
 for the write transaction, so two submissions for one patient never consume the same
 forfait balance concurrently.
 """
@@ -9,36 +11,48 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import bindparam, insert, select
 
 from adapter.domain.values import Money, Nir
 from adapter.errors import UsageError
 from adapter.rules.ledger import LedgerEntry
 from adapter.store.models import LedgerRow, table_of
+from adapter.store.prepared import Prepared, Rows, StatementQueue
 
 __all__ = ["DbForfaitLedger"]
 
 _LEDGER = table_of(LedgerRow)
 _L = _LEDGER.c
-_BY_NIR = (
+_BY_NIR = Prepared(
     select(_L.contract_id, _L.guarantee_id, _L.day, _L.consumed_cents, _L.units, _L.submission)
     .where(_L.nir == bindparam("nir"))
     .order_by(_L.day, _L.id)
 )
-_INSERT = insert(_LEDGER)
+_COLUMNS = ("nir", "contract_id", "guarantee_id", "day", "consumed_cents", "units", "submission")
+_INSERT = Prepared(insert(_LEDGER), _COLUMNS)
 
 
 class DbForfaitLedger:
     """Ledger entries by beneficiary NIR, oldest care day first."""
 
-    __slots__ = ("_connection", "_writable")
+    __slots__ = ("_ahead", "_queue", "_writable")
 
-    def __init__(self, connection: Connection, *, writable: bool) -> None:
-        self._connection = connection
+    def __init__(self, queue: StatementQueue, *, writable: bool) -> None:
+        self._queue = queue
         self._writable = writable
+        self._ahead: tuple[str, Rows] | None = None
+
+    def preload(self, nir: Nir) -> None:
+        """Queue the read of ``nir``'s entries now; :meth:`entries` then takes its rows."""
+        self._ahead = (nir.value, self._queue.read(_BY_NIR, {"nir": nir.value}))
 
     def entries(self, nir: Nir) -> Sequence[LedgerEntry]:
-        rows = self._connection.execute(_BY_NIR, {"nir": nir.value})
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == nir.value:
+            self._queue.send()  # a no-op when the rows came with an earlier statement
+            rows = ahead[1].get()
+        else:
+            rows = self._queue.fetch(_BY_NIR, {"nir": nir.value})
         return tuple(
             LedgerEntry(
                 nir=nir,
@@ -67,5 +81,5 @@ class DbForfaitLedger:
             }
             for entry in entries
         ]
-        if values:  # one executemany for all the entries
-            self._connection.execute(_INSERT, values)
+        self._queue.write(_INSERT, values)
+        self._ahead = None  # preloaded entries no longer hold everything

@@ -18,15 +18,16 @@ from typing import Any
 from sqlalchemy import Connection, insert, or_, select, update
 
 from adapter.store.models import OutboxRow, table_of
+from adapter.store.prepared import Prepared
 from adapter.store.records import OutboxEvent
 
-__all__ = ["DEFAULT_LEASE", "claim", "complete", "enqueue"]
+__all__ = ["DEFAULT_LEASE", "INSERT", "claim", "complete", "row"]
 
 DEFAULT_LEASE = timedelta(minutes=5)
 
 _OUTBOX = table_of(OutboxRow)
 _O = _OUTBOX.c
-_INSERT = insert(_OUTBOX)
+INSERT = Prepared(insert(_OUTBOX), ("topic", "payload", "created_at", "attempts"))
 
 
 def _json_default(value: object) -> Any:
@@ -37,10 +38,11 @@ def _json_default(value: object) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def enqueue(connection: Connection, *, topic: str, payload: Mapping[str, Any], at: datetime) -> None:
-    """Add a pending event; ``payload`` must be JSON-serialisable (Decimal and datetime become text)."""
+def row(*, topic: str, payload: Mapping[str, Any], at: datetime) -> dict[str, Any]:
+    """The values of a pending event for :data:`INSERT`; ``payload`` must be JSON-serialisable
+    (Decimal and datetime become text)."""
     text = json.dumps(dict(payload), default=_json_default, ensure_ascii=False, sort_keys=True)
-    connection.execute(_INSERT, {"topic": topic, "payload": text, "created_at": at, "attempts": 0})
+    return {"topic": topic, "payload": text, "created_at": at, "attempts": 0}
 
 
 def claim(

@@ -2,7 +2,9 @@
 
 A ``Tx`` comes from ``Store.write()`` or ``Store.read()`` and never outlives it. Everything
 written through it (submission, delivery records, ledger entries, audit record, outbox
-event) commits together or not at all.
+event) commits together or not at all. The fixed statements run through
+``adapter.store.prepared``: writes nobody waits for are queued and travel with the next
+statement that needs an answer, or with the commit.
 """
 
 from __future__ import annotations
@@ -12,15 +14,16 @@ from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Executable, Row, and_, bindparam, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from adapter.domain.values import Nir
 from adapter.errors import UsageError
-from adapter.payers.ports import DeliveryHistory, ForfaitLedger
 from adapter.store import outbox
 from adapter.store.history import DbDeliveryHistory
 from adapter.store.ledger import DbForfaitLedger
 from adapter.store.models import AuditRow, SubmissionRow, table_of
+from adapter.store.prepared import Prepared, StatementQueue
 from adapter.store.records import (
     DuplicateSubmissionError,
     NewSubmission,
@@ -38,24 +41,31 @@ MAX_PAGE = 1000
 _SUBMISSIONS = table_of(SubmissionRow)
 _S = _SUBMISSIONS.c
 _ROW = select(*(_S[name] for name in _FIELDS))
-_BY_KEY = _ROW.where(_S.key_system == bindparam("key_system"), _S.key_value == bindparam("key_value"))
-_BY_ID = _ROW.where(_S.id == bindparam("id"))
-_BY_RESPONSE_ID = _ROW.where(
-    or_(_S.amo_response_id == bindparam("response_id"), _S.amc_response_id == bindparam("response_id"))
-).limit(1)
+_BY_KEY = Prepared(
+    _ROW.where(_S.key_system == bindparam("key_system"), _S.key_value == bindparam("key_value"))
+)
+_BY_ID = Prepared(_ROW.where(_S.id == bindparam("id")))
+_BY_RESPONSE_ID = Prepared(
+    _ROW.where(
+        or_(_S.amo_response_id == bindparam("response_id"), _S.amc_response_id == bindparam("response_id"))
+    ).limit(1)
+)
 # A taken idempotency key inserts nothing instead of failing: no savepoint is needed to go on
-# after a duplicate (a failed statement aborts a PostgreSQL transaction). A clash on another
-# unique column still raises IntegrityError. SQLAlchemy keeps an INSERT's row count only when asked.
-_INSERT_SUBMISSION: dict[str, Executable] = {
-    name: dialect.insert(_SUBMISSIONS)
-    .on_conflict_do_nothing(index_elements=[_S.key_system, _S.key_value])
-    .execution_options(preserve_rowcount=True)
+# after a duplicate (a failed statement aborts a PostgreSQL transaction). Every unique column is
+# an arbiter: with the key's alone, PostgreSQL may check another unique index first when two
+# writers race on one key, and fail there instead of waiting and doing nothing. So when nothing
+# was inserted and the key is not there, the plain INSERT runs to raise the database's own
+# IntegrityError for the column that clashed.
+_INSERT_SUBMISSION = {
+    name: Prepared(dialect.insert(_SUBMISSIONS).on_conflict_do_nothing(), _FIELDS)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
-_INSERT_AUDIT = insert(table_of(AuditRow))
+_INSERT_SUBMISSION_STRICT = Prepared(insert(_SUBMISSIONS), _FIELDS)
+_AUDIT_COLUMNS = ("action", "outcome", "client_id", "submission_id", "request_id", "at")
+_INSERT_AUDIT = Prepared(insert(table_of(AuditRow)), _AUDIT_COLUMNS)
 
 
-def _stored(row: Row[Any]) -> StoredSubmission:
+def _stored(row: Row[Any] | tuple[Any, ...]) -> StoredSubmission:
     return StoredSubmission(**dict(zip(_FIELDS, row, strict=True)))
 
 
@@ -80,27 +90,33 @@ class Tx:
     so they see its own writes. A ``Tx`` from ``Store.read()`` refuses every write.
     """
 
-    __slots__ = ("_connection", "_writable", "history", "ledger")
+    __slots__ = ("_connection", "_writable", "history", "ledger", "queue")
 
-    history: DeliveryHistory
-    ledger: ForfaitLedger
+    history: DbDeliveryHistory
+    ledger: DbForfaitLedger
 
     def __init__(self, connection: Connection, *, writable: bool) -> None:
         self._connection = connection
         self._writable = writable
-        self.history = DbDeliveryHistory(connection, writable=writable)
-        self.ledger = DbForfaitLedger(connection, writable=writable)
+        self.queue = StatementQueue(connection)
+        self.history = DbDeliveryHistory(self.queue, writable=writable)
+        self.ledger = DbForfaitLedger(self.queue, writable=writable)
 
     def _require_writable(self, what: str) -> None:
         if not self._writable:
             raise UsageError(f"{what} needs a transaction from Store.write()")
 
+    def preload_beneficiary(self, nir: Nir) -> None:
+        """Ask for ``nir``'s delivery history and ledger now: they travel with the next read."""
+        self.history.preload(nir)
+        self.ledger.preload(nir)
+
     # -- submissions --------------------------------------------------------------------
 
     def find_submission(self, key_system: str, key_value: str) -> StoredSubmission | None:
         """The submission stored under an idempotency key (Bundle.identifier), if any."""
-        row = self._connection.execute(_BY_KEY, {"key_system": key_system, "key_value": key_value}).first()
-        return None if row is None else _stored(row)
+        rows = self.queue.fetch(_BY_KEY, {"key_system": key_system, "key_value": key_value})
+        return _stored(rows[0]) if rows else None
 
     def add_submission(self, new: NewSubmission) -> StoredSubmission:
         """Store a submission; ``DuplicateSubmissionError`` when its key is already taken.
@@ -112,20 +128,22 @@ class Tx:
         """
         self._require_writable("add_submission")
         values = {name: getattr(new, name) for name in _FIELDS}
-        inserted = self._connection.execute(_INSERT_SUBMISSION[self._connection.dialect.name], values)
+        inserted = self.queue.send((_INSERT_SUBMISSION[self._connection.dialect.name], values))
         if inserted.rowcount == 0:
+            if self.find_submission(new.key_system, new.key_value) is None:
+                self.queue.send((_INSERT_SUBMISSION_STRICT, values))  # raises IntegrityError
             raise DuplicateSubmissionError(new.key_system, new.key_value)
         return StoredSubmission(**values)
 
     def submission_by_id(self, submission_id: str) -> StoredSubmission | None:
         """The submission with this id (the stored Claim's id)."""
-        row = self._connection.execute(_BY_ID, {"id": submission_id}).first()
-        return None if row is None else _stored(row)
+        rows = self.queue.fetch(_BY_ID, {"id": submission_id})
+        return _stored(rows[0]) if rows else None
 
     def submission_by_response_id(self, response_id: str) -> StoredSubmission | None:
         """The submission that produced this AMO or AMC ClaimResponse id."""
-        row = self._connection.execute(_BY_RESPONSE_ID, {"response_id": response_id}).first()
-        return None if row is None else _stored(row)
+        rows = self.queue.fetch(_BY_RESPONSE_ID, {"response_id": response_id})
+        return _stored(rows[0]) if rows else None
 
     def search(
         self,
@@ -169,6 +187,7 @@ class Tx:
         if with_amc is not None:
             conditions.append(_S.amc_number.is_not(None) if with_amc else _S.amc_number.is_(None))
         counted = select(func.count()).select_from(_SUBMISSIONS).where(*conditions)
+        self.queue.send()
         total = self._connection.execute(counted).scalar() or 0
         if limit == 0 or offset >= total:
             return [], total
@@ -191,31 +210,35 @@ class Tx:
     ) -> None:
         """Record who did what with which outcome (no payload, no patient data)."""
         self._require_writable("audit")
-        self._connection.execute(
+        self.queue.write(
             _INSERT_AUDIT,
-            {
-                "action": action,
-                "outcome": outcome,
-                "client_id": client_id,
-                "submission_id": submission_id,
-                "request_id": request_id,
-                "at": at,
-            },
+            [
+                {
+                    "action": action,
+                    "outcome": outcome,
+                    "client_id": client_id,
+                    "submission_id": submission_id,
+                    "request_id": request_id,
+                    "at": at,
+                }
+            ],
         )
 
     def enqueue(self, *, topic: str, payload: Mapping[str, Any], at: datetime) -> None:
         """Add an outbox event that becomes visible to workers when this transaction commits."""
         self._require_writable("enqueue")
-        outbox.enqueue(self._connection, topic=topic, payload=payload, at=at)
+        self.queue.write(outbox.INSERT, [outbox.row(topic=topic, payload=payload, at=at)])
 
     def claim_outbox(
         self, worker: str, *, limit: int, now: datetime, lease: timedelta = outbox.DEFAULT_LEASE
     ) -> list[OutboxEvent]:
         """Lease pending events to ``worker`` (see ``adapter.store.outbox``)."""
         self._require_writable("claim_outbox")
+        self.queue.send()
         return outbox.claim(self._connection, worker, limit=limit, now=now, lease=lease)
 
     def complete(self, event_id: int, now: datetime) -> bool:
         """Mark an outbox event published; False when unknown or already completed."""
         self._require_writable("complete")
+        self.queue.send()
         return outbox.complete(self._connection, event_id, now)

@@ -88,6 +88,13 @@ def test_non_string_keys_are_refused_wherever_they_are(value: Any) -> None:
         jsonio.dumps(value)
 
 
+def test_check_keys_false_skips_only_the_key_walk() -> None:
+    """Without the walk, string-keyed documents come out the same; a stray key is not caught."""
+    document = {"a": [Decimal("60.00"), {"b": None}], "c": "\x7f"}
+    assert jsonio.dumps(document, check_keys=False) == jsonio.dumps(document)
+    assert jsonio.dumps({1: "x"}, check_keys=False) == b'{"1":"x"}'
+
+
 @pytest.mark.parametrize(("value", "error"), [(Decimal("NaN"), ValueError), ({"d": {1, 2}}, TypeError)])
 def test_what_json_cannot_carry_is_refused(value: Any, error: type[Exception]) -> None:
     """A NaN Decimal and a set raise instead of writing something that is not JSON."""

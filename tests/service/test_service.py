@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from adapter.auth import OrganisationForbidden
 from adapter.errors import ConflictError, ParseError
@@ -14,7 +17,7 @@ from adapter.intake import Format
 from adapter.rules.contracts_loader import load_contracts
 from adapter.rules.lpp_loader import load_lpp_table
 from adapter.service import StoreService, visibility
-from adapter.store import Store
+from adapter.store import Store, engine
 from adapter.usecases import Answer, Caller
 from mappings import jsonio
 from mappings.xml import dump_xml
@@ -152,3 +155,60 @@ def test_racing_threads_adjudicate_once(service: StoreService) -> None:
     assert len({a.json for a in answers}) == 1
     with service.store.read() as tx:
         assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 1
+
+
+def _kill_pooled_connections(store: Store) -> int:
+    """Terminate, from another session, the server process of the connection the pool holds."""
+    with store.engine.connect() as pooled:
+        pid = pooled.connection.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
+    admin = create_engine(store.engine.url, poolclass=NullPool)
+    try:
+        with admin.connect() as other:
+            assert other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})").scalar() is True
+            other.rollback()
+    finally:
+        admin.dispose()
+    return int(pid)
+
+
+@pytest.fixture
+def own_service(store: Store) -> Iterator[StoreService]:
+    """A service on its own store (its own pool, one connection) over the database under test,
+    so that a connection killed here never reaches another test."""
+    own = Store.open(store.engine.url.render_as_string(hide_password=False), migrate=False)
+    yield StoreService(own, table=load_lpp_table(None), catalogue=load_contracts(None))
+    own.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_submit_survives_a_connection_the_server_dropped(
+    own_service: StoreService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection in steady use is not pinged; when its server process is gone, the
+    submit fails on it, then runs once more on a fresh connection and is stored once."""
+    service = own_service
+    monkeypatch.setattr(engine, "IDLE_PING_SECONDS", 3600.0)
+    service.submit(fixture("01-purchase-standard"), Format.JSON, caller=EVERYONE, now=NOW)
+    dead = _kill_pooled_connections(service.store)
+
+    answer = service.submit(fixture("02-rental-bed"), Format.JSON, caller=EVERYONE, now=NOW)
+
+    assert not answer.replayed
+    with service.store.read() as tx:
+        assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 2
+        assert tx._connection.connection.dbapi_connection.info.backend_pid != dead  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_an_idle_pooled_connection_is_pinged_and_replaced_when_dead(
+    own_service: StoreService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After idleness the pool pings before use, so even a read finds a live connection."""
+    service = own_service
+    service.submit(fixture("01-purchase-standard"), Format.JSON, caller=EVERYONE, now=NOW)
+    dead = _kill_pooled_connections(service.store)
+    monkeypatch.setattr(engine, "IDLE_PING_SECONDS", 0.0)
+
+    with service.store.read() as tx:
+        assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 1
+        assert tx._connection.connection.dbapi_connection.info.backend_pid != dead  # type: ignore[union-attr]

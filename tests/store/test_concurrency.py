@@ -133,9 +133,11 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(store: Sto
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_postgresql_lock_keys_are_advisory_locks_held_until_commit(store: Store) -> None:
-    """Inside write(lock_keys=[k]) another session cannot take k's lock; other keys are free."""
+    """Once write(lock_keys=[k]) has run a statement, another session cannot take k's lock until
+    the commit; other keys are free. The lock statement travels with the first one."""
     probe = text("SELECT pg_try_advisory_xact_lock(:id)")
-    with store.write(lock_keys=["patient-1", "SUB-1"]), store.engine.connect() as other:
+    with store.write(lock_keys=["patient-1", "SUB-1"]) as tx, store.engine.connect() as other:
+        assert tx.find_submission("urn:example", "SUB-1") is None
         assert other.execute(probe, {"id": lock_id("patient-1")}).scalar() is False
         assert other.execute(probe, {"id": lock_id("SUB-1")}).scalar() is False
         assert other.execute(probe, {"id": lock_id("patient-2")}).scalar() is True

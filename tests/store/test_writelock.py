@@ -10,12 +10,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
+from adapter.domain.values import Nir
 from adapter.errors import UsageError
-from adapter.store import DuplicateSubmissionError, Store, engine
+from adapter.store import DuplicateSubmissionError, Store, engine, prepared
 from adapter.store.writelock import WriterQueue, database_path
 from tests.store import workers
 from tests.store.builders import T0, submission
@@ -273,43 +275,86 @@ def test_a_missing_wal_file_needs_no_flush(tmp_path: Path) -> None:
     assert not (tmp_path / "gone.sqlite3-wal").exists()
 
 
+class _Recorded:
+    """A DBAPI connection that logs what the store sends through it: each statement, each
+    batch (PostgreSQL pipeline) and each commit."""
+
+    def __init__(self, real: Any, log: list[str]) -> None:
+        self._real, self._log = real, log
+
+    def cursor(self) -> Any:
+        return _RecordedCursor(self._real.cursor(), self._log)
+
+    def pipeline(self) -> Any:
+        self._log.append("BATCH")
+        return self._real.pipeline()
+
+    def commit(self) -> None:
+        self._log.append("COMMIT")
+        self._real.commit()
+
+
+class _RecordedCursor:
+    def __init__(self, real: Any, log: list[str]) -> None:
+        self._real, self._log = real, log
+
+    def execute(self, sql: str, params: Any) -> Any:
+        self._log.append(sql)
+        return self._real.execute(sql, params)
+
+    def executemany(self, sql: str, params: Any) -> Any:
+        self._log.append(sql)
+        return self._real.executemany(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the store's fixed statements send to the driver, in order."""
+    log: list[str] = []
+    real = prepared._dbapi
+    monkeypatch.setattr(prepared, "_dbapi", lambda connection: _Recorded(real(connection), log))
+    return log
+
+
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-def test_postgresql_takes_all_lock_keys_in_one_statement(store: Store) -> None:
-    """Three lock keys are one round trip; writes on PostgreSQL never touch the SQLite queue."""
-    statements: list[str] = []
+def test_postgresql_sends_locks_reads_and_writes_in_few_batches(store: Store, sent: list[str]) -> None:
+    """Three lock keys are one statement, sent with the first read; the queued writes go with
+    the COMMIT: a submit is three round trips. Writes on PostgreSQL never touch the SQLite queue."""
+    new = submission(1)
+    with store.write(lock_keys=["a", "b", "c"]) as tx:
+        tx.preload_beneficiary(Nir(new.patient_nir))
+        assert tx.find_submission(new.key_system, new.key_value) is None
+        assert tx.history.deliveries(Nir(new.patient_nir)) == ()
+        assert tx.ledger.entries(Nir(new.patient_nir)) == ()
+        tx.audit(
+            action="submit", outcome="complete", client_id="c", submission_id=new.id, request_id=None, at=T0
+        )
+        tx.add_submission(new)
+        tx.enqueue(topic="t", payload={}, at=T0)
+    assert sent.count("BATCH") == 3
+    first, second, third = "\n".join(sent).split("BATCH\n")[1:]
+    assert first.count("pg_advisory_xact_lock") == 3
+    assert first.count("SELECT") == 4  # the locks, the key, the history, the ledger
+    assert "INSERT INTO audit_log" in second
+    assert "INSERT INTO submissions" in second
+    assert "INSERT INTO outbox" in third
+    assert third.endswith("COMMIT")
 
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
 
-    event.listen(store.engine, "before_cursor_execute", record)
-    try:
-        with store.write(lock_keys=["a", "b", "c"]) as tx:
-            tx.add_submission(submission(1))
-    finally:
-        event.remove(store.engine, "before_cursor_execute", record)
-    assert len(statements) == 2
-    assert statements[0].count("pg_advisory_xact_lock") == 3
-    assert statements[1].startswith("INSERT INTO submissions")
-
-
-def test_a_duplicate_key_costs_one_statement_and_no_savepoint(store: Store) -> None:
-    """add_submission is one INSERT … ON CONFLICT DO NOTHING, whether the key is new or taken."""
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
+def test_a_duplicate_key_costs_no_savepoint(store: Store, sent: list[str]) -> None:
+    """A taken key is an INSERT … ON CONFLICT DO NOTHING that inserts nothing, then the look-up
+    that tells a taken key from a clash on another unique column; no savepoint either way."""
     with store.write() as tx:
         tx.add_submission(submission(1))
-    event.listen(store.engine, "before_cursor_execute", record)
-    try:
-        with store.write() as tx:
-            before = len(statements)
-            with pytest.raises(DuplicateSubmissionError):
-                tx.add_submission(submission(2, key_value=submission(1).key_value))
-            duplicate = statements[before:]
-    finally:
-        event.remove(store.engine, "before_cursor_execute", record)
-    assert len(duplicate) == 1
-    assert "ON CONFLICT" in duplicate[0]
-    assert not any("SAVEPOINT" in statement for statement in statements)
+    with store.write() as tx:
+        before = len(sent)
+        with pytest.raises(DuplicateSubmissionError):
+            tx.add_submission(submission(2, key_value=submission(1).key_value))
+        duplicate = [line for line in sent[before:] if line != "BATCH"]
+    assert len(duplicate) == 2
+    assert "ON CONFLICT DO NOTHING" in duplicate[0]
+    assert duplicate[1].startswith("SELECT submissions.id")
+    assert not any("SAVEPOINT" in statement for statement in sent)

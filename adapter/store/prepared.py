@@ -1,0 +1,242 @@
+"""Hot statements: built with SQLAlchemy Core, compiled once per dialect, run on the DBAPI cursor.
+
+A submit runs the same handful of statements every time. Through ``Connection.execute``
+each one costs more in SQLAlchemy's execution machinery (an execution context, result
+metadata, events) than in SQLite itself; here the statement is compiled once per dialect,
+keeping SQLAlchemy's own type conversions (the bind and result processors of the column
+types, ``UtcDateTime`` included), and each execution is a plain ``cursor.execute``.
+
+On PostgreSQL, :func:`batch` puts the statements sent inside it in psycopg's pipeline mode:
+they travel together and the client waits once for all their results, instead of once per
+statement. SQLite is in process and has nothing to batch.
+
+Only the store's own fixed statements go through here; anything built per call (searches,
+the outbox's claim) still uses ``Connection.execute``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Executable, Insert, Select
+
+from adapter.errors import UsageError
+
+__all__ = ["Prepared", "Rows", "StatementQueue", "batch"]
+
+_Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # bind names, in the order a positional paramstyle needs them
+    binds: tuple[tuple[str, _Processor], ...]
+    positional: bool
+    results: tuple[_Processor, ...]
+    defaults: dict[str, Any]  # values the statement carries itself (a LIMIT)
+
+
+class Prepared:
+    """A fixed Core statement (an INSERT of given columns, a SELECT, a ``text()``) ready to run raw.
+
+    ``columns`` names the columns an INSERT receives (the others keep their defaults); other
+    statements take the bind parameters they were written with.
+    """
+
+    __slots__ = ("_columns", "_compiled", "statement")
+
+    def __init__(self, statement: Executable, columns: Sequence[str] = ()) -> None:
+        self.statement = statement.inline() if isinstance(statement, Insert) else statement
+        self._columns = tuple(columns)
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = self._compile(dialect)
+        return compiled
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect, column_keys=list(self._columns) or None)  # type: ignore[attr-defined]
+        positional = compiled.positiontup is not None
+        names = tuple(compiled.positiontup) if positional else tuple(compiled.binds)
+        binds = tuple(
+            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
+        )
+        results: tuple[_Processor, ...] = ()
+        if isinstance(self.statement, Select):
+            results = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in self.statement.selected_columns
+            )
+        defaults = {name: compiled.binds[name].value for name in names if not compiled.binds[name].required}
+        return _Compiled(compiled.string, names, binds, positional, results, defaults)
+
+    def _params(self, compiled: _Compiled, values: Mapping[str, Any]) -> Any:
+        if compiled.defaults:
+            values = {**compiled.defaults, **values}
+        if compiled.positional:
+            return tuple(
+                values[name] if process is None else process(values[name]) for name, process in compiled.binds
+            )
+        return {
+            name: values[name] if process is None else process(values[name])
+            for name, process in compiled.binds
+        }
+
+    def execute(self, connection: Connection, values: Mapping[str, Any]) -> Any:
+        """Run once; returns the DBAPI cursor (``rowcount``, or rows through :meth:`rows`)."""
+        compiled = self._for(connection.dialect)
+        with translated(connection, compiled.sql):
+            cursor = _dbapi(connection).cursor()
+            cursor.execute(compiled.sql, self._params(compiled, values))
+        return cursor
+
+    def execute_many(self, connection: Connection, values: Sequence[Mapping[str, Any]]) -> None:
+        """Run once per mapping (an INSERT of several rows)."""
+        if not values:
+            return
+        compiled = self._for(connection.dialect)
+        with translated(connection, compiled.sql):
+            _dbapi(connection).cursor().executemany(
+                compiled.sql, [self._params(compiled, row) for row in values]
+            )
+
+    def rows(self, connection: Connection, cursor: Any) -> list[tuple[Any, ...]]:
+        """The rows of a SELECT run by :meth:`execute`, through the column types' result processors."""
+        with translated(connection, self._for(connection.dialect).sql):
+            try:
+                fetched = cursor.fetchall()
+            finally:
+                cursor.close()
+        processors = self._for(connection.dialect).results
+        if not any(processors):
+            return [tuple(row) for row in fetched]
+        return [
+            tuple(
+                value if process is None else process(value)
+                for value, process in zip(row, processors, strict=True)
+            )
+            for row in fetched
+        ]
+
+    def all(self, connection: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a SELECT and return its rows."""
+        return self.rows(connection, self.execute(connection, values))
+
+
+def _dbapi(connection: Connection) -> Any:
+    return connection.connection.dbapi_connection
+
+
+@contextmanager
+def translated(connection: Connection, sql: str) -> Iterator[None]:
+    """Raise the driver's errors as SQLAlchemy's (``IntegrityError``…), as ``Connection.execute``
+    would, and invalidate the connection when the error says it is gone."""
+    dialect = connection.dialect
+    try:
+        yield
+    except dialect.loaded_dbapi.Error as exc:
+        gone = dialect.is_disconnect(exc, _dbapi(connection), None)
+        if gone:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect, connection_invalidated=gone
+        ) from exc
+
+
+@contextmanager
+def batch(connection: Connection) -> Iterator[None]:
+    """Send the statements run inside together (psycopg pipeline mode); SQLite runs them as they come.
+
+    Results become available when the block ends (or when one is fetched inside it), and an
+    error in any statement is raised at that point.
+    """
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    with _dbapi(connection).pipeline():
+        yield
+
+
+class Rows:
+    """The rows of a read queued on a :class:`StatementQueue`, there once the queue has been sent."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[Any, ...]] | None = None
+
+    def get(self) -> list[tuple[Any, ...]]:
+        if self._rows is None:
+            raise UsageError("these rows are read when the statement queue is sent")
+        return self._rows
+
+
+class StatementQueue:
+    """The statements of one transaction that need not run at once, sent together at the next
+    point that needs an answer.
+
+    Writes whose result nobody reads (delivery records, ledger entries, audit, outbox) and
+    reads whose rows are wanted later wait in order; :meth:`send` runs them all, then an
+    optional last statement whose cursor it returns, and commits if asked, in one batch. On
+    PostgreSQL that is one round trip instead of one per statement; the order of execution
+    is the order of the calls either way, so every read sees the writes queued before it.
+    """
+
+    __slots__ = ("_connection", "_items", "_pipelined")
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._items: list[tuple[Prepared, Any, Rows | None]] = []
+        self._pipelined = connection.dialect.name == "postgresql"
+
+    def write(self, prepared: Prepared, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Queue an INSERT of ``rows`` (nothing when there are none)."""
+        if rows:
+            self._items.append((prepared, rows, None))
+
+    def read(self, prepared: Prepared, values: Mapping[str, Any]) -> Rows:
+        """Queue a SELECT; its rows are in the returned :class:`Rows` once the queue is sent."""
+        rows = Rows()
+        self._items.append((prepared, values, rows))
+        return rows
+
+    def fetch(self, prepared: Prepared, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a SELECT now, after whatever is queued, and return its rows."""
+        rows = self.read(prepared, values)
+        self.send()
+        return rows.get()
+
+    def send(self, last: tuple[Prepared, Mapping[str, Any]] | None = None, *, commit: bool = False) -> Any:
+        """Run the queue, then ``last`` (its cursor is returned), then COMMIT on PostgreSQL if asked.
+
+        On SQLite the caller's transaction commits as usual afterwards.
+        """
+        if not self._items and last is None and not commit:
+            return None
+        items, self._items = self._items, []
+        connection, pipelined = self._connection, self._pipelined
+        pending: list[tuple[Rows, Prepared, Any]] = []
+        cursor = None
+        with translated(connection, "(batch)"), batch(connection):
+            for prepared, values, sink in items:
+                if sink is None:
+                    prepared.execute_many(connection, values)
+                elif pipelined:  # fetching inside the batch would wait for the answer
+                    pending.append((sink, prepared, prepared.execute(connection, values)))
+                else:
+                    sink._rows = prepared.all(connection, values)
+            if last is not None:
+                cursor = last[0].execute(connection, last[1])
+            if commit and pipelined:
+                _dbapi(connection).commit()
+        for sink, prepared, result in pending:
+            sink._rows = prepared.rows(connection, result)
+        return cursor
