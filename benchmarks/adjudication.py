@@ -7,6 +7,12 @@ in-memory stores (so every run pays the same ten lines) and interleaves with a b
 ``Bundle.model_validate_json`` of the same bytes, so that noise on a shared machine hits both
 sides alike; medians are reported. Target: adjudication below 5 % of the parse. This is a
 measurement, not a test: it never fails a build.
+
+A third side, the *floor*, runs the least any engine producing this project's decisions does:
+per line and payer, one tariff look-up, one multiplication, one ``Money``, one
+``LineDecision`` and one note with two amounts in each language, then one ``PayerDecision``
+per payer; no rule at all. It is not an engine; it shows how much of the target the result
+objects alone take.
 """
 
 from __future__ import annotations
@@ -45,9 +51,10 @@ from adapter.domain import (
     Rpps,
     Siret,
 )
+from adapter.domain.decision import LineDecision, Note, Outcome, PayerDecision, PayerKind
 from adapter.domain.values import nir_key
 from adapter.payers import InMemoryDeliveryHistory, InMemoryForfaitLedger, ReferenceAmc, ReferenceAmo
-from adapter.rules import load_contracts, load_lpp_table
+from adapter.rules import LppTable, load_contracts, load_lpp_table
 
 PARIS = timezone(timedelta(hours=1))
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=PARIS)
@@ -260,6 +267,35 @@ def build_bundle() -> bytes:
     return json.dumps(bundle, ensure_ascii=False).encode("utf-8")
 
 
+def floor(request: ReimbursementRequest, table: LppTable) -> None:
+    """The result objects of both payers with no rule applied (see the module docstring)."""
+    for payer in (PayerKind.AMO, PayerKind.AMC):
+        lines: list[LineDecision] = []
+        notes: list[Note] = []
+        for line in request.lines:
+            entry = table.lookup(line.lpp_code, line.reference_date)
+            tarif = entry.tarif if entry is not None else line.unit_price
+            paid = Money._cents_exact(tarif.amount * line.quantity)
+            lines.append(
+                LineDecision(sequence=line.sequence, submitted=line.net, eligible=paid, benefit=paid)
+            )
+            notes.append(
+                Note(
+                    fr=f"Ligne {line.sequence} : {paid.fr()} ; {tarif.fr()}",
+                    en=f"Line {line.sequence}: {paid.en()}; {tarif.en()}",
+                )
+            )
+        PayerDecision(
+            payer=payer,
+            insurer="floor",
+            created=NOW,
+            outcome=Outcome.COMPLETE,
+            disposition="floor",
+            lines=tuple(lines),
+            notes=tuple(notes),
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=1000)
@@ -283,10 +319,12 @@ def main() -> None:
         raise SystemExit(f"lines {rejected} were rejected: fix the benchmark data")
     for _ in range(max(20, args.runs // 10)):
         adjudicate(*payers())
+        floor(request, table)
         Bundle.model_validate_json(data)
 
     parse_times: list[float] = []
     adjudication_times: list[float] = []
+    floor_times: list[float] = []
     gc.disable()
     try:
         for _ in range(args.runs):
@@ -296,16 +334,23 @@ def main() -> None:
             middle = time.perf_counter()
             adjudicate(*fresh)
             end = time.perf_counter()
+            Bundle.model_validate_json(data)  # the floor, too, runs after a parse
+            before_floor = time.perf_counter()
+            floor(request, table)
+            after_floor = time.perf_counter()
             parse_times.append(middle - start)
             adjudication_times.append(end - middle)
+            floor_times.append(after_floor - before_floor)
     finally:
         gc.enable()
     parse = statistics.median(parse_times) * 1000
     adjudication = statistics.median(adjudication_times) * 1000
+    least = statistics.median(floor_times) * 1000
     print(f"Bundle of {len(ITEMS)} items, {len(data)} bytes, {args.runs} runs (medians)")
     print(f"  parse (Bundle.model_validate_json):  {parse:8.3f} ms")
     print(f"  adjudication (reference AMO + AMC):  {adjudication:8.3f} ms")
     print(f"  adjudication / parse:                {adjudication / parse:8.1%}  (target < 5 %)")
+    print(f"  floor (result objects, no rules):    {least:8.3f} ms  ({least / parse:.1%} of the parse)")
 
 
 if __name__ == "__main__":
