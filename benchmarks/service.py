@@ -304,12 +304,13 @@ _BREAKDOWN = [
     ("    fhir.resources model validation", "_fhir.py", "structure_issues"),
     ("  adjudicate (AMO and AMC reference payers)", "adjudication.py", "adjudicate"),
     ("  response_bundle", "adjudication.py", "response_bundle"),
-    ("  content_hash (sorted copy + jsonio.dumps)", "service.py", "content_hash"),
+    ("  content_hash (canonical JSON, SHA-256)", "service.py", "content_hash"),
     ("  jsonio.dumps (content hash and answer)", "jsonio.py", "dumps"),
     ("  to_jsonable (stored request and decisions)", "jsonable.py", "to_jsonable"),
-    ("  SQLAlchemy statements (all)", "session.py", "_execute_internal"),
+    ("  statements sent (StatementQueue.send)", "prepared.py", "send"),
     ("    Tx.add_submission", "tx.py", "add_submission"),
-    ("  SQLite commit (fsync)", "~", "<method 'commit' of 'sqlite3.Connection' objects>"),
+    ("  SQLite COMMIT (WAL written, no flush)", "~", "<method 'commit' of 'sqlite3.Connection' objects>"),
+    ("  WAL flush (fsync, after the writer's turn)", "writelock.py", "sync"),
     ("access log line (structlog)", "_base.py", "_proxy_to_logger"),
 ]
 
