@@ -325,6 +325,33 @@ class Target:
     name: str
     url: str
     authorization: str | None
+    pid: int | None = None  # the server's main process, for its CPU time
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of a process and its children (the uvicorn workers), from
+    /proc; None where there is no /proc (the report then leaves the column out)."""
+    if pid is None:
+        return None
+    total, pending, seen = 0.0, [pid], set()
+    try:
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            stat = Path(f"/proc/{current}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                pending.extend(int(child) for child in children)
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
 
 
 def _free_port() -> int:
@@ -374,8 +401,8 @@ def _request(
 @contextmanager
 def serving(
     name: str, command: Sequence[str], env: dict[str, str], workdir: Path, probe: str
-) -> Iterator[str]:
-    """Run a server on a free loopback port until the block ends; yields its base URL.
+) -> Iterator[tuple[str, int]]:
+    """Run a server on a free loopback port until the block ends; yields its base URL and pid.
 
     Ready means ``probe`` answers 200 and every worker logged uvicorn's startup line (or, should
     the log not say so, ``READY_GRACE`` seconds have passed since the first answer).
@@ -412,7 +439,7 @@ def serving(
                     if started >= WORKERS or now - answered > READY_GRACE:
                         break
                 time.sleep(0.2)
-            yield base
+            yield base, process.pid
         finally:
             _stop(process)
 
@@ -449,14 +476,14 @@ def start_adapter(stack: ExitStack, name: str, workdir: Path, database_url: str 
     env = _child_env(**values)
     token = _dev_token(env)  # before the server: its workers then find the development key made
     command = [*_adapter(), "serve"]
-    base = stack.enter_context(serving(name, command, env, workdir, "/readyz"))
-    return Target(name=name, url=f"{base}/Claim/$submit", authorization=f"Bearer {token}")
+    base, pid = stack.enter_context(serving(name, command, env, workdir, "/readyz"))
+    return Target(name=name, url=f"{base}/Claim/$submit", authorization=f"Bearer {token}", pid=pid)
 
 
 def start_echo(stack: ExitStack, workdir: Path) -> Target:
     command = [sys.executable, "-m", "uvicorn", "benchmarks.echo_app:app", "--no-access-log"]
-    base = stack.enter_context(serving("echo", command, _child_env(), workdir, "/ping"))
-    return Target(name="echo", url=f"{base}/echo", authorization=None)
+    base, pid = stack.enter_context(serving("echo", command, _child_env(), workdir, "/ping"))
+    return Target(name="echo", url=f"{base}/echo", authorization=None, pid=pid)
 
 
 def check(target: Target, template: bytes) -> None:
@@ -504,15 +531,27 @@ def load(
         print(f"  warm-up {target.name}: {warm.requests} requests, {warm.errors} errors")
     per_round = max(1.0, round(duration / rounds))
     results: dict[str, list[Result]] = {target.name: [] for target in targets}
+    cpu: dict[str, float | None] = {target.name: 0.0 for target in targets}
     for number in range(1, rounds + 1):
         for target in targets:
+            before = _cpu_seconds(target.pid)
             result = run(target, per_round, number * ROUND_SPACING)
+            after = _cpu_seconds(target.pid)
+            spent = cpu[target.name]
+            cpu[target.name] = None if None in (before, after, spent) else spent + after - before  # type: ignore[operator]
             results[target.name].append(result)
             print(
                 f"  round {number}/{rounds} {target.name}: {result.rps:.1f} req/s, "
                 f"p99 {result.percentile(99):.1f} ms, {result.errors} errors"
             )
-    return {name: merge(parts) for name, parts in results.items()}
+    merged = {name: merge(parts) for name, parts in results.items()}
+    SERVER_CPU.clear()
+    SERVER_CPU.update(cpu)
+    return merged
+
+
+SERVER_CPU: dict[str, float | None] = {}
+"""CPU seconds each server spent during its measured rounds (filled by :func:`load`)."""
 
 
 # -- report ------------------------------------------------------------------------------------------
@@ -538,12 +577,16 @@ def report_load(results: dict[str, Result], connections: int) -> None:
     print(f"\n$submit over HTTP, {connections} connections, {WORKERS} uvicorn workers per server")
     header = (
         f"{'target':20} {'engine':7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7}"
+        f" {'CPU ms/req':>10} {'CPU used':>8}"
     )
     print(header)
     for name, result in results.items():
+        spent = SERVER_CPU.get(name)
+        per_request = f"{spent / result.requests * 1000:10.2f}" if spent and result.requests else f"{'-':>10}"
+        busy = f"{spent / result.seconds:8.0%}" if spent and result.seconds else f"{'-':>8}"
         print(
             f"{name:20} {result.engine:7} {result.rps:8.1f} {result.percentile(50):8.2f} "
-            f"{result.percentile(99):8.2f} {result.requests:9d} {result.errors:7d}"
+            f"{result.percentile(99):8.2f} {result.requests:9d} {result.errors:7d} {per_request} {busy}"
         )
     echo = results.get("echo")
     for name, result in results.items():

@@ -7,6 +7,7 @@ apps as they like and production builds exactly one at its composition root.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable
@@ -70,6 +71,7 @@ def create_app(
         metrics=metrics,
         logger=logger,
         capability=capability.capability_statement(canonical_base=settings.canonical_base, date=clock()),
+        submit_slots=asyncio.Semaphore(settings.submit_concurrency) if settings.submit_concurrency else None,
     )
     app = FastAPI(
         title="FHIR LPP reimbursement adapter",

@@ -6,6 +6,7 @@ says its HTTP status, so any implementation (JWT, development tokens, a test fak
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,6 +69,7 @@ class AppContext:
     metrics: Metrics
     logger: FilteringBoundLogger
     capability: dict[str, Any]
+    submit_slots: asyncio.Semaphore | None = None
 
     @property
     def canon(self) -> Canon:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from adapter.api.deps import ContextDep, ReadCaller, SubmitCaller, request_info
+from adapter.api.deps import AppContext, ContextDep, ReadCaller, SubmitCaller, request_info
 from adapter.api.errors import NotFound, error_responses
 from adapter.api.metrics import submission_outcome
 from adapter.api.middleware import PayloadTooLarge
@@ -25,6 +25,7 @@ from adapter.api.negotiation import (
 )
 from adapter.errors import ConflictError
 from adapter.intake import Format
+from adapter.usecases import Answer, Caller
 from mappings.jsonio import dumps, loads
 from mappings.xml import parse_xml
 
@@ -80,9 +81,7 @@ async def submit(request: Request, ctx: ContextDep, caller: SubmitCaller) -> Res
     info = request_info(request)
     start = ctx.timer()
     try:
-        answer = await run_in_threadpool(
-            ctx.service.submit, data, in_format, caller=caller, now=ctx.clock(), request_id=info.request_id
-        )
+        answer = await _submit(ctx, data, in_format, caller, info.request_id)
     except Exception as exc:
         ctx.metrics.observe_submission(_failed_outcome(exc))
         raise
@@ -93,6 +92,26 @@ async def submit(request: Request, ctx: ContextDep, caller: SubmitCaller) -> Res
     info.outcome = outcome
     body = answer.json if out_format is Format.JSON and answer.json else render(answer.resource, out_format)
     return Response(body, headers={**NO_STORE, "content-type": content_type(out_format)})
+
+
+async def _submit(
+    ctx: AppContext, data: bytes, fmt: Format, caller: Caller, request_id: str | None
+) -> Answer:
+    """The submit on a worker thread, at most ``submit_concurrency`` at once in this process.
+
+    Submits are CPU-bound Python: more of them at once than the process has a use for only
+    share the GIL, and on SQLite one of them may hold the database's write lock while it waits
+    for the GIL. The waiting ones queue here, on the event loop, at no cost.
+    """
+    slots = ctx.submit_slots
+    if slots is None:
+        return await run_in_threadpool(
+            ctx.service.submit, data, fmt, caller=caller, now=ctx.clock(), request_id=request_id
+        )
+    async with slots:
+        return await run_in_threadpool(
+            ctx.service.submit, data, fmt, caller=caller, now=ctx.clock(), request_id=request_id
+        )
 
 
 @router.get(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
@@ -414,3 +416,50 @@ def test_answer_is_not_cacheable(api: Api) -> None:
 
     assert response.headers["cache-control"] == "no-store"
     assert loads(response.content)["type"] == "collection"
+
+
+class _Gate:
+    """Holds every submit until released, counting how many are inside at once."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.inside = 0
+        self.most = 0
+
+    def submit(self, *args: object, **kwargs: object) -> Answer:
+        with self.lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+        try:
+            assert self.release.wait(timeout=10)
+            return answer(response_bundle())
+        finally:
+            with self.lock:
+                self.inside -= 1
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(2, 2), (1, 1), (0, 5)])
+def test_a_worker_runs_at_most_submit_concurrency_submits_at_once(
+    make_api: Callable[..., Api], limit: int, expected: int
+) -> None:
+    """Five submits at once: ``submit_concurrency`` of them run, the others wait their turn; 0 lifts
+    the limit. Every one is answered."""
+    api = make_api(submit_concurrency=limit)
+    gate = _Gate()
+    api.service.submit = gate.submit  # type: ignore[method-assign]
+
+    async def five() -> list[int]:
+        transport = httpx.ASGITransport(app=api.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            headers = {"Content-Type": "application/fhir+json", "Authorization": WRITER}
+            posts = [
+                asyncio.create_task(client.post(SUBMIT, content=submission_json(), headers=headers))
+                for _ in range(5)
+            ]
+            await asyncio.sleep(0.3)  # time enough for every admitted submit to reach the service
+            gate.release.set()
+            return [response.status_code for response in await asyncio.gather(*posts)]
+
+    assert asyncio.run(five()) == [200] * 5
+    assert gate.most == expected
