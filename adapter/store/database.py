@@ -43,6 +43,13 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # Writers take SQLite's write lock at BEGIN; the option is set once, on an engine
+        # that shares the pool, rather than on every connection.
+        self._writer_engine = (
+            engine.execution_options(**{BEGIN_MODE: "IMMEDIATE"})
+            if backend_of(engine.url) == "sqlite"
+            else engine
+        )
         self.backend: Backend = backend_of(engine.url)
         self._writers = (
             WriterQueue(database_path(engine.url.database or "")) if self.backend == "sqlite" else None
@@ -128,7 +135,4 @@ class Store:
             self._writers.sync()
 
     def _connect(self, *, writer: bool) -> Connection:
-        connection = self._engine.connect()
-        if writer and self.backend == "sqlite":
-            connection.execution_options(**{BEGIN_MODE: "IMMEDIATE"})
-        return connection
+        return (self._writer_engine if writer else self._engine).connect()
