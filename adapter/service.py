@@ -6,6 +6,11 @@ key, same content), refuses a reused key with other content (409), or adjudicate
 reference payers bound to the transaction's history and ledger and stores the submission,
 its decisions, the response, the ledger and history records, an audit record and an outbox
 event. A lost race (another process stored the key first) rolls back and replays.
+
+On SQLite, whose write lock covers the whole database, the adjudication runs before the write
+transaction on a snapshot of the beneficiary's history and ledger; the transaction checks the
+snapshot still holds, and adjudicates again inside itself when it does not
+(docs/persistence.md).
 """
 
 from __future__ import annotations
@@ -13,20 +18,25 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 
 from adapter.adjudication import Adjudication, adjudicate, entry_positions, response_bundle
 from adapter.auth import OrganisationForbidden, read_allowed, submit_allowed
 from adapter.domain.jsonable import to_jsonable
+from adapter.domain.values import Nir
 from adapter.errors import ConflictError
 from adapter.intake import Format, Limits, Submission, read_submission
+from adapter.payers.ports import DeliveryHistory, ForfaitLedger
 from adapter.payers.reference import ReferenceAmc, ReferenceAmo
 from adapter.rules.config import RulesConfig
 from adapter.rules.contracts import ContractCatalogue
+from adapter.rules.history import DeliveryRecord
+from adapter.rules.ledger import LedgerEntry
 from adapter.rules.lpp import LppTable
 from adapter.store import DuplicateSubmissionError, NewSubmission, Store, StoredSubmission, Visibility
 from adapter.usecases import Answer, Caller, SearchPage, StoredClaim
@@ -76,6 +86,66 @@ def _outcome(adjudication: Adjudication) -> str:
         if worst in outcomes:
             return worst
     return "complete"
+
+
+_T = TypeVar("_T")
+
+
+class _Seeded(Generic[_T]):
+    """A beneficiary's history or ledger as read (a snapshot), and what the payers add to it.
+
+    It serves as ``DeliveryHistory`` and as ``ForfaitLedger`` for one adjudication of one
+    beneficiary, outside any transaction.
+    """
+
+    def __init__(self, read: Sequence[_T]) -> None:
+        self.read = tuple(read)
+        self.added: list[_T] = []
+
+    def deliveries(self, nir: Nir) -> Sequence[_T]:
+        return (*self.read, *self.added)
+
+    def record(self, records: Iterable[_T]) -> None:
+        self.added.extend(records)
+
+    entries = deliveries
+    apply = record
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Work:
+    """What a submit brings to the store, worked out before any transaction."""
+
+    submission: Submission
+    data: bytes
+    fmt: Format
+    digest: str
+    request_json: str
+    positions: dict[str, int]
+    caller: Caller
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Staged:
+    """An adjudicated submission ready to store: the row and the answer it holds."""
+
+    row: NewSubmission
+    bundle: dict[str, Any]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Ahead:
+    """A submission adjudicated on a snapshot, before the write transaction."""
+
+    history: _Seeded[DeliveryRecord]
+    ledger: _Seeded[LedgerEntry]
+    staged: _Staged
+
+    def holds(self, history: Sequence[DeliveryRecord], ledger: Sequence[LedgerEntry]) -> bool:
+        """True when the beneficiary's history and ledger are still those of the snapshot."""
+        return tuple(history) == self.history.read and tuple(ledger) == self.ledger.read
 
 
 class StoreService:
@@ -133,32 +203,44 @@ class StoreService:
         request = submission.request
         digest = content_hash(submission.bundle)
         key = request.submission
-        locks = (f"submission:{key.system}|{key.value}", f"beneficiary:{request.beneficiary.nir.value}")
+        nir = request.beneficiary.nir
+        locks = (f"submission:{key.system}|{key.value}", f"beneficiary:{nir.value}")
         # Whatever does not need the transaction is done before it: on SQLite a write
         # transaction holds the whole database, so every other writer waits for it.
-        request_json = json.dumps(to_jsonable(request), ensure_ascii=False)
-        positions = entry_positions(submission.bundle)
+        work = _Work(
+            submission=submission,
+            data=data,
+            fmt=fmt,
+            digest=digest,
+            request_json=json.dumps(to_jsonable(request), ensure_ascii=False),
+            positions=entry_positions(submission.bundle),
+            caller=caller,
+            now=now,
+        )
+        ahead: _Ahead | None = None
+        if self.store.backend == "sqlite":
+            # There, even the adjudication goes before it: on a snapshot of the beneficiary's
+            # history and ledger, which the write transaction then only checks is still current.
+            with self.store.read() as tx:
+                stored = tx.find_submission(key.system, key.value)
+                if stored is not None:
+                    return self._replay(stored, digest)
+                history = _Seeded(tx.history.deliveries(nir))
+                ledger = _Seeded(tx.ledger.entries(nir))
+            ahead = _Ahead(history, ledger, self._stage(work, history, ledger))
         try:
             with self.store.write(lock_keys=locks) as tx:
                 # The payers' reads travel with the key's look-up: one round trip on PostgreSQL.
-                tx.preload_beneficiary(request.beneficiary.nir)
+                tx.preload_beneficiary(nir)
                 stored = tx.find_submission(key.system, key.value)
                 if stored is None:
-                    amo = ReferenceAmo(table=self.table, history=tx.history, config=self.config)
-                    amc = ReferenceAmc(
-                        catalogue=self.catalogue, table=self.table, ledger=tx.ledger, config=self.config
-                    )
-                    result = adjudicate(
-                        request, amo=amo, amc=amc, now=now, positions=positions, warnings=submission.warnings
-                    )
-                    claim_id = _submission_id(key.system, key.value)  # readable at GET /Claim/{id}
-                    bundle = response_bundle(
-                        request, result, canon=self.canon, claim_reference=f"Claim/{claim_id}"
-                    )
-                    body = jsonio.dumps(bundle, check_keys=False)  # built by the mappings: string keys
-                    row = self._new_row(
-                        submission, data, fmt, digest, request_json, result, bundle, body, caller, now
-                    )
+                    if ahead is not None and ahead.holds(tx.history.deliveries(nir), tx.ledger.entries(nir)):
+                        staged = ahead.staged
+                        tx.history.record(ahead.history.added)
+                        tx.ledger.apply(ahead.ledger.added)
+                    else:  # no snapshot, or another submit for the beneficiary came in between
+                        staged = self._stage(work, tx.history, tx.ledger)
+                    row = staged.row
                     tx.add_submission(row)
                     tx.audit(
                         action="submit",
@@ -184,7 +266,26 @@ class StoreService:
                 raise
         if stored is not None:
             return self._replay(stored, digest)
-        return Answer(resource=bundle, json=body)
+        return Answer(resource=staged.bundle, json=staged.body)
+
+    def _stage(self, work: _Work, history: DeliveryHistory, ledger: ForfaitLedger) -> _Staged:
+        """Adjudicate with the reference payers on these stores, and build the answer and the row."""
+        request = work.submission.request
+        key = request.submission
+        amo = ReferenceAmo(table=self.table, history=history, config=self.config)
+        amc = ReferenceAmc(catalogue=self.catalogue, table=self.table, ledger=ledger, config=self.config)
+        result = adjudicate(
+            request,
+            amo=amo,
+            amc=amc,
+            now=work.now,
+            positions=work.positions,
+            warnings=work.submission.warnings,
+        )
+        claim_id = _submission_id(key.system, key.value)  # readable at GET /Claim/{id}
+        bundle = response_bundle(request, result, canon=self.canon, claim_reference=f"Claim/{claim_id}")
+        body = jsonio.dumps(bundle, check_keys=False)  # built by the mappings: string keys
+        return _Staged(row=self._new_row(work, result, bundle, body), bundle=bundle, body=body)
 
     def _replay(self, stored: StoredSubmission, digest: str) -> Answer:
         if stored.content_hash != digest:
@@ -195,18 +296,9 @@ class StoreService:
         return Answer(resource=jsonio.loads(stored.response_json), json=stored.response_json, replayed=True)
 
     def _new_row(
-        self,
-        submission: Submission,
-        data: bytes,
-        fmt: Format,
-        digest: str,
-        request_json: str,
-        result: Adjudication,
-        bundle: dict[str, Any],
-        body: bytes,
-        caller: Caller,
-        now: datetime,
+        self, work: _Work, result: Adjudication, bundle: dict[str, Any], body: bytes
     ) -> NewSubmission:
+        submission, caller, now = work.submission, work.caller, work.now
         request = submission.request
         key = request.submission
         responses = [
@@ -219,10 +311,10 @@ class StoreService:
             id=_submission_id(key.system, key.value),
             key_system=key.system,
             key_value=key.value,
-            content_hash=digest,
-            media_type=fmt.media_type,
-            raw=data,
-            request_json=request_json,
+            content_hash=work.digest,
+            media_type=work.fmt.media_type,
+            raw=work.data,
+            request_json=work.request_json,
             amo_decision_json=json.dumps(to_jsonable(result.amo), ensure_ascii=False),
             amc_decision_json=None
             if result.amc is None

@@ -130,9 +130,23 @@ class Store:
         return nullcontext() if self._writers is None else self._writers.turn()
 
     def _sync(self) -> None:
-        """After a SQLite commit, outside the turn: the next writer runs while the disk flushes."""
-        if self._writers is not None:
-            self._writers.sync()
+        """After a SQLite commit, outside the turn: the next writer runs while the disk flushes,
+        and every ``CHECKPOINT_EVERY`` commits of this process the WAL is copied into the database."""
+        if self._writers is not None and self._writers.sync() and self._writers.checkpoint_due():
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Copy the SQLite WAL into the database file (a PASSIVE checkpoint: writers go on meanwhile).
+
+        Connections never checkpoint on their own (``wal_autocheckpoint = 0``): SQLite would do
+        it inside a COMMIT, holding the write lock for milliseconds every thousand pages. A
+        checkpoint another process is running makes this one a no-op.
+        """
+        if self.backend != "sqlite":
+            return
+        with self._engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
+            connection.rollback()
 
     def _connect(self, *, writer: bool) -> Connection:
         return (self._writer_engine if writer else self._engine).connect()

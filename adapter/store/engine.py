@@ -142,6 +142,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
         # In WAL mode the store itself flushes the WAL after each commit, outside the write
         # lock (WriterQueue.sync); any other journal (in memory) keeps SQLite's own fsyncs.
         cursor.execute("PRAGMA synchronous = NORMAL" if mode == "wal" else "PRAGMA synchronous = FULL")
+        if mode == "wal":
+            # Nor does a COMMIT checkpoint: SQLite would copy the WAL into the database inside
+            # the write lock, every thousand pages; the store checkpoints after its writers' turns.
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()

@@ -10,13 +10,14 @@ the holder lets go, and the lock dies with its holder, so a crashed process neve
 the queue blocked. Only the adapter takes this lock: any other writer on the file (a backup,
 the ``sqlite3`` shell) still meets the adapter in SQLite's busy handler.
 
-The commit's fsync is taken out of the queue too. Connections run WAL with
-``synchronous = NORMAL``, so COMMIT writes the transaction to the WAL file without waiting
-for the disk, and the writer calls :meth:`WriterQueue.sync` (fsync of ``<database>-wal``)
-after its turn has passed to the next writer, before it tells its caller the transaction is
-done. Flushing the WAL flushes every transaction before it as well, and a checkpoint flushes
-the WAL before it copies frames into the database, so a missing WAL file means the data is
-already in a flushed database file.
+The commit's fsync is taken out of the queue too, and so is the checkpoint (copying the WAL
+into the database), which SQLite would otherwise run inside a COMMIT every thousand pages.
+Connections run WAL with ``synchronous = NORMAL``, so COMMIT writes the transaction to the
+WAL file without waiting for the disk, and the writer calls :meth:`WriterQueue.sync` (fsync
+of ``<database>-wal``) after its turn has passed to the next writer, before it tells its
+caller the transaction is done. Flushing the WAL flushes every transaction before it as
+well, and a checkpoint flushes the WAL before it copies frames into the database, so a
+missing WAL file means the data is already in a flushed database file.
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ from pathlib import Path
 
 from adapter.errors import UsageError
 
-__all__ = ["WriterQueue", "database_path"]
+__all__ = ["CHECKPOINT_EVERY", "WriterQueue", "database_path"]
+
+CHECKPOINT_EVERY = 32
+"""Commits of one process between two WAL checkpoints (a submit writes some thirty pages: about
+SQLite's own default of a thousand pages for one process)."""
 
 _QUEUES: weakref.WeakSet[WriterQueue] = weakref.WeakSet()
 
@@ -60,13 +65,15 @@ class WriterQueue:
     itself. ``database`` None (in memory) queues the threads only and has nothing to sync.
     """
 
-    __slots__ = ("__weakref__", "_holder", "_lock", "lock_path", "wal_path")
+    __slots__ = ("__weakref__", "_commits", "_counting", "_holder", "_lock", "lock_path", "wal_path")
 
     def __init__(self, database: Path | None) -> None:
         self.lock_path = None if database is None else database.with_name(database.name + ".lock")
         self.wal_path = None if database is None else database.with_name(database.name + "-wal")
         self._lock = threading.Lock()
         self._holder: int | None = None
+        self._commits = 0
+        self._counting = threading.Lock()  # not the turn's lock: counting never waits for a writer
         _QUEUES.add(self)
 
     @contextmanager
@@ -90,22 +97,37 @@ class WriterQueue:
             finally:
                 self._holder = None
 
-    def sync(self) -> None:
-        """Flush the WAL file to disk: every transaction committed so far becomes durable."""
+    def sync(self) -> bool:
+        """Flush the WAL file to disk: every transaction committed so far becomes durable.
+
+        False when there is no WAL file to flush (in memory, or checkpointed and removed: its
+        content is then in the flushed database file).
+        """
         if self.wal_path is None:
-            return
+            return False
         try:
             fd = os.open(self.wal_path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
-            return  # checkpointed and removed: its content is in the flushed database file
+            return False
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+        return True
+
+    def checkpoint_due(self) -> bool:
+        """Count a commit; True once every ``CHECKPOINT_EVERY`` of this process's commits."""
+        with self._counting:
+            self._commits += 1
+            if self._commits < CHECKPOINT_EVERY:
+                return False
+            self._commits = 0
+            return True
 
     def _after_fork(self) -> None:
         # A fork while another thread held the lock would leave the child's copy locked forever.
         self._lock = threading.Lock()
+        self._counting = threading.Lock()
         self._holder = None
 
 

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine
@@ -212,3 +213,64 @@ def test_an_idle_pooled_connection_is_pinged_and_replaced_when_dead(
     with service.store.read() as tx:
         assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 1
         assert tx._connection.connection.dbapi_connection.info.backend_pid != dead  # type: ignore[union-attr]
+
+
+def _twin(data: bytes) -> bytes:
+    """The same Bundle under another Bundle.identifier: the same delivery billed twice."""
+    bundle = jsonio.loads(data)
+    bundle["identifier"]["value"] += "-TWIN"
+    return jsonio.dumps(bundle)
+
+
+def _recording_stages(
+    service: StoreService, monkeypatch: pytest.MonkeyPatch, between: bytes | None
+) -> list[str]:
+    """Record each adjudication (submission key, and on what: snapshot or transaction); with
+    ``between``, submit it right after the first adjudication, before its write transaction."""
+    stages: list[str] = []
+    original = service._stage
+
+    def stage(work: Any, history: Any, ledger: Any) -> Any:
+        on = "snapshot" if type(history).__name__ == "_Seeded" else "transaction"
+        stages.append(f"{work.submission.request.submission.value} on {on}")
+        if between is not None and len(stages) == 1:
+            service.submit(between, Format.JSON, caller=EVERYONE, now=NOW)
+        return original(work, history, ledger)
+
+    monkeypatch.setattr(service, "_stage", stage)
+    return stages
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_sqlite_adjudicates_on_a_snapshot_outside_the_write_lock(
+    service: StoreService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the payers run before the write transaction, once, on the history as read."""
+    stages = _recording_stages(service, monkeypatch, between=None)
+    answer = service.submit(fixture("01-purchase-standard"), Format.JSON, caller=EVERYONE, now=NOW)
+
+    key = jsonio.loads(fixture("01-purchase-standard"))["identifier"]["value"]
+    assert stages == [f"{key} on snapshot"]
+    assert b"duplicate-delivery" not in answer.json
+    replay = service.submit(fixture("01-purchase-standard"), Format.JSON, caller=EVERYONE, now=NOW)
+    assert replay.replayed
+    assert stages == [f"{key} on snapshot"]  # a replay adjudicates nothing
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_stale_snapshot_is_adjudicated_again_inside_the_transaction(
+    service: StoreService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When another submit for the beneficiary commits between the snapshot and the write
+    transaction, the answer computed on the snapshot is dropped and the payers run again on
+    what is stored: the twin is then a duplicate of the claim that came in between."""
+    data = fixture("01-purchase-standard")
+    key = jsonio.loads(data)["identifier"]["value"]
+    stages = _recording_stages(service, monkeypatch, between=data)
+
+    answer = service.submit(_twin(data), Format.JSON, caller=EVERYONE, now=NOW)
+
+    assert stages == [f"{key}-TWIN on snapshot", f"{key} on snapshot", f"{key}-TWIN on transaction"]
+    assert b"duplicate-delivery" in answer.json
+    with service.store.read() as tx:
+        assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 2

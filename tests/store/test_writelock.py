@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from adapter.domain.values import Nir
 from adapter.errors import UsageError
-from adapter.store import DuplicateSubmissionError, Store, engine, prepared
+from adapter.store import DuplicateSubmissionError, Store, engine, prepared, writelock
 from adapter.store.writelock import WriterQueue, database_path
 from tests.store import workers
 from tests.store.builders import T0, submission
@@ -264,6 +264,39 @@ def test_sqlite_file_connections_leave_the_fsync_to_the_store(sqlite_store: Stor
     with sqlite_store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_sqlite_connections_never_checkpoint_inside_a_commit(sqlite_store: Store) -> None:
+    """SQLite's automatic checkpoint would run inside a COMMIT, holding the write lock."""
+    with sqlite_store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+
+
+def test_the_store_checkpoints_every_so_many_commits_outside_the_turn(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every CHECKPOINT_EVERY commits of the process, after the writer's turn and the WAL
+    flush, a PASSIVE checkpoint copies the WAL into the database file."""
+    queue = sqlite_store._writers
+    assert queue is not None
+    checkpoints: list[int | None] = []
+    real = sqlite_store.checkpoint
+
+    def checkpoint() -> None:
+        checkpoints.append(queue._holder)  # who holds the writers' turn meanwhile: nobody
+        real()
+
+    monkeypatch.setattr(sqlite_store, "checkpoint", checkpoint)
+    for n in range(2 * writelock.CHECKPOINT_EVERY):
+        with sqlite_store.write() as tx:
+            tx.enqueue(topic="t", payload={"n": n}, at=T0)
+
+    assert checkpoints == [None, None]
+    with sqlite_store.engine.connect() as connection:
+        busy, frames, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    assert busy == 0
+    assert copied == frames  # nothing was left behind in the WAL
+    assert _events(sqlite_store) == 2 * writelock.CHECKPOINT_EVERY
 
 
 def test_a_missing_wal_file_needs_no_flush(tmp_path: Path) -> None:
