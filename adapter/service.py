@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapter.adjudication import Adjudication, adjudicate, entry_positions, response_bundle
 from adapter.auth import OrganisationForbidden, read_allowed, submit_allowed
@@ -38,7 +38,7 @@ from adapter.rules.contracts import ContractCatalogue
 from adapter.rules.history import DeliveryRecord
 from adapter.rules.ledger import LedgerEntry
 from adapter.rules.lpp import LppTable
-from adapter.store import DuplicateSubmissionError, NewSubmission, Store, StoredSubmission, Visibility
+from adapter.store import NewSubmission, Store, StoredSubmission, Visibility
 from adapter.usecases import Answer, Caller, SearchPage, StoredClaim
 from mappings import jsonio
 from mappings.systems import NIR, Canon
@@ -241,7 +241,7 @@ class StoreService:
                     else:  # no snapshot, or another submit for the beneficiary came in between
                         staged = self._stage(work, tx.history, tx.ledger)
                     row = staged.row
-                    tx.add_submission(row)
+                    tx.stage_submission(row)  # the key is locked and free: it goes with the COMMIT
                     tx.audit(
                         action="submit",
                         outcome=row.outcome,
@@ -259,10 +259,12 @@ class StoreService:
                         },
                         at=now,
                     )
-        except DuplicateSubmissionError:
+        except IntegrityError:
+            # Only a writer that ignores the locks could have stored the key meanwhile: then it
+            # is a replay; anything else is a real fault.
             with self.store.read() as tx:
                 stored = tx.find_submission(key.system, key.value)
-            if stored is None:  # pragma: no cover - the duplicate was committed before we read
+            if stored is None:
                 raise
         if stored is not None:
             return self._replay(stored, digest)

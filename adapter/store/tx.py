@@ -135,6 +135,14 @@ class Tx:
             raise DuplicateSubmissionError(new.key_system, new.key_value)
         return StoredSubmission(**values)
 
+    def stage_submission(self, new: NewSubmission) -> None:
+        """Queue a submission's INSERT to go with the COMMIT, for a caller holding the key's lock
+        (or SQLite's write lock) that found the key free: one round trip fewer than
+        :meth:`add_submission`. Should the key be taken after all, the whole transaction fails
+        with the database's ``IntegrityError``."""
+        self._require_writable("stage_submission")
+        self.queue.write(_INSERT_SUBMISSION_STRICT, [{name: getattr(new, name) for name in _FIELDS}])
+
     def submission_by_id(self, submission_id: str) -> StoredSubmission | None:
         """The submission with this id (the stored Claim's id)."""
         rows = self.queue.fetch(_BY_ID, {"id": submission_id})

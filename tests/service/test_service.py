@@ -14,11 +14,12 @@ from sqlalchemy.pool import NullPool
 
 from adapter.auth import OrganisationForbidden
 from adapter.errors import ConflictError, ParseError
-from adapter.intake import Format
+from adapter.intake import Format, read_submission
 from adapter.rules.contracts_loader import load_contracts
 from adapter.rules.lpp_loader import load_lpp_table
 from adapter.service import StoreService, visibility
-from adapter.store import Store, engine
+from adapter.store import Store, StoredSubmission, engine
+from adapter.store.tx import Tx
 from adapter.usecases import Answer, Caller
 from mappings import jsonio
 from mappings.xml import dump_xml
@@ -274,3 +275,33 @@ def test_a_stale_snapshot_is_adjudicated_again_inside_the_transaction(
     assert b"duplicate-delivery" in answer.json
     with service.store.read() as tx:
         assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 2
+
+
+def test_a_key_stored_behind_the_locks_back_is_replayed(
+    service: StoreService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The submission's INSERT goes with the COMMIT, relying on the key's lock. Should a writer
+    that ignores the locks have stored the key meanwhile, the commit fails on the unique key,
+    the transaction rolls back whole, and the stored answer is replayed."""
+    data = fixture("01-purchase-standard")
+    first = service.submit(data, Format.JSON, caller=EVERYONE, now=NOW)
+    nir = read_submission(data).request.beneficiary.nir
+    with service.store.read() as tx:
+        delivered = len(tx.history.deliveries(nir))
+    blind = 2 if service.store.backend == "sqlite" else 1  # look-ups that miss it: snapshot, transaction
+    calls: list[str] = []
+    real = Tx.find_submission
+
+    def find(tx: Tx, system: str, value: str) -> StoredSubmission | None:
+        calls.append(value)
+        return None if len(calls) <= blind else real(tx, system, value)
+
+    monkeypatch.setattr(Tx, "find_submission", find)
+    again = service.submit(data, Format.JSON, caller=EVERYONE, now=NOW)
+
+    assert again.replayed
+    assert again.json == first.json
+    assert len(calls) == blind + 1
+    with service.store.read() as tx:
+        assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 1
+        assert len(tx.history.deliveries(nir)) == delivered > 0  # the rolled-back records are gone
