@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from adapter.store.engine import BEGIN_MODE, Backend, backend_of, create_engine_for, lock_id
 from adapter.store.prepared import Prepared
 from adapter.store.tx import Tx
-from adapter.store.writelock import WriterQueue, database_path
+from adapter.store.writelock import CHECKPOINT_EVERY, WriterQueue, database_path
 
 __all__ = ["MIGRATIONS", "Store"]
 
@@ -105,14 +105,16 @@ class Store:
         """
         if isinstance(lock_keys, str):
             raise TypeError("lock_keys is a sequence of keys, not one string")
-        with self._writer_turn(), self._connect(writer=True) as connection, connection.begin():
-            tx = Tx(connection, writable=True)
-            if self.backend == "postgresql" and lock_keys:
-                ids = sorted({lock_id(key) for key in lock_keys})
-                tx.queue.read(_advisory_locks(len(ids)), {f"k{n}": id_ for n, id_ in enumerate(ids)})
-            yield tx
-            tx.queue.send(commit=True)
-        self._sync()
+        with self._writer_turn():
+            with self._connect(writer=True) as connection, connection.begin():
+                tx = Tx(connection, writable=True)
+                if self.backend == "postgresql" and lock_keys:
+                    ids = sorted({lock_id(key) for key in lock_keys})
+                    tx.queue.read(_advisory_locks(len(ids)), {f"k{n}": id_ for n, id_ in enumerate(ids)})
+                yield tx
+                tx.queue.send(commit=True)
+            number = self._writers.committed() if self._writers is not None else None
+        self._sync(number)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -129,10 +131,16 @@ class Store:
     def _writer_turn(self) -> AbstractContextManager[None]:
         return nullcontext() if self._writers is None else self._writers.turn()
 
-    def _sync(self) -> None:
-        """After a SQLite commit, outside the turn: the next writer runs while the disk flushes,
-        and every ``CHECKPOINT_EVERY`` commits of this process the WAL is copied into the database."""
-        if self._writers is not None and self._writers.sync() and self._writers.checkpoint_due():
+    def _sync(self, number: int | None = None) -> None:
+        """After SQLite commit ``number``, outside the turn: the next writer runs while the disk
+        flushes, and every ``CHECKPOINT_EVERY`` commits of this process the WAL is copied into
+        the database."""
+        if (
+            self._writers is not None
+            and self._writers.sync(number)
+            and number
+            and not number % CHECKPOINT_EVERY
+        ):
             self.checkpoint()
 
     def checkpoint(self) -> None:

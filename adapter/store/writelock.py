@@ -10,7 +10,8 @@ the holder lets go, and the lock dies with its holder, so a crashed process neve
 the queue blocked. Only the adapter takes this lock: any other writer on the file (a backup,
 the ``sqlite3`` shell) still meets the adapter in SQLite's busy handler.
 
-The commit's fsync is taken out of the queue too, and so is the checkpoint (copying the WAL
+The commit's fsync is taken out of the queue too (threads of a process that commit together
+share one),  and so is the checkpoint (copying the WAL
 into the database), which SQLite would otherwise run inside a COMMIT every thousand pages.
 Connections run WAL with ``synchronous = NORMAL``, so COMMIT writes the transaction to the
 WAL file without waiting for the disk, and the writer calls :meth:`WriterQueue.sync` (fsync
@@ -65,15 +66,25 @@ class WriterQueue:
     itself. ``database`` None (in memory) queues the threads only and has nothing to sync.
     """
 
-    __slots__ = ("__weakref__", "_commits", "_counting", "_holder", "_lock", "lock_path", "wal_path")
+    __slots__ = (
+        "__weakref__",
+        "_durable",
+        "_flushing",
+        "_holder",
+        "_lock",
+        "_written",
+        "lock_path",
+        "wal_path",
+    )
 
     def __init__(self, database: Path | None) -> None:
         self.lock_path = None if database is None else database.with_name(database.name + ".lock")
         self.wal_path = None if database is None else database.with_name(database.name + "-wal")
         self._lock = threading.Lock()
         self._holder: int | None = None
-        self._commits = 0
-        self._counting = threading.Lock()  # not the turn's lock: counting never waits for a writer
+        self._written = 0  # commits of this process, numbered in their turns
+        self._durable = 0  # the last of them known to be on disk
+        self._flushing = threading.Lock()  # not the turn's lock: a flush never waits for a writer
         _QUEUES.add(self)
 
     @contextmanager
@@ -97,37 +108,40 @@ class WriterQueue:
             finally:
                 self._holder = None
 
-    def sync(self) -> bool:
+    def committed(self) -> int:
+        """Number the commit just made in this turn (call it before the turn ends)."""
+        self._written += 1
+        return self._written
+
+    def sync(self, upto: int | None = None) -> bool:
         """Flush the WAL file to disk: every transaction committed so far becomes durable.
 
-        False when there is no WAL file to flush (in memory, or checkpointed and removed: its
-        content is then in the flushed database file).
+        ``upto`` is the caller's commit number (:meth:`committed`): a flush another thread of
+        this process started after that commit already covers it, so threads that commit
+        together share one flush (group commit). False when there is no WAL file to flush (in
+        memory, or checkpointed and removed: its content is then in the flushed database file).
         """
         if self.wal_path is None:
             return False
-        try:
-            fd = os.open(self.wal_path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            return False
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        return True
-
-    def checkpoint_due(self) -> bool:
-        """Count a commit; True once every ``CHECKPOINT_EVERY`` of this process's commits."""
-        with self._counting:
-            self._commits += 1
-            if self._commits < CHECKPOINT_EVERY:
+        with self._flushing:
+            if upto is not None and self._durable >= upto:
+                return True
+            covered = self._written  # every commit numbered so far is in the WAL file
+            try:
+                fd = os.open(self.wal_path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
                 return False
-            self._commits = 0
-            return True
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            self._durable = max(self._durable, covered)
+        return True
 
     def _after_fork(self) -> None:
         # A fork while another thread held the lock would leave the child's copy locked forever.
         self._lock = threading.Lock()
-        self._counting = threading.Lock()
+        self._flushing = threading.Lock()
         self._holder = None
 
 

@@ -299,6 +299,27 @@ def test_the_store_checkpoints_every_so_many_commits_outside_the_turn(
     assert _events(sqlite_store) == 2 * writelock.CHECKPOINT_EVERY
 
 
+def test_commits_flushed_together_share_one_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flush covers every commit numbered before it started: a thread whose commit it
+    covered does not flush again (group commit); a later commit does."""
+    (tmp_path / "db.sqlite3-wal").write_bytes(b"wal")
+    writers = WriterQueue(tmp_path / "db.sqlite3")
+    flushes: list[int] = []
+    monkeypatch.setattr(writelock.os, "fsync", flushes.append)
+    with writers.turn():
+        first = writers.committed()
+    with writers.turn():
+        second = writers.committed()
+
+    assert writers.sync(second)
+    assert writers.sync(first)  # covered by the flush made for the second
+    assert len(flushes) == 1
+    with writers.turn():
+        third = writers.committed()
+    assert writers.sync(third)
+    assert len(flushes) == 2
+
+
 def test_a_missing_wal_file_needs_no_flush(tmp_path: Path) -> None:
     """After the last connection checkpointed and removed the WAL, sync() has nothing to do."""
     writers = WriterQueue(tmp_path / "gone.sqlite3")
