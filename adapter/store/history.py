@@ -17,7 +17,7 @@ from adapter.domain.values import LppCode, Nir
 from adapter.errors import UsageError
 from adapter.rules.history import DeliveryRecord
 from adapter.store.models import DeliveryRow, table_of
-from adapter.store.prepared import Prepared, Rows, StatementQueue
+from adapter.store.prepared import BeneficiaryRows, Prepared, StatementQueue
 
 __all__ = ["DbDeliveryHistory"]
 
@@ -35,24 +35,19 @@ _INSERT = Prepared(insert(_DELIVERIES), _COLUMNS)
 class DbDeliveryHistory:
     """Delivery records by beneficiary NIR, oldest care day first."""
 
-    __slots__ = ("_ahead", "_queue", "_writable")
+    __slots__ = ("_queue", "_rows", "_writable")
 
     def __init__(self, queue: StatementQueue, *, writable: bool) -> None:
         self._queue = queue
         self._writable = writable
-        self._ahead: tuple[str, Rows] | None = None
+        self._rows = BeneficiaryRows(queue, _BY_NIR)
 
     def preload(self, nir: Nir) -> None:
         """Queue the read of ``nir``'s history now; :meth:`deliveries` then takes its rows."""
-        self._ahead = (nir.value, self._queue.read(_BY_NIR, {"nir": nir.value}))
+        self._rows.preload(nir.value)
 
     def deliveries(self, nir: Nir) -> Sequence[DeliveryRecord]:
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[0] == nir.value:
-            self._queue.send()  # a no-op when the rows came with an earlier statement
-            rows = ahead[1].get()
-        else:
-            rows = self._queue.fetch(_BY_NIR, {"nir": nir.value})
+        rows = self._rows.get(nir.value)
         return tuple(
             DeliveryRecord(
                 nir=nir,
@@ -82,4 +77,4 @@ class DbDeliveryHistory:
             for record in records
         ]
         self._queue.write(_INSERT, values)
-        self._ahead = None  # a preloaded history no longer holds everything
+        self._rows.forget()  # a preloaded history no longer holds everything

@@ -17,7 +17,7 @@ from adapter.domain.values import Money, Nir
 from adapter.errors import UsageError
 from adapter.rules.ledger import LedgerEntry
 from adapter.store.models import LedgerRow, table_of
-from adapter.store.prepared import Prepared, Rows, StatementQueue
+from adapter.store.prepared import BeneficiaryRows, Prepared, StatementQueue
 
 __all__ = ["DbForfaitLedger"]
 
@@ -35,24 +35,19 @@ _INSERT = Prepared(insert(_LEDGER), _COLUMNS)
 class DbForfaitLedger:
     """Ledger entries by beneficiary NIR, oldest care day first."""
 
-    __slots__ = ("_ahead", "_queue", "_writable")
+    __slots__ = ("_queue", "_rows", "_writable")
 
     def __init__(self, queue: StatementQueue, *, writable: bool) -> None:
         self._queue = queue
         self._writable = writable
-        self._ahead: tuple[str, Rows] | None = None
+        self._rows = BeneficiaryRows(queue, _BY_NIR)
 
     def preload(self, nir: Nir) -> None:
         """Queue the read of ``nir``'s entries now; :meth:`entries` then takes its rows."""
-        self._ahead = (nir.value, self._queue.read(_BY_NIR, {"nir": nir.value}))
+        self._rows.preload(nir.value)
 
     def entries(self, nir: Nir) -> Sequence[LedgerEntry]:
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[0] == nir.value:
-            self._queue.send()  # a no-op when the rows came with an earlier statement
-            rows = ahead[1].get()
-        else:
-            rows = self._queue.fetch(_BY_NIR, {"nir": nir.value})
+        rows = self._rows.get(nir.value)
         return tuple(
             LedgerEntry(
                 nir=nir,
@@ -82,4 +77,4 @@ class DbForfaitLedger:
             for entry in entries
         ]
         self._queue.write(_INSERT, values)
-        self._ahead = None  # preloaded entries no longer hold everything
+        self._rows.forget()  # preloaded entries no longer hold everything

@@ -27,7 +27,7 @@ from sqlalchemy.sql import Executable, Insert, Select
 
 from adapter.errors import UsageError
 
-__all__ = ["Prepared", "Rows", "StatementQueue", "batch"]
+__all__ = ["BeneficiaryRows", "Prepared", "Rows", "StatementQueue", "batch"]
 
 _Processor = Callable[[Any], Any] | None
 
@@ -240,3 +240,32 @@ class StatementQueue:
         for sink, prepared, result in pending:
             sink._rows = prepared.rows(connection, result)
         return cursor
+
+
+class BeneficiaryRows:
+    """One beneficiary's rows of a table read by NIR, optionally asked for ahead.
+
+    :meth:`preload` queues the read so that it travels with the transaction's next statement;
+    :meth:`get` then takes those rows (or reads now, for another NIR or without a preload), and
+    :meth:`forget` drops a preload that the transaction's own writes made stale.
+    """
+
+    __slots__ = ("_ahead", "_queue", "_select")
+
+    def __init__(self, queue: StatementQueue, select: Prepared) -> None:
+        self._queue = queue
+        self._select = select
+        self._ahead: tuple[str, Rows] | None = None
+
+    def preload(self, nir: str) -> None:
+        self._ahead = (nir, self._queue.read(self._select, {"nir": nir}))
+
+    def get(self, nir: str) -> list[tuple[Any, ...]]:
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or ahead[0] != nir:
+            return self._queue.fetch(self._select, {"nir": nir})
+        self._queue.send()  # a no-op when the rows came with an earlier statement
+        return ahead[1].get()
+
+    def forget(self) -> None:
+        self._ahead = None
