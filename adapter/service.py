@@ -16,7 +16,6 @@ snapshot still holds, and adjudicates again inside itself when it does not
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -60,8 +59,12 @@ def content_hash(bundle: Mapping[str, Any]) -> str:
     sorted, no whitespace, UTF-8, every number with its own digits, so that the ``1`` of a
     JSON body and the ``Decimal("1")`` its XML twin reads give the same text.
     """
-    # The Bundle comes from the JSON parser or the XML reader: its keys are strings.
-    return hashlib.sha256(jsonio.dumps(bundle, sort_keys=True, check_keys=False)).hexdigest()
+    return hashlib.sha256(jsonio.dumps(bundle, sort_keys=True)).hexdigest()
+
+
+def _stored_json(obj: object) -> str:
+    """The stored JSON text of a request, a decision or findings (``to_jsonable``'s view)."""
+    return jsonio.dumps(to_jsonable(obj)).decode("utf-8")
 
 
 def visibility(caller: Caller) -> Visibility:
@@ -212,7 +215,7 @@ class StoreService:
             data=data,
             fmt=fmt,
             digest=digest,
-            request_json=json.dumps(to_jsonable(request), ensure_ascii=False),
+            request_json=_stored_json(request),
             positions=entry_positions(submission.bundle),
             caller=caller,
             now=now,
@@ -286,7 +289,7 @@ class StoreService:
         )
         claim_id = _submission_id(key.system, key.value)  # readable at GET /Claim/{id}
         bundle = response_bundle(request, result, canon=self.canon, claim_reference=f"Claim/{claim_id}")
-        body = jsonio.dumps(bundle, check_keys=False)  # built by the mappings: string keys
+        body = jsonio.dumps(bundle)
         return _Staged(row=self._new_row(work, result, bundle, body), bundle=bundle, body=body)
 
     def _replay(self, stored: StoredSubmission, digest: str) -> Answer:
@@ -317,11 +320,9 @@ class StoreService:
             media_type=work.fmt.media_type,
             raw=work.data,
             request_json=work.request_json,
-            amo_decision_json=json.dumps(to_jsonable(result.amo), ensure_ascii=False),
-            amc_decision_json=None
-            if result.amc is None
-            else json.dumps(to_jsonable(result.amc), ensure_ascii=False),
-            findings_json=json.dumps(to_jsonable(list(result.findings)), ensure_ascii=False),
+            amo_decision_json=_stored_json(result.amo),
+            amc_decision_json=None if result.amc is None else _stored_json(result.amc),
+            findings_json=_stored_json(result.findings),
             response_json=body,
             amo_response_id=responses[0],
             amc_response_id=responses[1] if len(responses) > 1 else None,

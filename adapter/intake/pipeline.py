@@ -29,17 +29,28 @@ class Submission:
     format: Format
 
 
+class _NotJson(ValueError):
+    pass
+
+
+def _constant(name: str) -> Any:
+    """``NaN``, ``Infinity`` and ``-Infinity``, which Python's parser reads and JSON does not have."""
+    raise _NotJson(f"{name} is not a JSON number")
+
+
 def _json(data: bytes) -> dict[str, Any]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ParseError([Issue("encoding-invalid", f"the body is not UTF-8 (byte {exc.start})")]) from None
     try:
-        value = json.loads(text, parse_float=Decimal)
+        value = json.loads(text, parse_float=Decimal, parse_constant=_constant)
     except json.JSONDecodeError as exc:
         raise ParseError(
             [Issue("invalid-json", f"{exc.msg} at line {exc.lineno}, column {exc.colno}")]
         ) from None
+    except _NotJson as exc:
+        raise ParseError([Issue("invalid-json", str(exc))]) from None
     except RecursionError:
         raise ParseError([Issue("input-too-large", "the JSON nesting is too deep")]) from None
     if not isinstance(value, dict):

@@ -35,6 +35,8 @@ def test_json_numbers_stay_decimal() -> None:
     ("data", "code"),
     [
         (b"{", "invalid-json"),
+        (b'{"resourceType": "Bundle", "total": NaN}', "invalid-json"),
+        (b'{"resourceType": "Bundle", "entry": [-Infinity]}', "invalid-json"),
         (b"[]", "resource-type-missing"),
         (b"\xff\xfe{}", "encoding-invalid"),
         (b'{"resourceType": "Nope"}', "resource-type-unknown"),

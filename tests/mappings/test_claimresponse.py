@@ -340,7 +340,7 @@ def test_json_encoding_matches_the_standard_encoder_without_decimals() -> None:
     ("value", "error"),
     [
         (Decimal("NaN"), ValueError),
-        (float("inf"), ValueError),
+        (Decimal("Infinity"), ValueError),
         ({1: "x"}, TypeError),
         ({"x"}, TypeError),
     ],
