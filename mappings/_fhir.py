@@ -140,6 +140,8 @@ def structure_issues(resource: Mapping[str, Any]) -> list[Issue]:
     cls = model_class(root)
     if cls is None:
         return [Issue("resource-type-unknown", f"{root!r} is not a FHIR R4 resource", root)]
+    if root == "Bundle" and _valid_in_parts(cls, resource):
+        return []
     try:
         cls.model_validate(resource)
     except ValidationError as exc:
@@ -155,3 +157,34 @@ def structure_issues(resource: Mapping[str, Any]) -> list[Issue]:
     except KeyError as exc:  # an unknown nested resourceType the pre-walk did not see
         return [Issue("resource-type-unknown", f"unknown resource type {exc}", root)]
     return []
+
+
+def _valid_in_parts(bundle_class: type[Any], bundle: Mapping[str, Any]) -> bool:
+    """True when the Bundle validates with each entry's resource validated by its own class.
+
+    That is what the Bundle's model does for ``entry.resource`` (resolve the class named by
+    ``resourceType``, require a resource, validate the dict with it), without resolving the
+    class anew for every entry: a quarter of the validation's time. A resource that is not a
+    dict naming a known resource stays in the Bundle for its model to judge. False on any
+    error: the caller validates the whole Bundle again for the issues, so that they and their
+    order are the model's own.
+    """
+    entries = bundle.get("entry")
+    if type(entries) is not list:
+        entries = ()  # nothing to take apart: the shell is the whole Bundle
+    shell_entries: list[Any] = []
+    parts: list[tuple[type[Any], Mapping[str, Any]]] = []
+    for entry in entries:
+        part = entry.get("resource") if type(entry) is dict else None
+        kind = part.get("resourceType") if type(part) is dict else None
+        if type(kind) is str and is_resource_type(kind):
+            parts.append((typing.cast(type[Any], model_class(kind)), typing.cast(Mapping[str, Any], part)))
+            entry = {key: value for key, value in entry.items() if key != "resource"}
+        shell_entries.append(entry)
+    try:
+        bundle_class.model_validate({**bundle, "entry": shell_entries} if parts else bundle)
+        for part_class, part in parts:
+            part_class.model_validate(part)
+    except (ValidationError, KeyError):
+        return False
+    return True
