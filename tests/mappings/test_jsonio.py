@@ -125,3 +125,12 @@ def test_the_reader_refuses_non_json_constants(text: str) -> None:
     """The standard parser accepts NaN and Infinity; they are not JSON."""
     with pytest.raises(ValueError, match="not a JSON number"):
         jsonio.loads(text)
+
+
+def test_every_character_is_written_as_the_standard_encoder_writes_it() -> None:
+    """All of Unicode but surrogates: the canonical text, hence every stored content hash, is unchanged."""
+    text = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF)
+
+    assert jsonio.dumps({text: [text]}, sort_keys=True) == json.dumps(
+        {text: [text]}, ensure_ascii=False, separators=(",", ":"), sort_keys=True
+    ).encode("utf-8")
