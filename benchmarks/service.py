@@ -308,7 +308,7 @@ _BREAKDOWN = [
     ("  jsonio.dumps (content hash and answer)", "jsonio.py", "dumps"),
     ("  to_jsonable (stored request and decisions)", "jsonable.py", "to_jsonable"),
     ("  statements sent (StatementQueue.send)", "prepared.py", "send"),
-    ("    Tx.add_submission", "tx.py", "add_submission"),
+    ("    Tx.stage_submission", "tx.py", "stage_submission"),
     ("  SQLite COMMIT (WAL written, no flush)", "~", "<method 'commit' of 'sqlite3.Connection' objects>"),
     ("  WAL flush (fsync, after the writer's turn)", "writelock.py", "sync"),
     ("access log line (structlog)", "_base.py", "_proxy_to_logger"),

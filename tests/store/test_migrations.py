@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from adapter.store import Store
 from adapter.store.database import MIGRATIONS
 from adapter.store.models import Base
 
+COLUMNS = ("raw", "request_json", "amo_decision_json", "amc_decision_json", "findings_json", "response_json")
 TABLES = {"alembic_version", "audit_log", "delivery_records", "ledger_entries", "outbox", "submissions"}
 
 
@@ -29,7 +31,7 @@ def test_migrating_an_empty_database_twice_is_idempotent(empty_url: str) -> None
         store.migrate()
         store.migrate()
         with store.engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0001"
+            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0002"
             assert set(inspect(connection).get_table_names()) == TABLES
     finally:
         store.dispose()
@@ -47,5 +49,37 @@ def test_the_migrations_match_the_models(empty_url: str) -> None:
         with store.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
+    finally:
+        store.dispose()
+
+
+def _compression(store: Store) -> dict[str, str]:
+    """Each large submissions column's compression method (``l`` lz4, ``p`` pglz, empty: the default)."""
+    query = text(
+        "SELECT attname, attcompression FROM pg_attribute "
+        "WHERE attrelid = 'submissions'::regclass AND attname = ANY(:names)"
+    )
+    with store.engine.connect() as connection:
+        rows = connection.execute(query, {"names": list(COLUMNS)}).all()
+    return {name: str(method or "") for name, method in rows}
+
+
+def test_postgresql_compresses_the_large_columns_with_lz4(empty_url: str) -> None:
+    """Revision 0002 sets lz4 on PostgreSQL (built with lz4 here) and its downgrade puts the default back."""
+    store = Store.open(empty_url)
+    try:
+        if store.backend != "postgresql":
+            with store.engine.connect() as connection:  # SQLite: the revision is applied and does nothing
+                assert MigrationContext.configure(connection).get_current_revision() == "0002"
+            return
+        assert _compression(store) == dict.fromkeys(COLUMNS, "l")
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0001")
+        assert _compression(store) == dict.fromkeys(COLUMNS, "")
+        store.migrate()
+        assert _compression(store) == dict.fromkeys(COLUMNS, "l")
     finally:
         store.dispose()
