@@ -221,9 +221,11 @@ class StoreService:
             now=now,
         )
         ahead: _Ahead | None = None
-        if self.store.backend == "sqlite":
-            # There, even the adjudication goes before it: on a snapshot of the beneficiary's
-            # history and ledger, which the write transaction then only checks is still current.
+        write = self.store.write_if_free(lock_keys=locks)
+        if write is None:
+            # SQLite, with another writer in its turn: rather than wait idle, adjudicate on a
+            # snapshot of the beneficiary's history and ledger, which the write transaction
+            # then only checks is still current.
             with self.store.read() as tx:
                 stored = tx.find_submission(key.system, key.value)
                 if stored is not None:
@@ -231,8 +233,9 @@ class StoreService:
                 history = _Seeded(tx.history.deliveries(nir))
                 ledger = _Seeded(tx.ledger.entries(nir))
             ahead = _Ahead(history, ledger, self._stage(work, history, ledger))
+            write = self.store.write(lock_keys=locks)
         try:
-            with self.store.write(lock_keys=locks) as tx:
+            with write as tx:
                 # The payers' reads travel with the key's look-up: one round trip on PostgreSQL.
                 tx.preload_beneficiary(nir)
                 stored = tx.find_submission(key.system, key.value)

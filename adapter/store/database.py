@@ -24,6 +24,11 @@ _MIGRATION_LOCK = lock_id("adapter.store:migrate")
 _READ_ONLY = text("SET TRANSACTION READ ONLY")
 
 
+def _check_keys(lock_keys: Sequence[str]) -> None:
+    if isinstance(lock_keys, str):
+        raise TypeError("lock_keys is a sequence of keys, not one string")
+
+
 @cache
 def _advisory_locks(count: int) -> Prepared:
     """One statement for all the lock keys of a transaction, taken left to right.
@@ -90,8 +95,7 @@ class Store:
         except (SQLAlchemyError, OSError):
             return False
 
-    @contextmanager
-    def write(self, *, lock_keys: Sequence[str] = ()) -> Iterator[Tx]:
+    def write(self, *, lock_keys: Sequence[str] = ()) -> AbstractContextManager[Tx]:
         """A write transaction: commits on normal exit, rolls back on an exception.
 
         On PostgreSQL each lock key becomes a transaction-scoped advisory lock, all taken in
@@ -103,9 +107,25 @@ class Store:
         (``BEGIN IMMEDIATE``), which covers every key; the turn ends after the commit or
         rollback, and a commit is flushed to disk before this returns.
         """
-        if isinstance(lock_keys, str):
-            raise TypeError("lock_keys is a sequence of keys, not one string")
-        with self._writer_turn():
+        _check_keys(lock_keys)
+        return self._write(self._writer_turn(), lock_keys)
+
+    def write_if_free(self, *, lock_keys: Sequence[str] = ()) -> AbstractContextManager[Tx] | None:
+        """:meth:`write` if it can start without waiting, else None (holding nothing).
+
+        On SQLite that is when no other writer has the turn; PostgreSQL never queues writers
+        (advisory locks wait per key, inside the transaction), so there it is always ``write``.
+        Enter the result at once: on SQLite the turn is already held when this returns.
+        """
+        _check_keys(lock_keys)
+        if self._writers is None:
+            return self._write(nullcontext(), lock_keys)
+        turn = self._writers.try_turn()
+        return None if turn is None else self._write(turn, lock_keys)
+
+    @contextmanager
+    def _write(self, turn: AbstractContextManager[None], lock_keys: Sequence[str]) -> Iterator[Tx]:
+        with turn:
             with self._connect(writer=True) as connection, connection.begin():
                 tx = Tx(connection, writable=True)
                 if self.backend == "postgresql" and lock_keys:

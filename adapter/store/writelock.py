@@ -28,7 +28,7 @@ import os
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from adapter.errors import UsageError
@@ -90,23 +90,61 @@ class WriterQueue:
     @contextmanager
     def turn(self) -> Iterator[None]:
         """Wait for this process's turn, then for the file's; release both on exit."""
-        me = threading.get_ident()
-        if self._holder == me:
+        self._check_holder()
+        self._lock.acquire()
+        try:
+            fd = self._flock(wait=True)
+        except BaseException:
+            self._lock.release()
+            raise
+        self._holder = threading.get_ident()
+        with self._held(fd):
+            yield
+
+    def try_turn(self) -> AbstractContextManager[None] | None:
+        """The turn at once, held until the returned context manager exits; None, holding
+        nothing, when another writer has it (in this process or another). Enter the result
+        straight away: the turn is already taken when this returns."""
+        self._check_holder()
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            fd = self._flock(wait=False)
+        except BlockingIOError:
+            self._lock.release()
+            return None
+        except BaseException:
+            self._lock.release()
+            raise
+        self._holder = threading.get_ident()
+        return self._held(fd)
+
+    @contextmanager
+    def _held(self, fd: int | None) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            if fd is not None:
+                os.close(fd)  # closing the only descriptor releases the flock
+            self._holder = None
+            self._lock.release()
+
+    def _check_holder(self) -> None:
+        if self._holder == threading.get_ident():
             raise UsageError("a write transaction is already open in this thread: it would wait for itself")
-        with self._lock:
-            self._holder = me
-            try:
-                if self.lock_path is None:
-                    yield
-                else:
-                    fd = os.open(self.lock_path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX)  # blocks, without the GIL, until our turn
-                        yield
-                    finally:
-                        os.close(fd)  # closing the only descriptor releases the flock
-            finally:
-                self._holder = None
+
+    def _flock(self, *, wait: bool) -> int | None:
+        """Lock ``<database>.lock`` (None in memory); BlockingIOError when taken and not ``wait``."""
+        if self.lock_path is None:
+            return None
+        fd = os.open(self.lock_path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            # Blocks, without the GIL, until our turn.
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     def committed(self) -> int:
         """Number the commit just made in this turn (call it before the turn ends)."""

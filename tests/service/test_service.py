@@ -242,20 +242,71 @@ def _recording_stages(
     return stages
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_sqlite_adjudicates_on_a_snapshot_outside_the_write_lock(
+def test_with_no_other_writer_the_payers_run_inside_the_transaction(
     service: StoreService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On SQLite the payers run before the write transaction, once, on the history as read."""
+    """Nothing to wait for: no snapshot read, one adjudication on what the transaction reads."""
+    reads: list[int] = []
+    real_read = service.store.read
+
+    def read() -> Any:
+        reads.append(1)
+        return real_read()
+
+    monkeypatch.setattr(service.store, "read", read)
     stages = _recording_stages(service, monkeypatch, between=None)
     answer = service.submit(fixture("01-purchase-standard"), Format.JSON, caller=EVERYONE, now=NOW)
 
     key = jsonio.loads(fixture("01-purchase-standard"))["identifier"]["value"]
-    assert stages == [f"{key} on snapshot"]
+    assert stages == [f"{key} on transaction"]
+    assert reads == []
     assert b"duplicate-delivery" not in answer.json
     replay = service.submit(fixture("01-purchase-standard"), Format.JSON, caller=EVERYONE, now=NOW)
     assert replay.replayed
-    assert stages == [f"{key} on snapshot"]  # a replay adjudicates nothing
+    assert stages == [f"{key} on transaction"]  # a replay adjudicates nothing
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_sqlite_adjudicates_on_a_snapshot_while_another_writer_has_the_turn(
+    service: StoreService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While another writer holds SQLite's turn, the payers run on a snapshot instead of waiting
+    idle; the write transaction then finds the history unchanged and stores that answer."""
+    stages = _recording_stages(service, monkeypatch, between=None)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with service.store.write():
+            holding.set()
+            release.wait(timeout=30)
+
+    holder = threading.Thread(target=other_writer)
+    holder.start()
+    assert holding.wait(timeout=30)
+    answers: list[Answer] = []
+    submitter = threading.Thread(
+        target=lambda: answers.append(
+            service.submit(fixture("01-purchase-standard"), Format.JSON, caller=EVERYONE, now=NOW)
+        )
+    )
+    submitter.start()
+    try:
+        for _ in range(3000):  # the snapshot's adjudication comes before waiting for the turn
+            if stages:
+                break
+            threading.Event().wait(0.01)
+        key = jsonio.loads(fixture("01-purchase-standard"))["identifier"]["value"]
+        assert stages == [f"{key} on snapshot"]
+        assert not answers  # still waiting for the turn
+    finally:
+        release.set()
+        holder.join(timeout=30)
+        submitter.join(timeout=30)
+    assert len(answers) == 1
+    assert not answers[0].replayed
+    assert stages == [f"{key} on snapshot"]  # the snapshot held: no second adjudication
+    with service.store.read() as tx:
+        assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 1
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -267,6 +318,7 @@ def test_a_stale_snapshot_is_adjudicated_again_inside_the_transaction(
     what is stored: the twin is then a duplicate of the claim that came in between."""
     data = fixture("01-purchase-standard")
     key = jsonio.loads(data)["identifier"]["value"]
+    monkeypatch.setattr(service.store, "write_if_free", lambda **_: None)  # as if the turn were taken
     stages = _recording_stages(service, monkeypatch, between=data)
 
     answer = service.submit(_twin(data), Format.JSON, caller=EVERYONE, now=NOW)
@@ -288,7 +340,7 @@ def test_a_key_stored_behind_the_locks_back_is_replayed(
     nir = read_submission(data).request.beneficiary.nir
     with service.store.read() as tx:
         delivered = len(tx.history.deliveries(nir))
-    blind = 2 if service.store.backend == "sqlite" else 1  # look-ups that miss it: snapshot, transaction
+    blind = 1  # the transaction's look-up misses it
     calls: list[str] = []
     real = Tx.find_submission
 

@@ -20,7 +20,7 @@ from adapter.errors import UsageError
 from adapter.store import DuplicateSubmissionError, Store, engine, prepared, writelock
 from adapter.store.writelock import WriterQueue, database_path
 from tests.store import workers
-from tests.store.builders import T0, submission
+from tests.store.builders import KEY_SYSTEM, T0, submission
 
 PROCESSES = 3
 THREADS = 3
@@ -412,3 +412,63 @@ def test_a_duplicate_key_costs_no_savepoint(store: Store, sent: list[str]) -> No
     assert "ON CONFLICT DO NOTHING" in duplicate[0]
     assert duplicate[1].startswith("SELECT submissions.id")
     assert not any("SAVEPOINT" in statement for statement in sent)
+
+
+def test_try_turn_takes_a_free_turn_and_never_waits(tmp_path: Path) -> None:
+    """Free: the turn is held until the returned context manager exits. Taken by another thread,
+    or by another process (a second open file description of the lock file): None at once,
+    holding nothing. Asked by the thread that holds the turn: UsageError."""
+    writers = WriterQueue(tmp_path / "db.sqlite3")
+    held = writers.try_turn()
+    assert held is not None
+    with held:
+        assert writers._holder == threading.get_ident()
+        with pytest.raises(UsageError):
+            writers.try_turn()
+        answers: list[object] = []
+        other = threading.Thread(target=lambda: answers.append(writers.try_turn()))
+        other.start()
+        other.join(timeout=30)
+        assert answers == [None]
+    assert writers._holder is None
+    assert not writers._lock.locked()
+
+    assert writers.lock_path is not None
+    fd = os.open(writers.lock_path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as another process holding the file's turn
+        assert writers.try_turn() is None
+        assert not writers._lock.locked()  # and this process's lock was let go
+    finally:
+        os.close(fd)
+    again = writers.try_turn()
+    assert again is not None
+    with again:
+        pass
+    with writers.turn():  # a blocking turn still comes after
+        pass
+
+
+def test_write_if_free_is_none_while_another_writer_has_the_turn(sqlite_store: Store) -> None:
+    """Store.write_if_free: a transaction when the turn is free, None while another thread writes."""
+    holding, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with sqlite_store.write():
+            holding.set()
+            release.wait(timeout=30)
+
+    other = threading.Thread(target=other_writer)
+    other.start()
+    try:
+        assert holding.wait(timeout=30)
+        assert sqlite_store.write_if_free() is None
+    finally:
+        release.set()
+        other.join(timeout=30)
+    free = sqlite_store.write_if_free(lock_keys=["k"])
+    assert free is not None
+    with free as tx:
+        tx.add_submission(submission(1))
+    with sqlite_store.read() as tx:
+        assert tx.find_submission(KEY_SYSTEM, "SUB-0001") is not None
