@@ -23,6 +23,7 @@ from adapter.store.tx import Tx
 from adapter.usecases import Answer, Caller
 from mappings import jsonio
 from mappings.xml import dump_xml
+from tests.threads import held_elsewhere
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "valid"
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
@@ -273,35 +274,22 @@ def test_sqlite_adjudicates_on_a_snapshot_while_another_writer_has_the_turn(
     """While another writer holds SQLite's turn, the payers run on a snapshot instead of waiting
     idle; the write transaction then finds the history unchanged and stores that answer."""
     stages = _recording_stages(service, monkeypatch, between=None)
-    holding, release = threading.Event(), threading.Event()
-
-    def other_writer() -> None:
-        with service.store.write():
-            holding.set()
-            release.wait(timeout=30)
-
-    holder = threading.Thread(target=other_writer)
-    holder.start()
-    assert holding.wait(timeout=30)
+    key = jsonio.loads(fixture("01-purchase-standard"))["identifier"]["value"]
     answers: list[Answer] = []
     submitter = threading.Thread(
         target=lambda: answers.append(
             service.submit(fixture("01-purchase-standard"), Format.JSON, caller=EVERYONE, now=NOW)
         )
     )
-    submitter.start()
-    try:
+    with held_elsewhere(service.store.write):
+        submitter.start()
         for _ in range(3000):  # the snapshot's adjudication comes before waiting for the turn
             if stages:
                 break
             threading.Event().wait(0.01)
-        key = jsonio.loads(fixture("01-purchase-standard"))["identifier"]["value"]
         assert stages == [f"{key} on snapshot"]
         assert not answers  # still waiting for the turn
-    finally:
-        release.set()
-        holder.join(timeout=30)
-        submitter.join(timeout=30)
+    submitter.join(timeout=30)
     assert len(answers) == 1
     assert not answers[0].replayed
     assert stages == [f"{key} on snapshot"]  # the snapshot held: no second adjudication

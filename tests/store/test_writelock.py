@@ -21,6 +21,7 @@ from adapter.store import DuplicateSubmissionError, Store, engine, prepared, wri
 from adapter.store.writelock import WriterQueue, database_path
 from tests.store import workers
 from tests.store.builders import KEY_SYSTEM, T0, submission
+from tests.threads import held_elsewhere
 
 PROCESSES = 3
 THREADS = 3
@@ -211,18 +212,7 @@ def test_a_writer_that_dies_mid_transaction_frees_the_queue(sqlite_store: Store,
 def test_a_fork_while_another_thread_writes_leaves_the_child_a_usable_queue() -> None:
     """The child of a fork gets a fresh process-local lock, not a copy held by a thread it lacks."""
     writers = WriterQueue(None)
-    holding = threading.Event()
-    release = threading.Event()
-
-    def hold() -> None:
-        with writers.turn():
-            holding.set()
-            release.wait(timeout=30)
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert holding.wait(timeout=10)
+    with held_elsewhere(writers.turn):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child reports through its exit status
             try:
@@ -231,9 +221,6 @@ def test_a_fork_while_another_thread_writes_leaves_the_child_a_usable_queue() ->
             finally:
                 os._exit(0)
         _, status = os.waitpid(pid, 0)
-    finally:
-        release.set()
-        thread.join(timeout=10)
     assert os.waitstatus_to_exitcode(status) == 0
 
 
@@ -451,21 +438,8 @@ def test_try_turn_takes_a_free_turn_and_never_waits(tmp_path: Path) -> None:
 
 def test_write_if_free_is_none_while_another_writer_has_the_turn(sqlite_store: Store) -> None:
     """Store.write_if_free: a transaction when the turn is free, None while another thread writes."""
-    holding, release = threading.Event(), threading.Event()
-
-    def other_writer() -> None:
-        with sqlite_store.write():
-            holding.set()
-            release.wait(timeout=30)
-
-    other = threading.Thread(target=other_writer)
-    other.start()
-    try:
-        assert holding.wait(timeout=30)
+    with held_elsewhere(sqlite_store.write):
         assert sqlite_store.write_if_free() is None
-    finally:
-        release.set()
-        other.join(timeout=30)
     free = sqlite_store.write_if_free(lock_keys=["k"])
     assert free is not None
     with free as tx:
