@@ -23,6 +23,7 @@ from sqlalchemy.pool import NullPool
 from adapter.store import Store
 from adapter.store.engine import normalise_url
 from adapter.store.models import Base
+from tests.store.recording import recorded_statements
 
 ENV_VAR = "ADAPTER_TEST_DATABASE_URL"
 BACKENDS = ["sqlite", "postgresql"]
@@ -119,3 +120,9 @@ def empty_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> I
     url = server.create_database()
     yield url
     server.drop_database(url)
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the store's fixed statements send to the driver during the test (``tests.store.recording``)."""
+    return recorded_statements(monkeypatch)

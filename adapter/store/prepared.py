@@ -173,6 +173,11 @@ class Rows:
     def __init__(self) -> None:
         self._rows: list[tuple[Any, ...]] | None = None
 
+    @property
+    def ready(self) -> bool:
+        """True once the read has been sent and its rows fetched."""
+        return self._rows is not None
+
     def get(self) -> list[tuple[Any, ...]]:
         if self._rows is None:
             raise UsageError("these rows are read when the statement queue is sent")
@@ -264,8 +269,12 @@ class BeneficiaryRows:
         ahead, self._ahead = self._ahead, None
         if ahead is None or ahead[0] != nir:
             return self._queue.fetch(self._select, {"nir": nir})
-        self._queue.send()  # a no-op when the rows came with an earlier statement
-        return ahead[1].get()
+        rows = ahead[1]
+        if not rows.ready:
+            # Still queued: send it. Once fetched, the rows are good until this table is
+            # written (which calls forget), so writes queued since to other tables wait on.
+            self._queue.send()
+        return rows.get()
 
     def forget(self) -> None:
         self._ahead = None

@@ -345,3 +345,20 @@ def test_a_key_stored_behind_the_locks_back_is_replayed(
     with service.store.read() as tx:
         assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 1
         assert len(tx.history.deliveries(nir)) == delivered > 0  # the rolled-back records are gone
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_postgresql_submit_is_two_round_trips(service: StoreService, sent: list[str]) -> None:
+    """The locks, the key's look-up and the beneficiary's history and ledger in one batch; the
+    writes and the COMMIT in the other. Reading the preloaded ledger after the AMO queued its
+    delivery records sends nothing."""
+    service.submit(fixture("01-purchase-standard"), Format.JSON, caller=EVERYONE, now=NOW)
+
+    assert sent.count("BATCH") == 2
+    first, second = "\n".join(sent).split("BATCH\n")[1:]
+    assert "pg_advisory_xact_lock" in first
+    assert first.count("FROM delivery_records") == first.count("FROM ledger_entries") == 1
+    assert "INSERT" not in first
+    assert "INSERT INTO delivery_records" in second
+    assert "INSERT INTO submissions" in second
+    assert second.endswith("COMMIT")

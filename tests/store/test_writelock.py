@@ -10,14 +10,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from adapter.domain.values import Nir
 from adapter.errors import UsageError
-from adapter.store import DuplicateSubmissionError, Store, engine, prepared, writelock
+from adapter.store import DuplicateSubmissionError, Store, engine, writelock
 from adapter.store.writelock import WriterQueue, database_path
 from tests.store import workers
 from tests.store.builders import KEY_SYSTEM, T0, submission
@@ -314,50 +313,6 @@ def test_a_missing_wal_file_needs_no_flush(tmp_path: Path) -> None:
     writers.sync()
 
     assert not (tmp_path / "gone.sqlite3-wal").exists()
-
-
-class _Recorded:
-    """A DBAPI connection that logs what the store sends through it: each statement, each
-    batch (PostgreSQL pipeline) and each commit."""
-
-    def __init__(self, real: Any, log: list[str]) -> None:
-        self._real, self._log = real, log
-
-    def cursor(self) -> Any:
-        return _RecordedCursor(self._real.cursor(), self._log)
-
-    def pipeline(self) -> Any:
-        self._log.append("BATCH")
-        return self._real.pipeline()
-
-    def commit(self) -> None:
-        self._log.append("COMMIT")
-        self._real.commit()
-
-
-class _RecordedCursor:
-    def __init__(self, real: Any, log: list[str]) -> None:
-        self._real, self._log = real, log
-
-    def execute(self, sql: str, params: Any) -> Any:
-        self._log.append(sql)
-        return self._real.execute(sql, params)
-
-    def executemany(self, sql: str, params: Any) -> Any:
-        self._log.append(sql)
-        return self._real.executemany(sql, params)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real, name)
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """What the store's fixed statements send to the driver, in order."""
-    log: list[str] = []
-    real = prepared._dbapi
-    monkeypatch.setattr(prepared, "_dbapi", lambda connection: _Recorded(real(connection), log))
-    return log
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
