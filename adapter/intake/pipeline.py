@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from adapter.domain import ReimbursementRequest
 from adapter.errors import ConventionError, InputError, Issue, ParseError
 from adapter.intake.formats import Format, Limits
+from mappings import jsonio
 from mappings._fhir import is_resource_type, structure_issues
 from mappings._walk import walk
 from mappings.bundle import read_bundle
@@ -29,27 +29,18 @@ class Submission:
     format: Format
 
 
-class _NotJson(ValueError):
-    pass
-
-
-def _constant(name: str) -> Any:
-    """``NaN``, ``Infinity`` and ``-Infinity``, which Python's parser reads and JSON does not have."""
-    raise _NotJson(f"{name} is not a JSON number")
-
-
 def _json(data: bytes) -> dict[str, Any]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ParseError([Issue("encoding-invalid", f"the body is not UTF-8 (byte {exc.start})")]) from None
     try:
-        value = json.loads(text, parse_float=Decimal, parse_constant=_constant)
+        value = jsonio.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(
             [Issue("invalid-json", f"{exc.msg} at line {exc.lineno}, column {exc.colno}")]
         ) from None
-    except _NotJson as exc:
+    except ValueError as exc:  # NaN or Infinity: Python's parser reads them, JSON has no such number
         raise ParseError([Issue("invalid-json", str(exc))]) from None
     except RecursionError:
         raise ParseError([Issue("input-too-large", "the JSON nesting is too deep")]) from None
