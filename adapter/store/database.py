@@ -21,7 +21,6 @@ __all__ = ["MIGRATIONS", "Store"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = lock_id("adapter.store:migrate")
-_READ_ONLY = text("SET TRANSACTION READ ONLY")
 
 
 def _check_keys(lock_keys: Sequence[str]) -> None:
@@ -48,14 +47,16 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        # Writers take SQLite's write lock at BEGIN; the option is set once, on an engine
-        # that shares the pool, rather than on every connection.
-        self._writer_engine = (
-            engine.execution_options(**{BEGIN_MODE: "IMMEDIATE"})
-            if backend_of(engine.url) == "sqlite"
-            else engine
-        )
+        # Writers take SQLite's write lock at BEGIN. On PostgreSQL the statement queue opens
+        # each transaction with its first batch (and a writer's commits with its last), so the
+        # driver must not open one itself: those engines are in autocommit mode. The options
+        # are set once, on engines that share the pool, rather than on every connection.
         self.backend: Backend = backend_of(engine.url)
+        if self.backend == "sqlite":
+            self._writer_engine = engine.execution_options(**{BEGIN_MODE: "IMMEDIATE"})
+            self._reader_engine = engine
+        else:
+            self._writer_engine = self._reader_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._writers = (
             WriterQueue(database_path(engine.url.database or "")) if self.backend == "sqlite" else None
         )
@@ -80,7 +81,10 @@ class Store:
         """Upgrade the schema to the latest revision; concurrent callers wait for each other."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
-        with self._writer_turn(), self._connect(writer=True) as connection, connection.begin():
+        # Not the writers' engine on PostgreSQL: Alembic's statements run in the driver's own
+        # transaction, which the writers' engine does not open.
+        migrating = self._writer_engine if self.backend == "sqlite" else self._engine
+        with self._writer_turn(), migrating.connect() as connection, connection.begin():
             if self.backend == "postgresql":
                 _advisory_locks(1).all(connection, {"k0": _MIGRATION_LOCK})
             config.attributes["connection"] = connection
@@ -100,8 +104,8 @@ class Store:
 
         On PostgreSQL each lock key becomes a transaction-scoped advisory lock, all taken in
         one statement in a fixed order, so that two transactions never deadlock on them; that
-        statement is queued and travels with the transaction's first read or write, and the
-        queued writes travel with the COMMIT (``adapter.store.prepared``). On
+        statement is queued and travels with the BEGIN and the transaction's first read or
+        write, and the queued writes travel with the COMMIT (``adapter.store.prepared``). On
         SQLite the transaction first waits its turn in the writer queue
         (``adapter.store.writelock``) and then holds the database's write lock
         (``BEGIN IMMEDIATE``), which covers every key; the turn ends after the commit or
@@ -127,7 +131,7 @@ class Store:
     def _write(self, turn: AbstractContextManager[None], lock_keys: Sequence[str]) -> Iterator[Tx]:
         with turn:
             with self._connect(writer=True) as connection, connection.begin():
-                tx = Tx(connection, writable=True)
+                tx = Tx(connection, writable=True, begin="BEGIN" if self.backend == "postgresql" else None)
                 if self.backend == "postgresql" and lock_keys:
                     ids = sorted({lock_id(key) for key in lock_keys})
                     tx.queue.read(_advisory_locks(len(ids)), {f"k{n}": id_ for n, id_ in enumerate(ids)})
@@ -138,11 +142,11 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
-        """A read-only transaction: one consistent view on SQLite, statement-level on PostgreSQL."""
+        """A read-only transaction: one consistent view on SQLite, statement-level on PostgreSQL
+        (where its BEGIN READ ONLY travels with its first statement)."""
+        begin = "BEGIN READ ONLY" if self.backend == "postgresql" else None
         with self._connect(writer=False) as connection, connection.begin():
-            if self.backend == "postgresql":
-                connection.execute(_READ_ONLY)
-            yield Tx(connection, writable=False)
+            yield Tx(connection, writable=False, begin=begin)
 
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, or in a child process after fork)."""
@@ -177,4 +181,4 @@ class Store:
             connection.rollback()
 
     def _connect(self, *, writer: bool) -> Connection:
-        return (self._writer_engine if writer else self._engine).connect()
+        return (self._writer_engine if writer else self._reader_engine).connect()

@@ -95,10 +95,10 @@ class Tx:
     history: DbDeliveryHistory
     ledger: DbForfaitLedger
 
-    def __init__(self, connection: Connection, *, writable: bool) -> None:
+    def __init__(self, connection: Connection, *, writable: bool, begin: str | None = None) -> None:
         self._connection = connection
         self._writable = writable
-        self.queue = StatementQueue(connection)
+        self.queue = StatementQueue(connection, begin=begin)
         self.history = DbDeliveryHistory(self.queue, writable=writable)
         self.ledger = DbForfaitLedger(self.queue, writable=writable)
 

@@ -349,16 +349,19 @@ def test_a_key_stored_behind_the_locks_back_is_replayed(
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_a_postgresql_submit_is_two_round_trips(service: StoreService, sent: list[str]) -> None:
-    """The locks, the key's look-up and the beneficiary's history and ledger in one batch; the
-    writes and the COMMIT in the other. Reading the preloaded ledger after the AMO queued its
-    delivery records sends nothing."""
+    """BEGIN, the locks, the key's look-up and the beneficiary's history and ledger in one batch;
+    the writes and the COMMIT in the other. The driver asks the server to answer twice (a
+    driver-issued BEGIN or COMMIT would each wait on its own). Reading the preloaded ledger
+    after the AMO queued its delivery records sends nothing."""
     service.submit(fixture("01-purchase-standard"), Format.JSON, caller=EVERYONE, now=NOW)
 
+    assert sent.count("SYNC") == 2
     assert sent.count("BATCH") == 2
     first, second = "\n".join(sent).split("BATCH\n")[1:]
-    assert "pg_advisory_xact_lock" in first
+    assert first.startswith("BEGIN\nSELECT pg_advisory_xact_lock")
     assert first.count("FROM delivery_records") == first.count("FROM ledger_entries") == 1
     assert "INSERT" not in first
+    assert first.endswith("SYNC\n")
     assert "INSERT INTO delivery_records" in second
     assert "INSERT INTO submissions" in second
-    assert second.endswith("COMMIT")
+    assert second.endswith("COMMIT\nSYNC")

@@ -8,6 +8,11 @@ import pytest
 
 from adapter.store import prepared
 
+try:  # the driver's own point where it asks the server to answer what was sent (a round trip)
+    from psycopg._pipeline_base import BasePipeline
+except ImportError:  # pragma: no cover - psycopg is a dependency
+    BasePipeline = None
+
 __all__ = ["recorded_statements"]
 
 
@@ -34,9 +39,9 @@ class _RecordedCursor:
     def __init__(self, real: Any, log: list[str]) -> None:
         self._real, self._log = real, log
 
-    def execute(self, sql: str, params: Any) -> Any:
+    def execute(self, sql: str, params: Any, **options: Any) -> Any:
         self._log.append(sql)
-        return self._real.execute(sql, params)
+        return self._real.execute(sql, params, **options)
 
     def executemany(self, sql: str, params: Any) -> Any:
         self._log.append(sql)
@@ -51,5 +56,13 @@ def recorded_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     text, ``BATCH`` where a batch (a PostgreSQL round trip) starts, ``COMMIT``."""
     log: list[str] = []
     real = prepared._dbapi
+    if BasePipeline is not None:
+        enqueue_sync = BasePipeline._enqueue_sync
+
+        def sync(pipeline: Any) -> None:
+            log.append("SYNC")
+            enqueue_sync(pipeline)
+
+        monkeypatch.setattr(BasePipeline, "_enqueue_sync", sync)
     monkeypatch.setattr(prepared, "_dbapi", lambda connection: _Recorded(real(connection), log))
     return log

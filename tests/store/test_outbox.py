@@ -114,6 +114,29 @@ def test_concurrent_workers_claim_each_event_exactly_once(store: Store) -> None:
     assert len(ids) == 30
 
 
+class _Abandoned(Exception):
+    pass
+
+
+def test_a_claim_rolled_back_leaves_the_events_unclaimed(store: Store) -> None:
+    """A claim runs inside the write transaction (on PostgreSQL the store, not the driver, opens
+    it, so the claim must wait for that BEGIN): when the transaction fails, the lease is gone."""
+    _enqueue(store, 2)
+    claimed: list[OutboxEvent] = []
+
+    def claim_then_fail() -> None:
+        with store.write() as tx:
+            claimed.extend(tx.claim_outbox("worker-1", limit=10, now=T0))
+            raise _Abandoned
+
+    with pytest.raises(_Abandoned):
+        claim_then_fail()
+    assert len(claimed) == 2
+    with store.write() as tx:
+        again = tx.claim_outbox("worker-2", limit=10, now=T0)
+    assert len(again) == 2
+
+
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_postgresql_skips_rows_another_worker_holds(store: Store) -> None:
     """While one worker's claim is uncommitted, another gets the other events at once (SKIP LOCKED)."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from adapter.domain.values import Nir
 from adapter.errors import UsageError
@@ -330,14 +331,38 @@ def test_postgresql_sends_locks_reads_and_writes_in_few_batches(store: Store, se
         )
         tx.add_submission(new)
         tx.enqueue(topic="t", payload={}, at=T0)
-    assert sent.count("BATCH") == 3
+    assert sent.count("BATCH") == sent.count("SYNC") == 3
     first, second, third = "\n".join(sent).split("BATCH\n")[1:]
+    assert first.startswith("BEGIN\n")
     assert first.count("pg_advisory_xact_lock") == 3
     assert first.count("SELECT") == 4  # the locks, the key, the history, the ledger
     assert "INSERT INTO audit_log" in second
     assert "INSERT INTO submissions" in second
     assert "INSERT INTO outbox" in third
-    assert third.endswith("COMMIT")
+    assert third.endswith("COMMIT\nSYNC")
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_postgresql_read_is_one_round_trip_in_a_read_only_transaction(
+    store: Store, sent: list[str]
+) -> None:
+    """BEGIN READ ONLY travels with the first statement, and the server refuses writes in it."""
+    with store.read() as tx:
+        assert tx.find_submission(KEY_SYSTEM, "nothing") is None
+        assert sent[:3] == ["BATCH", "BEGIN READ ONLY", sent[2]]
+        assert sent[2].startswith("SELECT submissions.id")
+        assert sent.count("SYNC") == 1
+        with pytest.raises(DBAPIError, match="read-only transaction"):
+            tx._connection.execute(text("CREATE TABLE not_allowed (n integer)"))
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_postgresql_write_that_sends_nothing_costs_no_round_trip(store: Store, sent: list[str]) -> None:
+    """The BEGIN waits for the transaction's first statement: with none, neither BEGIN nor
+    COMMIT is sent."""
+    with store.write():
+        pass
+    assert sent == []
 
 
 def test_a_duplicate_key_costs_no_savepoint(store: Store, sent: list[str]) -> None:
@@ -349,7 +374,7 @@ def test_a_duplicate_key_costs_no_savepoint(store: Store, sent: list[str]) -> No
         before = len(sent)
         with pytest.raises(DuplicateSubmissionError):
             tx.add_submission(submission(2, key_value=submission(1).key_value))
-        duplicate = [line for line in sent[before:] if line != "BATCH"]
+        duplicate = [line for line in sent[before:] if line not in ("BATCH", "SYNC", "BEGIN")]
     assert len(duplicate) == 2
     assert "ON CONFLICT DO NOTHING" in duplicate[0]
     assert duplicate[1].startswith("SELECT submissions.id")
