@@ -215,11 +215,20 @@ def serve(
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to bind")] = 8080,
     workers: Annotated[int, typer.Option(min=1, help="worker processes (state lives in the database)")] = 1,
+    reuse_port: Annotated[
+        bool,
+        typer.Option(
+            help="with several workers on Linux, a listening socket per worker (SO_REUSEPORT), so that "
+            "the kernel spreads connections over them; off: uvicorn's one shared socket"
+        ),
+    ] = True,
 ) -> None:
     """Run the HTTP service under uvicorn (settings from ADAPTER_* environment variables)."""
-    import uvicorn
-
+    from adapter import serving
+    from adapter.api.logging import make_logger
+    from adapter.bootstrap import utc_now
     from adapter.config import Settings
+    from adapter.errors import UsageError
 
     settings = Settings()
     if settings.auth == "jwt" and settings.jwks_file is None and settings.jwks_url is None:
@@ -233,16 +242,22 @@ def serve(
             f'  curl -s -H "Authorization: Bearer $TOKEN" http://{host}:{port}/ClaimResponse',
             err=True,
         )
-    uvicorn.run(
-        "adapter.bootstrap:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_config=None,  # the app configures masked JSON logging for everything
-        log_level=settings.log_level.lower(),
-    )
+    options = {
+        "app": "adapter.bootstrap:app_from_env",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "access_log": False,
+        "log_config": None,  # the app configures masked JSON logging for everything
+        "log_level": settings.log_level.lower(),
+    }
+    log = make_logger(clock=utc_now, level=settings.log_level).info
+    try:
+        status = serving.serve(options, workers=workers, reuse_port=reuse_port, log=log)
+    except UsageError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    raise typer.Exit(status)
 
 
 @app.command("dev-token")

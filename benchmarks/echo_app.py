@@ -6,15 +6,22 @@ framework (FastAPI), server (uvicorn, two workers) and transport as ``adapter se
 gap between the two is the adapter's own work: authentication, intake, adjudication,
 persistence, logging and metrics.
 
-Serve it with ``uvicorn benchmarks.echo_app:app --workers 2`` from the repository root.
+Serve it with ``python -m benchmarks.echo_app --port 8081 --workers 2`` from the repository root:
+like ``adapter serve``, through ``adapter.serving`` (a listening socket per worker on Linux).
 """
 
 from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
+
+from adapter import serving
 
 __all__ = ["app", "create_app"]
 
@@ -41,3 +48,21 @@ def create_app() -> FastAPI:
 
 
 app = create_app()
+
+
+def _log(event: str, **fields: Any) -> None:
+    print(event, fields, file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the echo endpoint the way adapter serve runs.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    options = {"app": "benchmarks.echo_app:app", "host": args.host, "port": args.port, "access_log": False}
+    raise SystemExit(serving.serve(options, workers=args.workers, reuse_port=True, log=_log))
+
+
+if __name__ == "__main__":
+    main()

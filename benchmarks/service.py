@@ -481,7 +481,7 @@ def start_adapter(stack: ExitStack, name: str, workdir: Path, database_url: str 
 
 
 def start_echo(stack: ExitStack, workdir: Path) -> Target:
-    command = [sys.executable, "-m", "uvicorn", "benchmarks.echo_app:app", "--no-access-log"]
+    command = [sys.executable, "-m", "benchmarks.echo_app"]
     base, pid = stack.enter_context(serving("echo", command, _child_env(), workdir, "/ping"))
     return Target(name="echo", url=f"{base}/echo", authorization=None, pid=pid)
 

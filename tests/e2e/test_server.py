@@ -1,7 +1,8 @@
 """End to end: ``adapter serve`` as a real process on a loopback port, on SQLite and PostgreSQL.
 
 Every valid fixture goes in as JSON and as XML; the process restarts; the same answers read
-back. Two worker processes racing on one Bundle adjudicate it once.
+back. Two worker processes racing on one Bundle adjudicate it once, and two workers share
+the connections.
 """
 
 from __future__ import annotations
@@ -188,4 +189,57 @@ def test_two_workers_racing_on_one_bundle_adjudicate_once(server_env: dict[str, 
         search = httpx.get(f"{server.url}/ClaimResponse", headers=headers, timeout=30)
         assert jsonio.loads(search.content)["total"] == 2  # one submission: its AMO and AMC answers
     finally:
+        server.stop()
+
+
+def _sockets_on(port: int, state: str) -> set[int]:
+    """Inodes of the IPv4 TCP sockets in ``state`` (01 established, 0A listening) on local ``port``."""
+    inodes: set[int] = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, inode = fields[1], int(fields[9])
+        if int(local.split(":")[1], 16) == port and fields[3] == state and inode:
+            inodes.add(inode)
+    return inodes
+
+
+def _socket_owners(pids: list[int], inodes: set[int]) -> dict[int, int]:
+    """How many of ``inodes`` each process holds open."""
+    owners: dict[int, int] = {}
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and int(target[8:-1]) in inodes:
+                owners[pid] = owners.get(pid, 0) + 1
+    return owners
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc; SO_REUSEPORT balancing is Linux's")
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_two_workers_share_the_connections(server_env: dict[str, str]) -> None:
+    """Each worker listens on a socket of its own, so the kernel spreads keep-alive connections
+    over both: with uvicorn's one shared socket, a burst of connections could all land in one."""
+    server = Server(server_env, _free_port(), workers=2)
+    server.start()
+    clients: list[socket.socket] = []
+    try:
+        assert server.process is not None
+        deadline = time.monotonic() + 60  # ready once one worker listens; wait for the other
+        while len(_sockets_on(server.port, "0A")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text()
+        for _ in range(32):
+            client = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            clients.append(client)
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert client.recv(4096).startswith(b"HTTP/1.1 200")  # accepted, and kept open
+        owners = _socket_owners([int(pid) for pid in children.split()], _sockets_on(server.port, "01"))
+        assert sum(owners.values()) == 32
+        assert len(owners) == 2  # 2**-31 that the kernel's hash put all 32 in one worker
+    finally:
+        for client in clients:
+            client.close()
         server.stop()

@@ -1,0 +1,166 @@
+"""``adapter serve``: the API under uvicorn; with several workers, one listening socket each.
+
+uvicorn's own multi-worker mode binds one socket in the parent and shares it: every worker
+accepts from the same queue, and the kernel wakes the worker that waited last, which then
+accepts every connection pending. Keep-alive clients stay where they landed, so one worker can
+hold all of them while the others idle (benchmarks/README.md measured one worker at 99 % CPU and
+the other at 0 %, and half the throughput). Where the kernel balances ``SO_REUSEPORT`` groups
+(Linux), each worker here binds a socket of its own to the address instead, and the kernel
+spreads new connections over them by a hash of the client's address and port.
+
+The parent only supervises: it starts the workers, restarts one that dies, stops them all on
+SIGINT or SIGTERM, and gives up when a worker fails at startup (uvicorn's exit status 3: a
+database that cannot be reached, a bad setting), since its replacement would fail the same way.
+"""
+
+from __future__ import annotations
+
+import errno
+import multiprocessing
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+from adapter.errors import UsageError
+
+__all__ = ["STARTUP_FAILURE", "Supervisor", "bind_reuse_port", "reuse_port_available", "serve"]
+
+STARTUP_FAILURE = 3
+"""uvicorn's exit status for a worker whose application did not start."""
+
+_STOP_GRACE_SECONDS = 20.0
+_RESTART_PAUSE_SECONDS = 1.0
+
+Log = Callable[..., Any]
+
+
+def reuse_port_available(port: int) -> bool:
+    """True where the kernel balances connections over a ``SO_REUSEPORT`` group (Linux) and the
+    port is fixed (with port 0 each worker would get a port of its own)."""
+    return sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT") and port != 0
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def check_address_free(host: str, port: int) -> None:
+    """Refuse an address someone already listens on, ``SO_REUSEPORT`` or not.
+
+    The probe binds without ``SO_REUSEPORT``, so it also fails when another process of the same
+    user listens with it: joining that group would silently share its traffic.
+    """
+    probe = socket.socket(_family(host), socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+    except OSError as exc:
+        reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be bound: {exc}"
+        raise UsageError(f"{host}:{port} {reason}") from exc
+    finally:
+        probe.close()
+
+
+def bind_reuse_port(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` in its ``SO_REUSEPORT`` group (uvicorn makes it listen)."""
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def run_worker(options: Mapping[str, Any]) -> None:
+    """A worker process: uvicorn on a socket of its own (the target of each spawned worker)."""
+    config = uvicorn.Config(**options)
+    sock = bind_reuse_port(config.host, config.port)
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+@dataclass
+class Supervisor:
+    """Runs ``workers`` processes of ``target(options)`` until SIGINT or SIGTERM."""
+
+    options: Mapping[str, Any]
+    workers: int
+    log: Log
+    target: Callable[[Mapping[str, Any]], None] = run_worker
+    _processes: list[BaseProcess] = field(default_factory=list)
+    _stopping: bool = False
+
+    def run(self) -> int:
+        """Supervise until stopped; the exit status for the command (0, or 3 after a failed start)."""
+        if self.workers < 1:
+            raise UsageError("a supervisor needs at least one worker")
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        status = 0
+        try:
+            self._processes = [self._start() for _ in range(self.workers)]
+            while not self._stopping:
+                time.sleep(0.2)
+                for index, process in enumerate(self._processes):
+                    if process.is_alive() or self._stopping:
+                        continue
+                    if process.exitcode == STARTUP_FAILURE:
+                        self.log("worker failed at startup: stopping", pid=process.pid)
+                        status = STARTUP_FAILURE
+                        self._stopping = True
+                        break
+                    self.log("worker exited: restarting it", pid=process.pid, exitcode=process.exitcode)
+                    time.sleep(_RESTART_PAUSE_SECONDS)
+                    self._processes[index] = self._start()
+        finally:
+            self._terminate_all()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return status
+
+    def _start(self) -> BaseProcess:
+        process = multiprocessing.get_context("spawn").Process(target=self.target, args=(dict(self.options),))
+        process.start()
+        self.log("worker started", pid=process.pid)
+        return process
+
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        self._stopping = True
+
+    def _terminate_all(self) -> None:
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+        deadline = time.monotonic() + _STOP_GRACE_SECONDS
+        for process in self._processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def serve(options: Mapping[str, Any], *, workers: int, reuse_port: bool, log: Log) -> int:
+    """Run uvicorn with ``options`` (``uvicorn.Config`` keywords, host and port included).
+
+    One worker, or ``reuse_port`` off or unavailable: uvicorn's own ``run``. Otherwise a
+    :class:`Supervisor` of workers with a socket each. Returns the command's exit status.
+    """
+    host, port = options["host"], options["port"]
+    if workers > 1 and reuse_port and reuse_port_available(port):
+        check_address_free(host, port)
+        log("serving", url=f"http://{host}:{port}", workers=workers, listening="a socket per worker")
+        return Supervisor(options=options, workers=workers, log=log).run()
+    uvicorn.run(**options, workers=workers)
+    return 0

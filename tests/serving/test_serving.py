@@ -1,0 +1,119 @@
+"""``adapter.serving``: a listening socket per worker, the address checked first, supervision."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapter.errors import UsageError
+from adapter.serving import (
+    STARTUP_FAILURE,
+    Supervisor,
+    bind_reuse_port,
+    check_address_free,
+    reuse_port_available,
+    serve,
+)
+from tests.serving import targets
+
+linux_only = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT balancing is Linux's")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Events:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, event: str, **fields: Any) -> None:
+        self.seen.append((event, fields))
+
+    def named(self, event: str) -> list[dict[str, Any]]:
+        return [fields for name, fields in self.seen if name == event]
+
+
+def test_port_zero_cannot_be_shared() -> None:
+    """With port 0 each worker would bind a port of its own."""
+    assert not reuse_port_available(0)
+
+
+@linux_only
+def test_reuse_port_sockets_share_an_address() -> None:
+    port = _free_port()
+    first = bind_reuse_port("127.0.0.1", port)
+    second = bind_reuse_port("127.0.0.1", port)
+    try:
+        first.listen()
+        second.listen()
+        assert first.getsockname() == second.getsockname() == ("127.0.0.1", port)
+    finally:
+        first.close()
+        second.close()
+
+
+@linux_only
+@pytest.mark.parametrize("reuse_port", [False, True])
+def test_an_address_in_use_is_refused_even_by_a_reuse_port_listener(reuse_port: bool) -> None:
+    """Joining another server's SO_REUSEPORT group would silently share its traffic."""
+    port = _free_port()
+    other = bind_reuse_port("127.0.0.1", port) if reuse_port else socket.socket()
+    try:
+        if not reuse_port:
+            other.bind(("127.0.0.1", port))
+        other.listen()
+        with pytest.raises(UsageError, match=f"127.0.0.1:{port} is already in use"):
+            check_address_free("127.0.0.1", port)
+        events = _Events()
+        with pytest.raises(UsageError):
+            serve({"app": "x:y", "host": "127.0.0.1", "port": port}, workers=2, reuse_port=True, log=events)
+        assert events.seen == []
+    finally:
+        other.close()
+    check_address_free("127.0.0.1", port)  # free again
+
+
+def test_a_worker_failing_at_startup_stops_the_supervisor() -> None:
+    """Its replacement would fail the same way: the command exits with uvicorn's status 3."""
+    events = _Events()
+    supervisor = Supervisor(options={}, workers=2, log=events, target=targets.fail_at_startup)
+
+    assert supervisor.run() == STARTUP_FAILURE
+    assert events.named("worker failed at startup: stopping")
+    assert not any(process.is_alive() for process in supervisor._processes)
+
+
+def test_a_dead_worker_is_replaced_and_sigterm_stops_them_all(tmp_path: Path) -> None:
+    events = _Events()
+    supervisor = Supervisor(
+        options={"folder": str(tmp_path)}, workers=2, log=events, target=targets.die_once_then_run
+    )
+
+    def stop_when_replaced() -> None:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.iterdir())) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    stopper = threading.Thread(target=stop_when_replaced)
+    stopper.start()
+    status = supervisor.run()
+    stopper.join()
+
+    assert status == 0
+    assert len(list(tmp_path.iterdir())) == 3  # two workers, and the one that replaced the dead one
+    assert [fields["exitcode"] for fields in events.named("worker exited: restarting it")] == [1]
+    assert len(events.named("worker started")) == 3
+    assert not any(process.is_alive() for process in supervisor._processes)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handlers are given back
