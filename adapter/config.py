@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=5_000_000, gt=0, description="largest accepted request body")
     max_depth: int = Field(default=64, gt=0, description="deepest accepted element nesting")
     submit_concurrency: int = Field(
-        default=3, ge=0, description="submits one worker process runs at once (0: no limit)"
+        default=1, ge=0, description="submits one worker process runs at once (0: no limit)"
     )
     auth: Literal["jwt", "disabled"] = Field(
         default="jwt", description="'disabled' is for local experiments only"
