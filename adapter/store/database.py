@@ -47,16 +47,14 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        # Writers take SQLite's write lock at BEGIN. On PostgreSQL the statement queue opens
-        # each transaction with its first batch (and a writer's commits with its last), so the
-        # driver must not open one itself: those engines are in autocommit mode. The options
-        # are set once, on engines that share the pool, rather than on every connection.
+        # Writers take SQLite's write lock at BEGIN; the option is set once, on an engine that
+        # shares the pool, rather than on every connection. On PostgreSQL the statement queue
+        # opens each transaction with its first batch (and a writer's commits with its last):
+        # the engine's connections are in the driver's autocommit mode (``create_engine_for``).
         self.backend: Backend = backend_of(engine.url)
-        if self.backend == "sqlite":
-            self._writer_engine = engine.execution_options(**{BEGIN_MODE: "IMMEDIATE"})
-            self._reader_engine = engine
-        else:
-            self._writer_engine = self._reader_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._writer_engine = (
+            engine.execution_options(**{BEGIN_MODE: "IMMEDIATE"}) if self.backend == "sqlite" else engine
+        )
         self._writers = (
             WriterQueue(database_path(engine.url.database or "")) if self.backend == "sqlite" else None
         )
@@ -81,9 +79,13 @@ class Store:
         """Upgrade the schema to the latest revision; concurrent callers wait for each other."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
-        # Not the writers' engine on PostgreSQL: Alembic's statements run in the driver's own
-        # transaction, which the writers' engine does not open.
-        migrating = self._writer_engine if self.backend == "sqlite" else self._engine
+        # On PostgreSQL, Alembic's statements and the migration lock run in a transaction of the
+        # driver's own, not in autocommit mode.
+        migrating = (
+            self._writer_engine
+            if self.backend == "sqlite"
+            else self._engine.execution_options(isolation_level="READ COMMITTED")
+        )
         with self._writer_turn(), migrating.connect() as connection, connection.begin():
             if self.backend == "postgresql":
                 _advisory_locks(1).all(connection, {"k0": _MIGRATION_LOCK})
@@ -181,4 +183,4 @@ class Store:
             connection.rollback()
 
     def _connect(self, *, writer: bool) -> Connection:
-        return (self._writer_engine if writer else self._reader_engine).connect()
+        return (self._writer_engine if writer else self._engine).connect()

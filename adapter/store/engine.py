@@ -7,7 +7,9 @@ switched off, so this module emits every BEGIN itself. The store queues its own 
 before that BEGIN and flushes the WAL after the commit (``adapter.store.writelock``), which
 is why a WAL connection runs ``synchronous = NORMAL``; the busy timeout is for other writers.
 PostgreSQL runs READ COMMITTED and serialises what must be serialised with
-transaction-scoped advisory locks; a pooled connection is pinged only after it sat idle.
+transaction-scoped advisory locks; its connections are in the driver's autocommit mode, because
+the store's transactions send their own BEGIN and COMMIT with their first and last batches, and a
+pooled connection is pinged only after it sat idle.
 """
 
 from __future__ import annotations
@@ -74,7 +76,9 @@ def create_engine_for(url: str | URL) -> Engine:
     parsed = normalise_url(url)
     if backend_of(parsed) == "sqlite":
         return _sqlite_engine(parsed)
-    engine = create_engine(parsed, isolation_level="READ COMMITTED")
+    # Autocommit in the driver: the store sends BEGIN and COMMIT itself, with its batches
+    # (adapter.store.prepared); set once per connection here rather than at every checkout.
+    engine = create_engine(parsed, isolation_level="AUTOCOMMIT")
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -81,5 +82,30 @@ def test_postgresql_compresses_the_large_columns_with_lz4(empty_url: str) -> Non
         assert _compression(store) == dict.fromkeys(COLUMNS, "")
         store.migrate()
         assert _compression(store) == dict.fromkeys(COLUMNS, "l")
+    finally:
+        store.dispose()
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_a_migration_that_fails_leaves_nothing_behind(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migrations run in one transaction with their lock (on PostgreSQL not in the autocommit mode
+    of the store's other connections): one that fails after its statements is rolled back whole."""
+    store = Store.open(empty_url, migrate=False)
+    real = command.upgrade
+
+    def upgrade_then_fail(config: Config, revision: str) -> None:
+        real(config, revision)
+        raise _Interrupted
+
+    monkeypatch.setattr(command, "upgrade", upgrade_then_fail)
+    try:
+        with pytest.raises(_Interrupted):
+            store.migrate()
+        assert not set(inspect(store.engine).get_table_names()) & TABLES
     finally:
         store.dispose()
