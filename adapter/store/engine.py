@@ -78,7 +78,9 @@ def create_engine_for(url: str | URL) -> Engine:
         return _sqlite_engine(parsed)
     # Autocommit in the driver: the store sends BEGIN and COMMIT itself, with its batches
     # (adapter.store.prepared); set once per connection here rather than at every checkout.
-    engine = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    # Positional parameters (%s): psycopg then binds a tuple as it is, instead of reordering a
+    # dict at every execution.
+    engine = create_engine(parsed, isolation_level="AUTOCOMMIT", paramstyle="format")
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine

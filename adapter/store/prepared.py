@@ -98,15 +98,21 @@ class Prepared:
             cursor.execute(compiled.sql, self._params(compiled, values))
         return cursor
 
-    def execute_many(self, connection: Connection, values: Sequence[Mapping[str, Any]]) -> None:
-        """Run once per mapping (an INSERT of several rows)."""
+    def execute_many(
+        self, connection: Connection, values: Sequence[Mapping[str, Any]], cursor: Any = None
+    ) -> None:
+        """Run once per mapping (an INSERT of several rows), on ``cursor`` if given (a batch's
+        writes share one: nobody reads their results)."""
         if not values:
             return
         compiled = self._for(connection.dialect)
         with translated(connection, compiled.sql):
-            _dbapi(connection).cursor().executemany(
-                compiled.sql, [self._params(compiled, row) for row in values]
-            )
+            if cursor is None:
+                cursor = _dbapi(connection).cursor()
+            if len(values) == 1:
+                cursor.execute(compiled.sql, self._params(compiled, values[0]))
+            else:
+                cursor.executemany(compiled.sql, [self._params(compiled, row) for row in values])
 
     def rows(self, connection: Connection, cursor: Any) -> list[tuple[Any, ...]]:
         """The rows of a SELECT run by :meth:`execute`, through the column types' result processors."""
@@ -151,9 +157,9 @@ def translated(connection: Connection, sql: str) -> Iterator[None]:
         ) from exc
 
 
-def _control(connection: Connection, sql: str) -> None:
+def _control(cursor: Any, sql: str) -> None:
     """A transaction statement, in the current batch; never a server-side prepared statement."""
-    _dbapi(connection).cursor().execute(sql, None, prepare=False)
+    cursor.execute(sql, None, prepare=False)
 
 
 @contextmanager
@@ -250,13 +256,14 @@ class StatementQueue:
         connection, pipelined = self._connection, self._pipelined
         pending: list[tuple[Rows, Prepared, Any]] = []
         cursor = None
+        writer = _dbapi(connection).cursor()  # for the statements whose results nobody reads
         with translated(connection, "(batch)"), batch(connection):
             if self._begin is not None and self._owes_begin:
                 self._owes_begin = False
-                _control(connection, self._begin)
+                _control(writer, self._begin)
             for prepared, values, sink in items:
                 if sink is None:
-                    prepared.execute_many(connection, values)
+                    prepared.execute_many(connection, values, writer)
                 elif pipelined:  # fetching inside the batch would wait for the answer
                     pending.append((sink, prepared, prepared.execute(connection, values)))
                 else:
@@ -265,7 +272,7 @@ class StatementQueue:
                 cursor = last[0].execute(connection, last[1])
             if commit and pipelined:
                 if self._begin is not None:
-                    _control(connection, "COMMIT")
+                    _control(writer, "COMMIT")
                 else:
                     _dbapi(connection).commit()
         for sink, prepared, result in pending:
