@@ -8,18 +8,22 @@ the other at 0 %, and half the throughput). Where the kernel balances ``SO_REUSE
 (Linux), each worker here binds a socket of its own to the address instead, and the kernel
 spreads new connections over them by a hash of the client's address and port.
 
-The parent only supervises: it starts the workers, restarts one that dies, stops them all on
-SIGINT or SIGTERM, and gives up when a worker fails at startup (uvicorn's exit status 3: a
-database that cannot be reached, a bad setting), since its replacement would fail the same way.
+The parent only supervises: it starts the workers, restarts one that dies, replaces them one
+by one on SIGHUP (the others keep serving meanwhile), stops them all on SIGINT or SIGTERM, and
+gives up when a worker fails at startup (uvicorn's exit status 3: a database that cannot be
+reached, a bad setting), since its replacement would fail the same way. A worker whose parent
+is gone (killed outright) stops by itself.
 """
 
 from __future__ import annotations
 
 import errno
 import multiprocessing
+import os
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,13 +35,22 @@ import uvicorn
 
 from adapter.errors import UsageError
 
-__all__ = ["STARTUP_FAILURE", "Supervisor", "bind_reuse_port", "reuse_port_available", "serve"]
+__all__ = [
+    "STARTUP_FAILURE",
+    "Supervisor",
+    "bind_reuse_port",
+    "check_address_free",
+    "reuse_port_available",
+    "serve",
+    "watch_parent",
+]
 
 STARTUP_FAILURE = 3
 """uvicorn's exit status for a worker whose application did not start."""
 
 _STOP_GRACE_SECONDS = 20.0
 _RESTART_PAUSE_SECONDS = 1.0
+_PARENT_CHECK_SECONDS = 1.0
 
 Log = Callable[..., Any]
 
@@ -82,8 +95,23 @@ def bind_reuse_port(host: str, port: int) -> socket.socket:
     return sock
 
 
+def watch_parent(interval: float = _PARENT_CHECK_SECONDS) -> threading.Thread:
+    """Send this process SIGTERM once its parent is gone (uvicorn then shuts down gracefully)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    watcher = threading.Thread(target=watch, name="parent-watch", daemon=True)
+    watcher.start()
+    return watcher
+
+
 def run_worker(options: Mapping[str, Any]) -> None:
     """A worker process: uvicorn on a socket of its own (the target of each spawned worker)."""
+    watch_parent()
     config = uvicorn.Config(**options)
     sock = bind_reuse_port(config.host, config.port)
     server = uvicorn.Server(config)
@@ -94,7 +122,7 @@ def run_worker(options: Mapping[str, Any]) -> None:
 
 @dataclass
 class Supervisor:
-    """Runs ``workers`` processes of ``target(options)`` until SIGINT or SIGTERM."""
+    """Runs ``workers`` processes of ``target(options)`` until SIGINT or SIGTERM; SIGHUP replaces them."""
 
     options: Mapping[str, Any]
     workers: int
@@ -102,17 +130,22 @@ class Supervisor:
     target: Callable[[Mapping[str, Any]], None] = run_worker
     _processes: list[BaseProcess] = field(default_factory=list)
     _stopping: bool = False
+    _replacing: bool = False
 
     def run(self) -> int:
         """Supervise until stopped; the exit status for the command (0, or 3 after a failed start)."""
         if self.workers < 1:
             raise UsageError("a supervisor needs at least one worker")
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._replace)
         status = 0
         try:
             self._processes = [self._start() for _ in range(self.workers)]
             while not self._stopping:
                 time.sleep(0.2)
+                if self._replacing:
+                    self._replacing = False
+                    self._replace_all()
                 for index, process in enumerate(self._processes):
                     if process.is_alive() or self._stopping:
                         continue
@@ -139,16 +172,33 @@ class Supervisor:
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
         self._stopping = True
 
+    def _replace(self, signum: int, _frame: FrameType | None) -> None:
+        self._replacing = True
+
+    def _replace_all(self) -> None:
+        """One worker at a time: its replacement starts, then it stops after its requests in flight."""
+        for index, old in enumerate(self._processes):
+            if self._stopping:
+                return
+            self._processes[index] = self._start()
+            _stop_gracefully([old])
+            self.log("worker replaced", pid=old.pid, by=self._processes[index].pid)
+
     def _terminate_all(self) -> None:
-        for process in self._processes:
-            if process.is_alive():
-                process.terminate()  # SIGTERM: uvicorn finishes the requests in flight
-        deadline = time.monotonic() + _STOP_GRACE_SECONDS
-        for process in self._processes:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                process.kill()
-                process.join()
+        _stop_gracefully(self._processes)
+
+
+def _stop_gracefully(processes: list[BaseProcess]) -> None:
+    """SIGTERM (uvicorn finishes the requests in flight), then SIGKILL after the grace period."""
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + _STOP_GRACE_SECONDS
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 def serve(options: Mapping[str, Any], *, workers: int, reuse_port: bool, log: Log) -> int:

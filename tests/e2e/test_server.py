@@ -2,11 +2,12 @@
 
 Every valid fixture goes in as JSON and as XML; the process restarts; the same answers read
 back. Two worker processes racing on one Bundle adjudicate it once, and two workers share
-the connections.
+the connections, and stop when their parent is killed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -243,3 +244,26 @@ def test_two_workers_share_the_connections(server_env: dict[str, str]) -> None:
         for client in clients:
             client.close()
         server.stop()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc; the per-worker sockets are Linux's")
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_workers_stop_when_their_parent_is_killed(server_env: dict[str, str]) -> None:
+    """A parent killed outright (SIGKILL) leaves no worker serving on behind it."""
+    server = Server(server_env, _free_port(), workers=2)
+    server.start()
+    assert server.process is not None
+    parent = server.process.pid
+    workers = [int(pid) for pid in Path(f"/proc/{parent}/task/{parent}/children").read_text().split()]
+    server.process.kill()
+    server.process.wait()
+    deadline = time.monotonic() + 30
+    try:
+        while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+        assert not _sockets_on(server.port, "0A")
+    finally:
+        for pid in workers:  # should the test fail, leave nothing running
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

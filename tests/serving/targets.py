@@ -24,3 +24,10 @@ def die_once_then_run(options: Mapping[str, Any]) -> None:
         sys.exit(1)
     while True:
         time.sleep(0.1)
+
+
+def run_until_stopped(options: Mapping[str, Any]) -> None:
+    """Leave a file named after this process and run until terminated."""
+    (Path(options["folder"]) / str(os.getpid())).touch()
+    while True:
+        time.sleep(0.1)

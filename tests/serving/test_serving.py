@@ -117,3 +117,35 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_them_all(tmp_path: Path) ->
     assert len(events.named("worker started")) == 3
     assert not any(process.is_alive() for process in supervisor._processes)
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handlers are given back
+
+
+def test_sighup_replaces_the_workers_one_by_one(tmp_path: Path) -> None:
+    events = _Events()
+    supervisor = Supervisor(
+        options={"folder": str(tmp_path)}, workers=2, log=events, target=targets.run_until_stopped
+    )
+
+    def signal_when(count: int, signum: int) -> None:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.iterdir())) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signum)
+
+    def hang_up_then_stop() -> None:
+        signal_when(2, signal.SIGHUP)
+        signal_when(4, signal.SIGTERM)
+
+    driver = threading.Thread(target=hang_up_then_stop)
+    driver.start()
+    status = supervisor.run()
+    driver.join()
+
+    assert status == 0
+    started = [fields["pid"] for fields in events.named("worker started")]
+    replaced = events.named("worker replaced")
+    assert len(started) == 4
+    assert [(fields["pid"], fields["by"]) for fields in replaced] == [
+        (started[0], started[2]),
+        (started[1], started[3]),
+    ]
+    assert not any(process.is_alive() for process in supervisor._processes)
