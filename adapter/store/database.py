@@ -12,7 +12,14 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapter.store.engine import BEGIN_MODE, Backend, backend_of, create_engine_for, lock_id
+from adapter.store.engine import (
+    BEGIN_MODE,
+    Backend,
+    backend_of,
+    create_engine_for,
+    lock_id,
+    with_driver_transactions,
+)
 from adapter.store.prepared import Prepared
 from adapter.store.tx import Tx
 from adapter.store.writelock import CHECKPOINT_EVERY, WriterQueue, database_path
@@ -82,9 +89,7 @@ class Store:
         # On PostgreSQL, Alembic's statements and the migration lock run in a transaction of the
         # driver's own, not in autocommit mode.
         migrating = (
-            self._writer_engine
-            if self.backend == "sqlite"
-            else self._engine.execution_options(isolation_level="READ COMMITTED")
+            self._writer_engine if self.backend == "sqlite" else with_driver_transactions(self._engine)
         )
         with self._writer_turn(), migrating.connect() as connection, connection.begin():
             if self.backend == "postgresql":

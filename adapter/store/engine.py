@@ -34,6 +34,7 @@ __all__ = [
     "create_engine_for",
     "lock_id",
     "normalise_url",
+    "with_driver_transactions",
 ]
 
 Backend = Literal["sqlite", "postgresql"]
@@ -84,6 +85,14 @@ def create_engine_for(url: str | URL) -> Engine:
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine
+
+
+def with_driver_transactions(engine: Engine) -> Engine:
+    """The engine for code that relies on the driver's own transactions (Alembic's migrations):
+    on PostgreSQL, not in the autocommit mode the store's connections use."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="READ COMMITTED")
 
 
 IDLE_PING_SECONDS = 5.0

@@ -5,10 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect, text
 
 from adapter.errors import UsageError
 from adapter.store import Store
-from adapter.store.engine import backend_of, create_engine_for, lock_id, normalise_url
+from adapter.store.engine import (
+    backend_of,
+    create_engine_for,
+    lock_id,
+    normalise_url,
+    with_driver_transactions,
+)
 from tests.store.builders import T0
 
 
@@ -63,3 +70,17 @@ def test_ping_is_false_when_the_server_is_unreachable() -> None:
         assert store.ping() is False
     finally:
         store.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_postgresql_connections_autocommit_except_for_migrations(store: Store) -> None:
+    """The store sends its own BEGIN and COMMIT, so its engine's connections are in the driver's
+    autocommit mode; Alembic's connections (``with_driver_transactions``) roll back as usual."""
+    with store.engine.connect() as connection:
+        connection.execute(text("CREATE TABLE kept (n integer)"))
+        connection.rollback()
+    with with_driver_transactions(store.engine).connect() as connection:
+        connection.execute(text("CREATE TABLE rolled_back (n integer)"))
+        connection.rollback()
+    assert {"kept"} <= set(inspect(store.engine).get_table_names())
+    assert "rolled_back" not in inspect(store.engine).get_table_names()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from adapter.store.engine import create_engine_for, normalise_url
+from adapter.store.engine import create_engine_for, normalise_url, with_driver_transactions
 from adapter.store.models import Base
 
 config = context.config
@@ -43,7 +43,7 @@ def _online() -> None:
         return
     engine = create_engine_for(config.get_main_option("sqlalchemy.url") or "")
     try:
-        with engine.connect() as own:
+        with with_driver_transactions(engine).connect() as own:
             _migrate(own)
             own.commit()
     finally:
