@@ -251,7 +251,7 @@ def serve(
         "log_config": None,  # the app configures masked JSON logging for everything
         "log_level": settings.log_level.lower(),
     }
-    log = make_logger(clock=utc_now, level=settings.log_level).info
+    log = make_logger(clock=utc_now, level=settings.log_level)
     try:
         status = serving.serve(options, workers=workers, reuse_port=reuse_port, log=log)
     except UsageError as exc:

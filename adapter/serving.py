@@ -25,11 +25,12 @@ import socket
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
 
@@ -37,6 +38,7 @@ from adapter.errors import UsageError
 
 __all__ = [
     "STARTUP_FAILURE",
+    "EventLog",
     "Supervisor",
     "bind_reuse_port",
     "check_address_free",
@@ -52,7 +54,13 @@ _STOP_GRACE_SECONDS = 20.0
 _RESTART_PAUSE_SECONDS = 1.0
 _PARENT_CHECK_SECONDS = 1.0
 
-Log = Callable[..., Any]
+
+class EventLog(Protocol):
+    """Where the supervisor reports (a structlog logger in ``adapter serve``)."""
+
+    def info(self, event: str, **fields: Any) -> Any: ...
+
+    def error(self, event: str, **fields: Any) -> Any: ...
 
 
 def reuse_port_available(port: int) -> bool:
@@ -110,12 +118,23 @@ def watch_parent(interval: float = _PARENT_CHECK_SECONDS) -> threading.Thread:
 
 
 def run_worker(options: Mapping[str, Any]) -> None:
-    """A worker process: uvicorn on a socket of its own (the target of each spawned worker)."""
+    """A worker process: uvicorn on a socket of its own (the target of each spawned worker).
+
+    Anything that stops it before it serves (the socket, the application factory: a database
+    that cannot be reached) exits with :data:`STARTUP_FAILURE`, after the traceback.
+    """
     watch_parent()
-    config = uvicorn.Config(**options)
-    sock = bind_reuse_port(config.host, config.port)
-    server = uvicorn.Server(config)
-    server.run(sockets=[sock])
+    server: uvicorn.Server | None = None
+    try:
+        config = uvicorn.Config(**options)
+        sock = bind_reuse_port(config.host, config.port)
+        server = uvicorn.Server(config)
+        server.run(sockets=[sock])
+    except Exception:
+        if server is not None and server.started:
+            raise
+        traceback.print_exc()
+        sys.exit(STARTUP_FAILURE)
     if not server.started:
         sys.exit(STARTUP_FAILURE)
 
@@ -126,7 +145,7 @@ class Supervisor:
 
     options: Mapping[str, Any]
     workers: int
-    log: Log
+    log: EventLog
     target: Callable[[Mapping[str, Any]], None] = run_worker
     _processes: list[BaseProcess] = field(default_factory=list)
     _stopping: bool = False
@@ -150,11 +169,11 @@ class Supervisor:
                     if process.is_alive() or self._stopping:
                         continue
                     if process.exitcode == STARTUP_FAILURE:
-                        self.log("worker failed at startup: stopping", pid=process.pid)
+                        self.log.error("worker failed at startup: stopping", pid=process.pid)
                         status = STARTUP_FAILURE
                         self._stopping = True
                         break
-                    self.log("worker exited: restarting it", pid=process.pid, exitcode=process.exitcode)
+                    self.log.error("worker exited: restarting it", pid=process.pid, exitcode=process.exitcode)
                     time.sleep(_RESTART_PAUSE_SECONDS)
                     self._processes[index] = self._start()
         finally:
@@ -166,7 +185,7 @@ class Supervisor:
     def _start(self) -> BaseProcess:
         process = multiprocessing.get_context("spawn").Process(target=self.target, args=(dict(self.options),))
         process.start()
-        self.log("worker started", pid=process.pid)
+        self.log.info("worker started", pid=process.pid)
         return process
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
@@ -182,7 +201,7 @@ class Supervisor:
                 return
             self._processes[index] = self._start()
             _stop_gracefully([old])
-            self.log("worker replaced", pid=old.pid, by=self._processes[index].pid)
+            self.log.info("worker replaced", pid=old.pid, by=self._processes[index].pid)
 
     def _terminate_all(self) -> None:
         _stop_gracefully(self._processes)
@@ -201,7 +220,7 @@ def _stop_gracefully(processes: list[BaseProcess]) -> None:
             process.join()
 
 
-def serve(options: Mapping[str, Any], *, workers: int, reuse_port: bool, log: Log) -> int:
+def serve(options: Mapping[str, Any], *, workers: int, reuse_port: bool, log: EventLog) -> int:
     """Run uvicorn with ``options`` (``uvicorn.Config`` keywords, host and port included).
 
     One worker, or ``reuse_port`` off or unavailable: uvicorn's own ``run``. Otherwise a
@@ -210,7 +229,7 @@ def serve(options: Mapping[str, Any], *, workers: int, reuse_port: bool, log: Lo
     host, port = options["host"], options["port"]
     if workers > 1 and reuse_port and reuse_port_available(port):
         check_address_free(host, port)
-        log("serving", url=f"http://{host}:{port}", workers=workers, listening="a socket per worker")
+        log.info("serving", url=f"http://{host}:{port}", workers=workers, listening="a socket per worker")
         return Supervisor(options=options, workers=workers, log=log).run()
     uvicorn.run(**options, workers=workers)
     return 0

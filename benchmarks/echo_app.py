@@ -50,8 +50,13 @@ def create_app() -> FastAPI:
 app = create_app()
 
 
-def _log(event: str, **fields: Any) -> None:
-    print(event, fields, file=sys.stderr, flush=True)
+class _Log:
+    """The supervisor's reports, on standard error."""
+
+    def info(self, event: str, **fields: Any) -> None:
+        print(event, fields, file=sys.stderr, flush=True)
+
+    error = info
 
 
 def main() -> None:
@@ -61,7 +66,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     options = {"app": "benchmarks.echo_app:app", "host": args.host, "port": args.port, "access_log": False}
-    raise SystemExit(serving.serve(options, workers=args.workers, reuse_port=True, log=_log))
+    raise SystemExit(serving.serve(options, workers=args.workers, reuse_port=True, log=_Log()))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Every valid fixture goes in as JSON and as XML; the process restarts; the same answers read
 back. Two worker processes racing on one Bundle adjudicate it once, and two workers share
-the connections, and stop when their parent is killed.
+the connections, stop when their parent is killed, and a worker that cannot start stops the
+command.
 """
 
 from __future__ import annotations
@@ -267,3 +268,30 @@ def test_workers_stop_when_their_parent_is_killed(server_env: dict[str, str]) ->
         for pid in workers:  # should the test fail, leave nothing running
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def _serve(env: dict[str, str], port: int, workers: int) -> subprocess.CompletedProcess[bytes]:
+    command = [sys.executable, "-m", "adapter.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, timeout=120, check=False)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the per-worker sockets are Linux's")
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_workers_that_cannot_start_stop_the_command_with_status_3(server_env: dict[str, str]) -> None:
+    """A database that cannot be reached fails every replacement the same way: no restart loop."""
+    env = {**server_env, "ADAPTER_DATABASE_URL": f"postgresql://nobody@127.0.0.1:{_free_port()}/none"}
+    completed = _serve(env, _free_port(), workers=2)
+    assert completed.returncode == 3
+    assert b"worker failed at startup: stopping" in completed.stdout
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the per-worker sockets are Linux's")
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_an_address_in_use_is_refused_before_any_worker_starts(server_env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        completed = _serve(server_env, taken.getsockname()[1], workers=2)
+    assert completed.returncode == 2
+    assert b"is already in use" in completed.stderr
+    assert b"worker started" not in completed.stdout

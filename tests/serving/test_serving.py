@@ -36,9 +36,14 @@ def _free_port() -> int:
 class _Events:
     def __init__(self) -> None:
         self.seen: list[tuple[str, dict[str, Any]]] = []
+        self.errors: list[str] = []
 
-    def __call__(self, event: str, **fields: Any) -> None:
+    def info(self, event: str, **fields: Any) -> None:
         self.seen.append((event, fields))
+
+    def error(self, event: str, **fields: Any) -> None:
+        self.errors.append(event)
+        self.info(event, **fields)
 
     def named(self, event: str) -> list[dict[str, Any]]:
         return [fields for name, fields in self.seen if name == event]
@@ -90,7 +95,7 @@ def test_a_worker_failing_at_startup_stops_the_supervisor() -> None:
     supervisor = Supervisor(options={}, workers=2, log=events, target=targets.fail_at_startup)
 
     assert supervisor.run() == STARTUP_FAILURE
-    assert events.named("worker failed at startup: stopping")
+    assert events.errors[:1] == ["worker failed at startup: stopping"]
     assert not any(process.is_alive() for process in supervisor._processes)
 
 
