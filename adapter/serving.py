@@ -130,6 +130,8 @@ def run_worker(options: Mapping[str, Any]) -> None:
         sock = bind_reuse_port(config.host, config.port)
         server = uvicorn.Server(config)
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn shut down, then raised the signal again
+        return
     except Exception:
         if server is not None and server.started:
             raise
