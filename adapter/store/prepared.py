@@ -243,8 +243,8 @@ class StatementQueue:
     def send(self, last: tuple[Prepared, Mapping[str, Any]] | None = None, *, commit: bool = False) -> Any:
         """Run the queue, then ``last`` (its cursor is returned), then COMMIT on PostgreSQL if asked.
 
-        A queue that ``begins`` and has not yet sent its BEGIN sends it first, alone if nothing
-        else is queued: the caller may be about to use the connection directly. On SQLite the
+        A queue given a ``begin`` statement that has not sent it yet sends it first, alone if
+        nothing else is queued: the caller may be about to use the connection directly. On SQLite the
         caller's transaction commits as usual afterwards.
         """
         if not self._items and last is None:
