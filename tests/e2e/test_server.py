@@ -51,6 +51,7 @@ class Server:
     env: dict[str, str]
     port: int
     workers: int
+    options: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -67,6 +68,7 @@ class Server:
             str(self.port),
             "--workers",
             str(self.workers),
+            *self.options,
         ]
         log = Path(self.env["ADAPTER_DATA_DIR"]).parent / "server.log"
         with log.open("ab") as sink:
@@ -295,3 +297,16 @@ def test_an_address_in_use_is_refused_before_any_worker_starts(server_env: dict[
     assert completed.returncode == 2
     assert b"is already in use" in completed.stderr
     assert b"worker started" not in completed.stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_no_reuse_port_keeps_uvicorns_own_workers(server_env: dict[str, str]) -> None:
+    """``--no-reuse-port``: uvicorn's multi-worker mode, one socket shared by its workers."""
+    server = Server(server_env, _free_port(), workers=2, options=("--no-reuse-port",))
+    server.start()
+    try:
+        assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+        if sys.platform == "linux":
+            assert len(_sockets_on(server.port, "0A")) == 1
+    finally:
+        server.stop()
