@@ -9,7 +9,9 @@ the other at 0 %, and half the throughput). Where the kernel balances ``SO_REUSE
 spreads new connections over them by a hash of the client's address and port.
 
 The parent only supervises: it starts the workers, restarts one that dies, replaces them one
-by one on SIGHUP (the others keep serving meanwhile), stops them all on SIGINT or SIGTERM, and
+by one on SIGHUP (each replacement listens before the worker it replaces stops, and a
+replacement that cannot start leaves the old workers in place), stops them all on SIGINT or
+SIGTERM, and
 gives up when a worker fails at startup (uvicorn's exit status 3: a database that cannot be
 reached, a bad setting), since its replacement would fail the same way. A worker whose parent
 is gone (killed outright) stops by itself.
@@ -29,6 +31,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
 from types import FrameType
 from typing import Any, Protocol
 
@@ -53,6 +56,7 @@ STARTUP_FAILURE = 3
 _STOP_GRACE_SECONDS = 20.0
 _RESTART_PAUSE_SECONDS = 1.0
 _PARENT_CHECK_SECONDS = 1.0
+_READY_TIMEOUT_SECONDS = 120.0
 
 
 class EventLog(Protocol):
@@ -117,8 +121,22 @@ def watch_parent(interval: float = _PARENT_CHECK_SECONDS) -> threading.Thread:
     return watcher
 
 
-def run_worker(options: Mapping[str, Any]) -> None:
-    """A worker process: uvicorn on a socket of its own (the target of each spawned worker).
+class _ReadyServer(uvicorn.Server):
+    """uvicorn's server, which also tells the supervisor once it listens."""
+
+    def __init__(self, config: uvicorn.Config, ready: Event) -> None:
+        super().__init__(config)
+        self._ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self._ready.set()
+
+
+def run_worker(options: Mapping[str, Any], ready: Event) -> None:
+    """A worker process: uvicorn on a socket of its own (the target of each spawned worker);
+    ``ready`` is set once it listens.
 
     Anything that stops it before it serves (the socket, the application factory: a database
     that cannot be reached) exits with :data:`STARTUP_FAILURE`, after the traceback.
@@ -128,7 +146,7 @@ def run_worker(options: Mapping[str, Any]) -> None:
     try:
         config = uvicorn.Config(**options)
         sock = bind_reuse_port(config.host, config.port)
-        server = uvicorn.Server(config)
+        server = _ReadyServer(config, ready)
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # Ctrl-C: uvicorn shut down, then raised the signal again
         return
@@ -141,17 +159,29 @@ def run_worker(options: Mapping[str, Any]) -> None:
         sys.exit(STARTUP_FAILURE)
 
 
+@dataclass(frozen=True, slots=True)
+class _Worker:
+    process: BaseProcess
+    ready: Event
+
+
 @dataclass
 class Supervisor:
-    """Runs ``workers`` processes of ``target(options)`` until SIGINT or SIGTERM; SIGHUP replaces them."""
+    """Runs ``workers`` processes of ``target(options, ready)`` until SIGINT or SIGTERM; SIGHUP
+    replaces them. ``target`` sets ``ready`` once it serves."""
 
     options: Mapping[str, Any]
     workers: int
     log: EventLog
-    target: Callable[[Mapping[str, Any]], None] = run_worker
-    _processes: list[BaseProcess] = field(default_factory=list)
+    target: Callable[[Mapping[str, Any], Event], None] = run_worker
+    ready_timeout: float = _READY_TIMEOUT_SECONDS
+    _workers: list[_Worker] = field(default_factory=list)
     _stopping: bool = False
     _replacing: bool = False
+
+    @property
+    def _processes(self) -> list[BaseProcess]:
+        return [worker.process for worker in self._workers]
 
     def run(self) -> int:
         """Supervise until stopped; the exit status for the command (0, or 3 after a failed start)."""
@@ -161,7 +191,7 @@ class Supervisor:
         previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._replace)
         status = 0
         try:
-            self._processes = [self._start() for _ in range(self.workers)]
+            self._workers = [self._start() for _ in range(self.workers)]
             while not self._stopping:
                 time.sleep(0.2)
                 if self._replacing:
@@ -177,18 +207,28 @@ class Supervisor:
                         break
                     self.log.error("worker exited: restarting it", pid=process.pid, exitcode=process.exitcode)
                     time.sleep(_RESTART_PAUSE_SECONDS)
-                    self._processes[index] = self._start()
+                    self._workers[index] = self._start()
         finally:
             self._terminate_all()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         return status
 
-    def _start(self) -> BaseProcess:
-        process = multiprocessing.get_context("spawn").Process(target=self.target, args=(dict(self.options),))
+    def _start(self) -> _Worker:
+        context = multiprocessing.get_context("spawn")
+        ready = context.Event()
+        process = context.Process(target=self.target, args=(dict(self.options), ready))
         process.start()
         self.log.info("worker started", pid=process.pid)
-        return process
+        return _Worker(process, ready)
+
+    def _until_ready(self, worker: _Worker) -> bool:
+        """Wait until ``worker`` serves; False if it exits first, times out, or we are stopping."""
+        deadline = time.monotonic() + self.ready_timeout
+        while not worker.ready.wait(0.1):
+            if not worker.process.is_alive() or self._stopping or time.monotonic() > deadline:
+                return False
+        return True
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
         self._stopping = True
@@ -197,13 +237,26 @@ class Supervisor:
         self._replacing = True
 
     def _replace_all(self) -> None:
-        """One worker at a time: its replacement starts, then it stops after its requests in flight."""
-        for index, old in enumerate(self._processes):
+        """One worker at a time: its replacement starts and listens, then the worker stops after
+        its requests in flight. A replacement that does not come up ends the round, keeping the
+        workers not yet replaced."""
+        for index, old in enumerate(list(self._workers)):
             if self._stopping:
                 return
-            self._processes[index] = self._start()
-            _stop_gracefully([old])
-            self.log.info("worker replaced", pid=old.pid, by=self._processes[index].pid)
+            new = self._start()
+            if not self._until_ready(new):
+                _stop_gracefully([new.process])
+                if not self._stopping:
+                    self.log.error(
+                        "replacement did not start: keeping the worker",
+                        pid=old.process.pid,
+                        replacement=new.process.pid,
+                        exitcode=new.process.exitcode,
+                    )
+                return
+            self._workers[index] = new
+            _stop_gracefully([old.process])
+            self.log.info("worker replaced", pid=old.process.pid, by=new.process.pid)
 
     def _terminate_all(self) -> None:
         _stop_gracefully(self._processes)

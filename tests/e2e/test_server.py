@@ -310,3 +310,33 @@ def test_no_reuse_port_keeps_uvicorns_own_workers(server_env: dict[str, str]) ->
             assert len(_sockets_on(server.port, "0A")) == 1
     finally:
         server.stop()
+
+
+def _listening_workers(server: Server) -> set[int]:
+    assert server.process is not None
+    parent = server.process.pid
+    children = [int(pid) for pid in Path(f"/proc/{parent}/task/{parent}/children").read_text().split()]
+    return set(_socket_owners(children, _sockets_on(server.port, "0A")))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc; the per-worker sockets are Linux's")
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_sighup_replaces_both_workers(server_env: dict[str, str]) -> None:
+    server = Server(server_env, _free_port(), workers=2)
+    server.start()
+    try:
+        assert server.process is not None
+        deadline = time.monotonic() + 60
+        while len(before := _listening_workers(server)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        server.process.send_signal(signal.SIGHUP)
+        while time.monotonic() < deadline:
+            after = _listening_workers(server)
+            if len(after) == 2 and not after & before:
+                break
+            time.sleep(0.1)
+        assert len(after) == 2
+        assert not after & before
+        assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+    finally:
+        server.stop()

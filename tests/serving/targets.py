@@ -6,28 +6,43 @@ import os
 import sys
 import time
 from collections.abc import Mapping
+from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
 from adapter.serving import STARTUP_FAILURE
 
 
-def fail_at_startup(options: Mapping[str, Any]) -> None:
+def fail_at_startup(options: Mapping[str, Any], ready: Event) -> None:
     sys.exit(STARTUP_FAILURE)
 
 
-def die_once_then_run(options: Mapping[str, Any]) -> None:
-    """Leave a file named after this process; the first worker exits at once, the others stay up."""
+def die_once_then_run(options: Mapping[str, Any], ready: Event) -> None:
+    """Leave a file named after this process; the first worker exits at once, the others serve."""
     folder = Path(options["folder"])
     (folder / str(os.getpid())).touch()
     if len(list(folder.iterdir())) == 1:
         sys.exit(1)
+    ready.set()
     while True:
         time.sleep(0.1)
 
 
-def run_until_stopped(options: Mapping[str, Any]) -> None:
-    """Leave a file named after this process and run until terminated."""
+def run_until_stopped(options: Mapping[str, Any], ready: Event) -> None:
+    """Leave a file named after this process, after a short start, and serve until terminated."""
+    time.sleep(0.3)
     (Path(options["folder"]) / str(os.getpid())).touch()
+    ready.set()
+    while True:
+        time.sleep(0.1)
+
+
+def only_the_first_two_start(options: Mapping[str, Any], ready: Event) -> None:
+    """Leave a file named after this process; the third and later fail at startup."""
+    folder = Path(options["folder"])
+    (folder / str(os.getpid())).touch()
+    if len(list(folder.iterdir())) > 2:
+        sys.exit(STARTUP_FAILURE)
+    ready.set()
     while True:
         time.sleep(0.1)

@@ -154,3 +154,34 @@ def test_sighup_replaces_the_workers_one_by_one(tmp_path: Path) -> None:
         (started[1], started[3]),
     ]
     assert not any(process.is_alive() for process in supervisor._processes)
+
+
+def test_a_replacement_that_cannot_start_keeps_the_old_workers(tmp_path: Path) -> None:
+    """SIGHUP with a broken new release (say): the first replacement fails at startup, so no
+    worker is stopped, and the service goes on with the ones it had."""
+    events = _Events()
+    supervisor = Supervisor(
+        options={"folder": str(tmp_path)}, workers=2, log=events, target=targets.only_the_first_two_start
+    )
+    survivors: list[bool] = []
+
+    def hang_up_then_stop() -> None:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # both first workers are up
+        os.kill(os.getpid(), signal.SIGHUP)
+        while not events.errors and time.monotonic() < deadline:
+            time.sleep(0.05)
+        survivors.extend(process.is_alive() for process in supervisor._processes)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    driver = threading.Thread(target=hang_up_then_stop)
+    driver.start()
+    status = supervisor.run()
+    driver.join()
+
+    assert status == 0
+    assert events.errors == ["replacement did not start: keeping the worker"]
+    assert events.named("worker replaced") == []
+    assert survivors == [True, True]
