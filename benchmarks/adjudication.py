@@ -351,6 +351,8 @@ def main() -> None:
     print(f"  adjudication (reference AMO + AMC):  {adjudication:8.3f} ms")
     print(f"  adjudication / parse:                {adjudication / parse:8.1%}  (target < 5 %)")
     print(f"  floor (result objects, no rules):    {least:8.3f} ms  ({least / parse:.1%} of the parse)")
+    per_line = adjudication * 1000 / (len(ITEMS) * 2)
+    print(f"  per line and payer:                  {per_line:8.1f} µs  (AMO and AMC, {len(ITEMS)} lines)")
 
 
 if __name__ == "__main__":
