@@ -101,22 +101,21 @@ def _bad_bundle_element(bundle: dict[str, Any]) -> None:
     bundle["total"] = -1
 
 
-def _nested_bundle_with_a_bad_resource(bundle: dict[str, Any]) -> None:
+def _nest_a_bundle(bundle: dict[str, Any], gender: str, full_url: str) -> None:
     inner = {
         "resourceType": "Bundle",
         "type": "collection",
-        "entry": [{"resource": {"resourceType": "Patient", "gender": "robot"}}],
+        "entry": [{"resource": {"resourceType": "Patient", "gender": gender}}],
     }
-    bundle["entry"].append({"fullUrl": "urn:uuid:4", "resource": inner})
+    bundle["entry"].append({"fullUrl": full_url, "resource": inner})
+
+
+def _nested_bundle_with_a_bad_resource(bundle: dict[str, Any]) -> None:
+    _nest_a_bundle(bundle, "robot", "urn:uuid:4")
 
 
 def _nested_valid_bundle(bundle: dict[str, Any]) -> None:
-    inner = {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [{"resource": {"resourceType": "Patient", "gender": "female"}}],
-    }
-    bundle["entry"].append({"fullUrl": "urn:uuid:5", "resource": inner})
+    _nest_a_bundle(bundle, "female", "urn:uuid:5")
 
 
 MUTATIONS = [

@@ -8,6 +8,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,26 @@ class _Events:
 
     def named(self, event: str) -> list[dict[str, Any]]:
         return [fields for name, fields in self.seen if name == event]
+
+
+def _wait_for(ready: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _files(folder: Path) -> int:
+    """How many workers have started (each target leaves a file named after its process)."""
+    return len(list(folder.iterdir()))
+
+
+def _supervise(supervisor: Supervisor, drive: Callable[[], None]) -> int:
+    """Run the supervisor here (it installs signal handlers) while ``drive`` signals it."""
+    driver = threading.Thread(target=drive)
+    driver.start()
+    status = supervisor.run()
+    driver.join()
+    return status
 
 
 def test_port_zero_cannot_be_shared() -> None:
@@ -106,18 +127,13 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_them_all(tmp_path: Path) ->
     )
 
     def stop_when_replaced() -> None:
-        deadline = time.monotonic() + 60
-        while len(list(tmp_path.iterdir())) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_for(lambda: _files(tmp_path) >= 3)
         os.kill(os.getpid(), signal.SIGTERM)
 
-    stopper = threading.Thread(target=stop_when_replaced)
-    stopper.start()
-    status = supervisor.run()
-    stopper.join()
+    status = _supervise(supervisor, stop_when_replaced)
 
     assert status == 0
-    assert len(list(tmp_path.iterdir())) == 3  # two workers, and the one that replaced the dead one
+    assert _files(tmp_path) == 3  # two workers, and the one that replaced the dead one
     assert [fields["exitcode"] for fields in events.named("worker exited: restarting it")] == [1]
     assert len(events.named("worker started")) == 3
     assert not any(process.is_alive() for process in supervisor._processes)
@@ -130,20 +146,13 @@ def test_sighup_replaces_the_workers_one_by_one(tmp_path: Path) -> None:
         options={"folder": str(tmp_path)}, workers=2, log=events, target=targets.run_until_stopped
     )
 
-    def signal_when(count: int, signum: int) -> None:
-        deadline = time.monotonic() + 60
-        while len(list(tmp_path.iterdir())) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        os.kill(os.getpid(), signum)
-
     def hang_up_then_stop() -> None:
-        signal_when(2, signal.SIGHUP)
-        signal_when(4, signal.SIGTERM)
+        _wait_for(lambda: _files(tmp_path) >= 2)
+        os.kill(os.getpid(), signal.SIGHUP)
+        _wait_for(lambda: _files(tmp_path) >= 4)
+        os.kill(os.getpid(), signal.SIGTERM)
 
-    driver = threading.Thread(target=hang_up_then_stop)
-    driver.start()
-    status = supervisor.run()
-    driver.join()
+    status = _supervise(supervisor, hang_up_then_stop)
 
     assert status == 0
     started = [fields["pid"] for fields in events.named("worker started")]
@@ -166,20 +175,14 @@ def test_a_replacement_that_cannot_start_keeps_the_old_workers(tmp_path: Path) -
     survivors: list[bool] = []
 
     def hang_up_then_stop() -> None:
-        deadline = time.monotonic() + 60
-        while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_for(lambda: _files(tmp_path) >= 2)
         time.sleep(0.5)  # both first workers are up
         os.kill(os.getpid(), signal.SIGHUP)
-        while not events.errors and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_for(lambda: bool(events.errors))
         survivors.extend(process.is_alive() for process in supervisor._processes)
         os.kill(os.getpid(), signal.SIGTERM)
 
-    driver = threading.Thread(target=hang_up_then_stop)
-    driver.start()
-    status = supervisor.run()
-    driver.join()
+    status = _supervise(supervisor, hang_up_then_stop)
 
     assert status == 0
     assert events.errors == ["replacement did not start: keeping the worker"]
