@@ -213,7 +213,7 @@ def submit(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to bind")] = 8080,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="port to bind")] = 8080,
     workers: Annotated[int, typer.Option(min=1, help="worker processes (state lives in the database)")] = 1,
     reuse_port: Annotated[
         bool,

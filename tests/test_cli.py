@@ -109,3 +109,11 @@ def test_dev_token_mints_a_verifiable_token(tmp_path: Path, monkeypatch: pytest.
     assert result.exit_code == 0
     assert principal.client_id == "hospital-a"
     assert principal.scopes == frozenset({"system/Claim.write"})
+
+
+@pytest.mark.parametrize("port", ["70000", "-1"])
+def test_serve_refuses_a_port_out_of_range(port: str) -> None:
+    """A usage error (exit 2) naming the option, not a traceback from bind()."""
+    result = runner.invoke(app, ["serve", "--port", port, "--workers", "2"])
+    assert result.exit_code == 2
+    assert "--port" in result.output
