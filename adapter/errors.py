@@ -187,6 +187,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
     ErrorCode("prescription-patient", _T.INVARIANT, "DeviceRequest.subject must be the Claim's patient"),
     ErrorCode("prescription-date-missing", _T.REQUIRED, "DeviceRequest.authoredOn is required"),
     ErrorCode(
+        "prescription-device-missing",
+        _T.REQUIRED,
+        "The DeviceRequest names no device: an LPP coding or a text, or a Device reference",
+    ),
+    ErrorCode(
         "prescriber-missing",
         _T.REQUIRED,
         "DeviceRequest.requester must identify the prescriber by RPPS or ADELI",

@@ -19,6 +19,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from adapter.errors import Issue
+from mappings._xmlmeta import Kind, classify
 
 __all__ = [
     "ElementInfo",
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 _RESOURCE_CHILDREN = {"ResourceType"}
+_JSON_PRIMITIVES = frozenset({Kind.STRING, Kind.BOOLEAN, Kind.INTEGER, Kind.DECIMAL, Kind.XHTML})
 
 
 @lru_cache(maxsize=1024)  # bounded: names come from untrusted input
@@ -59,6 +61,7 @@ class ElementInfo:
     child: str | None  # datatype/backbone class name, "Resource" for nested resources, None for primitives
     codes: frozenset[str] | None  # required binding values, for ``code`` elements
     targets: tuple[str, ...] | None  # allowed reference targets, for Reference elements
+    json: Kind | None = None  # for primitives: the JSON kind of their value (string, boolean, number)
 
 
 def _fhir_type_name(annotation: Any) -> tuple[str | None, bool]:
@@ -99,12 +102,17 @@ def elements(class_name: str) -> Mapping[str, ElementInfo]:
         child, repeats = _fhir_type_name(field.annotation)
         codes = extra.get("enum_values")
         targets = extra.get("enum_reference_types")
+        try:
+            kind: Kind | None = classify(field.annotation)[1]
+        except TypeError:  # not a FHIR element (fhir_comments)
+            kind = None
         table[alias] = ElementInfo(
             name=alias,
             repeats=repeats,
             child="Resource" if child == "Resource" else child,
             codes=frozenset(typing.cast(list[str], codes)) if codes else None,
             targets=tuple(typing.cast(list[str], targets)) if targets else None,
+            json=kind if kind in _JSON_PRIMITIVES else None,
         )
     return table
 

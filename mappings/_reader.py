@@ -16,12 +16,16 @@ from typing import Any, TypeVar
 from adapter.errors import InvalidValueError, Issue, Severity
 from mappings.systems import Canon
 
-__all__ = ["Entry", "Reader"]
+__all__ = ["MAX_AMOUNT", "Entry", "Reader"]
 
 T = TypeVar("T")
 
 _TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+MAX_AMOUNT = Decimal("999999999.99")
+"""The largest amount read from a submission (in EUR). Far above any device claim, it keeps
+every sum, product and stored cent count within exact range."""
 
 
 class Entry:
@@ -62,8 +66,12 @@ class Reader:
         return any(issue.is_error for issue in self.issues)
 
     def value(self, build: type[T], raw: Any, path: str) -> T | None:
-        """Build a value object, turning its refusal into an issue at ``path``."""
+        """Build a value object, turning its refusal (or a missing value) into an issue at ``path``."""
         if not isinstance(raw, str):
+            # A string of the wrong JSON kind was reported by the walk; a missing one is not
+            # a FHIR error (an identifier may carry only a system), but the conventions need it.
+            if raw is None:
+                self.error("element-required", "a value is required here", path)
             return None
         try:
             return build(raw)  # type: ignore[call-arg]
@@ -111,6 +119,14 @@ class Reader:
             return None
         entry = self.lookup(reference)
         if entry is None:
+            if isinstance(reference, dict) and not isinstance(reference.get("reference"), str):
+                # A logical reference (identifier or display only) is valid FHIR, so the
+                # generic check let it pass; the conventions need the resource in the Bundle.
+                self.error(
+                    "reference-unresolved",
+                    f"{what} must be a literal reference to an entry of this Bundle",
+                    path,
+                )
             return None
         if entry.type not in allowed:
             self.error(
@@ -165,6 +181,9 @@ class Reader:
         amount = decimal(raw.get("value"))
         if amount is None:
             self.error("money-invalid", f"{what} needs a value", f"{path}.value")
+            return None
+        if abs(amount) > MAX_AMOUNT:
+            self.error("money-invalid", f"{what} is beyond {MAX_AMOUNT} EUR", f"{path}.value")
             return None
         if amount != amount.quantize(Decimal("0.01")):
             self.error("money-invalid", f"{what} has more than 2 decimal places", f"{path}.value")

@@ -1,21 +1,24 @@
 """A schema-guided walk over a FHIR-JSON dict, done once per submission.
 
 It does what fhir.resources does not (it checks neither codes, reference targets nor
-invariants): it finds nested resources with a missing or unknown ``resourceType`` before
-pydantic would raise a bare ``KeyError``, checks
-every ``code`` element with a required binding against its value set, collects every
-Reference with its FHIRPath and allowed target types (for resolution inside the Bundle),
-and bounds the nesting depth.
+invariants, and its lax mode reads a number as a date): it finds nested resources with a
+missing or unknown ``resourceType`` before pydantic would raise a bare ``KeyError``, checks
+that each primitive has the JSON kind FHIR gives it (string, boolean or number), that no
+element is ``null``, an empty object (ele-1) or an empty array, checks every ``code`` element with a
+required binding against its value set, collects every Reference with its FHIRPath and
+allowed target types (for resolution inside the Bundle), and bounds the nesting depth.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from adapter.errors import Issue
 from mappings._fhir import ElementInfo, elements, is_resource_type
+from mappings._xmlmeta import Kind
 
 __all__ = ["FoundReference", "WalkResult", "walk"]
 
@@ -79,10 +82,18 @@ class _Walker:
         depth += 1
         for key, value in node.items():
             if not isinstance(value, (dict, list)):
-                if isinstance(value, str):
-                    info = table.get(key)
-                    if info is not None and info.codes is not None and value not in info.codes:
+                if value is None:
+                    self._null(f"{path}.{key[1:] if key[0] == '_' else key}")
+                    continue
+                info = table.get(key)
+                if info is not None and info.json is not None:
+                    if not _JSON_TYPES[info.json](value):
+                        self._wrong_json(info.json, value, f"{path}.{key}")
+                    elif info.codes is not None and value not in info.codes:
                         self._bad_code(info.codes, value, f"{path}.{key}")
+                continue
+            if not value:
+                self._empty(value, f"{path}.{key[1:] if key[0] == '_' else key}")
                 continue
             if key[0] == "_":
                 if isinstance(value, dict):
@@ -91,11 +102,9 @@ class _Walker:
             info = table.get(key)
             if info is None:
                 continue  # unknown element: pydantic reports it
-            if info.codes is not None:
+            if info.json is not None:
                 if isinstance(value, list):
-                    for index, code in enumerate(value):
-                        if isinstance(code, str) and code not in info.codes:
-                            self._bad_code(info.codes, code, f"{path}.{key}[{index}]")
+                    self._primitives(info.json, info, value, f"{path}.{key}")
                 continue
             child = info.child
             if child is None:
@@ -126,10 +135,16 @@ class _Walker:
         depth: int,
         index: int | None,
     ) -> None:
+        if value is None:
+            self._null(path)
+            return
         if child == "Resource":
             self.resource(value, path, entry, depth)
             return
         if not isinstance(value, dict):
+            return
+        if not value:
+            self._empty(value, path)
             return
         if child == "Reference" and isinstance(value.get("reference"), str):
             self.result.references.append(FoundReference(path, value, targets, entry, container))
@@ -137,9 +152,72 @@ class _Walker:
             entry = index
         self.element(value, elements(child), path, entry, container, depth)
 
+    def _primitives(self, kind: Kind, info: ElementInfo, values: list[Any], path: str) -> None:
+        """A repeating primitive: each value of its JSON kind (``null`` only as a placeholder
+        for a ``_name`` extension), each code in its value set."""
+        accepts = _JSON_TYPES[kind]
+        for index, value in enumerate(values):
+            if value is None:
+                continue
+            if not accepts(value):
+                self._wrong_json(kind, value, f"{path}[{index}]")
+            elif info.codes is not None and value not in info.codes:
+                self._bad_code(info.codes, value, f"{path}[{index}]")
+
+    def _wrong_json(self, kind: Kind, value: Any, path: str) -> None:
+        self.result.parse.append(
+            Issue("element-invalid", f"expected {_EXPECTED[kind]}, got {_json_name(value)}", path)
+        )
+
+    def _null(self, path: str) -> None:
+        self.result.parse.append(Issue("element-invalid", "null is not a value: leave the element out", path))
+
+    def _empty(self, value: dict[str, Any] | list[Any], path: str) -> None:
+        message = (
+            "an array must not be empty: leave the element out"
+            if isinstance(value, list)
+            else "an element must have a value or children (ele-1)"
+        )
+        self.result.parse.append(Issue("element-invalid", message, path))
+
     def _bad_code(self, codes: frozenset[str], code: str, path: str) -> None:
         allowed = ", ".join(sorted(codes))
         self.result.codes.append(Issue("code-invalid", f"{code!r} is not one of: {allowed}", path))
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, Decimal, float)
+
+
+_JSON_TYPES: dict[Kind, Callable[[Any], bool]] = {
+    Kind.STRING: lambda value: type(value) is str,
+    Kind.XHTML: lambda value: type(value) is str,
+    Kind.BOOLEAN: lambda value: type(value) is bool,
+    Kind.INTEGER: lambda value: type(value) is int,
+    Kind.DECIMAL: _is_number,
+}
+"""What FHIR JSON accepts for a primitive of each kind; pydantic's lax mode takes more (a
+number for a date, ``"true"`` for a boolean, ``"5"`` for an integer)."""
+
+_EXPECTED = {
+    Kind.STRING: "a JSON string",
+    Kind.XHTML: "a JSON string",
+    Kind.BOOLEAN: "true or false",
+    Kind.INTEGER: "an integer",
+    Kind.DECIMAL: "a number",
+}
+
+
+def _json_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (int, float, Decimal)):
+        return "a number"
+    return type(value).__name__
 
 
 def walk(resource: Mapping[str, Any], *, max_depth: int = 64) -> WalkResult:

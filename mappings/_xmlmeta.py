@@ -26,6 +26,7 @@ __all__ = [
     "Element",
     "Kind",
     "TypeMeta",
+    "classify",
     "resource_meta",
     "type_meta",
 ]
@@ -138,7 +139,7 @@ def _build(model: type[Any]) -> TypeMeta:
     elements: list[Element] = []
     for position, element_name in enumerate(model.elements_sequence()):
         info = fields[aliases[element_name]]
-        repeats, kind, type_name, child = _classify(info.annotation)
+        repeats, kind, type_name, child = classify(info.annotation)
         if kind is Kind.XHTML and element_name != "div":  # pragma: no cover - R4B has none
             raise TypeError(f"{name}.{element_name}: xhtml outside Narrative.div")
         elements.append(Element(element_name, kind, repeats, position, type_name, child))
@@ -162,7 +163,7 @@ def _build(model: type[Any]) -> TypeMeta:
     )
 
 
-def _classify(annotation: Any) -> tuple[bool, Kind, str, type[Any] | None]:
+def classify(annotation: Any) -> tuple[bool, Kind, str, type[Any] | None]:
     """Unwrap ``Optional``/``List``/``Annotated`` down to the FHIR type of a model field."""
     repeats = False
     current = annotation

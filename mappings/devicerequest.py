@@ -41,10 +41,12 @@ def read_prescription(reader: Reader, entry: Entry, patient: Entry | None) -> Pr
         )
     lpp: LppCode | None = None
     text: str | None = None
+    coded = False
     concept = resource.get("codeCodeableConcept")
     if isinstance(concept, dict):
         for index, coding in codings(concept):
             if reader.canon.is_lpp(coding.get("system")):
+                coded = True
                 lpp = reader.value(
                     LppCode, coding.get("code"), f"{path}.codeCodeableConcept.coding[{index}].code"
                 )
@@ -108,6 +110,15 @@ def read_prescription(reader: Reader, entry: Entry, patient: Entry | None) -> Pr
         if isinstance(ident.get("system"), str) and isinstance(ident.get("value"), str):
             identifier = BusinessIdentifier(system=ident["system"], value=ident["value"])
             break
+    if lpp is None and text is None:
+        if not coded:  # an LPP code refused above has its own issue
+            reader.error(
+                "prescription-device-missing",
+                "the DeviceRequest names no device: an LPP coding or a text in codeCodeableConcept "
+                "(or a Device in codeReference)",
+                f"{path}.codeCodeableConcept",
+            )
+        return None
     if authored is None or prescriber is None:
         return None
     return Prescription(

@@ -11,12 +11,17 @@ __all__ = ["add_months", "age_on", "month_index"]
 
 @lru_cache(maxsize=4096)
 def add_months(day: date, months: int) -> date:
-    """``day`` moved by whole months, clamped to the month's end (31 Jan + 1 month = 28/29 Feb).
+    """``day`` moved by whole months, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)
+    and to the calendar's ends (a window reaching past year 9999 ends on ``date.max``).
 
     Cached: a request's lines share a handful of dates and the windows are recomputed for each.
     """
     total = day.year * 12 + day.month - 1 + months
     year, month = divmod(total, 12)
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     last = calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(day.day, last))
 

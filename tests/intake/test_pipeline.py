@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -248,3 +249,75 @@ def test_input_error_carries_every_issue() -> None:
         read_submission(as_bytes(bundle))
     assert isinstance(caught.value, InputError)
     assert [i.code for i in caught.value.issues] == ["bundle-type"]
+
+
+def test_primitives_must_have_their_json_kind() -> None:
+    """FHIR JSON gives each primitive one JSON kind; pydantic's lax mode would read a number as a
+    date (a Unix time), "true" as a boolean and "1" as an integer."""
+    bundle = sample_bundle()
+    index, patient = entry_of(bundle, "Patient")
+    bundle["timestamp"] = 0
+    patient["active"] = "true"
+    bundle["entry"][0]["resource"]["item"][0]["sequence"] = "1"
+    status, found = issues_of(bundle)
+    assert status == 400
+    assert found == {
+        ("element-invalid", "Bundle.timestamp"),
+        ("element-invalid", f"Bundle.entry[{index}].resource.active"),
+        ("element-invalid", "Bundle.entry[0].resource.item[0].sequence"),
+    }
+
+
+def test_null_empty_objects_and_empty_arrays_are_refused() -> None:
+    """JSON null, {} (ele-1: a value or children) and [] are not FHIR JSON, wherever they are."""
+    bundle = sample_bundle()
+    index, patient = entry_of(bundle, "Patient")
+    claim = bundle["entry"][0]["resource"]
+    claim["provider"] = {}
+    claim["patient"] = None
+    patient["name"] = []
+    status, found = issues_of(bundle)
+    assert status == 400
+    assert {
+        ("element-invalid", "Bundle.entry[0].resource.provider"),
+        ("element-invalid", "Bundle.entry[0].resource.patient"),
+        ("element-invalid", f"Bundle.entry[{index}].resource.name"),
+    } <= found
+
+
+def test_a_logical_reference_where_the_conventions_need_an_entry() -> None:
+    """Claim.patient by identifier only is valid FHIR, but the claim needs the Patient entry."""
+    bundle = sample_bundle()
+    bundle["entry"][0]["resource"]["patient"] = {"display": "someone"}
+    assert issues_of(bundle) == (422, {("reference-unresolved", "Bundle.entry[0].resource.patient")})
+
+
+def test_an_identifier_without_value_is_named() -> None:
+    """A NIR identifier with its system but no value: the value is required, at its FHIRPath."""
+    bundle = sample_bundle()
+    index, patient = entry_of(bundle, "Patient")
+    del patient["identifier"][0]["value"]
+    status, found = issues_of(bundle)
+    assert status == 422
+    assert ("element-required", f"Bundle.entry[{index}].resource.identifier[0].value") in found
+
+
+def test_a_prescription_must_name_its_device() -> None:
+    """A DeviceRequest whose coding is not LPP and that has no text names no device."""
+    bundle = sample_bundle()
+    index, request = entry_of(bundle, "DeviceRequest")
+    request["codeCodeableConcept"] = {"coding": [{"system": "https://other.example/codes", "code": "X1"}]}
+    assert issues_of(bundle) == (
+        422,
+        {("prescription-device-missing", f"Bundle.entry[{index}].resource.codeCodeableConcept")},
+    )
+
+
+@pytest.mark.parametrize("amount", [Decimal("1E+400"), 10**30, Decimal("1000000000.00")])
+def test_amounts_beyond_the_adapters_range_are_refused(amount: Decimal | int) -> None:
+    """An amount past MAX_AMOUNT is refused by name, before it can overflow a sum or a column."""
+    bundle = sample_bundle()
+    bundle["entry"][0]["resource"]["item"][0]["unitPrice"]["value"] = amount
+    status, found = issues_of(bundle)
+    assert status == 422
+    assert ("money-invalid", "Bundle.entry[0].resource.item[0].unitPrice.value") in found

@@ -62,6 +62,15 @@ def test_add_months_clamps_to_the_end_of_the_month(day: date, months: int, expec
     assert add_months(day, months) == expected
 
 
+def test_add_months_stops_at_the_ends_of_the_calendar() -> None:
+    """A window reaching past year 9999 (or before year 1) ends on the calendar's last (first) day
+    instead of failing: a submission may carry such a date, and it must be judged, not crash."""
+    assert add_months(date(9999, 12, 31), 12) == date.max
+    assert add_months(date(9999, 6, 30), 7) == date.max
+    assert add_months(date(1, 1, 31), -1) == date.min
+    assert add_months(date(9999, 11, 30), 1) == date(9999, 12, 30)
+
+
 def test_age_counts_completed_years() -> None:
     """Age changes on the birthday itself, not the day before."""
     birth = date(2006, 3, 2)
