@@ -723,6 +723,58 @@ def _invalid_cases() -> Iterator[InvalidCase]:
         make=_json_defect(_reversed_rental_period),
     )
 
+    yield InvalidCase(
+        name="41-date-as-number",
+        base=base,
+        defect="Bundle.timestamp is the JSON number 1772440200 (a Unix time), not a FHIR instant string.",
+        status=400,
+        issues=(("element-invalid", "Bundle.timestamp"),),
+        make=_json_defect(_timestamp_as_number),
+    )
+    yield InvalidCase(
+        name="42-empty-array",
+        base=base,
+        defect="Patient.name is an empty array (FHIR JSON never has one).",
+        status=400,
+        issues=(("element-invalid", _at(case, "patient", ".name")),),
+        make=_json_defect(_empty_patient_name),
+    )
+    yield InvalidCase(
+        name="43-logical-reference",
+        base=base,
+        defect="Claim.provider names the supplier by identifier only, not by a reference to its entry.",
+        status=422,
+        issues=(("reference-unresolved", f"{_CLAIM}.provider"),),
+        make=_json_defect(_provider_by_identifier),
+    )
+    yield InvalidCase(
+        name="44-prescription-device-missing",
+        base=base,
+        defect="The DeviceRequest's only coding is from another code system and it has no text.",
+        status=422,
+        issues=(("prescription-device-missing", _at(case, "prescription", ".codeCodeableConcept")),),
+        make=_json_defect(_prescription_without_device),
+    )
+
+
+def _timestamp_as_number(bundle: dict[str, Any], case: fb.Case) -> None:
+    bundle["timestamp"] = 1772440200
+
+
+def _empty_patient_name(bundle: dict[str, Any], case: fb.Case) -> None:
+    _res(bundle, case, "patient")["name"] = []
+
+
+def _provider_by_identifier(bundle: dict[str, Any], case: fb.Case) -> None:
+    claim = _claim(bundle)
+    claim["provider"] = {"identifier": copy.deepcopy(_res(bundle, case, "provider")["identifier"][0])}
+
+
+def _prescription_without_device(bundle: dict[str, Any], case: fb.Case) -> None:
+    _res(bundle, case, "prescription")["codeCodeableConcept"] = {
+        "coding": [{"system": "https://codes.example/devices", "code": "D-1"}]
+    }
+
 
 INVALID_CASES: Final[tuple[InvalidCase, ...]] = tuple(_invalid_cases())
 

@@ -385,12 +385,17 @@ def test_invalid_expressions_point_into_the_input(path: Path) -> None:
         assert element == (issue["code"] not in ABSENT_CODES), expression
 
 
+LAX_IN_FHIR_RESOURCES = frozenset({"41-date-as-number.json", "42-empty-array.json"})
+"""400 inputs that fhir.resources reads all the same: a number as a date, an empty array."""
+
+
 @pytest.mark.parametrize("path", _json_inputs(), ids=_ids(_json_inputs()))
 def test_invalid_json_fails_or_passes_fhir_parsing_as_its_status_says(path: Path) -> None:
-    """422 inputs are well-formed FHIR for fhir.resources; 400 element-* inputs are not."""
+    """422 inputs are well-formed FHIR for fhir.resources; 400 element-* inputs are not, except
+    the FHIR JSON rules its lax mode does not apply (the adapter's walk does)."""
     expected = _expected(path)
     codes = {issue["code"] for issue in expected["issues"]}
-    if expected["status"] == 422:
+    if expected["status"] == 422 or path.name in LAX_IN_FHIR_RESOURCES:
         assert Bundle.model_validate_json(path.read_bytes()).get_resource_type() == "Bundle"
     elif codes <= {"element-required", "element-unknown", "element-invalid"}:
         with pytest.raises(ValidationError):

@@ -3,7 +3,7 @@
 Order of the checks, and the HTTP class each failure gets:
 1. read: size, encoding, JSON or hardened XML → a FHIR-JSON dict          (400)
 2. root is a Bundle; nested resources all name a known resourceType        (400)
-3. structure against the FHIR R4 model (fhir.resources R4B)               (400)
+3. structure: FHIR JSON kinds, no null/{}/[], the R4 model (fhir.resources) (400)
 4. conventions: envelope, references, required codes, identifiers, money  (422)
 Stages 1–3 stop at their first failing stage; stage 4 reports every issue at once.
 """
