@@ -149,8 +149,9 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
-        """A read-only transaction: one consistent view on SQLite, statement-level on PostgreSQL
-        (where its BEGIN READ ONLY travels with its first statement)."""
+        """A read-only transaction: one consistent view on SQLite, statement-level on PostgreSQL,
+        where each batch of reads is a transaction of its own (``BEGIN READ ONLY``, the reads and
+        ``COMMIT`` in one round trip) and a direct use of the connection opens one that ends here."""
         begin = "BEGIN READ ONLY" if self.backend == "postgresql" else None
         with self._connect(writer=False) as connection, connection.begin():
             yield Tx(connection, writable=False, begin=begin)

@@ -209,19 +209,26 @@ class StatementQueue:
     ``"BEGIN READ ONLY"``) the queue also opens the transaction itself, with its first batch,
     and ``send(commit=True)`` commits it with the last. The driver's own BEGIN and COMMIT each
     wait for the server's answer on their own, which made a two-batch transaction four round
-    trips instead of two.
+    trips instead of two. With ``commit_each`` (reads, whose consistency is per statement on
+    PostgreSQL anyway) every batch is a transaction of its own, BEGIN and COMMIT included: a
+    read is one round trip, and the end of the store's transaction has nothing left to send.
     """
 
-    __slots__ = ("_begin", "_connection", "_items", "_owes_begin", "_pipelined")
+    __slots__ = ("_begin", "_commit_each", "_connection", "_items", "_owes_begin", "_pipelined")
 
-    def __init__(self, connection: Connection, *, begin: str | None = None) -> None:
+    def __init__(
+        self, connection: Connection, *, begin: str | None = None, commit_each: bool = False
+    ) -> None:
         self._connection = connection
         self._items: list[tuple[Prepared, Any, Rows | None]] = []
         self._pipelined = connection.dialect.name == "postgresql"
         if begin is not None and not self._pipelined:
             raise UsageError("only a PostgreSQL statement queue sends its own BEGIN")
+        if commit_each and begin is None:
+            raise UsageError("commit_each needs a queue that sends its own BEGIN")
         self._begin = begin
         self._owes_begin = begin is not None
+        self._commit_each = commit_each
 
     def write(self, prepared: Prepared, rows: Sequence[Mapping[str, Any]]) -> None:
         """Queue an INSERT of ``rows`` (nothing when there are none)."""
@@ -254,6 +261,9 @@ class StatementQueue:
                 return None  # nothing to send
         items, self._items = self._items, []
         connection, pipelined = self._connection, self._pipelined
+        # A batch of statements in a commit_each queue ends its own transaction; an empty send
+        # only opens one, for the caller's direct use of the connection.
+        closes = self._commit_each and bool(items or last is not None)
         pending: list[tuple[Rows, Prepared, Any]] = []
         cursor = None
         writer = _dbapi(connection).cursor()  # for the statements whose results nobody reads
@@ -270,9 +280,10 @@ class StatementQueue:
                     sink._rows = prepared.all(connection, values)
             if last is not None:
                 cursor = last[0].execute(connection, last[1])
-            if commit and pipelined:
+            if (commit and pipelined) or closes:
                 if self._begin is not None:
                     _control(writer, "COMMIT")
+                    self._owes_begin = closes
                 else:
                     _dbapi(connection).commit()
         for sink, prepared, result in pending:

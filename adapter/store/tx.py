@@ -98,7 +98,8 @@ class Tx:
     def __init__(self, connection: Connection, *, writable: bool, begin: str | None = None) -> None:
         self._connection = connection
         self._writable = writable
-        self.queue = StatementQueue(connection, begin=begin)
+        # A PostgreSQL read commits with each batch: one round trip per read (see StatementQueue).
+        self.queue = StatementQueue(connection, begin=begin, commit_each=begin is not None and not writable)
         self.history = DbDeliveryHistory(self.queue, writable=writable)
         self.ledger = DbForfaitLedger(self.queue, writable=writable)
 

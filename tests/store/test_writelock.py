@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -346,14 +347,24 @@ def test_postgresql_sends_locks_reads_and_writes_in_few_batches(store: Store, se
 def test_a_postgresql_read_is_one_round_trip_in_a_read_only_transaction(
     store: Store, sent: list[str]
 ) -> None:
-    """BEGIN READ ONLY travels with the first statement, and the server refuses writes in it."""
+    """BEGIN READ ONLY and COMMIT travel with the read: one round trip, after which the
+    connection is out of any transaction (the end of the store's has nothing to send). A direct
+    use of the connection gets a read-only transaction too, which the server enforces."""
     with store.read() as tx:
         assert tx.find_submission(KEY_SYSTEM, "nothing") is None
-        assert sent[:3] == ["BATCH", "BEGIN READ ONLY", sent[2]]
-        assert sent[2].startswith("SELECT submissions.id")
-        assert sent.count("SYNC") == 1
+        assert tx.find_submission(KEY_SYSTEM, "nothing either") is None
+        driver = tx._connection.connection.dbapi_connection
+        assert driver is not None
+        assert driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        tx.queue.send()  # what a direct use of the connection does first
         with pytest.raises(DBAPIError, match="read-only transaction"):
             tx._connection.execute(text("CREATE TABLE not_allowed (n integer)"))
+    assert sent[2].startswith("SELECT submissions.id")
+    assert sent[:10] == [
+        *("BATCH", "BEGIN READ ONLY", sent[2], "COMMIT", "SYNC"),
+        *("BATCH", "BEGIN READ ONLY", sent[7], "COMMIT", "SYNC"),
+    ]
+    assert sent[10:] == ["BATCH", "BEGIN READ ONLY", "SYNC"]
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
