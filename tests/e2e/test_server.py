@@ -208,10 +208,14 @@ def _sockets_on(port: int, state: str) -> set[int]:
 
 
 def _socket_owners(pids: list[int], inodes: set[int]) -> dict[int, int]:
-    """How many of ``inodes`` each process holds open."""
+    """How many of ``inodes`` each process holds open (a process gone meanwhile holds none)."""
     owners: dict[int, int] = {}
     for pid in pids:
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except FileNotFoundError:  # it exited after it was listed (a worker being replaced)
+            continue
+        for fd in fds:
             try:
                 target = os.readlink(fd)
             except OSError:
