@@ -1,4 +1,5 @@
-"""The ``adapter`` command: validate, convert and map Bundles, submit them, serve the API.
+"""The ``adapter`` command: validate, convert and map Bundles, submit them, serve the API, run
+the conformance kit against a service.
 
 Exit codes: 0 success (valid, adjudicated), 1 the input was refused (an OperationOutcome
 says why), 2 usage errors or an unreadable file.
@@ -13,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from adapter.errors import InputError, Issue
+from adapter.errors import InputError, Issue, UsageError
 from adapter.intake import Format, Limits, parse_payload, read_submission
 
 app = typer.Typer(
@@ -228,7 +229,6 @@ def serve(
     from adapter.api.logging import make_logger
     from adapter.bootstrap import utc_now
     from adapter.config import Settings
-    from adapter.errors import UsageError
 
     settings = Settings()
     if settings.auth == "jwt" and settings.jwks_file is None and settings.jwks_url is None:
@@ -285,6 +285,63 @@ def dev_token(
         audience=settings.jwt_audience,
     )
     typer.echo(token)
+
+
+@app.command()
+def conformance(
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="the FHIR base of the service under test")
+    ] = "http://127.0.0.1:8080",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="ADAPTER_CONFORMANCE_TOKEN",
+            help="bearer access token with system/Claim.write (none when authentication is off)",
+        ),
+    ] = None,
+    fixtures: Annotated[Path, typer.Option("--fixtures", help="the fixture kit")] = Path("fixtures"),
+    canonical_base: Annotated[
+        str | None, typer.Option("--canonical-base", help="base of the error and adjudication code systems")
+    ] = None,
+    timeout: Annotated[float, typer.Option(min=1.0, help="seconds per request")] = 60.0,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="also write every verdict to this JSON file")
+    ] = None,
+) -> None:
+    """Send the fixture kit to a running service and check every answer (fixtures/README.md).
+
+    Use a fresh store (or one that already holds the kit: the answers are then replays). Exit 0
+    when every fixture passes, 1 when one fails, 2 when the service or the kit cannot be reached.
+    """
+    import json
+
+    import httpx
+
+    from adapter.conformance import Kit, run
+    from mappings.systems import DEFAULT_BASE
+
+    kit = Kit(fixtures, canonical_base=canonical_base or DEFAULT_BASE)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        with httpx.Client(base_url=base_url, headers=headers, timeout=timeout) as client:
+            checks = run(client, kit)
+    except (FileNotFoundError, UsageError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    except httpx.HTTPError as exc:
+        typer.echo(f"error: {base_url}: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    for check in checks:
+        typer.echo(f"{'ok  ' if check.passed else 'FAIL'} {check.fixture}")
+        for problem in check.problems:
+            typer.echo(f"     {problem}")
+    failed = sum(not check.passed for check in checks)
+    typer.echo(f"{len(checks) - failed} passed, {failed} failed")
+    if report is not None:
+        verdicts = [{"fixture": c.fixture, "passed": c.passed, "problems": list(c.problems)} for c in checks]
+        report.write_text(json.dumps(verdicts, indent=2) + "\n", encoding="utf-8")
+    raise typer.Exit(EXIT_REFUSED if failed else EXIT_OK)
 
 
 def main() -> None:

@@ -979,6 +979,10 @@ An invalid input's `.expected.json` file reads:
   item); for the AMC, `benefit` and `reste-a-charge` (`amc` is null without a mutuelle). With
   the command line: `adapter submit` on the scenarios of `preceded-by`, then the example, in
   one invocation.
+- `adapter conformance --base-url URL --token TOKEN` does all of the above against a running
+  service (any implementation of this contract) and prints one verdict per input, with what
+  was wrong; `--report FILE` writes them as JSON. Run it against a fresh store, or one that
+  already holds the kit (the answers are then replays).
 
 ## Reporting rules the expected files assume
 

@@ -9,6 +9,7 @@ command.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -29,6 +30,7 @@ from mappings import jsonio
 from mappings.xml import dump_xml, parse_xml
 
 ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "fixtures"
 VALID = sorted(
     p
     for p in (ROOT / "fixtures" / "valid").glob("*.json")
@@ -173,6 +175,26 @@ def test_every_fixture_in_json_and_xml_survives_a_restart(server_env: dict[str, 
             assert jsonio.loads(search.content)["total"] == expected
     finally:
         server.stop()
+
+
+def test_the_conformance_command_passes_against_the_served_adapter(
+    server_env: dict[str, str], tmp_path: Path
+) -> None:
+    """``adapter conformance`` as an integrator runs it: every fixture passes, and the report says so."""
+    server = Server(server_env, _free_port(), workers=1)
+    server.start()
+    try:
+        report = tmp_path / "report.json"
+        command = [sys.executable, "-m", "adapter.cli", "conformance", "--base-url", server.url]
+        command += ["--token", server.token(), "--fixtures", str(FIXTURES), "--report", str(report)]
+        completed = subprocess.run(command, cwd=ROOT, capture_output=True, timeout=300, check=False)
+    finally:
+        server.stop()
+    assert completed.returncode == 0, completed.stdout.decode()[-2000:]
+    verdicts = json.loads(report.read_text(encoding="utf-8"))
+    assert len(verdicts) > 60
+    assert [verdict["fixture"] for verdict in verdicts if not verdict["passed"]] == []
+    assert completed.stdout.decode().rstrip().endswith(f"{len(verdicts)} passed, 0 failed")
 
 
 def test_two_workers_racing_on_one_bundle_adjudicate_once(server_env: dict[str, str]) -> None:

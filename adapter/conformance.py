@@ -1,0 +1,277 @@
+"""The conformance runner: the fixture kit sent to a ``$submit`` endpoint, every answer checked.
+
+``fixtures/README.md`` says what each file must get; this module does it over HTTP, so that an
+integrator can test a deployment (this adapter's, or anything claiming the same contract)
+before go-live: ``adapter conformance --base-url … --token …``.
+
+- every ``valid/*.json`` is sent as ``application/fhir+json`` after the scenarios its
+  ``.meta.json`` says precede it: HTTP 200, a response Bundle whose first entry is the AMO
+  ClaimResponse, every ClaimResponse with the outcome of the meta file and, for a worked
+  example, the totals and taux of its ``.expected.meta.json`` to the cent;
+- every ``valid/*.xml`` after its JSON twin: HTTP 200 in XML, the same answer (a replay);
+- every ``invalid/*`` input (answered in JSON, whatever its own format): the status of its
+  ``.expected.json`` and exactly its multiset of ``(code, expression)`` error issues.
+
+Sent twice to one store, the kit passes twice: the second run is answered by replays.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from adapter.errors import InputError, UsageError
+from mappings.systems import ADJUDICATION, DEFAULT_BASE, Canon
+from mappings.xml import parse_xml
+
+__all__ = ["Check", "Kit", "run"]
+
+FHIR_JSON = "application/fhir+json"
+FHIR_XML = "application/fhir+xml"
+_AMO_TOTALS = ("submitted", "eligible", "benefit", "ticket-moderateur", "depassement")
+_AMC_TOTALS = ("benefit", "reste-a-charge")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One fixture's verdict: ``problems`` is empty when it passed."""
+
+    fixture: str
+    problems: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class Kit:
+    """A fixture directory (``valid/`` and ``invalid/``) and the canonical base of the error and
+    adjudication code systems the answers use."""
+
+    root: Path
+    canonical_base: str = DEFAULT_BASE
+
+    @property
+    def error_system(self) -> str:
+        return Canon(base=self.canonical_base).error
+
+    @property
+    def adjudication_systems(self) -> tuple[str, ...]:
+        return (ADJUDICATION, Canon(base=self.canonical_base).adjudication)
+
+    def valid_order(self) -> list[str]:
+        """Scenario names, each after the scenarios its meta says precede it, each once."""
+        order: dict[str, None] = {}
+
+        def add(name: str, seen: tuple[str, ...]) -> None:
+            if name in order or name in seen:
+                return
+            for before in self.meta(name).get("preceded-by", []):
+                add(str(before), (*seen, name))
+            order[name] = None
+
+        for path in sorted((self.root / "valid").glob("*.json")):
+            if ".meta." not in path.name:
+                add(path.stem, ())
+        return list(order)
+
+    def meta(self, name: str) -> dict[str, Any]:
+        loaded: dict[str, Any] = _load(self.root / "valid" / f"{name}.meta.json")
+        return loaded
+
+    def invalid_inputs(self) -> Iterator[tuple[Path, dict[str, Any]]]:
+        for expected in sorted((self.root / "invalid").glob("*.expected.json")):
+            stem = expected.name.removesuffix(".expected.json")
+            inputs = [p for p in expected.parent.glob(f"{stem}.*") if p.suffix in (".json", ".xml")]
+            inputs = [p for p in inputs if not p.name.endswith(".expected.json")]
+            for path in inputs:
+                yield path, _load(expected)
+
+
+def run(client: httpx.Client, kit: Kit) -> list[Check]:
+    """Send the kit through ``client`` (its base URL and credentials set) and check every answer.
+
+    Raises ``FileNotFoundError`` for a directory that is no kit, ``UsageError`` when the service
+    refuses the credentials, and httpx's errors when it cannot be reached.
+    """
+    if not (kit.root / "valid").is_dir() or not (kit.root / "invalid").is_dir():
+        raise FileNotFoundError(f"{kit.root} holds no valid/ and invalid/ fixture directories")
+    checks: list[Check] = []
+    for number, name in enumerate(kit.valid_order()):
+        path = kit.root / "valid" / f"{name}.json"
+        response = _send(client, path.read_bytes(), FHIR_JSON)
+        if number == 0 and response.status_code in (401, 403):
+            raise UsageError(
+                f"the service refused the first submission with HTTP {response.status_code}: "
+                "give a token with system/Claim.write for every organisation of the kit"
+            )
+        problems = _check_valid(kit, name, response)
+        checks.append(Check(f"valid/{path.name}", tuple(problems)))
+        twin = path.with_suffix(".xml")
+        if twin.exists():
+            checks.append(Check(f"valid/{twin.name}", tuple(_check_twin(client, twin, response))))
+    for path, expected in kit.invalid_inputs():
+        content_type = FHIR_XML if path.suffix == ".xml" else FHIR_JSON
+        response = _send(client, path.read_bytes(), content_type, accept=FHIR_JSON)
+        checks.append(Check(f"invalid/{path.name}", tuple(_check_invalid(kit, expected, response))))
+    return checks
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+
+
+def _send(client: httpx.Client, body: bytes, content_type: str, accept: str | None = None) -> httpx.Response:
+    return client.post(
+        "/Claim/$submit",
+        content=body,
+        headers={"Content-Type": content_type, "Accept": accept or content_type},
+    )
+
+
+def _json_answer(response: httpx.Response) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        document = json.loads(response.content, parse_float=Decimal)
+    except ValueError:
+        return None, f"the answer is not JSON: {response.text[:200]!r}"
+    if not isinstance(document, dict):
+        return None, "the answer is not a JSON object"
+    return document, None
+
+
+def _check_valid(kit: Kit, name: str, response: httpx.Response) -> list[str]:
+    if response.status_code != 200:
+        return [f"expected HTTP 200, got {response.status_code}: {response.text[:300]}"]
+    bundle, problem = _json_answer(response)
+    if bundle is None:
+        return [str(problem)]
+    responses = _claim_responses(bundle)
+    first = bundle.get("entry", [{}])[0]
+    if not responses or first.get("resource", {}).get("resourceType") != "ClaimResponse":
+        return ["the answer is not a Bundle whose first entry is the AMO ClaimResponse"]
+    problems = []
+    outcome = kit.meta(name).get("outcome")
+    for index, claim_response in enumerate(responses):
+        if claim_response.get("outcome") != outcome:
+            problems.append(
+                f"ClaimResponse {index + 1}: outcome {claim_response.get('outcome')!r}, expected {outcome!r}"
+            )
+    expected_path = kit.root / "valid" / f"{name}.expected.meta.json"
+    if expected_path.exists():
+        problems += _check_amounts(kit, responses, _load(expected_path))
+    return problems
+
+
+def _check_amounts(kit: Kit, responses: list[dict[str, Any]], expected: Mapping[str, Any]) -> list[str]:
+    """The AMO totals and taux, then the AMC share, against a worked example's amounts."""
+    problems = []
+    wanted = expected["amo"]
+    totals = _totals(kit, responses[0])
+    for category in _AMO_TOTALS:
+        found = totals.get(category)
+        if found != Decimal(wanted[category]):
+            problems.append(f"AMO total {category}: {found}, expected {wanted[category]}")
+    rates = _rates(kit, responses[0])
+    if set(rates) != {Decimal(wanted["rate"])}:
+        problems.append(f"AMO taux {sorted(set(rates))}, expected {wanted['rate']} on every item")
+    if expected["amc"] is None:
+        if len(responses) != 1:
+            problems.append(f"{len(responses)} ClaimResponses, expected the AMO's only")
+        return problems
+    if len(responses) != 2:
+        return [*problems, f"{len(responses)} ClaimResponses, expected the AMO's and the AMC's"]
+    amc = _totals(kit, responses[1])
+    for category in _AMC_TOTALS:
+        found = amc.get(category)
+        if found != Decimal(expected["amc"][category]):
+            problems.append(f"AMC total {category}: {found}, expected {expected['amc'][category]}")
+    return problems
+
+
+def _check_twin(client: httpx.Client, twin: Path, json_response: httpx.Response) -> list[str]:
+    response = _send(client, twin.read_bytes(), FHIR_XML)
+    if response.status_code != 200:
+        return [f"expected HTTP 200, got {response.status_code}: {response.text[:300]}"]
+    try:
+        answer = parse_xml(response.content)
+    except InputError as exc:
+        return [f"the answer is not FHIR XML: {exc}"]
+    first, _ = _json_answer(json_response)
+    if first is not None and answer != first:
+        return ["the XML twin's answer differs from the JSON one's (a replay must repeat it)"]
+    return []
+
+
+def _check_invalid(kit: Kit, expected: Mapping[str, Any], response: httpx.Response) -> list[str]:
+    problems = []
+    if response.status_code != expected["status"]:
+        problems.append(f"expected HTTP {expected['status']}, got {response.status_code}")
+    outcome, problem = _json_answer(response)
+    if outcome is None or outcome.get("resourceType") != "OperationOutcome":
+        return [*problems, problem or "the answer is not an OperationOutcome"]
+    found = Counter(_error_issues(kit, outcome))
+    wanted = Counter((issue["code"], issue["expression"]) for issue in expected["issues"])
+    if found != wanted:
+        missing = sorted(wanted - found, key=str)
+        extra = sorted(found - wanted, key=str)
+        if missing:
+            problems.append(f"missing issues {missing}")
+        if extra:
+            problems.append(f"unexpected issues {extra}")
+    return problems
+
+
+def _error_issues(kit: Kit, outcome: Mapping[str, Any]) -> Iterator[tuple[str | None, str | None]]:
+    for issue in outcome.get("issue", []):
+        if issue.get("severity") not in ("error", "fatal"):
+            continue
+        codings = issue.get("details", {}).get("coding", [])
+        code = next((c.get("code") for c in codings if c.get("system") == kit.error_system), None)
+        expressions = issue.get("expression") or [None]
+        yield code, expressions[0]
+
+
+def _claim_responses(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
+    if bundle.get("resourceType") != "Bundle":
+        return []
+    return [
+        entry["resource"]
+        for entry in bundle.get("entry", [])
+        if isinstance(entry, dict) and entry.get("resource", {}).get("resourceType") == "ClaimResponse"
+    ]
+
+
+def _code(kit: Kit, concept: Mapping[str, Any]) -> str | None:
+    for coding in concept.get("coding", []):
+        if coding.get("system") in kit.adjudication_systems:
+            code = coding.get("code")
+            return code if isinstance(code, str) else None
+    return None
+
+
+def _totals(kit: Kit, response: Mapping[str, Any]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for total in response.get("total", []):
+        code = _code(kit, total.get("category", {}))
+        amount = total.get("amount", {})
+        if code is not None and amount.get("currency") == "EUR":
+            totals[code] = Decimal(str(amount.get("value")))
+    return totals
+
+
+def _rates(kit: Kit, response: Mapping[str, Any]) -> list[Decimal]:
+    """The eligpercent value of every item, in item order."""
+    return [
+        Decimal(str(adjudication.get("value")))
+        for item in response.get("item", [])
+        for adjudication in item.get("adjudication", [])
+        if _code(kit, adjudication.get("category", {})) == "eligpercent"
+    ]
