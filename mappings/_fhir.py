@@ -1,14 +1,14 @@
-"""The one module that imports ``fhir.resources`` (R4B models: R4 on the wire).
+"""Validation with ``fhir.resources`` (R4B models: R4 on the wire) and element metadata.
 
 It offers two things to the rest of ``mappings``: structural validation of a FHIR-JSON dict
 (pydantic errors turned into issues with FHIRPath expressions), and per-class element
-metadata (repeating or not, child type, required code values, allowed reference targets)
-for the schema-guided walk in ``mappings._walk``.
+metadata (repeating or not, child type, JSON kind of a primitive, required code values,
+allowed reference targets) for the schema-guided walk in ``mappings._walk``. A field's type is
+read by ``mappings._xmlmeta.classify``, the reading the XML codec uses too.
 """
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -64,29 +64,6 @@ class ElementInfo:
     json: Kind | None = None  # for primitives: the JSON kind of their value (string, boolean, number)
 
 
-def _fhir_type_name(annotation: Any) -> tuple[str | None, bool]:
-    """Unwrap Optional/List/Annotated down to the fhir_core placeholder type and read its name."""
-    repeats = False
-    current = annotation
-    while True:
-        origin = typing.get_origin(current)
-        if origin is typing.Union or origin is types.UnionType:
-            args = [a for a in typing.get_args(current) if a is not type(None)]
-            current = args[0]
-            continue
-        if origin in (list, typing.List):  # noqa: UP006 - fhir.resources uses typing.List
-            repeats = True
-            current = typing.get_args(current)[0]
-            continue
-        if origin is typing.Annotated:
-            return None, repeats
-        break
-    name = getattr(current, "__name__", "")
-    if name.endswith("Type") and getattr(current, "__module__", "") == "abc":
-        return name[: -len("Type")], repeats
-    return None, repeats
-
-
 @lru_cache(maxsize=1024)
 def elements(class_name: str) -> Mapping[str, ElementInfo]:
     """Element metadata by JSON name for a model class (cached; empty for unknown names)."""
@@ -99,17 +76,16 @@ def elements(class_name: str) -> Mapping[str, ElementInfo]:
         if alias.startswith("_") or field_name == "resource_type":
             continue
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-        child, repeats = _fhir_type_name(field.annotation)
         codes = extra.get("enum_values")
         targets = extra.get("enum_reference_types")
         try:
-            kind: Kind | None = classify(field.annotation)[1]
+            repeats, kind, type_name, _ = classify(field.annotation)
         except TypeError:  # not a FHIR element (fhir_comments)
-            kind = None
+            continue
         table[alias] = ElementInfo(
             name=alias,
             repeats=repeats,
-            child="Resource" if child == "Resource" else child,
+            child=type_name if kind in (Kind.COMPLEX, Kind.RESOURCE) else None,
             codes=frozenset(typing.cast(list[str], codes)) if codes else None,
             targets=tuple(typing.cast(list[str], targets)) if targets else None,
             json=kind if kind in _JSON_PRIMITIVES else None,
