@@ -64,6 +64,24 @@ class ElementInfo:
     json: Kind | None = None  # for primitives: the JSON kind of their value (string, boolean, number)
 
 
+_OPEN_CODES = frozenset({("CapabilityStatement", "format")})
+"""Elements whose listed codes are not their value set: CapabilityStatement.format takes any
+MIME type besides xml, json and ttl, and fhir.resources lists ``formats, json, mime, ttl``."""
+
+
+def _closed(codes: Any) -> frozenset[str] | None:
+    """The codes of a required binding as fhir.resources lists them, when the list is whole.
+
+    It reads them from the element's short definition, where R4 writes ``amended +`` for "and
+    more codes": such a list (Observation.status, Device.udiCarrier.entryType…) lacks valid
+    codes, so those elements are not checked rather than wrongly refused.
+    """
+    if not codes:
+        return None
+    listed = frozenset(typing.cast(list[str], codes))
+    return None if "+" in listed else listed
+
+
 @lru_cache(maxsize=1024)
 def elements(class_name: str) -> Mapping[str, ElementInfo]:
     """Element metadata by JSON name for a model class (cached; empty for unknown names)."""
@@ -76,7 +94,7 @@ def elements(class_name: str) -> Mapping[str, ElementInfo]:
         if alias.startswith("_") or field_name == "resource_type":
             continue
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-        codes = extra.get("enum_values")
+        codes = None if (class_name, alias) in _OPEN_CODES else extra.get("enum_values")
         targets = extra.get("enum_reference_types")
         try:
             repeats, kind, type_name, _ = classify(field.annotation)
@@ -86,7 +104,7 @@ def elements(class_name: str) -> Mapping[str, ElementInfo]:
             name=alias,
             repeats=repeats,
             child=type_name if kind in (Kind.COMPLEX, Kind.RESOURCE) else None,
-            codes=frozenset(typing.cast(list[str], codes)) if codes else None,
+            codes=_closed(codes),
             targets=tuple(typing.cast(list[str], targets)) if targets else None,
             json=kind if kind in _JSON_PRIMITIVES else None,
         )

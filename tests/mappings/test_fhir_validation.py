@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from mappings import jsonio
 from mappings._fhir import _valid_in_parts, structure_issues
+from mappings._walk import walk
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 BUNDLES = sorted(
@@ -162,3 +163,22 @@ def test_a_broken_bundle_is_judged_as_the_whole_model_judges_it(path: Path, muta
         assert not accepted
     if mutate is _nested_valid_bundle:
         assert accepted
+
+
+@pytest.mark.parametrize(
+    ("resource", "element", "code"),
+    [
+        ("Device", "udiCarrier", {"entryType": "card"}),
+        ("Observation", "status", "unknown"),
+        ("CapabilityStatement", "format", ["application/fhir+xml"]),
+    ],
+)
+def test_codes_beyond_an_incomplete_list_are_not_refused(resource: str, element: str, code: Any) -> None:
+    """fhir.resources cuts some required code lists at R4's "+" ("and more") or lists words of
+    the definition; those elements are not checked, rather than valid codes refused."""
+    value = [code] if element == "udiCarrier" else code
+    assert walk({"resourceType": resource, element: value}).codes == []
+
+
+def test_a_code_outside_a_whole_list_is_still_refused() -> None:
+    assert [i.code for i in walk({"resourceType": "Patient", "gender": "f"}).codes] == ["code-invalid"]
