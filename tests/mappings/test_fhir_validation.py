@@ -182,3 +182,24 @@ def test_codes_beyond_an_incomplete_list_are_not_refused(resource: str, element:
 
 def test_a_code_outside_a_whole_list_is_still_refused() -> None:
     assert [i.code for i in walk({"resourceType": "Patient", "gender": "f"}).codes] == ["code-invalid"]
+
+
+@pytest.mark.parametrize(
+    ("resource", "path"),
+    [
+        (
+            {"resourceType": "Device", "udiCarrier": [{"entryType": "scanned"}]},
+            "Device.udiCarrier[0].entryType",
+        ),
+        ({"resourceType": "Observation", "status": "done"}, "Observation.status"),
+        (
+            {"resourceType": "Observation", "valueQuantity": {"value": 1, "comparator": "~"}},
+            "Observation.valueQuantity.comparator",
+        ),
+    ],
+)
+def test_codes_fhir_resources_does_not_list_are_checked_against_the_specification(
+    resource: dict[str, Any], path: str
+) -> None:
+    """Those lists come from the R4 value sets (mappings/required-codes.json)."""
+    assert [(i.code, i.expression) for i in walk(resource).codes] == [("code-invalid", path)]
