@@ -181,8 +181,15 @@ class _Walker:
         self.result.parse.append(Issue("element-invalid", message, path))
 
     def _bad_code(self, codes: frozenset[str], code: str, path: str) -> None:
-        allowed = ", ".join(sorted(codes))
-        self.result.codes.append(Issue("code-invalid", f"{code!r} is not one of: {allowed}", path))
+        if len(codes) > _LISTED_CODES:  # a list of resource types or licences: too long to print
+            message = f"{code!r} is not one of the {len(codes)} codes of its required value set"
+        else:
+            message = f"{code!r} is not one of: {', '.join(sorted(codes))}"
+        self.result.codes.append(Issue("code-invalid", message, path))
+
+
+_LISTED_CODES = 24
+"""The most codes an issue message lists."""
 
 
 def _is_number(value: Any) -> bool:
