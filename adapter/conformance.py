@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -113,16 +113,24 @@ def run(client: httpx.Client, kit: Kit) -> list[Check]:
                 f"the service refused the first submission with HTTP {response.status_code}: "
                 "give a token with system/Claim.write for every organisation of the kit"
             )
-        problems = _check_valid(kit, name, response)
-        checks.append(Check(f"valid/{path.name}", tuple(problems)))
+        checks.append(Check(f"valid/{path.name}", _judged(_check_valid, kit, name, response)))
         twin = path.with_suffix(".xml")
         if twin.exists():
-            checks.append(Check(f"valid/{twin.name}", tuple(_check_twin(client, twin, response))))
+            checks.append(Check(f"valid/{twin.name}", _judged(_check_twin, client, twin, response)))
     for path, expected in kit.invalid_inputs():
         content_type = FHIR_XML if path.suffix == ".xml" else FHIR_JSON
         response = _send(client, path.read_bytes(), content_type, accept=FHIR_JSON)
-        checks.append(Check(f"invalid/{path.name}", tuple(_check_invalid(kit, expected, response))))
+        checks.append(Check(f"invalid/{path.name}", _judged(_check_invalid, kit, expected, response)))
     return checks
+
+
+def _judged(check: Callable[..., list[str]], *arguments: Any) -> tuple[str, ...]:
+    """The problems a check finds; an answer too malformed to look into is one problem more,
+    not a crash of the runner."""
+    try:
+        return tuple(check(*arguments))
+    except (KeyError, IndexError, TypeError, AttributeError, ArithmeticError, ValueError) as exc:
+        return (f"the answer does not have the expected shape ({type(exc).__name__}: {exc})",)
 
 
 def _load(path: Path) -> Any:

@@ -154,3 +154,20 @@ def test_the_command_reports_an_unreachable_service() -> None:
     result = CliRunner().invoke(app, [*arguments, "--timeout", "5"])
     assert result.exit_code == EXIT_USAGE
     assert "http://127.0.0.1:9" in result.stderr
+
+
+def test_a_malformed_answer_is_a_problem_not_a_crash() -> None:
+    """Answers of the wrong shape (an empty Bundle, a total with no amount) are reported."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.headers["content-type"].endswith("xml"):
+            return httpx.Response(200, content=b"<Bundle/>")
+        response = {"resourceType": "ClaimResponse", "total": [1]}
+        broken = {"resourceType": "Bundle", "entry": [{"resource": response}]}
+        return httpx.Response(200, json=broken)
+
+    with _service(answer) as client:
+        checks = run(client, KIT)
+    assert checks
+    assert not any(check.passed for check in checks)
+    assert any("expected shape" in problem for check in checks for problem in check.problems)
