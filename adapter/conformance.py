@@ -93,14 +93,29 @@ class Kit:
             inputs = [p for p in expected.parent.glob(f"{stem}.*") if p.suffix in (".json", ".xml")]
             inputs = [p for p in inputs if not p.name.endswith(".expected.json")]
             for path in inputs:
-                yield path, _load(expected)
+                yield path, _expected(expected)
+
+
+def _expected(path: Path) -> dict[str, Any]:
+    """An invalid input's ``.expected.json``: ``{"status": int, "issues": [{code, expression}…]}``."""
+    expected = _load(path)
+    shaped = (
+        isinstance(expected, dict)
+        and isinstance(expected.get("status"), int)
+        and isinstance(expected.get("issues"), list)
+        and all(isinstance(i, dict) and {"code", "expression"} <= i.keys() for i in expected["issues"])
+    )
+    if not shaped:
+        raise UsageError(f"{path}: expected {{'status': int, 'issues': [{{'code', 'expression'}}, …]}}")
+    return dict(expected)
 
 
 def run(client: httpx.Client, kit: Kit) -> list[Check]:
     """Send the kit through ``client`` (its base URL and credentials set) and check every answer.
 
-    Raises ``FileNotFoundError`` for a directory that is no kit, ``UsageError`` when the service
-    refuses the credentials, and httpx's errors when it cannot be reached.
+    Raises ``FileNotFoundError`` for a directory that is no kit, ``UsageError`` for a kit file
+    that cannot be read or when the service refuses the credentials, and httpx's errors when it
+    cannot be reached.
     """
     if not (kit.root / "valid").is_dir() or not (kit.root / "invalid").is_dir():
         raise FileNotFoundError(f"{kit.root} holds no valid/ and invalid/ fixture directories")
@@ -134,7 +149,11 @@ def _judged(check: Callable[..., list[str]], *arguments: Any) -> tuple[str, ...]
 
 
 def _load(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    """A JSON file of the kit; one that is missing or unreadable is the kit's fault, not the service's."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: not a readable JSON file of the kit ({exc})") from None
 
 
 def _send(client: httpx.Client, body: bytes, content_type: str, accept: str | None = None) -> httpx.Response:

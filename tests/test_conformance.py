@@ -171,3 +171,16 @@ def test_a_malformed_answer_is_a_problem_not_a_crash() -> None:
     assert checks
     assert not any(check.passed for check in checks)
     assert any("expected shape" in problem for check in checks for problem in check.problems)
+
+
+def test_a_broken_kit_file_is_a_usage_error_naming_it(tmp_path: Path) -> None:
+    """A malformed expected file stops the run with its path (exit 2), not a traceback."""
+    (tmp_path / "valid").mkdir()
+    (tmp_path / "invalid").mkdir()
+    (tmp_path / "invalid" / "01-x.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "invalid" / "01-x.expected.json").write_text('{"status": "400"}', encoding="utf-8")
+    with _service(lambda request: httpx.Response(400)) as client, pytest.raises(UsageError, match="01-x"):
+        run(client, Kit(tmp_path))
+    result = CliRunner().invoke(app, ["conformance", "--fixtures", str(tmp_path)])
+    assert result.exit_code == EXIT_USAGE
+    assert "01-x.expected.json" in result.stderr
