@@ -1,11 +1,15 @@
-"""The composition root: settings → store → reference payers → service → authenticator → app.
+"""The composition root: settings → payers → submit flow → store → service → authenticator → app.
 
-Both ``adapter serve`` (through uvicorn's factory import string, one app per worker) and the
-tests build the application here; nothing else reads the environment or the wall clock.
+The only place that names concrete implementations (the reference payers, the SQL store, the
+JWT authenticator). ``adapter serve`` (through uvicorn's factory import string, one app per
+worker), the CLI and the tests build what they run here; :class:`Composition` is the one
+choice a caller may replace, the payers, so that a test plugs a fake payer into the real
+service and the real command line.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
@@ -15,13 +19,13 @@ from adapter.api import create_app
 from adapter.api.logging import configure_logging
 from adapter.auth import authenticator_from_settings
 from adapter.config import Settings
+from adapter.flow import SubmitFlow
 from adapter.intake import Limits
-from adapter.rules.contracts_loader import load_contracts
-from adapter.rules.lpp_loader import load_lpp_table
-from adapter.service import StoreService
+from adapter.payers import InMemoryRecords, PayerRecords, Payers, ReferencePayers
+from adapter.service.claims import StoreService
 from adapter.store import Store
 
-__all__ = ["app_from_env", "build_app", "build_service", "utc_now"]
+__all__ = ["Composition", "app_from_env", "build_app", "build_service", "utc_now"]
 
 
 def utc_now() -> datetime:
@@ -29,17 +33,51 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def build_service(settings: Settings) -> StoreService:
-    """Open (and migrate) the store and load the reference data."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store.open(settings.effective_database_url)
-    return StoreService(
-        store,
-        table=load_lpp_table(settings.lpp_table),
-        catalogue=load_contracts(settings.amc_contracts),
-        canon=settings.canon,
-        limits=Limits(max_bytes=settings.max_body_bytes, max_depth=settings.max_depth),
-    )
+@dataclass(frozen=True, slots=True)
+class Composition:
+    """What to wire: the payers (the in-process reference payers on the configured reference
+    data when None), and from them the flow, the service and the app."""
+
+    payers: Payers | None = None
+
+    def payers_for(self, settings: Settings) -> Payers:
+        if self.payers is not None:
+            return self.payers
+        return ReferencePayers.load(lpp_table=settings.lpp_table, contracts=settings.amc_contracts)
+
+    def flow(self, settings: Settings) -> SubmitFlow:
+        """The submit flow on these payers, with the configured canon and intake limits."""
+        return SubmitFlow(
+            self.payers_for(settings),
+            canon=settings.canon,
+            limits=Limits(max_bytes=settings.max_body_bytes, max_depth=settings.max_depth),
+        )
+
+    def scratch_records(self) -> PayerRecords:
+        """Payer records in memory, for a run that stores nothing (``adapter submit``)."""
+        return InMemoryRecords()
+
+    def service(self, settings: Settings) -> StoreService:
+        """Open (and migrate) the store, and the service on it."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return StoreService(Store.open(settings.effective_database_url), self.flow(settings))
+
+    def app(self, settings: Settings) -> FastAPI:
+        configure_logging(clock=utc_now, level=settings.log_level)
+        service = self.service(settings)
+        authenticator = authenticator_from_settings(settings)
+        app = create_app(settings, service, authenticator, clock=utc_now)
+        log = structlog.get_logger("adapter.startup")
+        for warning in authenticator.warnings():
+            log.warning("startup.security", warning=warning)
+        _warm_up()
+        log.info("startup.ready", backend=service.store.backend, auth=settings.auth)
+        return app
+
+
+def build_service(settings: Settings, *, payers: Payers | None = None) -> StoreService:
+    """The service on the configured store and payers (the reference payers by default)."""
+    return Composition(payers).service(settings)
 
 
 def _warm_up() -> None:
@@ -64,18 +102,8 @@ def _warm_up() -> None:
     )
 
 
-def build_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    configure_logging(clock=utc_now, level=settings.log_level)
-    service = build_service(settings)
-    authenticator = authenticator_from_settings(settings)
-    app = create_app(settings, service, authenticator, clock=utc_now)
-    log = structlog.get_logger("adapter.startup")
-    for warning in authenticator.warnings():
-        log.warning("startup.security", warning=warning)
-    _warm_up()
-    log.info("startup.ready", backend=service.store.backend, auth=settings.auth)
-    return app
+def build_app(settings: Settings | None = None, *, payers: Payers | None = None) -> FastAPI:
+    return Composition(payers).app(settings or Settings())
 
 
 def app_from_env() -> FastAPI:

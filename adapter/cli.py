@@ -10,12 +10,15 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from adapter.errors import InputError, Issue, UsageError
 from adapter.intake import Format, Limits, parse_payload, read_submission
+
+if TYPE_CHECKING:
+    from adapter.bootstrap import Composition
 
 app = typer.Typer(
     add_completion=False,
@@ -140,8 +143,16 @@ def map_(file: Annotated[Path, typer.Argument(help="a submission Bundle, JSON or
     typer.echo(json.dumps(to_jsonable(submission.request), indent=2, ensure_ascii=False))
 
 
+def _composition(ctx: typer.Context) -> Composition:
+    """The composition the command runs on: the caller's (a test's fake payers) or the default."""
+    from adapter.bootstrap import Composition
+
+    return ctx.obj if isinstance(ctx.obj, Composition) else Composition()
+
+
 @app.command()
 def submit(
+    ctx: typer.Context,
     files: Annotated[
         list[Path], typer.Argument(help="submission Bundles, JSON or XML, adjudicated in this order")
     ],
@@ -165,9 +176,7 @@ def submit(
     """
     from datetime import UTC, datetime
 
-    from adapter.adjudication import adjudicate, entry_positions, response_bundle
     from adapter.config import Settings
-    from adapter.payers import reference_payers
     from mappings import jsonio
     from mappings.operationoutcome import to_operation_outcome
     from mappings.xml import dump_xml
@@ -190,24 +199,18 @@ def submit(
         typer.echo("error: --now needs a UTC offset", err=True)
         raise typer.Exit(EXIT_USAGE)
     inputs = [(path, _read(path)) for path in files]
-    amo, amc = reference_payers(lpp_table=settings.lpp_table, contracts=settings.amc_contracts)
+    composition = _composition(ctx)
+    flow = composition.flow(settings)
+    records = composition.scratch_records()
     worst = EXIT_OK
     for path, data in inputs:
         try:
-            submission = read_submission(data, _format(path, data), canon=settings.canon)
+            submission = flow.read(data, _format(path, data))
         except InputError as exc:
             emit(to_operation_outcome(exc.issues, canon=settings.canon))
             worst = EXIT_REFUSED
             continue
-        result = adjudicate(
-            submission.request,
-            amo=amo,
-            amc=amc,
-            now=moment,
-            positions=entry_positions(submission.bundle),
-            warnings=submission.warnings,
-        )
-        emit(response_bundle(submission.request, result, canon=settings.canon))
+        emit(flow.adjudicate(submission, records=records, now=moment).response)
     raise typer.Exit(worst)
 
 
@@ -345,7 +348,7 @@ def conformance(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (on the default composition)."""
     app()
 
 

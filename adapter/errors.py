@@ -16,6 +16,9 @@ Hierarchy::
     ├── AuthError (adapter.auth) missing/invalid/expired token → 401, scope or organisation → 403,
     │                            signing keys unreachable → 503
     ├── ReferenceDataError       a reference-data file (LPP table, contracts) is malformed
+    ├── StoreError               the database failed (no HTTP status of its own: a 500)
+    │   ├── StoreConflict        a write clashed with a stored row (a unique key taken)
+    │   └── StoreConnectionLost  the connection died under a transaction (retry it whole)
     └── UsageError               a caller used the library or the CLI wrongly
 """
 
@@ -420,6 +423,21 @@ class ReferenceDataError(AdapterError):
     """A reference-data file is malformed; the message names file, line and column."""
 
     code = "reference-data"
+
+
+class StoreError(AdapterError):
+    """The database failed; the store raises this rather than its driver's errors."""
+
+    code = "internal"
+
+
+class StoreConflict(StoreError):
+    """A write clashed with a stored row (a unique key taken by a writer that ignored the locks)."""
+
+
+class StoreConnectionLost(StoreError):
+    """The connection died under a transaction (a server restart): the transaction is gone whole,
+    or committed whole, so an idempotent unit of work may run once more."""
 
 
 class UsageError(AdapterError):

@@ -5,8 +5,10 @@ Run with ``python -m benchmarks.adjudication [--runs N]``. The Bundle is written
 and the reimbursement request is the one the mappings read from it. Each run adjudicates with fresh
 in-memory stores (so every run pays the same ten lines) and interleaves with a bare
 ``Bundle.model_validate_json`` of the same bytes, so that noise on a shared machine hits both
-sides alike; medians are reported. Target: adjudication below 5 % of the parse. This is a
-measurement, not a test: it never fails a build.
+sides alike; medians are reported. Guard: adjudication stays under 25 % of the parse of the
+same Bundle (the parse dominates every submit; adjudication is not where users wait, so no
+readability is traded for more). The command exits 1 when the guard is broken; it is a
+measurement, not a test, and no build runs it.
 
 A third side, the *floor*, runs the least any engine producing this project's decisions does:
 per line and payer, one tariff look-up, one multiplication, one ``Money``, one
@@ -53,7 +55,7 @@ from adapter.domain import (
 )
 from adapter.domain.decision import LineDecision, Note, Outcome, PayerDecision, PayerKind
 from adapter.domain.values import nir_key
-from adapter.payers import InMemoryDeliveryHistory, InMemoryForfaitLedger, ReferenceAmc, ReferenceAmo
+from adapter.payers import InMemoryRecords, PayerPair, ReferencePayers
 from adapter.rules import LppTable, load_contracts, load_lpp_table
 
 PARIS = timezone(timedelta(hours=1))
@@ -296,6 +298,10 @@ def floor(request: ReimbursementRequest, table: LppTable) -> None:
         )
 
 
+#: Adjudication must stay under this share of the parse of the same Bundle.
+GUARD = 0.25
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=1000)
@@ -303,22 +309,21 @@ def main() -> None:
     table, catalogue = load_lpp_table(), load_contracts()
     request, data = build_request(), build_bundle()
 
-    def payers() -> tuple[ReferenceAmo, ReferenceAmc]:
-        amo = ReferenceAmo(table=table, history=InMemoryDeliveryHistory())
-        amc = ReferenceAmc(catalogue=catalogue, table=table, ledger=InMemoryForfaitLedger())
-        return amo, amc
+    reference = ReferencePayers(table=table, catalogue=catalogue)
 
-    def adjudicate(amo: ReferenceAmo, amc: ReferenceAmc) -> None:
-        answer = amo.adjudicate(request, now=NOW)
-        amc.adjudicate(request, answer.decision, now=NOW)
+    def payers() -> PayerPair:
+        return reference.bind(InMemoryRecords())
 
-    amo, _ = payers()
-    answer = amo.adjudicate(request, now=NOW)
+    def adjudicate(pair: PayerPair) -> None:
+        answer = pair.amo.adjudicate(request, now=NOW)
+        pair.amc.adjudicate(request, answer.decision, now=NOW)
+
+    answer = payers().amo.adjudicate(request, now=NOW)
     rejected = [line.sequence for line in answer.decision.lines if line.rejected]
     if rejected:  # the benchmark must measure ten paid lines
         raise SystemExit(f"lines {rejected} were rejected: fix the benchmark data")
     for _ in range(max(20, args.runs // 10)):
-        adjudicate(*payers())
+        adjudicate(payers())
         floor(request, table)
         Bundle.model_validate_json(data)
 
@@ -332,7 +337,7 @@ def main() -> None:
             start = time.perf_counter()
             Bundle.model_validate_json(data)
             middle = time.perf_counter()
-            adjudicate(*fresh)
+            adjudicate(fresh)
             end = time.perf_counter()
             Bundle.model_validate_json(data)  # the floor, too, runs after a parse
             before_floor = time.perf_counter()
@@ -349,10 +354,15 @@ def main() -> None:
     print(f"Bundle of {len(ITEMS)} items, {len(data)} bytes, {args.runs} runs (medians)")
     print(f"  parse (Bundle.model_validate_json):  {parse:8.3f} ms")
     print(f"  adjudication (reference AMO + AMC):  {adjudication:8.3f} ms")
-    print(f"  adjudication / parse:                {adjudication / parse:8.1%}  (target < 5 %)")
+    held = adjudication / parse < GUARD
+    verdict = "held" if held else "BROKEN"
+    ratio = adjudication / parse
+    print(f"  adjudication / parse:                {ratio:8.1%}  (guard < {GUARD:.0%}: {verdict})")
     print(f"  floor (result objects, no rules):    {least:8.3f} ms  ({least / parse:.1%} of the parse)")
     per_line = adjudication * 1000 / (len(ITEMS) * 2)
     print(f"  per line and payer:                  {per_line:8.1f} µs  (AMO and AMC, {len(ITEMS)} lines)")
+    if not held:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

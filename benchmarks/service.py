@@ -52,15 +52,15 @@ from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
+from adapter.access import Caller
 from adapter.api import create_app
 from adapter.auth import authenticator_from_settings, mint_dev_token
 from adapter.bootstrap import build_service, utc_now
 from adapter.config import Settings
 from adapter.domain import BusinessIdentifier, Line, LppCode, Money, Prescriber, Prescription, Rpps
 from adapter.intake import Format
-from adapter.service import StoreService
+from adapter.service.claims import StoreService
 from adapter.store.engine import normalise_url
-from adapter.usecases import Caller
 from benchmarks.loadgen import NIR_MARK, SEQ_MARK, Result, engine_for, fill, merge, run_load
 from mappings import jsonio
 from tests.factories import PATIENT_NIR, as_bytes, sample_bundle, sample_request
@@ -299,16 +299,16 @@ _IDLE = {
 # (label, file, function): cumulative time of the steps of a request; indented rows are inside the row above.
 _BREAKDOWN = [
     ("authentication (dev JWT, ES256 verify)", "authenticator.py", "authenticate"),
-    ("StoreService.submit", "service.py", "submit"),
+    ("StoreService.submit", "claims.py", "submit"),
     ("  intake: read_submission", "pipeline.py", "read_submission"),
     ("    fhir.resources model validation", "_fhir.py", "structure_issues"),
-    ("  adjudicate (AMO and AMC reference payers)", "adjudication.py", "adjudicate"),
-    ("  response_bundle", "adjudication.py", "response_bundle"),
-    ("  content_hash (canonical JSON, SHA-256)", "service.py", "content_hash"),
+    ("  SubmitFlow.adjudicate (payers and the answer)", "flow.py", "adjudicate"),
+    ("    to_claim_responses", "claimresponse.py", "to_claim_responses"),
+    ("  content_hash (canonical JSON, SHA-256)", "claims.py", "content_hash"),
     ("  jsonio.dumps (content hash and answer)", "jsonio.py", "dumps"),
     ("  to_jsonable (stored request and decisions)", "jsonable.py", "to_jsonable"),
     ("  statements sent (StatementQueue.send)", "prepared.py", "send"),
-    ("    Tx.stage_submission", "tx.py", "stage_submission"),
+    ("    Tx.insert_submission", "tx.py", "insert_submission"),
     ("  SQLite COMMIT (WAL written, no flush)", "~", "<method 'commit' of 'sqlite3.Connection' objects>"),
     ("  WAL flush (fsync, after the writer's turn)", "writelock.py", "sync"),
     ("access log line (structlog)", "_base.py", "_proxy_to_logger"),

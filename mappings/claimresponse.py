@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapter.domain.decision import Finding, LineDecision, Outcome, PayerDecision, PayerKind
-from adapter.domain.request import ReimbursementRequest
+from adapter.domain.request import BusinessIdentifier, ReimbursementRequest
 from adapter.domain.values import Money
 from adapter.errors import CATALOGUE, IssueType, Severity, UsageError
 from mappings._claimresponse_common import (
@@ -62,6 +62,7 @@ from mappings.systems import (
 )
 
 __all__ = [
+    "claim_response_id",
     "dumps_json",
     "from_claim_response",
     "from_response_bundle",
@@ -81,6 +82,11 @@ _MAX_OFFSET = timedelta(hours=14)
 
 
 # -- public API -----------------------------------------------------------------------------
+
+
+def claim_response_id(submission: BusinessIdentifier, payer: PayerKind) -> str:
+    """The id :func:`to_claim_responses` gives one payer's ClaimResponse for this submission."""
+    return payer_id(submission, payer)
 
 
 def to_claim_responses(

@@ -31,7 +31,7 @@ from adapter.api.negotiation import content_type
 from adapter.config import Settings
 from adapter.errors import Issue
 from adapter.intake import Format
-from adapter.usecases import ClaimService
+from adapter.service import ClaimService
 from mappings.jsonio import dumps
 from mappings.operationoutcome import all_ok
 

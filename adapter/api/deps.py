@@ -16,9 +16,10 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from structlog.typing import FilteringBoundLogger
 
+from adapter.access import Caller
 from adapter.api.metrics import Metrics
 from adapter.config import Settings
-from adapter.usecases import Caller, ClaimService
+from adapter.service import ClaimService
 from mappings.systems import Canon
 
 __all__ = [

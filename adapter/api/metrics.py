@@ -6,12 +6,9 @@ submission outcomes. Nothing about a patient is ever a label.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
-from adapter.usecases import Answer
+from adapter.service import Answer
 
 __all__ = ["SUBMISSION_OUTCOMES", "Metrics", "submission_outcome"]
 
@@ -76,26 +73,8 @@ class Metrics:
 
 
 def submission_outcome(answer: Answer) -> str:
-    """``replayed`` for a stored answer sent again, else the first ClaimResponse's ``outcome``.
-
-    The first ClaimResponse is the AMO's (conventions.md §3), which decides the claim; an AMC
-    refusal shows in its own ClaimResponse and in the AMC outcome, not in this metric.
-    """
+    """``replayed`` for a stored answer sent again, else the claim's stored outcome (the worst of
+    its AMO and AMC outcomes, as the store keeps it)."""
     if answer.replayed:
         return "replayed"
-    outcome = _first_claim_response_outcome(answer.resource)
-    return outcome if outcome in _CLAIM_OUTCOMES else "error"
-
-
-def _first_claim_response_outcome(resource: Mapping[str, Any]) -> str | None:
-    if resource.get("resourceType") == "ClaimResponse":
-        outcome = resource.get("outcome")
-        return outcome if isinstance(outcome, str) else None
-    entries = resource.get("entry")
-    if resource.get("resourceType") != "Bundle" or not isinstance(entries, list):
-        return None
-    for entry in entries:
-        inner = entry.get("resource") if isinstance(entry, dict) else None
-        if isinstance(inner, dict) and inner.get("resourceType") == "ClaimResponse":
-            return _first_claim_response_outcome(inner)
-    return None
+    return answer.outcome if answer.outcome in _CLAIM_OUTCOMES else "error"

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from adapter.access import Caller
 from adapter.api.deps import AppContext, ContextDep, ReadCaller, SubmitCaller, request_info
 from adapter.api.errors import NotFound, error_responses
 from adapter.api.metrics import submission_outcome
@@ -25,7 +26,7 @@ from adapter.api.negotiation import (
 )
 from adapter.errors import ConflictError
 from adapter.intake import Format
-from adapter.usecases import Answer, Caller
+from adapter.service import Answer
 from mappings.jsonio import dumps, loads
 from mappings.xml import parse_xml
 

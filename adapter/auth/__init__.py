@@ -23,15 +23,11 @@ from adapter.auth._errors import (
 from adapter.auth.authenticator import DISABLED_PRINCIPAL, Authenticator, authenticator_from_settings
 from adapter.auth.clients import (
     DEV_CLIENT_ID,
-    Client,
     ClientRegistry,
-    Tenancy,
     dev_registry,
     load_clients,
     parse_clients,
-    read_allowed,
     registry_from,
-    submit_allowed,
 )
 from adapter.auth.devkeys import DevKey, ensure_dev_key, mint_dev_token
 from adapter.auth.keys import KeySet, RemoteKeySet, StaticKeySet, load_jwks_file
@@ -49,7 +45,6 @@ __all__ = [
     "AuthMissing",
     "AuthUnavailable",
     "Authenticator",
-    "Client",
     "ClientRegistry",
     "ClientsFileError",
     "DevKey",
@@ -61,7 +56,6 @@ __all__ = [
     "RemoteKeySet",
     "ScopeInsufficient",
     "StaticKeySet",
-    "Tenancy",
     "TokenVerifier",
     "authenticator_from_settings",
     "bearer_from_header",
@@ -72,8 +66,6 @@ __all__ = [
     "load_jwks_file",
     "mint_dev_token",
     "parse_clients",
-    "read_allowed",
     "registry_from",
     "require_scope",
-    "submit_allowed",
 ]

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import httpx
 
+from adapter.access import Caller
 from adapter.auth._errors import ClientsFileError, KeySetError, OrganisationForbidden
 from adapter.auth.clients import DEV_CLIENT_ID, ClientRegistry, dev_registry, registry_from
 from adapter.auth.devkeys import ensure_dev_key
@@ -18,7 +19,6 @@ from adapter.auth.keys import KeySet, RemoteKeySet, load_jwks_file
 from adapter.auth.scopes import Access, require_scope
 from adapter.auth.tokens import Principal, TokenVerifier, bearer_from_header
 from adapter.config import Settings
-from adapter.usecases import Caller
 
 __all__ = ["DISABLED_PRINCIPAL", "Authenticator", "authenticator_from_settings"]
 
@@ -54,13 +54,7 @@ class Authenticator:
         client = self.clients.get(principal.client_id)
         if client is None:
             raise OrganisationForbidden("this client is not registered with the adapter")
-        return Caller(
-            client_id=client.client_id,
-            finess=client.finess,
-            siret=client.siret,
-            amc=client.amc,
-            everything=client.everything,
-        )
+        return client
 
     def warnings(self) -> tuple[str, ...]:
         """What the service must log loudly at start-up: every development shortcut in force."""

@@ -4,9 +4,8 @@ A client (the token's ``client_id``, else ``sub``) is bound to providers by FINE
 (it may submit for them and read their submissions) and to mutuelles by AMC number (it may
 read the responses whose AMC leg is theirs). ``organisations: "*"`` instead of the lists lets a
 client act for every organisation (the development client). Clients the registry does not know
-have no rights at all. The shape (three identifier sets and an ``everything`` flag) is the one
-the service and the store filter on, so :func:`submit_allowed` and :func:`read_allowed` take
-any object of that shape (:class:`Tenancy`): a registry :class:`Client` or the service's caller.
+have no rights at all. Each registered client is an ``adapter.access.Caller``: the one caller
+type, whose rules (``may_submit``, ``may_read``) live in ``adapter.access``.
 
 File format (identifiers are quoted strings, so YAML keeps their leading zeros)::
 
@@ -24,12 +23,11 @@ File format (identifiers are quoted strings, so YAML keeps their leading zeros):
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import yaml
 
+from adapter.access import Caller, may_read, may_submit
 from adapter.auth._errors import ClientsFileError, OrganisationForbidden
 from adapter.auth.tokens import Principal
 from adapter.domain.values import AmcNumber, Finess, Siret
@@ -37,48 +35,17 @@ from adapter.errors import InvalidValueError
 
 __all__ = [
     "DEV_CLIENT_ID",
-    "Client",
     "ClientRegistry",
-    "Tenancy",
     "dev_registry",
     "load_clients",
     "parse_clients",
-    "read_allowed",
     "registry_from",
-    "submit_allowed",
 ]
 
 #: The client that may act for every organisation when no clients file is configured.
 DEV_CLIENT_ID = "dev-client"
 WILDCARD = "*"
 _FIELDS = ("client_id", "name", "finess", "siret", "amc", "organisations")
-
-
-class Tenancy(Protocol):
-    """What a client acts for: identifier sets, or ``everything``."""
-
-    @property
-    def client_id(self) -> str: ...
-    @property
-    def finess(self) -> frozenset[str]: ...
-    @property
-    def siret(self) -> frozenset[str]: ...
-    @property
-    def amc(self) -> frozenset[str]: ...
-    @property
-    def everything(self) -> bool: ...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Client:
-    """One registered client: the identifiers it acts for, or ``everything``."""
-
-    client_id: str
-    name: str | None = None
-    finess: frozenset[str] = frozenset()
-    siret: frozenset[str] = frozenset()
-    amc: frozenset[str] = frozenset()
-    everything: bool = False
 
 
 def _normalise(value: object, factory: Callable[[str], Finess | Siret | AmcNumber]) -> str | None:
@@ -93,49 +60,6 @@ def _normalise(value: object, factory: Callable[[str], Finess | Siret | AmcNumbe
         return None
 
 
-def submit_allowed(tenant: Tenancy, finess: str | Finess | None, siret: str | Siret | None) -> bool:
-    """Whether ``tenant`` may submit a claim for the provider with these identifiers.
-
-    Every identifier the provider carries must be one of the tenant's: a client bound to a
-    SIRET cannot slip another facility's FINESS next to it and so make its claims readable by
-    that facility. A provider with no identifier, or a malformed one, is refused.
-    """
-    if finess is None and siret is None:
-        return False
-    if tenant.everything:
-        return True
-    finess_ok = finess is None or _normalise(finess, Finess) in tenant.finess
-    siret_ok = siret is None or _normalise(siret, Siret) in tenant.siret
-    return finess_ok and siret_ok
-
-
-def read_allowed(
-    tenant: Tenancy,
-    provider_finess: str | Finess | None,
-    provider_siret: str | Siret | None,
-    amc_number: str | AmcNumber | None,
-    submitted_by_client_id: str | None,
-) -> bool:
-    """Whether ``tenant`` may read a stored submission and its responses.
-
-    True for its own submissions, for those whose provider (FINESS or SIRET) is one of its
-    organisations, and for those whose AMC leg goes to one of its AMC numbers. The API answers
-    404, not 403, when this is false, so other tenants' data stays unseen.
-    """
-    if tenant.everything:
-        return True
-    if submitted_by_client_id is not None and submitted_by_client_id == tenant.client_id:
-        return True
-    finess = _normalise(provider_finess, Finess)
-    siret = _normalise(provider_siret, Siret)
-    amc = _normalise(amc_number, AmcNumber)
-    return (
-        (finess is not None and finess in tenant.finess)
-        or (siret is not None and siret in tenant.siret)
-        or (amc is not None and amc in tenant.amc)
-    )
-
-
 class ClientRegistry:
     """The clients and their organisations; answers the service's tenancy questions.
 
@@ -143,8 +67,8 @@ class ClientRegistry:
     the API logs that loudly at start-up, as it does for every client in ``wildcard_clients``.
     """
 
-    def __init__(self, clients: Iterable[Client], *, development: bool = False) -> None:
-        self._clients: dict[str, Client] = {}
+    def __init__(self, clients: Iterable[Caller], *, development: bool = False) -> None:
+        self._clients: dict[str, Caller] = {}
         for client in clients:
             if client.client_id in self._clients:
                 raise ValueError(f"client {client.client_id!r} is registered twice")
@@ -154,7 +78,7 @@ class ClientRegistry:
     def __len__(self) -> int:
         return len(self._clients)
 
-    def get(self, client_id: str) -> Client | None:
+    def get(self, client_id: str) -> Caller | None:
         """The registered client, or ``None``: an unknown client has no rights."""
         return self._clients.get(client_id)
 
@@ -166,9 +90,15 @@ class ClientRegistry:
     def may_submit_for(
         self, principal: Principal, finess: str | Finess | None, siret: str | Siret | None
     ) -> bool:
-        """:func:`submit_allowed` for the principal's client; an unknown client may not submit."""
+        """``access.may_submit`` for the principal's client; an unknown client may not submit.
+
+        A malformed identifier never matches (and a provider with none is refused)."""
         client = self.get(principal.client_id)
-        return client is not None and submit_allowed(client, finess, siret)
+        if client is None:
+            return False
+        canonical_finess = None if finess is None else _normalise(finess, Finess) or "\x00malformed"
+        canonical_siret = None if siret is None else _normalise(siret, Siret) or "\x00malformed"
+        return may_submit(client, canonical_finess, canonical_siret)
 
     def may_read(
         self,
@@ -178,10 +108,16 @@ class ClientRegistry:
         amc_number: str | AmcNumber | None,
         submitted_by_client_id: str | None,
     ) -> bool:
-        """:func:`read_allowed` for the principal's client; an unknown client reads nothing."""
+        """``access.may_read`` for the principal's client; an unknown client reads nothing."""
         client = self.get(principal.client_id)
-        return client is not None and read_allowed(
-            client, provider_finess, provider_siret, amc_number, submitted_by_client_id
+        return client is not None and may_read(
+            client,
+            {
+                "client_id": submitted_by_client_id,
+                "provider_finess": _normalise(provider_finess, Finess),
+                "provider_siret": _normalise(provider_siret, Siret),
+                "amc_number": _normalise(amc_number, AmcNumber),
+            },
         )
 
     def require_submit_for(
@@ -194,7 +130,7 @@ class ClientRegistry:
 
 def dev_registry() -> ClientRegistry:
     """The registry used when no clients file is configured: ``dev-client`` acts for everyone."""
-    client = Client(client_id=DEV_CLIENT_ID, name="development client", everything=True)
+    client = Caller(client_id=DEV_CLIENT_ID, name="development client", everything=True)
     return ClientRegistry([client], development=True)
 
 
@@ -237,7 +173,7 @@ def _identifiers(
     return frozenset(values)
 
 
-def _client(entry: object, index: int, source: str) -> Client:
+def _client(entry: object, index: int, source: str) -> Caller:
     where = f"{source}: clients[{index}]"
     if not isinstance(entry, Mapping):
         raise ClientsFileError(f"{where} must be a mapping with client_id, finess, siret, amc")
@@ -261,10 +197,10 @@ def _client(entry: object, index: int, source: str) -> Client:
             raise ClientsFileError(f'{where}: organisations only takes "*" (every organisation)')
         if finess or siret or amc:
             raise ClientsFileError(f'{where}: organisations: "*" already covers finess, siret and amc')
-        return Client(client_id=client_id, name=name, everything=True)
+        return Caller(client_id=client_id, name=name, everything=True)
     if not (finess or siret or amc):
         raise ClientsFileError(f"{where}: lists no organisation (finess, siret or amc)")
-    return Client(client_id=client_id, name=name, finess=finess, siret=siret, amc=amc)
+    return Caller(client_id=client_id, name=name, finess=finess, siret=siret, amc=amc)
 
 
 def parse_clients(text: str, *, source: str = "clients file") -> ClientRegistry:
@@ -282,7 +218,7 @@ def parse_clients(text: str, *, source: str = "clients file") -> ClientRegistry:
     entries = document["clients"]
     if not isinstance(entries, list) or not entries:
         raise ClientsFileError(f"{source}: 'clients' must be a non-empty list")
-    clients: dict[str, Client] = {}
+    clients: dict[str, Caller] = {}
     for index, entry in enumerate(entries):
         client = _client(entry, index, source)
         if client.client_id in clients:

@@ -1,8 +1,20 @@
-"""Payer gateways behind Protocols, and the reference payers wired on ``adapter.rules``."""
+"""Payer gateways behind ports (``ports``), and the reference payers wired on ``adapter.rules``.
 
-from adapter.payers.memory import InMemoryDeliveryHistory, InMemoryForfaitLedger
-from adapter.payers.ports import AmcGateway, AmoAnswer, AmoGateway, DeliveryHistory, ForfaitLedger
-from adapter.payers.reference import ReferenceAmc, ReferenceAmo, reference_payers
+Only this package and the composition root (``adapter.bootstrap``) name a concrete payer.
+"""
+
+from adapter.payers.memory import InMemoryDeliveryHistory, InMemoryForfaitLedger, InMemoryRecords
+from adapter.payers.ports import (
+    AmcGateway,
+    AmoAnswer,
+    AmoGateway,
+    DeliveryHistory,
+    ForfaitLedger,
+    PayerPair,
+    PayerRecords,
+    Payers,
+)
+from adapter.payers.reference import ReferenceAmc, ReferenceAmo, ReferencePayers, reference_payers
 
 __all__ = [
     "AmcGateway",
@@ -12,7 +24,12 @@ __all__ = [
     "ForfaitLedger",
     "InMemoryDeliveryHistory",
     "InMemoryForfaitLedger",
+    "InMemoryRecords",
+    "PayerPair",
+    "PayerRecords",
+    "Payers",
     "ReferenceAmc",
     "ReferenceAmo",
+    "ReferencePayers",
     "reference_payers",
 ]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from adapter.domain.values import Nir
 from adapter.rules.history import DeliveryRecord
 from adapter.rules.ledger import LedgerEntry
 
-__all__ = ["InMemoryDeliveryHistory", "InMemoryForfaitLedger"]
+__all__ = ["InMemoryDeliveryHistory", "InMemoryForfaitLedger", "InMemoryRecords"]
 
 
 class InMemoryDeliveryHistory:
@@ -50,3 +51,11 @@ class InMemoryForfaitLedger:
         with self._lock:
             for entry in entries:
                 self._by_nir.setdefault(entry.nir.value, []).append(entry)
+
+
+@dataclass(frozen=True, slots=True)
+class InMemoryRecords:
+    """``PayerRecords`` in process memory: ``adapter submit`` and the tests."""
+
+    history: InMemoryDeliveryHistory = field(default_factory=InMemoryDeliveryHistory)
+    ledger: InMemoryForfaitLedger = field(default_factory=InMemoryForfaitLedger)

@@ -1,8 +1,13 @@
-"""The ports the service talks to: payer gateways, and the stores the reference payers need.
+"""The payer ports: what the submit flow asks of the AMO and the AMC, and what they may read.
 
 Gateways take the clock value (``now``) rather than reading a clock. The AMC gateway
 receives the AMO decision (coordination of benefits) and answers ``None`` when the request
 has no AMC coverage: then nothing is computed and the patient pays what the AMO does not.
+
+The flow never builds a gateway: it receives a :class:`Payers` from the composition root and
+asks it for the pair bound to :class:`PayerRecords`, the beneficiary history and forfait
+ledger of the unit of work at hand (a store transaction, or memory). In-process payers read
+and write them; a remote payer keeps its own and ignores them.
 """
 
 from __future__ import annotations
@@ -18,7 +23,16 @@ from adapter.domain.values import Nir
 from adapter.rules.history import DeliveryRecord
 from adapter.rules.ledger import LedgerEntry
 
-__all__ = ["AmcGateway", "AmoAnswer", "AmoGateway", "DeliveryHistory", "ForfaitLedger"]
+__all__ = [
+    "AmcGateway",
+    "AmoAnswer",
+    "AmoGateway",
+    "DeliveryHistory",
+    "ForfaitLedger",
+    "PayerPair",
+    "PayerRecords",
+    "Payers",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,3 +71,27 @@ class ForfaitLedger(Protocol):
     def entries(self, nir: Nir) -> Sequence[LedgerEntry]: ...
 
     def apply(self, entries: Iterable[LedgerEntry]) -> None: ...
+
+
+class PayerRecords(Protocol):
+    """The history and ledger one unit of work gives its payers (the store implements it)."""
+
+    @property
+    def history(self) -> DeliveryHistory: ...
+
+    @property
+    def ledger(self) -> ForfaitLedger: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PayerPair:
+    """The AMO and AMC gateways that adjudicate one request, in that order."""
+
+    amo: AmoGateway
+    amc: AmcGateway
+
+
+class Payers(Protocol):
+    """The payers a deployment talks to: gives the gateways bound to a unit of work's records."""
+
+    def bind(self, records: PayerRecords) -> PayerPair: ...

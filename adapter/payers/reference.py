@@ -15,7 +15,7 @@ from pathlib import Path
 from adapter.domain.decision import PayerDecision
 from adapter.domain.request import ReimbursementRequest
 from adapter.payers.memory import InMemoryDeliveryHistory, InMemoryForfaitLedger
-from adapter.payers.ports import AmoAnswer, DeliveryHistory, ForfaitLedger
+from adapter.payers.ports import AmoAnswer, DeliveryHistory, ForfaitLedger, PayerPair, PayerRecords
 from adapter.rules.amc import adjudicate_amc
 from adapter.rules.amo import adjudicate_amo
 from adapter.rules.config import RulesConfig
@@ -24,7 +24,7 @@ from adapter.rules.contracts_loader import load_contracts
 from adapter.rules.lpp import LppTable
 from adapter.rules.lpp_loader import load_lpp_table
 
-__all__ = ["ReferenceAmc", "ReferenceAmo", "reference_payers"]
+__all__ = ["ReferenceAmc", "ReferenceAmo", "ReferencePayers", "reference_payers"]
 
 _DEFAULT_CONFIG = RulesConfig()
 
@@ -89,6 +89,36 @@ class ReferenceAmc:
                 return None
             self.ledger.apply(result.ledger)
         return result.decision
+
+
+class ReferencePayers:
+    """``Payers`` computing in-process on the reference data, on the records they are bound to."""
+
+    def __init__(
+        self, *, table: LppTable, catalogue: ContractCatalogue, config: RulesConfig = _DEFAULT_CONFIG
+    ) -> None:
+        self.table = table
+        self.catalogue = catalogue
+        self.config = config
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        lpp_table: str | Path | None = None,
+        contracts: str | Path | None = None,
+        config: RulesConfig = _DEFAULT_CONFIG,
+    ) -> ReferencePayers:
+        """The reference payers on the data at these paths (the demo data where None)."""
+        return cls(table=load_lpp_table(lpp_table), catalogue=load_contracts(contracts), config=config)
+
+    def bind(self, records: PayerRecords) -> PayerPair:
+        return PayerPair(
+            amo=ReferenceAmo(table=self.table, history=records.history, config=self.config),
+            amc=ReferenceAmc(
+                catalogue=self.catalogue, table=self.table, ledger=records.ledger, config=self.config
+            ),
+        )
 
 
 def reference_payers(

@@ -1,27 +1,16 @@
-"""Persistence: submissions, responses, the payer stores, the audit log and the outbox.
+"""Persistence: submissions, responses, the payer records, the audit log and the outbox.
 
 SQLAlchemy 2 on a SQLite file (the embedded default) or PostgreSQL, with the schema managed
-by the Alembic migrations shipped in ``adapter.store.migrations``. See docs/persistence.md.
+by the Alembic migrations shipped in ``adapter.store.migrations``. Nothing outside this
+package imports SQLAlchemy: the store raises ``adapter.errors.StoreError`` for what the
+database refuses. See docs/persistence.md.
 """
 
 from __future__ import annotations
 
 from adapter.store.database import Store
-from adapter.store.records import (
-    DuplicateSubmissionError,
-    NewSubmission,
-    OutboxEvent,
-    StoredSubmission,
-    Visibility,
-)
+from adapter.store.records import NewSubmission, OutboxEvent, StoredSubmission
+from adapter.store.rows import submission_row
 from adapter.store.tx import Tx
 
-__all__ = [
-    "DuplicateSubmissionError",
-    "NewSubmission",
-    "OutboxEvent",
-    "Store",
-    "StoredSubmission",
-    "Tx",
-    "Visibility",
-]
+__all__ = ["NewSubmission", "OutboxEvent", "Store", "StoredSubmission", "Tx", "submission_row"]

@@ -10,8 +10,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
+from adapter.errors import StoreConflict, StoreConnectionLost
 from adapter.store.engine import (
     BEGIN_MODE,
     Backend,
@@ -43,6 +44,20 @@ def _advisory_locks(count: int) -> Prepared:
     """
     calls = ", ".join(f"pg_advisory_xact_lock(:k{n})" for n in range(count))
     return Prepared(text(f"SELECT {calls}"))
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """The driver's errors as the store's own (``adapter.errors.StoreError``), so that nothing
+    outside the store needs SQLAlchemy to tell a taken key or a lost connection."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise StoreConflict("a unique key is already taken") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise StoreConnectionLost("the database connection was lost under a transaction") from exc
+        raise
 
 
 class Store:
@@ -121,22 +136,9 @@ class Store:
         _check_keys(lock_keys)
         return self._write(self._writer_turn(), lock_keys)
 
-    def write_if_free(self, *, lock_keys: Sequence[str] = ()) -> AbstractContextManager[Tx] | None:
-        """:meth:`write` if it can start without waiting, else None (holding nothing).
-
-        On SQLite that is when no other writer has the turn; PostgreSQL never queues writers
-        (advisory locks wait per key, inside the transaction), so there it is always ``write``.
-        Enter the result at once: on SQLite the turn is already held when this returns.
-        """
-        _check_keys(lock_keys)
-        if self._writers is None:
-            return self._write(nullcontext(), lock_keys)
-        turn = self._writers.try_turn()
-        return None if turn is None else self._write(turn, lock_keys)
-
     @contextmanager
     def _write(self, turn: AbstractContextManager[None], lock_keys: Sequence[str]) -> Iterator[Tx]:
-        with turn:
+        with _translated(), turn:
             with self._connect(writer=True) as connection, connection.begin():
                 tx = Tx(connection, writable=True, begin="BEGIN" if self.backend == "postgresql" else None)
                 if self.backend == "postgresql" and lock_keys:

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from adapter.errors import ConflictError, UsageError
+from adapter.errors import UsageError
 
-__all__ = ["DuplicateSubmissionError", "NewSubmission", "OutboxEvent", "StoredSubmission", "Visibility"]
+__all__ = ["NewSubmission", "OutboxEvent", "StoredSubmission"]
 
 
 def _require_aware(name: str, value: datetime) -> None:
@@ -72,21 +72,6 @@ class StoredSubmission(_Submission):
     """A submission read back from the store (same fields as ``NewSubmission``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Visibility:
-    """Which submissions a caller may see: its own, its organisations', or ``everything``.
-
-    A row is visible when ``everything`` is set, or ``client_id`` submitted it, or its
-    provider FINESS or SIRET is in ``finess``/``siret``, or its AMC number is in ``amc``.
-    """
-
-    client_id: str
-    finess: frozenset[str] = frozenset()
-    siret: frozenset[str] = frozenset()
-    amc: frozenset[str] = frozenset()
-    everything: bool = False
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutboxEvent:
     """An outbox event leased to a worker; ``attempts`` counts leases, this one included."""
@@ -96,16 +81,3 @@ class OutboxEvent:
     payload: dict[str, Any] = field(hash=False)
     created_at: datetime
     attempts: int
-
-
-class DuplicateSubmissionError(ConflictError):
-    """Another transaction stored a submission with this idempotency key first.
-
-    The transaction is still usable: look the submission up and compare content hashes to
-    replay it or to answer a conflict. Left uncaught it answers 409, and a retry replays.
-    """
-
-    def __init__(self, key_system: str, key_value: str) -> None:
-        super().__init__("a submission with this Bundle.identifier is already stored")
-        self.key_system = key_system
-        self.key_value = key_value

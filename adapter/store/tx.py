@@ -15,24 +15,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, func, insert, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from adapter.access import READ_GRANTS, Caller
 from adapter.domain.values import Nir
 from adapter.errors import UsageError
 from adapter.store import outbox
-from adapter.store.history import DbDeliveryHistory
-from adapter.store.ledger import DbForfaitLedger
+from adapter.store.deliveries import DbDeliveryHistory
+from adapter.store.forfaits import DbForfaitLedger
 from adapter.store.models import AuditRow, SubmissionRow, table_of
 from adapter.store.prepared import Prepared, StatementQueue
-from adapter.store.records import (
-    DuplicateSubmissionError,
-    NewSubmission,
-    OutboxEvent,
-    StoredSubmission,
-    Visibility,
-)
+from adapter.store.records import NewSubmission, OutboxEvent, StoredSubmission
 
-__all__ = ["Tx"]
+__all__ = ["Tx", "readable_by"]
 
 _FIELDS = tuple(f.name for f in fields(NewSubmission))
 MAX_PAGE = 1000
@@ -50,17 +44,7 @@ _BY_RESPONSE_ID = Prepared(
         or_(_S.amo_response_id == bindparam("response_id"), _S.amc_response_id == bindparam("response_id"))
     ).limit(1)
 )
-# A taken idempotency key inserts nothing instead of failing: no savepoint is needed to go on
-# after a duplicate (a failed statement aborts a PostgreSQL transaction). Every unique column is
-# an arbiter: with the key's alone, PostgreSQL may check another unique index first when two
-# writers race on one key, and fail there instead of waiting and doing nothing. So when nothing
-# was inserted and the key is not there, the plain INSERT runs to raise the database's own
-# IntegrityError for the column that clashed.
-_INSERT_SUBMISSION = {
-    name: Prepared(dialect.insert(_SUBMISSIONS).on_conflict_do_nothing(), _FIELDS)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
-_INSERT_SUBMISSION_STRICT = Prepared(insert(_SUBMISSIONS), _FIELDS)
+_INSERT_SUBMISSION = Prepared(insert(_SUBMISSIONS), _FIELDS)
 _AUDIT_COLUMNS = ("action", "outcome", "client_id", "submission_id", "request_id", "at")
 _INSERT_AUDIT = Prepared(insert(table_of(AuditRow)), _AUDIT_COLUMNS)
 
@@ -69,17 +53,17 @@ def _stored(row: Row[Any] | tuple[Any, ...]) -> StoredSubmission:
     return StoredSubmission(**dict(zip(_FIELDS, row, strict=True)))
 
 
-def _visible(visibility: Visibility) -> ColumnElement[bool] | None:
-    """The SQL filter for a caller's visibility; None when it sees everything."""
-    if visibility.everything:
+def readable_by(caller: Caller) -> ColumnElement[bool] | None:
+    """``adapter.access.READ_GRANTS`` as SQL: the submissions ``caller`` may read (None: all)."""
+    if caller.everything:
         return None
-    allowed: list[ColumnElement[bool]] = [_S.client_id == visibility.client_id]
-    if visibility.finess:
-        allowed.append(_S.provider_finess.in_(sorted(visibility.finess)))
-    if visibility.siret:
-        allowed.append(_S.provider_siret.in_(sorted(visibility.siret)))
-    if visibility.amc:
-        allowed.append(_S.amc_number.in_(sorted(visibility.amc)))
+    allowed: list[ColumnElement[bool]] = []
+    for grant in READ_GRANTS:
+        column, wanted = _S[grant.column], getattr(caller, grant.attribute)
+        if grant.match == "equal":
+            allowed.append(column == wanted)
+        elif wanted:
+            allowed.append(column.in_(sorted(wanted)))
     return or_(*allowed)
 
 
@@ -119,30 +103,12 @@ class Tx:
         rows = self.queue.fetch(_BY_KEY, {"key_system": key_system, "key_value": key_value})
         return _stored(rows[0]) if rows else None
 
-    def add_submission(self, new: NewSubmission) -> StoredSubmission:
-        """Store a submission; ``DuplicateSubmissionError`` when its key is already taken.
-
-        A taken key inserts nothing (``ON CONFLICT DO NOTHING``), so after a duplicate the
-        transaction can go on (to read the stored submission and replay it). On PostgreSQL a
-        concurrent writer of the same key waits for the first one's commit, then sees the key
-        taken.
-        """
-        self._require_writable("add_submission")
-        values = {name: getattr(new, name) for name in _FIELDS}
-        inserted = self.queue.send((_INSERT_SUBMISSION[self._connection.dialect.name], values))
-        if inserted.rowcount == 0:
-            if self.find_submission(new.key_system, new.key_value) is None:
-                self.queue.send((_INSERT_SUBMISSION_STRICT, values))  # raises IntegrityError
-            raise DuplicateSubmissionError(new.key_system, new.key_value)
-        return StoredSubmission(**values)
-
-    def stage_submission(self, new: NewSubmission) -> None:
-        """Queue a submission's INSERT to go with the COMMIT, for a caller holding the key's lock
-        (or SQLite's write lock) that found the key free: one round trip fewer than
-        :meth:`add_submission`. Should the key be taken after all, the whole transaction fails
-        with the database's ``IntegrityError``."""
-        self._require_writable("stage_submission")
-        self.queue.write(_INSERT_SUBMISSION_STRICT, [{name: getattr(new, name) for name in _FIELDS}])
+    def insert_submission(self, new: NewSubmission) -> None:
+        """Queue a submission's INSERT to go with the COMMIT. The caller holds the key's lock (or
+        SQLite's write lock) and found the key free; should it be taken after all, the commit
+        fails with ``StoreConflict`` and nothing of the transaction is stored."""
+        self._require_writable("insert_submission")
+        self.queue.write(_INSERT_SUBMISSION, [{name: getattr(new, name) for name in _FIELDS}])
 
     def submission_by_id(self, submission_id: str) -> StoredSubmission | None:
         """The submission with this id (the stored Claim's id)."""
@@ -157,7 +123,7 @@ class Tx:
     def search(
         self,
         *,
-        visibility: Visibility,
+        caller: Caller,
         claim: tuple[str, str] | None = None,
         claim_id: str | None = None,
         patient_nir: str | None = None,
@@ -166,7 +132,7 @@ class Tx:
         offset: int = 0,
         limit: int = 20,
     ) -> tuple[list[StoredSubmission], int]:
-        """One page of the submissions the caller may see, newest first, and the total.
+        """One page of the submissions ``caller`` may read, newest first, and the total.
 
         ``claim`` matches the Claim's identifier or the submission's Bundle.identifier
         (system, value); ``claim_id`` the stored Claim's id (the submission id); ``insurer``
@@ -176,7 +142,7 @@ class Tx:
         if offset < 0 or not 0 <= limit <= MAX_PAGE:
             raise UsageError(f"search needs offset >= 0 and 0 <= limit <= {MAX_PAGE}")
         conditions: list[ColumnElement[bool]] = []
-        visible = _visible(visibility)
+        visible = readable_by(caller)
         if visible is not None:
             conditions.append(visible)
         if claim is not None:

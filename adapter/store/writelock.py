@@ -28,7 +28,7 @@ import os
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 from adapter.errors import UsageError
@@ -93,31 +93,13 @@ class WriterQueue:
         self._check_holder()
         self._lock.acquire()
         try:
-            fd = self._flock(wait=True)
+            fd = self._flock()
         except BaseException:
             self._lock.release()
             raise
         self._holder = threading.get_ident()
         with self._held(fd):
             yield
-
-    def try_turn(self) -> AbstractContextManager[None] | None:
-        """The turn at once, held until the returned context manager exits; None, holding
-        nothing, when another writer has it (in this process or another). Enter the result
-        straight away: the turn is already taken when this returns."""
-        self._check_holder()
-        if not self._lock.acquire(blocking=False):
-            return None
-        try:
-            fd = self._flock(wait=False)
-        except BlockingIOError:
-            self._lock.release()
-            return None
-        except BaseException:
-            self._lock.release()
-            raise
-        self._holder = threading.get_ident()
-        return self._held(fd)
 
     @contextmanager
     def _held(self, fd: int | None) -> Iterator[None]:
@@ -133,14 +115,14 @@ class WriterQueue:
         if self._holder == threading.get_ident():
             raise UsageError("a write transaction is already open in this thread: it would wait for itself")
 
-    def _flock(self, *, wait: bool) -> int | None:
-        """Lock ``<database>.lock`` (None in memory); BlockingIOError when taken and not ``wait``."""
+    def _flock(self) -> int | None:
+        """Lock ``<database>.lock`` (None in memory), waiting for it."""
         if self.lock_path is None:
             return None
         fd = os.open(self.lock_path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             # Blocks, without the GIL, until our turn.
-            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX)
         except BaseException:
             os.close(fd)
             raise

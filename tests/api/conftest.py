@@ -19,11 +19,12 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
     from fastapi.testclient import TestClient
 
+from adapter.access import Caller
 from adapter.api import create_app
 from adapter.config import Settings
 from adapter.errors import AdapterError
 from adapter.intake import Format
-from adapter.usecases import Answer, Caller, SearchPage, StoredClaim
+from adapter.service import Answer, SearchPage, StoredClaim
 from mappings import systems
 from mappings.jsonio import dumps
 from mappings.xml import dump_xml
@@ -78,8 +79,9 @@ def response_bundle(outcome: str = "complete") -> dict[str, Any]:
     }
 
 
-def answer(resource: dict[str, Any], *, replayed: bool = False) -> Answer:
-    return Answer(resource=resource, json=dumps(resource), replayed=replayed)
+def answer(resource: dict[str, Any], *, replayed: bool = False, outcome: str = "complete") -> Answer:
+    """What the service answers; ``outcome`` is the claim's stored outcome (worst of AMO and AMC)."""
+    return Answer(resource=resource, json=dumps(resource), replayed=replayed, outcome=outcome)
 
 
 def submission() -> dict[str, Any]:

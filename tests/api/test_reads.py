@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from adapter.usecases import SearchPage, StoredClaim
+from adapter.service import SearchPage, StoredClaim
 from mappings.jsonio import loads
 from mappings.xml import parse_xml
 from tests.api.conftest import (

@@ -12,7 +12,7 @@ import pytest
 
 from adapter.errors import ConflictError, ConventionError, Issue, ParseError, UsageError
 from adapter.intake import Format
-from adapter.usecases import Answer
+from adapter.service import Answer
 from mappings.jsonio import loads
 from mappings.xml import parse_xml
 from tests.api.conftest import (
@@ -382,13 +382,16 @@ def test_a_fault_answers_in_xml_for_an_xml_client(api: Api) -> None:
     ("service_answer", "expected"),
     [
         (answer(response_bundle("complete")), "complete"),
-        (answer(response_bundle("partial")), "partial"),
-        (answer(response_bundle("error")), "error"),
+        (answer(response_bundle("partial"), outcome="partial"), "partial"),
+        (answer(response_bundle("error"), outcome="error"), "error"),
+        # The AMO answered complete and the AMC partial: the claim (and its metric) is partial.
+        (answer(response_bundle("complete"), outcome="partial"), "partial"),
         (answer(response_bundle("complete"), replayed=True), "replayed"),
     ],
 )
 def test_submissions_are_counted_by_outcome(api: Api, service_answer: Answer, expected: str) -> None:
-    """Each submission increments the counter of its outcome (replays apart) and times the adjudication."""
+    """Each submission increments the counter of the claim's stored outcome (replays apart), not a
+    reading of the answer's first ClaimResponse, and times the adjudication."""
     api.service.answer = service_answer
 
     post(api, submission_json())

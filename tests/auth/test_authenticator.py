@@ -11,6 +11,7 @@ import pytest
 import respx
 from pydantic import SecretStr
 
+from adapter.access import Caller, may_read, may_submit
 from adapter.api import deps
 from adapter.auth import (
     DISABLED_PRINCIPAL,
@@ -22,11 +23,8 @@ from adapter.auth import (
     ScopeInsufficient,
     authenticator_from_settings,
     mint_dev_token,
-    read_allowed,
-    submit_allowed,
 )
 from adapter.config import Settings
-from adapter.usecases import Caller
 from tests.auth.support import AUDIENCE, ISSUER, NOW, Mint
 
 JWKS_URL = "https://idp.example/jwks"
@@ -212,11 +210,11 @@ def test_fits_the_api_authenticator_port(tmp_path: Path, jwks: dict[str, Any], m
     assert caller.finess == frozenset({"750000013"})
 
 
-def test_tenancy_predicates_accept_the_service_caller() -> None:
-    """submit_allowed and read_allowed work on the service's Caller, with the same rules."""
+def test_the_authenticated_caller_is_the_one_the_access_rules_take() -> None:
+    """The registry's clients are the service's Caller: one type, checked by adapter.access."""
     caller = Caller(client_id="clinique-exemple", finess=frozenset({"750000013"}))
 
-    assert submit_allowed(caller, "750000013", None)
-    assert not submit_allowed(caller, "750000013", "12345678900015")
-    assert read_allowed(caller, "690000026", None, None, "clinique-exemple")
-    assert not read_allowed(caller, "690000026", None, "75500001", "someone-else")
+    assert may_submit(caller, "750000013", None)
+    assert not may_submit(caller, "750000013", "12345678900015")
+    assert may_read(caller, {"provider_finess": "690000026", "client_id": "clinique-exemple"})
+    assert not may_read(caller, {"provider_finess": "690000026", "amc_number": "75500001", "client_id": "x"})

@@ -20,13 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapter.access import Caller
 from adapter.errors import CATALOGUE, AdapterError, InputError, UsageError
+from adapter.flow import SubmitFlow
 from adapter.intake import Format, read_submission
-from adapter.rules.contracts_loader import load_contracts
-from adapter.rules.lpp_loader import load_lpp_table
-from adapter.service import StoreService
+from adapter.payers import ReferencePayers
+from adapter.service.claims import StoreService
 from adapter.store import Store
-from adapter.usecases import Caller
 from mappings import jsonio
 from mappings.xml import dump_xml
 
@@ -85,7 +85,7 @@ def _mutated(bundle: dict[str, Any], path: tuple[str | int, ...], value: Any) ->
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreService]:
     store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('robustness') / 'adapter.sqlite3'}")
-    yield StoreService(store, table=load_lpp_table(None), catalogue=load_contracts(None))
+    yield StoreService(store, SubmitFlow(ReferencePayers.load()))
     store.dispose()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapter.intake import Format, read_submission
-from adapter.service import content_hash
+from adapter.service.claims import content_hash
 from mappings import jsonio
 from mappings.xml import dump_xml
 

@@ -12,18 +12,18 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
+from adapter.access import Caller
 from adapter.auth import OrganisationForbidden
 from adapter.errors import ConflictError, ParseError
+from adapter.flow import SubmitFlow
 from adapter.intake import Format, read_submission
-from adapter.rules.contracts_loader import load_contracts
-from adapter.rules.lpp_loader import load_lpp_table
-from adapter.service import StoreService, visibility
+from adapter.payers import ReferencePayers
+from adapter.service import Answer
+from adapter.service.claims import StoreService
 from adapter.store import Store, StoredSubmission, engine
 from adapter.store.tx import Tx
-from adapter.usecases import Answer, Caller
 from mappings import jsonio
 from mappings.xml import dump_xml
-from tests.threads import held_elsewhere
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "valid"
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
@@ -33,7 +33,7 @@ EVERYONE = Caller(client_id="dev-client", everything=True)
 @pytest.fixture
 def service(store: Store) -> StoreService:
     """A service on the demo reference data and the store under test."""
-    return StoreService(store, table=load_lpp_table(None), catalogue=load_contracts(None))
+    return StoreService(store, SubmitFlow(ReferencePayers.load()))
 
 
 def fixture(name: str) -> bytes:
@@ -58,7 +58,7 @@ def test_submit_adjudicates_and_replays_byte_for_byte(service: StoreService) -> 
     ]
     assert [str(a[0]) for a in amounts] == ["60.00", "90.00"]
     with service.store.read() as tx:
-        _, total = tx.search(visibility=visibility(EVERYONE), limit=10)
+        _, total = tx.search(caller=EVERYONE, limit=10)
     assert total == 1
 
 
@@ -82,7 +82,7 @@ def test_same_key_different_content_is_a_conflict(service: StoreService) -> None
     with pytest.raises(ConflictError):
         service.submit(jsonio.dumps(bundle), Format.JSON, caller=EVERYONE, now=NOW)
     with service.store.read() as tx:
-        assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 1
+        assert tx.search(caller=EVERYONE, limit=0)[1] == 1
 
 
 def test_invalid_input_is_refused_before_any_storage(service: StoreService) -> None:
@@ -90,7 +90,7 @@ def test_invalid_input_is_refused_before_any_storage(service: StoreService) -> N
     with pytest.raises(ParseError):
         service.submit(b"{", Format.JSON, caller=EVERYONE, now=NOW)
     with service.store.read() as tx:
-        assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 0
+        assert tx.search(caller=EVERYONE, limit=0)[1] == 0
 
 
 def test_tenancy_on_submit_and_reads(service: StoreService) -> None:
@@ -157,7 +157,7 @@ def test_racing_threads_adjudicate_once(service: StoreService) -> None:
     assert sorted(a.replayed for a in answers) == [False] + [True] * 7
     assert len({a.json for a in answers}) == 1
     with service.store.read() as tx:
-        assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 1
+        assert tx.search(caller=EVERYONE, limit=0)[1] == 1
 
 
 def _kill_pooled_connections(store: Store) -> int:
@@ -179,7 +179,7 @@ def own_service(store: Store) -> Iterator[StoreService]:
     """A service on its own store (its own pool, one connection) over the database under test,
     so that a connection killed here never reaches another test."""
     own = Store.open(store.engine.url.render_as_string(hide_password=False), migrate=False)
-    yield StoreService(own, table=load_lpp_table(None), catalogue=load_contracts(None))
+    yield StoreService(own, SubmitFlow(ReferencePayers.load()))
     own.dispose()
 
 
@@ -198,7 +198,7 @@ def test_a_submit_survives_a_connection_the_server_dropped(
 
     assert not answer.replayed
     with service.store.read() as tx:
-        assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 2
+        assert tx.search(caller=EVERYONE, limit=0)[1] == 2
         assert tx._connection.connection.dbapi_connection.info.backend_pid != dead  # type: ignore[union-attr]
 
 
@@ -213,7 +213,7 @@ def test_an_idle_pooled_connection_is_pinged_and_replaced_when_dead(
     monkeypatch.setattr(engine, "IDLE_PING_SECONDS", 0.0)
 
     with service.store.read() as tx:
-        assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 1
+        assert tx.search(caller=EVERYONE, limit=0)[1] == 1
         assert tx._connection.connection.dbapi_connection.info.backend_pid != dead  # type: ignore[union-attr]
 
 
@@ -224,29 +224,23 @@ def _twin(data: bytes) -> bytes:
     return jsonio.dumps(bundle)
 
 
-def _recording_stages(
-    service: StoreService, monkeypatch: pytest.MonkeyPatch, between: bytes | None
-) -> list[str]:
-    """Record each adjudication (submission key, and on what: snapshot or transaction); with
-    ``between``, submit it right after the first adjudication, before its write transaction."""
-    stages: list[str] = []
-    original = service._stage
+def _recording_adjudications(service: StoreService, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the submission key of each adjudication the flow runs for the service."""
+    keys: list[str] = []
+    original = service.flow.adjudicate
 
-    def stage(work: Any, history: Any, ledger: Any) -> Any:
-        on = "snapshot" if type(history).__name__ == "_Seeded" else "transaction"
-        stages.append(f"{work.submission.request.submission.value} on {on}")
-        if between is not None and len(stages) == 1:
-            service.submit(between, Format.JSON, caller=EVERYONE, now=NOW)
-        return original(work, history, ledger)
+    def adjudicate(submission: Any, **kwargs: Any) -> Any:
+        keys.append(submission.request.submission.value)
+        return original(submission, **kwargs)
 
-    monkeypatch.setattr(service, "_stage", stage)
-    return stages
+    monkeypatch.setattr(service.flow, "adjudicate", adjudicate)
+    return keys
 
 
-def test_with_no_other_writer_the_payers_run_inside_the_transaction(
+def test_the_payers_run_inside_the_transaction_and_a_replay_adjudicates_nothing(
     service: StoreService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Nothing to wait for: no snapshot read, one adjudication on what the transaction reads."""
+    """No read transaction before the write one; one adjudication, none for the replay."""
     reads: list[int] = []
     real_read = service.store.read
 
@@ -255,66 +249,28 @@ def test_with_no_other_writer_the_payers_run_inside_the_transaction(
         return real_read()
 
     monkeypatch.setattr(service.store, "read", read)
-    stages = _recording_stages(service, monkeypatch, between=None)
+    adjudications = _recording_adjudications(service, monkeypatch)
     answer = service.submit(fixture("01-purchase-standard"), Format.JSON, caller=EVERYONE, now=NOW)
 
     key = jsonio.loads(fixture("01-purchase-standard"))["identifier"]["value"]
-    assert stages == [f"{key} on transaction"]
+    assert adjudications == [key]
     assert reads == []
     assert b"duplicate-delivery" not in answer.json
     replay = service.submit(fixture("01-purchase-standard"), Format.JSON, caller=EVERYONE, now=NOW)
     assert replay.replayed
-    assert stages == [f"{key} on transaction"]  # a replay adjudicates nothing
+    assert adjudications == [key]
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_sqlite_adjudicates_on_a_snapshot_while_another_writer_has_the_turn(
-    service: StoreService, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """While another writer holds SQLite's turn, the payers run on a snapshot instead of waiting
-    idle; the write transaction then finds the history unchanged and stores that answer."""
-    stages = _recording_stages(service, monkeypatch, between=None)
-    key = jsonio.loads(fixture("01-purchase-standard"))["identifier"]["value"]
-    answers: list[Answer] = []
-    submitter = threading.Thread(
-        target=lambda: answers.append(
-            service.submit(fixture("01-purchase-standard"), Format.JSON, caller=EVERYONE, now=NOW)
-        )
-    )
-    with held_elsewhere(service.store.write):
-        submitter.start()
-        for _ in range(3000):  # the snapshot's adjudication comes before waiting for the turn
-            if stages:
-                break
-            threading.Event().wait(0.01)
-        assert stages == [f"{key} on snapshot"]
-        assert not answers  # still waiting for the turn
-    submitter.join(timeout=30)
-    assert len(answers) == 1
-    assert not answers[0].replayed
-    assert stages == [f"{key} on snapshot"]  # the snapshot held: no second adjudication
-    with service.store.read() as tx:
-        assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 1
-
-
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_a_stale_snapshot_is_adjudicated_again_inside_the_transaction(
-    service: StoreService, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """When another submit for the beneficiary commits between the snapshot and the write
-    transaction, the answer computed on the snapshot is dropped and the payers run again on
-    what is stored: the twin is then a duplicate of the claim that came in between."""
+def test_the_same_delivery_under_another_key_is_a_duplicate_of_the_stored_one(service: StoreService) -> None:
+    """The payers read the history the transaction sees: a twin billed after the claim is flagged."""
     data = fixture("01-purchase-standard")
-    key = jsonio.loads(data)["identifier"]["value"]
-    monkeypatch.setattr(service.store, "write_if_free", lambda **_: None)  # as if the turn were taken
-    stages = _recording_stages(service, monkeypatch, between=data)
+    service.submit(data, Format.JSON, caller=EVERYONE, now=NOW)
 
-    answer = service.submit(_twin(data), Format.JSON, caller=EVERYONE, now=NOW)
+    twin = service.submit(_twin(data), Format.JSON, caller=EVERYONE, now=NOW)
 
-    assert stages == [f"{key}-TWIN on snapshot", f"{key} on snapshot", f"{key}-TWIN on transaction"]
-    assert b"duplicate-delivery" in answer.json
+    assert b"duplicate-delivery" in twin.json
     with service.store.read() as tx:
-        assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 2
+        assert tx.search(caller=EVERYONE, limit=0)[1] == 2
 
 
 def test_a_key_stored_behind_the_locks_back_is_replayed(
@@ -343,7 +299,7 @@ def test_a_key_stored_behind_the_locks_back_is_replayed(
     assert again.json == first.json
     assert len(calls) == blind + 1
     with service.store.read() as tx:
-        assert tx.search(visibility=visibility(EVERYONE), limit=0)[1] == 1
+        assert tx.search(caller=EVERYONE, limit=0)[1] == 1
         assert len(tx.history.deliveries(nir)) == delivered > 0  # the rolled-back records are gone
 
 

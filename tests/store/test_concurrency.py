@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from adapter.store import DuplicateSubmissionError, Store, Visibility
+from adapter.access import Caller
+from adapter.errors import StoreConflict
+from adapter.store import Store
 from adapter.store.engine import lock_id
 from tests.store import workers
 from tests.store.builders import submission
@@ -24,7 +26,7 @@ PROCESSES = 4
 def _count(store: Store, key_value: str) -> int:
     with store.read() as tx:
         _, total = tx.search(
-            visibility=Visibility(client_id="ops", everything=True),
+            caller=Caller(client_id="ops", everything=True),
             claim=(submission(1).key_system, key_value),
         )
     return total
@@ -42,15 +44,15 @@ def test_threads_racing_on_one_key_store_it_once(store: Store, lock: bool) -> No
         new = submission(42, id=f"00000000-0000-0000-0000-{n:012d}")
         try:
             barrier.wait(timeout=30)
-            with store.write(lock_keys=[new.key_value] if lock else ()) as tx:
-                if tx.find_submission(new.key_system, new.key_value) is not None:
-                    outcomes.append("found")
-                    return
-                try:
-                    tx.add_submission(new)
-                    outcomes.append("stored")
-                except DuplicateSubmissionError:
-                    outcomes.append("duplicate")
+            try:
+                with store.write(lock_keys=[new.key_value] if lock else ()) as tx:
+                    if tx.find_submission(new.key_system, new.key_value) is not None:
+                        outcomes.append("found")
+                        return
+                    tx.insert_submission(new)
+                outcomes.append("stored")
+            except StoreConflict:  # the commit found the key taken
+                outcomes.append("duplicate")
         except BaseException as exc:
             errors.append(exc)
 

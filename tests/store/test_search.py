@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from adapter.access import Caller
 from adapter.errors import UsageError
-from adapter.store import Store, Visibility
+from adapter.store import Store
 from tests.store.builders import KEY_SYSTEM, OTHER_PATIENT, submission
 
-ALL = Visibility(client_id="ops", everything=True)
+ALL = Caller(client_id="ops", everything=True)
 
 
 @pytest.fixture
@@ -31,13 +32,13 @@ def filled(store: Store) -> Store:
     ]
     with store.write() as tx:
         for row in rows:
-            tx.add_submission(row)
+            tx.insert_submission(row)
     return store
 
 
-def _ids(store: Store, visibility: Visibility = ALL, **criteria: object) -> tuple[list[int], int]:
+def _ids(store: Store, caller: Caller = ALL, **criteria: object) -> tuple[list[int], int]:
     with store.read() as tx:
-        found, total = tx.search(visibility=visibility, **criteria)  # type: ignore[arg-type]
+        found, total = tx.search(caller=caller, **criteria)  # type: ignore[arg-type]
     return [int(row.id.replace("-", ""), 16) for row in found], total
 
 
@@ -86,23 +87,23 @@ def test_bad_paging_is_a_usage_error(filled: Store) -> None:
 
 
 @pytest.mark.parametrize(
-    ("visibility", "expected"),
+    ("caller", "expected"),
     [
-        (Visibility(client_id="hospital-a"), [5, 2, 1]),
-        (Visibility(client_id="nobody", finess=frozenset({"130783293"})), [3]),
-        (Visibility(client_id="nobody", siret=frozenset({"73282932000074"})), [4]),
-        (Visibility(client_id="nobody", amc=frozenset({"MUT0002"})), [3]),
-        (Visibility(client_id="supplier-c", amc=frozenset({"MUT0002"})), [4, 3]),
-        (Visibility(client_id="nobody"), []),
-        (Visibility(client_id="nobody", everything=True), [5, 4, 3, 2, 1]),
+        (Caller(client_id="hospital-a"), [5, 2, 1]),
+        (Caller(client_id="nobody", finess=frozenset({"130783293"})), [3]),
+        (Caller(client_id="nobody", siret=frozenset({"73282932000074"})), [4]),
+        (Caller(client_id="nobody", amc=frozenset({"MUT0002"})), [3]),
+        (Caller(client_id="supplier-c", amc=frozenset({"MUT0002"})), [4, 3]),
+        (Caller(client_id="nobody"), []),
+        (Caller(client_id="nobody", everything=True), [5, 4, 3, 2, 1]),
     ],
 )
-def test_visibility_rules(filled: Store, visibility: Visibility, expected: list[int]) -> None:
+def test_visibility_rules(filled: Store, caller: Caller, expected: list[int]) -> None:
     """A row is visible to its client, to its provider's FINESS or SIRET, to its AMC, or to everything."""
-    assert _ids(filled, visibility) == (expected, len(expected))
+    assert _ids(filled, caller) == (expected, len(expected))
 
 
 def test_visibility_also_bounds_the_total_under_criteria(filled: Store) -> None:
     """A caller never learns how many hidden rows match: the total counts visible rows only."""
-    mine = Visibility(client_id="hospital-b")
+    mine = Caller(client_id="hospital-b")
     assert _ids(filled, mine, insurer="011751234") == ([3], 1)

@@ -6,10 +6,10 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
-from adapter.errors import ConflictError, UsageError
-from adapter.store import DuplicateSubmissionError, Store, StoredSubmission, Visibility
+from adapter.access import Caller
+from adapter.errors import StoreConflict, UsageError
+from adapter.store import Store, StoredSubmission
 from tests.store.builders import KEY_SYSTEM, submission, with_key
 
 PARIS = timezone(timedelta(hours=1))
@@ -19,11 +19,11 @@ def test_a_submission_round_trips_field_for_field(store: Store) -> None:
     """Every field written comes back equal, bytes byte for byte."""
     new = submission(1, raw=b"\x00\xff<Bundle/>", response_json='{"note":"réglé €"}'.encode())
     with store.write() as tx:
-        returned = tx.add_submission(new)
+        tx.insert_submission(new)
     with store.read() as tx:
         found = tx.find_submission(new.key_system, new.key_value)
     assert isinstance(found, StoredSubmission)
-    assert asdict(found) == asdict(new) == asdict(returned)
+    assert asdict(found) == asdict(new)
     assert found.response_json == '{"note":"réglé €"}'.encode()
 
 
@@ -31,7 +31,7 @@ def test_lookups_by_id_and_by_either_response_id(store: Store) -> None:
     """A submission is found by its id and by its AMO or AMC ClaimResponse id; unknown ids give None."""
     new = submission(2)
     with store.write() as tx:
-        tx.add_submission(new)
+        tx.insert_submission(new)
     with store.read() as tx:
         assert tx.submission_by_id(new.id) is not None
         by_amo = tx.submission_by_response_id("amo-2")
@@ -49,7 +49,7 @@ def test_datetimes_come_back_timezone_aware_in_utc(store: Store) -> None:
     """A Paris-time received_at comes back as the same instant, in UTC."""
     received = datetime(2026, 7, 14, 23, 45, 30, 123456, tzinfo=PARIS)
     with store.write() as tx:
-        tx.add_submission(submission(3, received_at=received))
+        tx.insert_submission(submission(3, received_at=received))
     with store.read() as tx:
         found = tx.submission_by_id(submission(3).id)
     assert found is not None
@@ -64,33 +64,36 @@ def test_naive_datetimes_are_refused() -> None:
         submission(4, received_at=datetime(2026, 3, 10, 9, 30))  # noqa: DTZ001
 
 
-def test_a_reused_key_raises_duplicate_and_the_transaction_goes_on(store: Store) -> None:
-    """A second insert under the same key raises DuplicateSubmissionError; the first row stays readable."""
+def test_a_reused_key_fails_the_commit_and_stores_nothing_of_it(store: Store) -> None:
+    """A second insert under a stored key fails the whole transaction with StoreConflict (the
+    store's own error, not the driver's); the first row stays, nothing else of it is kept."""
     first = submission(5)
     with store.write() as tx:
-        tx.add_submission(first)
+        tx.insert_submission(first)
     second = submission(6, key_value=first.key_value)
-    with store.write() as tx:
-        with pytest.raises(DuplicateSubmissionError) as caught:
-            tx.add_submission(second)
-        assert isinstance(caught.value, ConflictError)
-        assert caught.value.key_value == first.key_value
-        found = tx.find_submission(first.key_system, first.key_value)
-        assert found is not None
-        assert found.id == first.id
-        tx.add_submission(submission(7))
+
+    def write_both() -> None:
+        with store.write() as tx:
+            tx.insert_submission(submission(7))
+            tx.insert_submission(second)
+
+    with pytest.raises(StoreConflict):
+        write_both()
     with store.read() as tx:
-        _, total = tx.search(visibility=Visibility(client_id="ops", everything=True))
-    assert total == 2
+        found = tx.find_submission(first.key_system, first.key_value)
+        _, total = tx.search(caller=Caller(client_id="ops", everything=True))
+    assert found is not None
+    assert found.id == first.id
+    assert total == 1
 
 
-def test_a_reused_response_id_under_a_new_key_is_an_integrity_error(store: Store) -> None:
-    """Response ids are unique too; a clash under another key is not mistaken for a replay."""
+def test_a_reused_response_id_under_a_new_key_is_a_store_conflict(store: Store) -> None:
+    """Response ids are unique too: a clash under another key fails the commit."""
     with store.write() as tx:
-        tx.add_submission(submission(8))
+        tx.insert_submission(submission(8))
     clash = with_key(submission(9, amo_response_id="amo-8"), "SUB-CLASH")
-    with pytest.raises(IntegrityError), store.write() as tx:
-        tx.add_submission(clash)
+    with pytest.raises(StoreConflict), store.write() as tx:
+        tx.insert_submission(clash)
 
 
 def test_an_exception_rolls_everything_back(store: Store) -> None:
@@ -102,7 +105,7 @@ def test_an_exception_rolls_everything_back(store: Store) -> None:
 
     def write_then_fail() -> None:
         with store.write() as tx:
-            tx.add_submission(new)
+            tx.insert_submission(new)
             tx.audit(
                 action="submit",
                 outcome="ok",
@@ -126,7 +129,7 @@ def test_a_read_transaction_refuses_writes(store: Store) -> None:
     """Writes through a Tx from read() are usage errors."""
     with store.read() as tx:
         with pytest.raises(UsageError):
-            tx.add_submission(submission(11))
+            tx.insert_submission(submission(11))
         with pytest.raises(UsageError):
             tx.enqueue(topic="t", payload={}, at=submission(11).stored_at)
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from adapter.domain.values import Nir
 from adapter.errors import UsageError
-from adapter.store import DuplicateSubmissionError, Store, engine, writelock
+from adapter.store import Store, engine, writelock
 from adapter.store.writelock import WriterQueue, database_path
 from tests.store import workers
 from tests.store.builders import KEY_SYSTEM, T0, submission
@@ -320,7 +320,7 @@ def test_a_missing_wal_file_needs_no_flush(tmp_path: Path) -> None:
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_postgresql_sends_locks_reads_and_writes_in_few_batches(store: Store, sent: list[str]) -> None:
     """Three lock keys are one statement, sent with the first read; the queued writes go with
-    the COMMIT: a submit is three round trips. Writes on PostgreSQL never touch the SQLite queue."""
+    the COMMIT: a submit is two round trips. Writes on PostgreSQL never touch the SQLite queue."""
     new = submission(1)
     with store.write(lock_keys=["a", "b", "c"]) as tx:
         tx.preload_beneficiary(Nir(new.patient_nir))
@@ -330,17 +330,18 @@ def test_postgresql_sends_locks_reads_and_writes_in_few_batches(store: Store, se
         tx.audit(
             action="submit", outcome="complete", client_id="c", submission_id=new.id, request_id=None, at=T0
         )
-        tx.add_submission(new)
+        tx.insert_submission(new)
         tx.enqueue(topic="t", payload={}, at=T0)
-    assert sent.count("BATCH") == sent.count("SYNC") == 3
-    first, second, third = "\n".join(sent).split("BATCH\n")[1:]
+    assert sent.count("BATCH") == sent.count("SYNC") == 2
+    first, second = "\n".join(sent).split("BATCH\n")[1:]
     assert first.startswith("BEGIN\n")
     assert first.count("pg_advisory_xact_lock") == 3
     assert first.count("SELECT") == 4  # the locks, the key, the history, the ledger
+    assert "INSERT" not in first
     assert "INSERT INTO audit_log" in second
     assert "INSERT INTO submissions" in second
-    assert "INSERT INTO outbox" in third
-    assert third.endswith("COMMIT\nSYNC")
+    assert "INSERT INTO outbox" in second
+    assert second.endswith("COMMIT\nSYNC")
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -374,66 +375,3 @@ def test_a_postgresql_write_that_sends_nothing_costs_no_round_trip(store: Store,
     with store.write():
         pass
     assert sent == []
-
-
-def test_a_duplicate_key_costs_no_savepoint(store: Store, sent: list[str]) -> None:
-    """A taken key is an INSERT … ON CONFLICT DO NOTHING that inserts nothing, then the look-up
-    that tells a taken key from a clash on another unique column; no savepoint either way."""
-    with store.write() as tx:
-        tx.add_submission(submission(1))
-    with store.write() as tx:
-        before = len(sent)
-        with pytest.raises(DuplicateSubmissionError):
-            tx.add_submission(submission(2, key_value=submission(1).key_value))
-        duplicate = [line for line in sent[before:] if line not in ("BATCH", "SYNC", "BEGIN")]
-    assert len(duplicate) == 2
-    assert "ON CONFLICT DO NOTHING" in duplicate[0]
-    assert duplicate[1].startswith("SELECT submissions.id")
-    assert not any("SAVEPOINT" in statement for statement in sent)
-
-
-def test_try_turn_takes_a_free_turn_and_never_waits(tmp_path: Path) -> None:
-    """Free: the turn is held until the returned context manager exits. Taken by another thread,
-    or by another process (a second open file description of the lock file): None at once,
-    holding nothing. Asked by the thread that holds the turn: UsageError."""
-    writers = WriterQueue(tmp_path / "db.sqlite3")
-    held = writers.try_turn()
-    assert held is not None
-    with held:
-        assert writers._holder == threading.get_ident()
-        with pytest.raises(UsageError):
-            writers.try_turn()
-        answers: list[object] = []
-        other = threading.Thread(target=lambda: answers.append(writers.try_turn()))
-        other.start()
-        other.join(timeout=30)
-        assert answers == [None]
-    assert writers._holder is None
-    assert not writers._lock.locked()
-
-    assert writers.lock_path is not None
-    fd = os.open(writers.lock_path, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # as another process holding the file's turn
-        assert writers.try_turn() is None
-        assert not writers._lock.locked()  # and this process's lock was let go
-    finally:
-        os.close(fd)
-    again = writers.try_turn()
-    assert again is not None
-    with again:
-        pass
-    with writers.turn():  # a blocking turn still comes after
-        pass
-
-
-def test_write_if_free_is_none_while_another_writer_has_the_turn(sqlite_store: Store) -> None:
-    """Store.write_if_free: a transaction when the turn is free, None while another thread writes."""
-    with held_elsewhere(sqlite_store.write):
-        assert sqlite_store.write_if_free() is None
-    free = sqlite_store.write_if_free(lock_keys=["k"])
-    assert free is not None
-    with free as tx:
-        tx.add_submission(submission(1))
-    with sqlite_store.read() as tx:
-        assert tx.find_submission(KEY_SYSTEM, "SUB-0001") is not None

@@ -8,7 +8,8 @@ import time
 import traceback
 from typing import Any
 
-from adapter.store import DuplicateSubmissionError, Store, engine
+from adapter.errors import StoreConflict
+from adapter.store import Store, engine
 from tests.store.builders import T0, submission
 
 
@@ -24,15 +25,15 @@ def race(url: str, worker: int, barrier: Any, results: Any) -> None:
             for round_, locks in ((1, True), (2, False)):
                 new = submission(100 + round_, id=f"00000000-0000-0000-0000-{round_:06d}{worker:06d}")
                 barrier.wait(timeout=60)
-                with store.write(lock_keys=[new.key_value] if locks else []) as tx:
-                    if tx.find_submission(new.key_system, new.key_value) is not None:
-                        outcome = "found"
-                    else:
-                        try:
-                            tx.add_submission(new)
+                try:
+                    with store.write(lock_keys=[new.key_value] if locks else []) as tx:
+                        if tx.find_submission(new.key_system, new.key_value) is not None:
+                            outcome = "found"
+                        else:
+                            tx.insert_submission(new)
                             outcome = "stored"
-                        except DuplicateSubmissionError:
-                            outcome = "duplicate"
+                except StoreConflict:  # the commit found the key taken
+                    outcome = "duplicate"
                 results.put((round_, worker, outcome))
         finally:
             store.dispose()

@@ -2,7 +2,7 @@
 
 Amounts are stored in integer cents. Entries are queued and sent with the transaction's next
 statement, and a beneficiary's entries can be asked for ahead, as the delivery history's
-(``adapter.store.history``). The service takes the beneficiary's NIR as a lock key
+(``adapter.store.deliveries``). The service takes the beneficiary's NIR as a lock key
 for the write transaction, so two submissions for one patient never consume the same
 forfait balance concurrently.
 """

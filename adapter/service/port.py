@@ -1,8 +1,8 @@
-"""What the HTTP layer (and the CLI) may ask of the adapter: the use-case port.
+"""The service port: what the HTTP layer asks of the adapter, and what it gets back.
 
-The API codes against ``ClaimService``; ``adapter.service`` implements it on intake, the
-payers, the mappings and the store. Results carry FHIR-JSON dicts plus, for answers that
-must replay byte for byte, the exact JSON bytes that were stored.
+The API codes against ``ClaimService``; ``adapter.service.claims`` implements it on the submit
+flow and the store. Results carry FHIR-JSON dicts plus, for answers that must replay byte
+for byte, the exact JSON bytes that were stored.
 """
 
 from __future__ import annotations
@@ -11,32 +11,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from adapter.access import Caller
 from adapter.intake import Format
 
-__all__ = ["Answer", "Caller", "ClaimService", "SearchPage", "StoredClaim"]
+__all__ = ["Answer", "ClaimService", "SearchPage", "StoredClaim"]
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is asking, as established by authentication: the client and what it may act for.
-
-    ``everything`` is True only for the development client or when authentication is off.
-    """
-
-    client_id: str
-    finess: frozenset[str] = frozenset()
-    siret: frozenset[str] = frozenset()
-    amc: frozenset[str] = frozenset()
-    everything: bool = False
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Answer:
-    """A FHIR resource to send back; ``json`` holds the canonical bytes when they must replay exactly."""
+    """A FHIR resource to send back; ``json`` holds the canonical bytes when they must replay exactly.
+
+    ``outcome`` is the claim's stored outcome (the worst of its payers': ``complete``,
+    ``partial``, ``error`` or ``queued``) for a submit, None for a read.
+    """
 
     resource: dict[str, Any]
     json: bytes
     replayed: bool = False
+    outcome: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,242 @@
+"""The use cases on the store: submit (idempotent, one transaction), read and search.
+
+``submit`` reads the submission through the flow, checks the caller may bill for the
+provider, then in ONE write transaction locked on the idempotency key and the beneficiary:
+replays a stored answer (same key, same content), refuses a reused key with other content
+(409), or has the flow adjudicate on the transaction's payer records and stores the
+submission, the answer, the payers' records, an audit record and an outbox event. A lost
+race (a writer that ignored the locks stored the key first) replays.
+
+The service adds only idempotency, the transaction and persistence around the flow; the
+store decides what a stored submission holds (``adapter.store.submission_row``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from adapter.access import Caller, may_read, may_submit
+from adapter.auth import OrganisationForbidden
+from adapter.errors import ConflictError, StoreConflict, StoreConnectionLost
+from adapter.flow import SubmitFlow
+from adapter.intake import Format, Submission
+from adapter.service.port import Answer, SearchPage, StoredClaim
+from adapter.service.search import insurer_of, request_criteria, token_value
+from adapter.store import Store, StoredSubmission, submission_row
+from mappings import jsonio
+from mappings.systems import NIR
+
+__all__ = ["StoreService", "content_hash", "submission_id"]
+
+_NAMESPACE = uuid.UUID("4d1c7a2e-9a51-5c0b-8f0e-3b6a2f1d9c77")
+
+
+def submission_id(system: str, value: str) -> str:
+    """The stored Claim's id: deterministic over the idempotency key."""
+    return str(uuid.uuid5(_NAMESPACE, f"{system}|{value}"))
+
+
+def content_hash(bundle: Mapping[str, Any]) -> str:
+    """SHA-256 hex of the Bundle's canonical JSON, so the JSON and XML of one Bundle agree.
+
+    Canonical JSON (docs/persistence.md): ``jsonio.dumps(bundle, sort_keys=True)``, keys
+    sorted, no whitespace, UTF-8, every number with its own digits, so that the ``1`` of a
+    JSON body and the ``Decimal("1")`` its XML twin reads give the same text.
+    """
+    return hashlib.sha256(jsonio.dumps(bundle, sort_keys=True)).hexdigest()
+
+
+def _readable(caller: Caller, row: StoredSubmission) -> bool:
+    return may_read(
+        caller,
+        {
+            "client_id": row.client_id,
+            "provider_finess": row.provider_finess,
+            "provider_siret": row.provider_siret,
+            "amc_number": row.amc_number,
+        },
+    )
+
+
+class StoreService:
+    """``ClaimService`` on a ``Store``, adjudicating through a ``SubmitFlow``."""
+
+    def __init__(self, store: Store, flow: SubmitFlow) -> None:
+        self.store = store
+        self.flow = flow
+
+    # -- submit -------------------------------------------------------------------------
+    def submit(
+        self, data: bytes, fmt: Format, *, caller: Caller, now: datetime, request_id: str | None = None
+    ) -> Answer:
+        """Validate, then replay, refuse (409) or adjudicate and store, in one transaction."""
+        submission = self.flow.read(data, fmt)
+        provider = submission.request.provider
+        finess = None if provider.finess is None else provider.finess.value
+        siret = None if provider.siret is None else provider.siret.value
+        if not may_submit(caller, finess, siret):
+            raise OrganisationForbidden(
+                f"client {caller.client_id!r} may not submit for provider {provider.identifier}"
+            )
+        digest = content_hash(submission.bundle)
+        try:
+            return self._store(submission, data, fmt, digest, caller=caller, now=now, request_id=request_id)
+        except StoreConnectionLost:
+            # The connection died under this submit (a server restart): its transaction is gone
+            # whole, or committed whole, and a submit is idempotent, so it runs once more on a
+            # fresh connection and stores the claim or replays it.
+            return self._store(submission, data, fmt, digest, caller=caller, now=now, request_id=request_id)
+
+    def _store(
+        self,
+        submission: Submission,
+        data: bytes,
+        fmt: Format,
+        digest: str,
+        *,
+        caller: Caller,
+        now: datetime,
+        request_id: str | None,
+    ) -> Answer:
+        request = submission.request
+        key = request.submission
+        nir = request.beneficiary.nir
+        locks = (f"submission:{key.system}|{key.value}", f"beneficiary:{nir.value}")
+        try:
+            with self.store.write(lock_keys=locks) as tx:
+                # The payers' reads travel with the key's look-up: one round trip on PostgreSQL.
+                tx.preload_beneficiary(nir)
+                stored = tx.find_submission(key.system, key.value)
+                if stored is None:
+                    claim_id = submission_id(key.system, key.value)  # readable at GET /Claim/{id}
+                    adjudicated = self.flow.adjudicate(
+                        submission, records=tx, now=now, claim_reference=f"Claim/{claim_id}"
+                    )
+                    body = jsonio.dumps(adjudicated.response)
+                    row = submission_row(
+                        id=claim_id,
+                        adjudicated=adjudicated,
+                        response_json=body,
+                        raw=data,
+                        media_type=fmt.media_type,
+                        content_hash=digest,
+                        client_id=caller.client_id,
+                        at=now,
+                    )
+                    tx.insert_submission(row)  # the key is locked and free: it goes with the COMMIT
+                    tx.audit(
+                        action="submit",
+                        outcome=row.outcome,
+                        client_id=caller.client_id,
+                        submission_id=claim_id,
+                        request_id=request_id,
+                        at=now,
+                    )
+                    tx.enqueue(
+                        topic="claim.adjudicated",
+                        payload={
+                            "submission": claim_id,
+                            "amo": adjudicated.amo_response_id,
+                            "amc": adjudicated.amc_response_id,
+                        },
+                        at=now,
+                    )
+        except StoreConflict:
+            # Only a writer that ignores the locks could have stored the key meanwhile: then it
+            # is a replay; anything else is a real fault.
+            with self.store.read() as tx:
+                stored = tx.find_submission(key.system, key.value)
+            if stored is None:
+                raise
+        if stored is not None:
+            return self._replay(stored, digest)
+        return Answer(resource=adjudicated.response, json=body, outcome=row.outcome)
+
+    def _replay(self, stored: StoredSubmission, digest: str) -> Answer:
+        if stored.content_hash != digest:
+            raise ConflictError(
+                f"Bundle.identifier {stored.key_system}|{stored.key_value} was already submitted "
+                "with different content"
+            )
+        return Answer(
+            resource=jsonio.loads(stored.response_json),
+            json=stored.response_json,
+            replayed=True,
+            outcome=stored.outcome,
+        )
+
+    # -- reads --------------------------------------------------------------------------
+    def claim_response(self, resource_id: str, *, caller: Caller) -> Answer | None:
+        with self.store.read() as tx:
+            row = tx.submission_by_response_id(resource_id)
+        if row is None or not _readable(caller, row):
+            return None
+        for resource in _responses(row):
+            if resource.get("id") == resource_id:
+                return Answer(resource=resource, json=jsonio.dumps(resource))
+        return None  # pragma: no cover - the store indexes exactly these ids
+
+    def claim(self, resource_id: str, *, caller: Caller) -> StoredClaim | None:
+        with self.store.read() as tx:
+            row = tx.submission_by_id(resource_id)
+        if row is None or not _readable(caller, row):
+            return None
+        return StoredClaim(raw=row.raw, media_type=row.media_type)
+
+    def search_claim_responses(
+        self,
+        *,
+        caller: Caller,
+        request: str | None = None,
+        patient_identifier: str | None = None,
+        insurer: str | None = None,
+        offset: int = 0,
+        count: int = 20,
+    ) -> SearchPage:
+        """Search ClaimResponses. ``request``: ``Claim/<id>``, ``<id>`` or ``system|value`` of the
+        Claim (or submission) identifier; ``patient.identifier``: ``[system|]NIR``; ``insurer``:
+        ``[system|]`` AMO organisme or AMC number. ``offset`` counts submissions (an opaque cursor)."""
+        claim, claim_id = request_criteria(request)
+        nir = token_value(patient_identifier, NIR)
+        insurer_value = token_value(insurer, None)
+        criteria: dict[str, Any] = {
+            "caller": caller,
+            "claim": claim,
+            "claim_id": claim_id,
+            "patient_nir": nir,
+            "insurer": insurer_value,
+        }
+        per_page = count if insurer_value is not None else max(1, count // 2)
+        with self.store.read() as tx:
+            rows, submissions = tx.search(**criteria, offset=offset, limit=0 if count == 0 else per_page)
+            with_amc = 0
+            if insurer_value is None and submissions:
+                _, with_amc = tx.search(**criteria, with_amc=True, limit=0)
+        total = submissions + with_amc
+        resources: list[dict[str, Any]] = []
+        for row in rows:
+            for resource in _responses(row):
+                if insurer_value is None or insurer_of(resource) == insurer_value:
+                    resources.append(resource)
+        next_offset = offset + per_page if count and offset + per_page < submissions else None
+        previous_offset = max(0, offset - per_page) if count and offset > 0 else None
+        return SearchPage(
+            resources=resources, total=total, next_offset=next_offset, previous_offset=previous_offset
+        )
+
+    def ready(self) -> bool:
+        return self.store.ping()
+
+
+def _responses(row: StoredSubmission) -> list[dict[str, Any]]:
+    """The ClaimResponses of a stored answer, as stored (a read serves what was answered)."""
+    bundle = jsonio.loads(row.response_json)
+    return [
+        entry["resource"]
+        for entry in bundle.get("entry", [])
+        if entry["resource"]["resourceType"] == "ClaimResponse"
+    ]

@@ -1,0 +1,40 @@
+"""The search parameters' token forms, read into what the store filters on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["insurer_of", "request_criteria", "token_value"]
+
+#: A value no stored identifier equals: a token naming another system matches nothing.
+NO_MATCH = "\x00no-match"
+
+
+def insurer_of(resource: Mapping[str, Any]) -> str | None:
+    """The ``insurer.identifier.value`` of a stored ClaimResponse."""
+    identifier = resource.get("insurer", {}).get("identifier", {})
+    value = identifier.get("value")
+    return value if isinstance(value, str) else None
+
+
+def token_value(token: str | None, system: str | None) -> str | None:
+    """``system|value`` or ``value``; a system other than the expected one matches nothing."""
+    if token is None:
+        return None
+    if "|" in token:
+        given, _, value = token.partition("|")
+        if system is not None and given and given != system:
+            return NO_MATCH
+        return value
+    return token
+
+
+def request_criteria(request: str | None) -> tuple[tuple[str, str] | None, str | None]:
+    """``request``: ``system|value`` of an identifier, or ``[Claim/]id`` of the stored Claim."""
+    if request is None:
+        return None, None
+    if "|" in request:
+        system, _, value = request.partition("|")
+        return (system, value), None
+    return None, request.rsplit("/", 1)[-1]
