@@ -25,9 +25,10 @@ run: $(STAMP)  ## run the service on the embedded default (SQLite, reference pay
 test: $(STAMP)  ## run the test suite (warnings are errors)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)  ## ruff
+lint: $(STAMP)  ## ruff, and the import contracts of docs/architecture.md (import-linter)
 	$(BIN)/ruff check adapter mappings tests benchmarks
 	$(BIN)/ruff format --check adapter mappings tests benchmarks
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)  ## mypy --strict on the shipped packages
 	$(BIN)/mypy --strict adapter mappings
