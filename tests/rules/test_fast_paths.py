@@ -35,8 +35,9 @@ from adapter.rules.amo import _at_tariff
 from adapter.rules.dates import add_months
 from adapter.rules.history import DeliveryLog
 from adapter.rules.ledger import Ledger
+from tests.support.requests import PATIENT, line, request
+from tests.support.rules import CATALOGUE, TABLE, run
 
-from .builders import CATALOGUE, PATIENT, TABLE, line, request, run
 from .test_properties import requests
 
 _FRENCH = str.maketrans({",": "\u202f", ".": ","})
