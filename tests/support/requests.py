@@ -69,6 +69,7 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=PARIS)
 
 
 def euros(value: str) -> Money:
+    """An amount in euros, to compare with what the decisions hold."""
     return Money.of(value)
 
 
