@@ -20,7 +20,7 @@ from fhir.resources.R4B.bundle import Bundle
 from adapter.intake import Format, read_submission
 from mappings import jsonio
 from mappings.xml import dump_xml
-from tests.factories import sample_bundle
+from tests.support.requests import sample_bundle
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "valid"
 

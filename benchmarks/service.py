@@ -12,7 +12,7 @@ one invocation, side by side, because the machine is shared and noisy:
    ``benchmarks.loadgen`` (wrk when installed) with N keep-alive connections, in alternating
    rounds after a warm-up. Targets: ≥ 50 % of the echo throughput, p99 < 100 ms.
 
-Every request is the two-line claim of ``tests.factories`` made payable (a current LPP code, a
+Every request is the two-line claim of ``tests.support.requests`` made payable (a current LPP code, a
 prescriber whose RPPS passes its check) with its own Bundle.identifier and its own synthetic
 patient, so each one is adjudicated and paid rather than replayed or refused as a duplicate.
 Servers, data directories and throwaway PostgreSQL databases live in a temporary directory or
@@ -63,7 +63,8 @@ from adapter.service.claims import StoreService
 from adapter.store.engine import normalise_url
 from benchmarks.loadgen import NIR_MARK, SEQ_MARK, Result, engine_for, fill, merge, run_load
 from mappings import jsonio
-from tests.factories import PATIENT_NIR, as_bytes, sample_bundle, sample_request
+from tests.support.bundles import as_bytes
+from tests.support.requests import PATIENT_NIR, sample_bundle, sample_request
 
 REPO = Path(__file__).resolve().parent.parent
 FHIR_JSON = "application/fhir+json"
@@ -82,7 +83,7 @@ P99_TARGET_MS = 100.0
 
 
 def claim_template() -> bytes:
-    """The factories' two-line claim, payable, with ``@SEQ@``/``@NIR@`` marks for the load generators.
+    """The sample two-line claim, payable, with ``@SEQ@``/``@NIR@`` marks for the load generators.
 
     The factory's first line is a generic LPP code deactivated in 2021 and its RPPS fails the
     Luhn check, so every request would be refused whole; a purchase of the current demo code

@@ -49,9 +49,8 @@ from adapter.domain.values import (
     Nir,
     Rpps,
     Siret,
-    luhn_valid,
-    nir_key,
 )
+from tests.support.identifiers import luhn_complete, nir
 
 __all__ = [
     "Submission",
@@ -122,14 +121,13 @@ def nirs(draw: st.DrawFn) -> Nir:
         + f"{draw(st.integers(1, 999)):03d}"
         + f"{draw(st.integers(1, 999)):03d}"
     )
-    return Nir(f"{body}{nir_key(body):02d}")
+    return Nir(nir(body))
 
 
 @st.composite
 def _sirets(draw: st.DrawFn) -> Siret:
     stem = f"{draw(st.integers(100_000_000_000, 355_999_999_999)):013d}"
-    key = next(digit for digit in "0123456789" if luhn_valid(stem + digit))
-    return Siret(stem + key)
+    return Siret(luhn_complete(stem))
 
 
 _providers = st.one_of(

@@ -33,7 +33,7 @@ from adapter.domain import (
     Rpps,
     Siret,
 )
-from adapter.domain.values import luhn_valid, nir_key
+from tests.support.identifiers import luhn_complete, nir
 
 _DIGITS = "0123456789"
 
@@ -46,21 +46,14 @@ def nirs(draw: st.DrawFn) -> Nir:
     dept = draw(st.sampled_from(["75", "13", "2A", "2B", "69", "59", "01", "95"]))
     rest = draw(st.text(_DIGITS, min_size=6, max_size=6))
     body = f"{sex}{year:02d}{month:02d}{dept}{rest}"
-    return Nir(f"{body}{nir_key(body):02d}")
+    return Nir(nir(body))
 
 
-def _luhn_complete(prefix: str) -> str:
-    for last in _DIGITS:
-        if luhn_valid(prefix + last):
-            return prefix + last
-    raise AssertionError("unreachable: one digit always completes a Luhn number")
-
-
-finesses = st.text(_DIGITS, min_size=8, max_size=8).map(lambda p: Finess(_luhn_complete(p)))
+finesses = st.text(_DIGITS, min_size=8, max_size=8).map(lambda p: Finess(luhn_complete(p)))
 sirets = (
     st.text(_DIGITS, min_size=13, max_size=13)
     .filter(lambda p: not p.startswith("356000000"))
-    .map(lambda p: Siret(_luhn_complete(p)))
+    .map(lambda p: Siret(luhn_complete(p)))
 )
 rpps = st.text(_DIGITS, min_size=11, max_size=11).map(Rpps)
 adelis = st.text(_DIGITS, min_size=9, max_size=9).map(Adeli)

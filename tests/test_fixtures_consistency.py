@@ -36,10 +36,11 @@ from adapter.domain.values import (
 )
 from adapter.errors import CATALOGUE
 from mappings import systems
-from tests import build_fixtures, fhirbuild
+from tests import build_fixtures
+from tests.support import bundles, identifiers
 
 FIXTURES = build_fixtures.FIXTURES
-CANON = fhirbuild.CANON
+CANON = bundles.CANON
 
 VALID_JSON = sorted(
     path for path in (FIXTURES / "valid").glob("*.json") if not path.name.endswith(".meta.json")
@@ -145,13 +146,13 @@ def test_json_rendering_keeps_the_scale_of_amounts() -> None:
 
 def test_identifier_helpers_make_values_the_adapter_accepts() -> None:
     """nir, finess, siret and rpps helpers produce values with valid keys, Corsica included."""
-    corsican = fhirbuild.nir("115092A004912")
+    corsican = identifiers.nir("115092A004912")
     assert Nir(corsican).value == corsican
     assert int(corsican[13:]) == nir_key("115092A004912")
-    assert Finess(fhirbuild.finess("2A000015")).key_valid
-    assert Finess(fhirbuild.finess("75010002")).key_valid
-    assert Siret(fhirbuild.siret("81234567", "0012")).siren[:8] == "81234567"
-    assert luhn_valid(Rpps(fhirbuild.rpps("1000345678")).value)
+    assert Finess(identifiers.finess("2A000015")).key_valid
+    assert Finess(identifiers.finess("75010002")).key_valid
+    assert Siret(identifiers.siret("81234567", "0012")).siren[:8] == "81234567"
+    assert luhn_valid(Rpps(identifiers.rpps("1000345678")).value)
 
 
 # -- valid scenarios -----------------------------------------------------------------------
@@ -409,4 +410,4 @@ def test_invalid_case_is_based_on_a_valid_scenario(case: build_fixtures.InvalidC
     """Every invalid input names a shipped valid scenario and differs from its rendering."""
     assert (FIXTURES / "valid" / f"{case.base}.json").exists()
     base = _rendered()[f"valid/{case.base}.{case.suffix}"]
-    assert case.make(fhirbuild.SCENARIOS[case.base]) != base
+    assert case.make(bundles.SCENARIOS[case.base]) != base

@@ -28,12 +28,13 @@ from adapter.service import Answer, SearchPage, StoredClaim
 from mappings import systems
 from mappings.jsonio import dumps
 from mappings.xml import dump_xml
-from tests import fhirbuild
+from tests.support import bundles
+from tests.support.identifiers import nir
 
 PARIS = timezone(timedelta(hours=1), "CET")
 NOW = datetime(2026, 3, 2, 10, 30, tzinfo=PARIS)
 #: A synthetic NIR with a valid key; it must never show in a log line.
-NIR = fhirbuild.nir("1840699123045")
+NIR = nir("1840699123045")
 SCENARIO = "01-purchase-standard"
 
 WRITER = "Bearer writer"
@@ -86,7 +87,7 @@ def answer(resource: dict[str, Any], *, replayed: bool = False, outcome: str = "
 
 def submission() -> dict[str, Any]:
     """A valid synthetic submission Bundle (the fake service does not read it)."""
-    return fhirbuild.bundle(SCENARIO)
+    return bundles.bundle(SCENARIO)
 
 
 def submission_json() -> bytes:

@@ -12,7 +12,7 @@ import structlog
 
 from adapter.api.logging import configure_logging, make_logger, mask_sensitive, scrub
 from tests.api.conftest import NIR, NOW, READER, WRITER, Api, submission_json
-from tests.fhirbuild import nir
+from tests.support.identifiers import nir
 
 SPACED_NIR = f"{NIR[0]} {NIR[1:3]} {NIR[3:5]} {NIR[5:7]} {NIR[7:10]} {NIR[10:13]} {NIR[13:]}"
 CORSICAN_NIR = nir("269022A123456")

@@ -10,7 +10,8 @@ import pytest
 from adapter.errors import ConventionError, InputError, ParseError
 from adapter.intake import Format, Limits, check, read_submission
 from mappings import systems
-from tests.factories import as_bytes, entry_of, sample_bundle, sample_request
+from tests.support.bundles import as_bytes, entry_of
+from tests.support.requests import sample_bundle, sample_request
 
 
 def issues_of(bundle: dict[str, Any] | bytes) -> tuple[int, set[tuple[str, str | None]]]:

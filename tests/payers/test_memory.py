@@ -7,7 +7,7 @@ from datetime import date
 from adapter.domain import LppCode
 from adapter.payers import InMemoryDeliveryHistory, InMemoryForfaitLedger
 from adapter.rules import DeliveryRecord, LedgerEntry
-from tests.rules.builders import OTHER_PATIENT, PATIENT, euros
+from tests.support.requests import OTHER_PATIENT, PATIENT, euros
 
 
 def test_delivery_history_is_kept_per_beneficiary() -> None:

@@ -14,7 +14,7 @@ from adapter.payers import (
     InMemoryForfaitLedger,
     reference_payers,
 )
-from tests.rules.builders import NOW, PATIENT, euros, line, request
+from tests.support.requests import NOW, PATIENT, euros, line, request
 
 
 def submit(

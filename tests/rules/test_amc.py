@@ -24,8 +24,8 @@ from adapter.rules import (
     LedgerEntry,
     adjudicate_amc,
 )
-
-from .builders import CATALOGUE, NOW, PATIENT, TABLE, euros, line, request, run
+from tests.support.requests import NOW, PATIENT, euros, line, request
+from tests.support.rules import CATALOGUE, TABLE, run
 
 
 def with_contract(req: ReimbursementRequest, contract: Contract) -> AmcResult:

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from adapter.domain import ClaimUse, NatureAssurance, Outcome, PayerKind
 from adapter.rules import Deduction, RulesConfig
-
-from .builders import NOW, PARIS, euros, line, request, run
+from tests.support.requests import NOW, PARIS, euros, line, request
+from tests.support.rules import run
 
 
 def test_amo_pays_br_times_taux_and_reports_tm_and_depassement() -> None:

@@ -12,8 +12,8 @@ from adapter.errors import CATALOGUE
 from adapter.rules import DeliveryRecord
 from adapter.rules.history import prescription_key
 from adapter.rules.notes import REASONS
-
-from .builders import PARIS, PATIENT, SUPPLIER, euros, line, request, run
+from tests.support.requests import PARIS, PATIENT, SUPPLIER, euros, line, request
+from tests.support.rules import run
 
 
 def codes(req: ReimbursementRequest, *, history: Sequence[DeliveryRecord] = ()) -> list[tuple[str, ...]]:

@@ -8,7 +8,9 @@ computation it replaces.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import inspect
+import tracemalloc
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -30,13 +32,14 @@ from adapter.rules import (
     LedgerEntry,
     RulesConfig,
     Telemonitoring,
+    adjudicate_amo,
 )
-from adapter.rules.amo import _at_tariff
 from adapter.rules.dates import add_months
 from adapter.rules.history import DeliveryLog
 from adapter.rules.ledger import Ledger
+from tests.support.requests import NOW, PATIENT, line, request
+from tests.support.rules import CATALOGUE, TABLE, run
 
-from .builders import CATALOGUE, PATIENT, TABLE, line, request, run
 from .test_properties import requests
 
 _FRENCH = str.maketrans({",": "\u202f", ".": ","})
@@ -105,31 +108,61 @@ def test_at_tariff_path_gives_what_the_general_path_gives(req: ReimbursementRequ
     assert general.deliveries == fast.deliveries
 
 
-def test_at_tariff_cache_keeps_the_callers_rate_and_the_same_wording() -> None:
-    """A taux of 60.0 after one of 60 keeps its own Decimal on the line; the notes read 60 % alike."""
-    _at_tariff.cache_clear()
+def test_at_tariff_lines_keep_the_callers_rate_and_the_same_wording() -> None:
+    """A taux of 60.0 after one of 60 keeps its own Decimal on the line; the notes read 60 % alike.
+
+    Whatever the engine remembers between calls, the run answers what the general path (a
+    deduction that never applies) computes afresh; the same holds the other way round.
+    """
     req = request(line(1, "9900001", "150.00"), line(2, "1322065", "42.00", qty=2))
     run(req)
     warm, _ = run(req, config=RulesConfig(rates=AmoRates(standard=Decimal("60.0"))))
-    _at_tariff.cache_clear()
-    cold, _ = run(req, config=RulesConfig(rates=AmoRates(standard=Decimal("60.0"))))
+    cold, _ = run(req, config=RulesConfig(rates=AmoRates(standard=Decimal("60.0")), deductions=(_INERT,)))
 
     assert cold.decision == warm.decision
     assert [str(decision.rate) for decision in warm.decision.lines] == ["60.0", "60.0"]
     assert warm.decision.notes[2].fr == "Ligne 2 : BR 2 × 42,00 € = 84,00 € ; 84,00 € × 60 % = 50,40 €"
 
+    plain, _ = run(req)
+    fresh, _ = run(req, config=RulesConfig(deductions=(_INERT,)))
 
-def test_at_tariff_cache_is_bounded() -> None:
-    """However many tariffs go through it, the cache holds at most its maximum size."""
-    _at_tariff.cache_clear()
-    maxsize = _at_tariff.cache_info().maxsize
-    assert maxsize is not None
+    assert fresh.decision == plain.decision
+    assert [str(decision.rate) for decision in plain.decision.lines] == ["60", "60"]
+    assert plain.decision.notes == warm.decision.notes
 
-    for cents_ in range(maxsize + 100):
-        _at_tariff(Decimal(cents_) / 100, 1, Decimal(60))
 
-    assert _at_tariff.cache_info().currsize == maxsize
-    _at_tariff.cache_clear()
+def _retained_bytes() -> int:
+    gc.collect()
+    return tracemalloc.get_traced_memory()[0]
+
+
+def test_at_tariff_memory_stays_bounded() -> None:
+    """However many tariffs go through the AMO engine, what it keeps between calls stops growing.
+
+    Each run pays two lines at a taux never seen before, so every line is a new (tariff,
+    quantity, taux) combination. Within 20,000 of them (the engine keeps 4,096 today), a
+    thousand runs in a row must leave the memory still allocated within 50 kB of where it was;
+    an engine that kept every combination would hold about 2 MB more per thousand runs.
+    """
+    req = request(line(1, "9900001", "150.00"), line(2, "1322065", "42.00", qty=2))
+    runs, settled, growth = 1000, 50_000, []
+    tracing = tracemalloc.is_tracing()
+    tracemalloc.start()
+    try:
+        for first in range(1, 10 * runs, runs):
+            before = _retained_bytes()
+            for n in range(first, first + runs):
+                rates = AmoRates(standard=Decimal(n).scaleb(-4))  # 0.0001 %, 0.0002 %...: all new
+                amo = adjudicate_amo(req, table=TABLE, history=(), now=NOW, config=RulesConfig(rates=rates))
+                assert not any(decision.rejected for decision in amo.decision.lines)
+            growth.append(_retained_bytes() - before)
+            if growth[-1] < settled:
+                break
+    finally:
+        if not tracing:
+            tracemalloc.stop()
+
+    assert growth[-1] < settled, growth
 
 
 codes = st.sampled_from(["9900001", "9900401", "9900101", "9900103", "1612544", "9900301", "0000000"])

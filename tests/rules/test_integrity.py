@@ -6,8 +6,8 @@ from datetime import date
 
 from adapter.domain import Finding, LppCode, Prescriber, Rpps
 from adapter.rules import DeliveryRecord, RulesConfig, rebase_expression
-
-from .builders import OTHER_PATIENT, OTHER_SUPPLIER, PATIENT, SUPPLIER, euros, line, request, run
+from tests.support.requests import OTHER_PATIENT, OTHER_SUPPLIER, PATIENT, SUPPLIER, euros, line, request
+from tests.support.rules import run
 
 
 def past(code: str, day: date, *, quantity: int = 1, provider: str = SUPPLIER.identifier) -> DeliveryRecord:

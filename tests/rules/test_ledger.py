@@ -7,8 +7,8 @@ from datetime import date, datetime
 from adapter.domain import ClaimUse, Money
 from adapter.rules import LedgerEntry
 from adapter.rules.ledger import Ledger
-
-from .builders import PARIS, PATIENT, euros, line, request, run
+from tests.support.requests import PARIS, PATIENT, euros, line, request
+from tests.support.rules import run
 
 
 def claim(

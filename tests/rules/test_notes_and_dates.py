@@ -10,8 +10,7 @@ import pytest
 from adapter.domain import LineDecision, Note, Outcome
 from adapter.rules.dates import add_months, age_on, month_index
 from adapter.rules.notes import disposition, percent_en, percent_fr, reason
-
-from .builders import euros
+from tests.support.requests import euros
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from adapter.domain import Exoneration, Line, LppCode, Money, NatureAssurance, ReimbursementRequest
 from adapter.rules import Contract, ContractCatalogue, Guarantee, GuaranteeKind, adjudicate_amc
-
-from .builders import CATALOGUE, NOW, TABLE, line, request, run
+from tests.support.requests import NOW, line, request
+from tests.support.rules import CATALOGUE, TABLE, run
 
 CODES = [
     "9900001",

@@ -10,8 +10,8 @@ from adapter.domain import Exoneration as Exo
 from adapter.domain import NatureAssurance as Nature
 from adapter.rules import AmoRates, RulesConfig
 from adapter.rules.taux import amo_taux
-
-from .builders import request, run
+from tests.support.requests import request
+from tests.support.rules import run
 
 CASES = [
     (Nature.MALADIE, Exo.NONE, False, 60),

@@ -10,8 +10,8 @@ import pytest
 
 from adapter.domain import ClaimType, Exoneration, NatureAssurance, ReimbursementRequest
 from adapter.rules import LedgerEntry
-
-from .builders import PATIENT, euros, line, request, run
+from tests.support.requests import PATIENT, euros, line, request
+from tests.support.rules import run
 
 
 def amounts(req: ReimbursementRequest, *, ledger: Sequence[LedgerEntry] = ()) -> tuple[str, ...]:

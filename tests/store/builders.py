@@ -8,20 +8,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adapter.domain.values import Nir, nir_key
+from adapter.domain.values import Nir
 from adapter.store import NewSubmission
+from tests.support.identifiers import nir
 
 T0 = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 KEY_SYSTEM = "https://hospital.example/submissions"
 
 
-def synthetic_nir(body13: str) -> Nir:
-    """A NIR with its computed key."""
-    return Nir(f"{body13}{nir_key(body13):02d}")
-
-
-PATIENT = synthetic_nir("2840375123456")
-OTHER_PATIENT = synthetic_nir("1920169123789")
+PATIENT = Nir(nir("2840375123456"))
+OTHER_PATIENT = Nir(nir("1920169123789"))
 
 
 def submission(n: int = 1, **changes: Any) -> NewSubmission:

@@ -1,4 +1,4 @@
-"""Builders for synthetic submission Bundles (docs/conventions.md §2) as FHIR JSON dicts.
+"""Submission Bundles (docs/conventions.md §2) as FHIR JSON dicts: the fixture scenarios.
 
 The fixture files under ``fixtures/`` are generated from these builders by
 ``python -m tests.build_fixtures``; tests can also call them directly to get a valid Bundle
@@ -6,8 +6,15 @@ and change one thing in it. Everything is deterministic: fullUrls are uuid5 over
 name and the entry's role, amounts are ``Decimal`` (written as JSON numbers that keep their
 two decimals), and datetimes carry a fixed UTC offset, so a rebuild is byte-identical.
 
-Identifiers are invented but well formed: NIRs carry a valid key, FINESS and SIRET numbers
-pass Luhn, so a fixture fails only where a case breaks it on purpose.
+A ``Case`` describes what varies between scenarios; ``build_bundle`` writes it out, and
+``SCENARIOS`` holds the valid ones by name (``bundle(name)`` for a fresh copy). ``entry_of``
+and ``as_bytes`` work on any Bundle dict. Nothing here goes through the adapter's own mapping
+(the fixtures test it); ``tests.support.requests.sample_bundle`` is the Bundle that mapping
+writes for a domain request.
+
+Identifiers come from ``tests.support.identifiers``: invented but well formed (NIRs carry a
+valid key, FINESS and SIRET numbers pass Luhn), so a fixture fails only where a case breaks
+it on purpose.
 """
 
 from __future__ import annotations
@@ -19,8 +26,9 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Final
 
-from adapter.domain.values import Money, nir_key
-from mappings import systems
+from adapter.domain.values import Money
+from mappings import jsonio, systems
+from tests.support.identifiers import finess, nir, rpps, siret
 
 __all__ = [
     "CANON",
@@ -39,21 +47,18 @@ __all__ = [
     "Person",
     "Prescriber",
     "Provider",
+    "as_bytes",
     "build_bundle",
     "build_resource",
     "bundle",
     "case_uuid",
     "entry_index",
-    "finess",
+    "entry_of",
     "full_url",
-    "luhn_complete",
     "money",
-    "nir",
     "patient_resource",
     "reference",
     "roles",
-    "rpps",
-    "siret",
 ]
 
 CANON: Final = systems.Canon()
@@ -76,43 +81,6 @@ ROLES: Final[tuple[tuple[str, str], ...]] = (
 """Entry roles in Bundle order (conventions.md §2: the Claim first)."""
 
 _RESOURCE_TYPE: Final = dict(ROLES)
-
-
-# -- identifiers -------------------------------------------------------------------------
-
-
-def nir(nir13: str) -> str:
-    """A 15-character NIR: the 13 characters given plus their key (Corsica handled)."""
-    return f"{nir13}{nir_key(nir13):02d}"
-
-
-def luhn_complete(digits: str) -> str:
-    """Append the Luhn check digit that makes ``digits`` + key pass ``luhn_valid``."""
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2 == 0:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return f"{digits}{(10 - total % 10) % 10}"
-
-
-def finess(first8: str) -> str:
-    """A 9-character FINESS with a Luhn key; Corsica's 2A/2B count as 20 for the key."""
-    keyed = luhn_complete("20" + first8[2:] if first8[:2] in ("2A", "2B") else first8)
-    return first8 + keyed[-1]
-
-
-def rpps(first10: str) -> str:
-    """An 11-digit RPPS ending with a Luhn key, as real ones do (the payers flag others)."""
-    return luhn_complete(first10)
-
-
-def siret(siren8: str, nic4: str) -> str:
-    """A SIRET whose SIREN and whole 14 digits both pass Luhn."""
-    return luhn_complete(luhn_complete(siren8) + nic4)
 
 
 # -- case description --------------------------------------------------------------------
@@ -1196,3 +1164,21 @@ OTHER_PATIENT: Final = Person(
 def bundle(name: str) -> dict[str, Any]:
     """A freshly built Bundle of the valid scenario ``name``, safe to modify."""
     return build_bundle(SCENARIOS[name])
+
+
+# -- working on any Bundle dict ----------------------------------------------------------
+
+
+def as_bytes(bundle: dict[str, Any]) -> bytes:
+    """A Bundle dict as the FHIR JSON bytes a client would send."""
+    return jsonio.dumps(bundle)
+
+
+def entry_of(bundle: dict[str, Any], resource_type: str, nth: int = 0) -> tuple[int, dict[str, Any]]:
+    """(index, resource) of the nth entry of a type."""
+    found = [
+        (i, e["resource"])
+        for i, e in enumerate(bundle["entry"])
+        if e["resource"]["resourceType"] == resource_type
+    ]
+    return found[nth]
