@@ -18,11 +18,11 @@ from fastapi import FastAPI
 from adapter.api import create_app
 from adapter.api.logging import configure_logging
 from adapter.auth import authenticator_from_settings
-from adapter.config import Settings
 from adapter.flow import SubmitFlow
 from adapter.intake import Limits
 from adapter.payers import InMemoryRecords, PayerRecords, Payers, ReferencePayers
 from adapter.service.claims import StoreService
+from adapter.settings import Settings
 from adapter.store import Store
 
 __all__ = ["Composition", "app_from_env", "build_app", "build_service", "utc_now"]

@@ -176,7 +176,7 @@ def submit(
     """
     from datetime import UTC, datetime
 
-    from adapter.config import Settings
+    from adapter.settings import Settings
     from mappings import jsonio
     from mappings.operationoutcome import to_operation_outcome
     from mappings.xml import dump_xml
@@ -231,7 +231,7 @@ def serve(
     from adapter import serving
     from adapter.api.logging import make_logger
     from adapter.bootstrap import utc_now
-    from adapter.config import Settings
+    from adapter.settings import Settings
 
     settings = Settings()
     if settings.auth == "jwt" and settings.jwks_file is None and settings.jwks_url is None:
@@ -275,7 +275,7 @@ def dev_token(
     from datetime import UTC, datetime
 
     from adapter.auth import mint_dev_token
-    from adapter.config import Settings
+    from adapter.settings import Settings
 
     settings = Settings()
     token = mint_dev_token(

@@ -56,10 +56,10 @@ from adapter.access import Caller
 from adapter.api import create_app
 from adapter.auth import authenticator_from_settings, mint_dev_token
 from adapter.bootstrap import build_service, utc_now
-from adapter.config import Settings
 from adapter.domain import BusinessIdentifier, Line, LppCode, Money, Prescriber, Prescription, Rpps
 from adapter.intake import Format
 from adapter.service.claims import StoreService
+from adapter.settings import Settings
 from adapter.store.engine import normalise_url
 from benchmarks.loadgen import NIR_MARK, SEQ_MARK, Result, engine_for, fill, merge, run_load
 from mappings import jsonio

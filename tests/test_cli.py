@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from adapter.auth import authenticator_from_settings
 from adapter.cli import app
-from adapter.config import Settings
+from adapter.settings import Settings
 from mappings import jsonio
 from mappings.xml import parse_xml
 

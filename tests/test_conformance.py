@@ -17,9 +17,9 @@ from adapter.api import create_app
 from adapter.auth import authenticator_from_settings, mint_dev_token
 from adapter.bootstrap import build_service
 from adapter.cli import EXIT_USAGE, app
-from adapter.config import Settings
 from adapter.conformance import Check, Kit, run
 from adapter.errors import UsageError
+from adapter.settings import Settings
 from mappings.systems import ADJUDICATION, Canon
 from tests.build_fixtures import FIXTURES
 

@@ -35,7 +35,7 @@ def test_every_code_used_in_the_source_is_catalogued() -> None:
 
 def test_configuration_doc_lists_every_setting() -> None:
     """docs/configuration.md names every ADAPTER_ environment variable the settings read."""
-    from adapter.config import Settings
+    from adapter.settings import Settings
 
     text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     assert [name for name in Settings.model_fields if f"`ADAPTER_{name.upper()}`" not in text] == []

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from adapter.bootstrap import Composition, build_app
 from adapter.cli import app as cli
-from adapter.config import Settings
 from adapter.domain import LineDecision, Money, Outcome, PayerDecision, PayerKind, ReimbursementRequest
 from adapter.payers import AmoAnswer, PayerPair, PayerRecords
+from adapter.settings import Settings
 from mappings import jsonio
 
 with warnings.catch_warnings():

@@ -23,15 +23,15 @@ from starlette.routing import Route
 from adapter import __version__
 from adapter.api import capability, routes_claim, routes_claimresponse
 from adapter.api.deps import AppContext, Authenticator, ContextDep
-from adapter.api.errors import error_responses, install_exception_handlers, outcome_body
 from adapter.api.logging import make_logger
 from adapter.api.metrics import Metrics
 from adapter.api.middleware import RequestMiddleware
 from adapter.api.negotiation import content_type
-from adapter.config import Settings
+from adapter.api.outcomes import error_responses, install_exception_handlers, outcome_body
 from adapter.errors import Issue
 from adapter.intake import Format
 from adapter.service import ClaimService
+from adapter.settings import Settings
 from mappings.jsonio import dumps
 from mappings.operationoutcome import all_ok
 

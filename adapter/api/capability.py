@@ -16,8 +16,8 @@ from starlette.responses import Response
 
 from adapter import __version__
 from adapter.api.deps import ContextDep
-from adapter.api.errors import error_responses
 from adapter.api.negotiation import content_type, fhir_content, render, response_format
+from adapter.api.outcomes import error_responses
 from adapter.intake import Format
 
 __all__ = ["CLAIM_SUBMIT", "SEARCH_PARAMETERS", "SOFTWARE_NAME", "capability_statement", "router"]

@@ -18,8 +18,8 @@ from structlog.typing import FilteringBoundLogger
 
 from adapter.access import Caller
 from adapter.api.metrics import Metrics
-from adapter.config import Settings
 from adapter.service import ClaimService
+from adapter.settings import Settings
 from mappings.systems import Canon
 
 __all__ = [

@@ -19,9 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.typing import FilteringBoundLogger
 
 from adapter.api.deps import RequestInfo
-from adapter.api.errors import error_format, internal_issue, outcome_body
 from adapter.api.metrics import Metrics
 from adapter.api.negotiation import content_type
+from adapter.api.outcomes import error_format, internal_issue, outcome_body
 from adapter.errors import AdapterError, Issue
 from mappings.systems import Canon
 

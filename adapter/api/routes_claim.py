@@ -13,7 +13,6 @@ from starlette.responses import Response
 
 from adapter.access import Caller
 from adapter.api.deps import AppContext, ContextDep, ReadCaller, SubmitCaller, request_info
-from adapter.api.errors import NotFound, error_responses
 from adapter.api.metrics import submission_outcome
 from adapter.api.middleware import PayloadTooLarge
 from adapter.api.negotiation import (
@@ -24,6 +23,7 @@ from adapter.api.negotiation import (
     response_format,
     stored_format,
 )
+from adapter.api.outcomes import NotFound, error_responses
 from adapter.errors import ConflictError
 from adapter.intake import Format
 from adapter.service import Answer

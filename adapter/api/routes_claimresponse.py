@@ -19,8 +19,8 @@ from starlette.responses import Response
 
 from adapter.api.capability import SEARCH_PARAMETERS
 from adapter.api.deps import ContextDep, ReadCaller
-from adapter.api.errors import NotFound, error_responses
 from adapter.api.negotiation import content_type, fhir_content, render, response_format
+from adapter.api.outcomes import NotFound, error_responses
 from adapter.api.routes_claim import NO_STORE
 from adapter.errors import InputError, Issue
 from adapter.intake import Format

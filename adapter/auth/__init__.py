@@ -7,7 +7,17 @@ and ``www_authenticate`` header. The parts are usable alone: :func:`bearer_from_
 ``may_read`` predicates. See docs/security.md.
 """
 
-from adapter.auth._errors import (
+from adapter.auth.authenticator import DISABLED_PRINCIPAL, Authenticator, authenticator_from_settings
+from adapter.auth.clients import (
+    DEV_CLIENT_ID,
+    ClientRegistry,
+    dev_registry,
+    load_clients,
+    parse_clients,
+    registry_from,
+)
+from adapter.auth.devkeys import DevKey, ensure_dev_key, mint_dev_token
+from adapter.auth.failures import (
     AuthConfigError,
     AuthError,
     AuthExpired,
@@ -20,16 +30,6 @@ from adapter.auth._errors import (
     OrganisationForbidden,
     ScopeInsufficient,
 )
-from adapter.auth.authenticator import DISABLED_PRINCIPAL, Authenticator, authenticator_from_settings
-from adapter.auth.clients import (
-    DEV_CLIENT_ID,
-    ClientRegistry,
-    dev_registry,
-    load_clients,
-    parse_clients,
-    registry_from,
-)
-from adapter.auth.devkeys import DevKey, ensure_dev_key, mint_dev_token
 from adapter.auth.keys import KeySet, RemoteKeySet, StaticKeySet, load_jwks_file
 from adapter.auth.scopes import Access, grants, require_scope
 from adapter.auth.tokens import Principal, TokenVerifier, bearer_from_header

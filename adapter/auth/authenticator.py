@@ -12,13 +12,13 @@ from datetime import datetime
 import httpx
 
 from adapter.access import Caller
-from adapter.auth._errors import ClientsFileError, KeySetError, OrganisationForbidden
 from adapter.auth.clients import DEV_CLIENT_ID, ClientRegistry, dev_registry, registry_from
 from adapter.auth.devkeys import ensure_dev_key
+from adapter.auth.failures import ClientsFileError, KeySetError, OrganisationForbidden
 from adapter.auth.keys import KeySet, RemoteKeySet, load_jwks_file
 from adapter.auth.scopes import Access, require_scope
 from adapter.auth.tokens import Principal, TokenVerifier, bearer_from_header
-from adapter.config import Settings
+from adapter.settings import Settings
 
 __all__ = ["DISABLED_PRINCIPAL", "Authenticator", "authenticator_from_settings"]
 

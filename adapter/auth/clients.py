@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from adapter.access import Caller, may_read, may_submit
-from adapter.auth._errors import ClientsFileError, OrganisationForbidden
+from adapter.auth.failures import ClientsFileError, OrganisationForbidden
 from adapter.auth.tokens import Principal
 from adapter.domain.values import AmcNumber, Finess, Siret
 from adapter.errors import InvalidValueError

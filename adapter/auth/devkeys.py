@@ -23,7 +23,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from adapter.auth._errors import DevKeyError
+from adapter.auth.failures import DevKeyError
 from adapter.auth.keys import StaticKeySet
 
 __all__ = ["DEV_KEY_FILE", "DevKey", "ensure_dev_key", "mint_dev_token"]

@@ -23,7 +23,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from adapter.auth._errors import AuthInvalid, AuthUnavailable, KeySetError
+from adapter.auth.failures import AuthInvalid, AuthUnavailable, KeySetError
 
 __all__ = [
     "ALGORITHMS",

@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterable
 from enum import Enum
 
-from adapter.auth._errors import ScopeInsufficient
+from adapter.auth.failures import ScopeInsufficient
 from adapter.auth.tokens import Principal
 
 __all__ = ["Access", "grants", "interactions", "require_scope"]

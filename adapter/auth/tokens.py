@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import jwt
 
-from adapter.auth._errors import AuthExpired, AuthInvalid, AuthMissing
+from adapter.auth.failures import AuthExpired, AuthInvalid, AuthMissing
 from adapter.auth.keys import ALGORITHMS, KeySet
 
 __all__ = ["MAX_TOKEN_LENGTH", "Principal", "TokenVerifier", "bearer_from_header"]

@@ -1,8 +1,9 @@
 """FHIRPath expressions for findings, relative to the resource that holds the element.
 
 The request does not know Bundle entry indexes, so the engines write paths rooted at the
-resource type (``Claim.item[1].servicedDate``, ``DeviceRequest.requester``); the mapping
-layer, which knows where each resource sits, rewrites them with :func:`rebase_expression`.
+resource type (``Claim.item[1].servicedDate``, ``DeviceRequest.requester``); the submit flow
+(``adapter.flow``), which knows where each resource sits in the submitted Bundle, rewrites
+them with :func:`rebase_expression`.
 ``item[n]`` is the position of the line in ``ReimbursementRequest.lines`` (Claim.item
 order), not its sequence.
 """

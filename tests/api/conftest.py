@@ -21,10 +21,10 @@ with warnings.catch_warnings():
 
 from adapter.access import Caller
 from adapter.api import create_app
-from adapter.config import Settings
 from adapter.errors import AdapterError
 from adapter.intake import Format
 from adapter.service import Answer, SearchPage, StoredClaim
+from adapter.settings import Settings
 from mappings import systems
 from mappings.jsonio import dumps
 from mappings.xml import dump_xml

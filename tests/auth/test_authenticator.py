@@ -24,7 +24,7 @@ from adapter.auth import (
     authenticator_from_settings,
     mint_dev_token,
 )
-from adapter.config import Settings
+from adapter.settings import Settings
 from tests.auth.support import AUDIENCE, ISSUER, NOW, Mint
 
 JWKS_URL = "https://idp.example/jwks"

@@ -1,4 +1,7 @@
-"""Settings: the only module that reads the environment (prefix ``ADAPTER_``).
+"""Settings: where the service's configuration is read from the environment (prefix ``ADAPTER_``).
+
+Built once at the composition root and passed down; only the command line's own options
+(``adapter conformance --token`` from ``ADAPTER_CONFORMANCE_TOKEN``) read a variable elsewhere.
 
 With no variable set, the adapter runs on the embedded default: SQLite under ``./var``,
 the in-process reference payers, the demo reference data, and development tokens signed by
