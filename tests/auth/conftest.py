@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from adapter.auth import StaticKeySet, TokenVerifier
-from tests.auth.support import AUDIENCE, ISSUER, Mint, claims, ec_jwk, rsa_jwk
+from tests.support.tokens import AUDIENCE, ISSUER, Mint, claims, ec_jwk, rsa_jwk
 
 
 @pytest.fixture(scope="session")

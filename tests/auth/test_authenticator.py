@@ -25,7 +25,7 @@ from adapter.auth import (
     mint_dev_token,
 )
 from adapter.settings import Settings
-from tests.auth.support import AUDIENCE, ISSUER, NOW, Mint
+from tests.support.tokens import AUDIENCE, ISSUER, NOW, Mint
 
 JWKS_URL = "https://idp.example/jwks"
 SUBMIT = "system/Claim.write"

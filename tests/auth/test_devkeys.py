@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from adapter.auth import DevKeyError, TokenVerifier, ensure_dev_key, mint_dev_token
 from adapter.auth.devkeys import DEV_KEY_FILE, MARKER
-from tests.auth.support import NOW
+from tests.support.tokens import NOW
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 

@@ -24,7 +24,7 @@ from adapter.auth import (
     TokenVerifier,
     load_jwks_file,
 )
-from tests.auth.support import AUDIENCE, ISSUER, NOW, Mint, ec_jwk, rsa_jwk
+from tests.support.tokens import AUDIENCE, ISSUER, NOW, Mint, ec_jwk, rsa_jwk
 
 JWKS_URL = "https://idp.example/realms/adapter/protocol/openid-connect/certs"
 HOUR_LATER = int(NOW.timestamp()) + 3600

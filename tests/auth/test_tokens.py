@@ -23,7 +23,7 @@ from adapter.auth import (
     TokenVerifier,
     bearer_from_header,
 )
-from tests.auth.support import AUDIENCE, ISSUER, NOW, Mint, claims, rsa_jwk
+from tests.support.tokens import AUDIENCE, ISSUER, NOW, Mint, claims, rsa_jwk
 
 
 def _segment(data: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ import uuid
 
 from adapter.access import Caller, may_read
 from adapter.store import Store
-from tests.store.builders import submission
+from tests.support.submissions import submission
 
 FINESS = ("750712184", "130783293")
 SIRET = "73282932000074"

@@ -17,7 +17,7 @@ from adapter.errors import StoreConflict
 from adapter.store import Store
 from adapter.store.engine import lock_id
 from tests.store import workers
-from tests.store.builders import submission
+from tests.support.submissions import submission
 
 THREADS = 8
 PROCESSES = 4

@@ -16,7 +16,7 @@ from adapter.store.engine import (
     normalise_url,
     with_driver_transactions,
 )
-from tests.store.builders import T0
+from tests.support.submissions import T0
 
 
 @pytest.mark.parametrize("url", ["postgresql://u@db.example:5432/adapter", "postgres://u@db.example/adapter"])

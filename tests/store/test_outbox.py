@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from adapter.store import OutboxEvent, Store
 from adapter.store.models import AuditRow
-from tests.store.builders import T0
+from tests.support.submissions import T0
 
 
 def _enqueue(store: Store, count: int) -> None:

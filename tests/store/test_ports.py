@@ -12,7 +12,7 @@ from adapter.payers.ports import DeliveryHistory, ForfaitLedger
 from adapter.rules.history import DeliveryRecord
 from adapter.rules.ledger import LedgerEntry
 from adapter.store import Store
-from tests.store.builders import OTHER_PATIENT, PATIENT
+from tests.support.submissions import OTHER_PATIENT, PATIENT
 
 
 def _delivery(

@@ -7,7 +7,7 @@ import pytest
 from adapter.access import Caller
 from adapter.errors import UsageError
 from adapter.store import Store
-from tests.store.builders import KEY_SYSTEM, OTHER_PATIENT, submission
+from tests.support.submissions import KEY_SYSTEM, OTHER_PATIENT, submission
 
 ALL = Caller(client_id="ops", everything=True)
 

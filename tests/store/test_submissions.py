@@ -10,7 +10,7 @@ import pytest
 from adapter.access import Caller
 from adapter.errors import StoreConflict, UsageError
 from adapter.store import Store, StoredSubmission
-from tests.store.builders import KEY_SYSTEM, submission, with_key
+from tests.support.submissions import KEY_SYSTEM, submission, with_key
 
 PARIS = timezone(timedelta(hours=1))
 

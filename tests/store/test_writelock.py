@@ -21,7 +21,7 @@ from adapter.errors import UsageError
 from adapter.store import Store, engine, writelock
 from adapter.store.writelock import WriterQueue, database_path
 from tests.store import workers
-from tests.store.builders import KEY_SYSTEM, T0, submission
+from tests.support.submissions import KEY_SYSTEM, T0, submission
 from tests.threads import held_elsewhere
 
 PROCESSES = 3

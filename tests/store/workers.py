@@ -10,7 +10,7 @@ from typing import Any
 
 from adapter.errors import StoreConflict
 from adapter.store import Store, engine
-from tests.store.builders import T0, submission
+from tests.support.submissions import T0, submission
 
 
 def race(url: str, worker: int, barrier: Any, results: Any) -> None:

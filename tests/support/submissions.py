@@ -1,4 +1,4 @@
-"""Synthetic submissions for the store tests (invented identifiers, NIRs with valid keys)."""
+"""Stored-submission rows for the store tests (invented identifiers, NIRs with valid keys)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Constants and JWK/claim builders shared by the auth tests."""
+"""The auth tests' issuer, audience and clock, and their JWK, JWKS and token builders."""
 
 from __future__ import annotations
 
