@@ -8,6 +8,8 @@ says why), 2 usage errors or an unreadable file.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,6 +20,8 @@ from adapter.errors import InputError, Issue, UsageError
 from adapter.intake import Format, Limits, parse_payload, read_submission
 
 if TYPE_CHECKING:
+    import httpx
+
     from adapter.bootstrap import Composition
 
 app = typer.Typer(
@@ -292,6 +296,7 @@ def dev_token(
 
 @app.command()
 def conformance(
+    ctx: typer.Context,
     base_url: Annotated[
         str, typer.Option("--base-url", help="the FHIR base of the service under test")
     ] = "http://127.0.0.1:8080",
@@ -311,12 +316,20 @@ def conformance(
     report: Annotated[
         Path | None, typer.Option("--report", help="also write every verdict to this JSON file")
     ] = None,
+    in_process: Annotated[
+        bool,
+        typer.Option(
+            "--in-process",
+            help="check this adapter itself, built here on a throwaway SQLite store (no server, no token)",
+        ),
+    ] = False,
 ) -> None:
     """Send the fixture kit to a running service and check every answer (fixtures/README.md).
 
     Use a fresh store (or one that already holds the kit: the answers are then replays). Exit 0
     when every fixture passes, 1 when one fails, 2 when the service or the kit cannot be reached.
     """
+    import contextlib
     import json
 
     import httpx
@@ -327,7 +340,12 @@ def conformance(
     kit = Kit(fixtures, canonical_base=canonical_base or DEFAULT_BASE)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with httpx.Client(base_url=base_url, headers=headers, timeout=timeout) as client:
+        with contextlib.ExitStack() as stack:
+            if in_process:
+                client = stack.enter_context(_in_process_client(_composition(ctx)))
+            else:
+                remote = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+                client = stack.enter_context(remote)
             checks = run(client, kit)
     except (FileNotFoundError, UsageError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -345,6 +363,28 @@ def conformance(
         verdicts = [{"fixture": c.fixture, "passed": c.passed, "problems": list(c.problems)} for c in checks]
         report.write_text(json.dumps(verdicts, indent=2) + "\n", encoding="utf-8")
     raise typer.Exit(EXIT_REFUSED if failed else EXIT_OK)
+
+
+@contextmanager
+def _in_process_client(composition: Composition) -> Iterator[httpx.Client]:
+    """An HTTP client on the adapter's own app, on a throwaway SQLite store with authentication
+    off: the service a deployment runs, without a server. Nothing of the environment's database
+    or clients file is used."""
+    import tempfile
+    import warnings
+
+    from adapter.settings import Settings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+        from starlette.testclient import TestClient
+
+    with tempfile.TemporaryDirectory(prefix="adapter-conformance-") as scratch:
+        settings = Settings(
+            data_dir=Path(scratch), database_url=None, auth="disabled", clients_file=None, log_level="ERROR"
+        )
+        with TestClient(composition.app(settings), base_url="http://adapter.in-process") as client:
+            yield client
 
 
 def main() -> None:

@@ -127,3 +127,19 @@ def test_a_fake_payer_answers_through_the_real_command_line(payers: FakePayers) 
     assert _benefits(jsonio.loads(result.stdout)) == ["75.00", "37.50"]
     assert payers.calls == ["amo SUB-2026-000101", "amc after 75.00"]
     assert len(payers.bound) == 1
+
+
+def test_the_conformance_runner_checks_the_flow_it_is_given(payers: FakePayers) -> None:
+    """``adapter conformance --in-process`` runs the kit through the service on the composition:
+    the reference payers pass it, fake payers fail its worked examples."""
+    fixtures = str(FIXTURE.parent.parent)
+    passed = CliRunner().invoke(cli, ["conformance", "--in-process", "--fixtures", fixtures])
+    failed = CliRunner().invoke(
+        cli, ["conformance", "--in-process", "--fixtures", fixtures], obj=Composition(payers=payers)
+    )
+
+    assert passed.exit_code == 0, passed.output
+    assert ", 0 failed" in passed.output
+    assert failed.exit_code == 1
+    assert "FAIL valid/01-purchase-standard.json" in failed.output
+    assert payers.calls
