@@ -13,7 +13,7 @@ from adapter.domain import Finding, PayerDecision, ReimbursementRequest
 from adapter.errors import Issue
 from adapter.payers.ports import AmcGateway, AmoGateway
 from adapter.rules.expressions import rebase_expression
-from mappings.claimresponse import to_claim_responses
+from mappings.outbound import to_claim_responses
 from mappings.systems import Canon
 
 __all__ = ["Adjudication", "adjudicate", "entry_positions", "response_bundle"]

@@ -44,7 +44,7 @@ def build_service(settings: Settings) -> StoreService:
 
 def _warm_up() -> None:
     """Build the FHIR model schemas now, not on the first request (≈ 15 ms cold)."""
-    from mappings._fhir import structure_issues
+    from mappings.fhir import structure_issues
 
     kinds = (
         "Claim",

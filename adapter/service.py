@@ -39,7 +39,7 @@ from adapter.rules.ledger import LedgerEntry
 from adapter.rules.lpp import LppTable
 from adapter.store import NewSubmission, Store, StoredSubmission, Visibility
 from adapter.usecases import Answer, Caller, SearchPage, StoredClaim
-from mappings import jsonio
+from mappings.fhir import jsonio
 from mappings.systems import NIR, Canon
 
 __all__ = ["StoreService", "content_hash", "visibility"]

@@ -62,7 +62,7 @@ from adapter.service import StoreService
 from adapter.store.engine import normalise_url
 from adapter.usecases import Caller
 from benchmarks.loadgen import NIR_MARK, SEQ_MARK, Result, engine_for, fill, merge, run_load
-from mappings import jsonio
+from mappings.fhir import jsonio
 from tests.factories import PATIENT_NIR, as_bytes, sample_bundle, sample_request
 
 REPO = Path(__file__).resolve().parent.parent

@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from lxml import etree
 
-from mappings import jsonio
+from mappings.fhir import jsonio
 from tests import fhirbuild as fb
 
 __all__ = [

@@ -31,8 +31,8 @@ from adapter.domain import (
     Rpps,
 )
 from adapter.domain.values import nir_key
-from mappings import jsonio
-from mappings.bundle import to_bundle
+from mappings.fhir import jsonio
+from mappings.inbound import to_bundle
 
 PARIS = timezone(timedelta(hours=1))
 

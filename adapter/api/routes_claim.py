@@ -26,8 +26,8 @@ from adapter.api.negotiation import (
 from adapter.errors import ConflictError
 from adapter.intake import Format
 from adapter.usecases import Answer, Caller
-from mappings.jsonio import dumps, loads
-from mappings.xml import parse_xml
+from mappings.fhir.jsonio import dumps, loads
+from mappings.fhir.xml import parse_xml
 
 __all__ = ["NO_STORE", "router"]
 

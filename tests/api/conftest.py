@@ -25,8 +25,8 @@ from adapter.errors import AdapterError
 from adapter.intake import Format
 from adapter.usecases import Answer, Caller, SearchPage, StoredClaim
 from mappings import systems
-from mappings.jsonio import dumps
-from mappings.xml import dump_xml
+from mappings.fhir.jsonio import dumps
+from mappings.fhir.xml import dump_xml
 from tests import fhirbuild
 
 PARIS = timezone(timedelta(hours=1), "CET")

@@ -21,8 +21,8 @@ from adapter.service import StoreService, visibility
 from adapter.store import Store, StoredSubmission, engine
 from adapter.store.tx import Tx
 from adapter.usecases import Answer, Caller
-from mappings import jsonio
-from mappings.xml import dump_xml
+from mappings.fhir import jsonio
+from mappings.fhir.xml import dump_xml
 from tests.threads import held_elsewhere
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "valid"

@@ -6,7 +6,7 @@ from typing import Any
 
 from adapter.domain import Adeli, Prescriber, Rpps
 from mappings import systems
-from mappings._reader import Entry, Reader, identifiers
+from mappings.inbound._reader import Entry, Reader, identifiers
 
 __all__ = ["read_prescriber", "to_practitioner"]
 

@@ -25,7 +25,7 @@ from adapter.domain.decision import (
 )
 from adapter.domain.values import Money
 from adapter.errors import ConventionError, InvalidValueError, Issue
-from mappings._claimresponse_common import (
+from mappings.outbound._terms import (
     CURRENCY,
     ELIGPERCENT,
     ENGLISH,
@@ -38,23 +38,34 @@ from mappings._claimresponse_common import (
 )
 from mappings.systems import ADJUDICATION, Canon
 
-__all__ = ["read_claim_response", "read_response_bundle"]
+__all__ = ["from_claim_response", "from_response_bundle"]
 
 T = TypeVar("T")
 
 _OUTCOMES = {outcome.value: outcome for outcome in Outcome}
 
 
-def read_claim_response(resource: Mapping[str, Any], canon: Canon) -> PayerDecision:
-    """One ClaimResponse → its PayerDecision, or ``ConventionError`` with every issue."""
+_DEFAULT_CANON = Canon()
+
+
+def from_claim_response(resource: Mapping[str, Any], *, canon: Canon = _DEFAULT_CANON) -> PayerDecision:
+    """The PayerDecision a ClaimResponse carries; the inverse of ``to_claim_response``.
+
+    Raises ``ConventionError`` listing every element that does not follow conventions.md
+    §3, each with its FHIRPath.
+    """
     reader = _Reader(canon)
     return reader.finish(reader.claim_response(resource, "ClaimResponse"))
 
 
-def read_response_bundle(
-    bundle: Mapping[str, Any], canon: Canon
+def from_response_bundle(
+    bundle: Mapping[str, Any], *, canon: Canon = _DEFAULT_CANON
 ) -> tuple[PayerDecision, PayerDecision | None, tuple[Finding, ...]]:
-    """A $submit answer Bundle → (AMO decision, AMC decision or None, findings)."""
+    """(AMO decision, AMC decision or None, non-blocking findings) from a $submit answer.
+
+    The inverse of ``to_claim_responses``; raises ``ConventionError`` like
+    :func:`from_claim_response`.
+    """
     reader = _Reader(canon)
     return reader.finish(reader.bundle(bundle, "Bundle"))
 

@@ -34,7 +34,7 @@ from adapter.domain.decision import Finding, LineDecision, Outcome, PayerDecisio
 from adapter.domain.request import ReimbursementRequest
 from adapter.domain.values import Money
 from adapter.errors import CATALOGUE, IssueType, Severity, UsageError
-from mappings._claimresponse_common import (
+from mappings.outbound._terms import (
     CURRENCY,
     ELIGPERCENT,
     ENGLISH,
@@ -47,9 +47,6 @@ from mappings._claimresponse_common import (
     payer_id,
     resource_id,
 )
-from mappings._claimresponse_read import read_claim_response, read_response_bundle
-from mappings.jsonio import dumps as dumps_json
-from mappings.jsonio import loads as loads_json
 from mappings.systems import (
     ADJUDICATION,
     CLAIM_TYPE,
@@ -61,14 +58,7 @@ from mappings.systems import (
     Canon,
 )
 
-__all__ = [
-    "dumps_json",
-    "from_claim_response",
-    "from_response_bundle",
-    "loads_json",
-    "to_claim_response",
-    "to_claim_responses",
-]
+__all__ = ["to_claim_response", "to_claim_responses"]
 
 _DEFAULT_CANON = Canon()
 _FHIR_CODE = re.compile(r"^[^\s]+(\s[^\s]+)*$")
@@ -240,26 +230,6 @@ def to_claim_response(
     if errors:
         resource["error"] = errors
     return resource
-
-
-def from_claim_response(resource: Mapping[str, Any], *, canon: Canon = _DEFAULT_CANON) -> PayerDecision:
-    """The PayerDecision a ClaimResponse carries; the inverse of :func:`to_claim_response`.
-
-    Raises ``ConventionError`` listing every element that does not follow conventions.md
-    §3, each with its FHIRPath.
-    """
-    return read_claim_response(resource, canon)
-
-
-def from_response_bundle(
-    bundle: Mapping[str, Any], *, canon: Canon = _DEFAULT_CANON
-) -> tuple[PayerDecision, PayerDecision | None, tuple[Finding, ...]]:
-    """(AMO decision, AMC decision or None, non-blocking findings) from a $submit answer.
-
-    The inverse of :func:`to_claim_responses`; raises ``ConventionError`` like
-    :func:`from_claim_response`.
-    """
-    return read_response_bundle(bundle, canon)
 
 
 # -- pieces ---------------------------------------------------------------------------------

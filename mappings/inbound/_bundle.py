@@ -17,19 +17,19 @@ from typing import Any
 from adapter.domain import ReimbursementRequest
 from adapter.domain.request import BusinessIdentifier
 from adapter.errors import ConventionError, Issue
-from mappings._reader import Entry, Reader, as_list
-from mappings._walk import FoundReference, walk
-from mappings.claim import read_claim, to_claim
-from mappings.coverage import read_amc_coverage, read_amo_coverage, to_amc_coverage, to_amo_coverage
-from mappings.devicerequest import read_prescription, to_device_request
-from mappings.organization import (
+from mappings.fhir._walk import FoundReference, walk
+from mappings.inbound._claim import read_claim, to_claim
+from mappings.inbound._coverage import read_amc_coverage, read_amo_coverage, to_amc_coverage, to_amo_coverage
+from mappings.inbound._devicerequest import read_prescription, to_device_request
+from mappings.inbound._organization import (
     read_provider,
     to_amc_organization,
     to_amo_organization,
     to_provider,
 )
-from mappings.patient import read_patient, to_patient
-from mappings.practitioner import to_practitioner
+from mappings.inbound._patient import read_patient, to_patient
+from mappings.inbound._practitioner import to_practitioner
+from mappings.inbound._reader import Entry, Reader, as_list
 from mappings.systems import Canon
 
 __all__ = ["Reading", "from_bundle", "read_bundle", "reference_issues", "to_bundle"]

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapter.domain import BusinessIdentifier, LppCode, Prescription
-from mappings._reader import Entry, Reader, as_list, codings, decimal, identifiers
-from mappings.coverage import read_period, to_period
-from mappings.practitioner import read_prescriber
+from mappings.inbound._coverage import read_period, to_period
+from mappings.inbound._practitioner import read_prescriber
+from mappings.inbound._reader import Entry, Reader, as_list, codings, decimal, identifiers
 
 __all__ = ["read_prescription", "to_device_request"]
 

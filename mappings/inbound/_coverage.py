@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 from adapter.domain import AmcCoverage, AmoCoverage, DateRange, Exoneration, NatureAssurance, Nir
 from mappings import systems
-from mappings._reader import Entry, Reader, as_list, codings, has_code
-from mappings.organization import read_amc_number, read_amo_organisme
+from mappings.inbound._organization import read_amc_number, read_amo_organisme
+from mappings.inbound._reader import Entry, Reader, as_list, codings, has_code
 
 _E = TypeVar("_E", NatureAssurance, Exoneration)
 

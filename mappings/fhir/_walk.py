@@ -17,8 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from adapter.errors import Issue
-from mappings._fhir import ElementInfo, elements, is_resource_type
-from mappings._xmlmeta import Kind
+from mappings.fhir._elements import Kind
+from mappings.fhir._validate import ElementInfo, elements, is_resource_type
 
 __all__ = ["FoundReference", "WalkResult", "walk"]
 

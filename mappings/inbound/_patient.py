@@ -6,7 +6,7 @@ from typing import Any
 
 from adapter.domain import Beneficiary, Gender, Nir
 from mappings import systems
-from mappings._reader import Entry, Reader, identifiers
+from mappings.inbound._reader import Entry, Reader, identifiers
 
 __all__ = ["read_patient", "to_patient"]
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from adapter.domain import ClaimType, ClaimUse, Line, LppCode, Money
 from mappings import systems
-from mappings._reader import Entry, Reader, as_list, codings, decimal
-from mappings.coverage import read_period, to_period
+from mappings.inbound._coverage import read_period, to_period
+from mappings.inbound._reader import Entry, Reader, as_list, codings, decimal
 
 __all__ = ["ClaimParts", "InsuranceRef", "read_claim", "to_claim"]
 

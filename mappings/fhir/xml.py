@@ -38,7 +38,7 @@ from typing import Any
 from lxml import etree
 
 from adapter.errors import Issue, ParseError, UsageError
-from mappings._xmlmeta import (
+from mappings.fhir._elements import (
     FHIR_NS,
     PRIMITIVE_EXTENSION,
     XHTML_NS,

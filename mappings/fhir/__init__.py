@@ -1,0 +1,41 @@
+"""Generic FHIR R4: the JSON and XML codecs, model metadata, structural validation and the walk.
+
+Nothing here knows the project's conventions; ``mappings.inbound`` and ``mappings.outbound``
+build on it. The codecs are the public modules ``jsonio`` and ``xml``.
+"""
+
+from __future__ import annotations
+
+from mappings.fhir import jsonio, xml
+from mappings.fhir._elements import Kind, classify
+from mappings.fhir._validate import (
+    REQUIRED_CODES_FILE,
+    ElementInfo,
+    elements,
+    fhirpath,
+    is_resource_type,
+    listed_codes,
+    model_class,
+    structure_issues,
+    validates_in_parts,
+)
+from mappings.fhir._walk import FoundReference, WalkResult, walk
+
+__all__ = [
+    "REQUIRED_CODES_FILE",
+    "ElementInfo",
+    "FoundReference",
+    "Kind",
+    "WalkResult",
+    "classify",
+    "elements",
+    "fhirpath",
+    "is_resource_type",
+    "jsonio",
+    "listed_codes",
+    "model_class",
+    "structure_issues",
+    "validates_in_parts",
+    "walk",
+    "xml",
+]
