@@ -7,18 +7,20 @@ build on it. The codecs are the public modules ``jsonio`` and ``xml``.
 from __future__ import annotations
 
 from mappings.fhir import jsonio, xml
-from mappings.fhir._elements import Kind, classify
-from mappings.fhir._validate import (
+from mappings.fhir._elements import (
     REQUIRED_CODES_FILE,
     ElementInfo,
+    Kind,
+    TypeInfo,
+    classify,
     elements,
-    fhirpath,
     is_resource_type,
     listed_codes,
     model_class,
-    structure_issues,
-    validates_in_parts,
+    resource_info,
+    type_info,
 )
+from mappings.fhir._validate import fhirpath, structure_issues, validates_in_parts
 from mappings.fhir._walk import FoundReference, WalkResult, walk
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "ElementInfo",
     "FoundReference",
     "Kind",
+    "TypeInfo",
     "WalkResult",
     "classify",
     "elements",
@@ -34,7 +37,9 @@ __all__ = [
     "jsonio",
     "listed_codes",
     "model_class",
+    "resource_info",
     "structure_issues",
+    "type_info",
     "validates_in_parts",
     "walk",
     "xml",

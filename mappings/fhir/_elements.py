@@ -1,18 +1,24 @@
-"""Element knowledge for the XML codec, read from the fhir.resources R4B models.
+"""Element metadata of the fhir.resources R4B models: one record per element, one cache per class.
 
-FHIR XML cannot be read without the definitions: whether an element repeats, whether it is a
-primitive (``value`` attribute, ``_name`` in JSON) and of which JSON kind, a datatype, or a
-nested resource. The generated models carry all of it (``elements_sequence()`` gives the
-documented order, ``model_fields`` the types), so it is read from them once per class, lazily,
-and cached for the life of the process.
+Both the XML codec and the validation walk need the definitions: whether an element repeats,
+whether it is a primitive (``value`` attribute, ``_name`` in JSON) and of which JSON kind, a
+datatype, or a nested resource; the walk also needs the codes of a required binding and the
+allowed reference targets. The generated models carry all of it (``elements_sequence()``
+gives the documented order, ``model_fields`` the types and bindings), so it is read from them
+once per class, lazily, into one ``TypeInfo`` that serves both, and cached for the life of
+the process.
 """
 
 from __future__ import annotations
 
+import json
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
@@ -22,13 +28,18 @@ from fhir_core.types import FhirBase
 __all__ = [
     "FHIR_NS",
     "PRIMITIVE_EXTENSION",
+    "REQUIRED_CODES_FILE",
     "XHTML_NS",
-    "Element",
+    "ElementInfo",
     "Kind",
-    "TypeMeta",
+    "TypeInfo",
     "classify",
-    "resource_meta",
-    "type_meta",
+    "elements",
+    "is_resource_type",
+    "listed_codes",
+    "model_class",
+    "resource_info",
+    "type_info",
 ]
 
 FHIR_NS = "http://hl7.org/fhir"
@@ -50,9 +61,32 @@ class Kind(IntEnum):
     RESOURCE = 6  # a nested resource wrapped in its element (contained, entry.resource…)
 
 
+@lru_cache(maxsize=1024)  # bounded: names come from untrusted input
+def model_class(name: str) -> type[Any] | None:
+    """The R4B model class for a type or resource name, or None if FHIR R4 has no such type."""
+    try:
+        return typing.cast(type[Any], get_fhir_model_class(name))
+    except (KeyError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=1024)
+def is_resource_type(name: str) -> bool:
+    """True for a FHIR resource name (``Claim``, and the abstract ``Resource``), False otherwise."""
+    cls = model_class(name)
+    if cls is None:
+        return False
+    return "implicitRules" in getattr(cls, "model_fields", {})
+
+
 @dataclass(slots=True, eq=False)
-class Element:
-    """One element of one type: its name (the same in XML and JSON), kind and cardinality."""
+class ElementInfo:
+    """One element of one type: what the XML codec and the walk know of it.
+
+    ``name`` is the same in XML and JSON; ``json`` is the kind of a primitive's JSON value and
+    ``child`` the type name of a datatype, backbone or nested resource (each None otherwise),
+    both precomputed because the walk tests them for every key it meets.
+    """
 
     name: str
     kind: Kind
@@ -60,7 +94,17 @@ class Element:
     position: int
     type_name: str
     model: type[Any] | None = None
-    _meta: TypeMeta | None = field(default=None, repr=False)
+    codes: frozenset[str] | None = None  # required binding values, for ``code`` elements
+    targets: tuple[str, ...] | None = None  # allowed reference targets, for Reference elements
+    json: Kind | None = None
+    child: str | None = None
+    _meta: TypeInfo | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.kind >= Kind.COMPLEX:
+            self.child = self.type_name
+        else:
+            self.json = self.kind
 
     @property
     def tag(self) -> str:
@@ -74,34 +118,41 @@ class Element:
         return self.kind <= Kind.DECIMAL
 
     @property
-    def meta(self) -> TypeMeta:
+    def meta(self) -> TypeInfo:
         """Metadata of the element's datatype (complex elements only), built on first use."""
         meta = self._meta
         if meta is None:
             if self.model is None:
                 raise TypeError(f"{self.name} is not a complex element")
-            meta = self._meta = type_meta(self.model)
+            meta = self._meta = type_info(self.model)
         return meta
 
 
 @dataclass(slots=True, eq=False)
-class TypeMeta:
-    """What the codec knows about one model class."""
+class TypeInfo:
+    """What is known about one model class."""
 
     name: str
     is_resource: bool
     attributes: frozenset[str]  # JSON keys carried as XML attributes: ``id``, Extension ``url``
-    elements: tuple[Element, ...]  # documented order, attribute-borne ones excluded
-    by_tag: dict[str, Element]  # Clark tag -> element, for reading XML
-    by_key: dict[str, Element]  # JSON key (``name`` and ``_name``) -> element, for writing
+    elements: tuple[ElementInfo, ...]  # documented order, attribute-borne ones excluded
+    by_tag: dict[str, ElementInfo]  # Clark tag -> element, for reading XML
+    by_key: dict[str, ElementInfo]  # JSON key (``name`` and ``_name``) -> element, for writing
+    by_name: dict[str, ElementInfo]  # element name -> element, attribute-borne ones included
     known_keys: frozenset[str]  # every JSON key a dict of this type may hold
 
 
-_TYPES: dict[type[Any], TypeMeta] = {}
-_RESOURCES: dict[str, TypeMeta] = {}
+_TYPES: dict[type[Any], TypeInfo] = {}
+_RESOURCES: dict[str, TypeInfo] = {}
 
 
-def resource_meta(name: str) -> TypeMeta | None:
+def elements(class_name: str) -> Mapping[str, ElementInfo]:
+    """Element metadata by JSON name for a type or resource name (empty for unknown names)."""
+    model = model_class(class_name)
+    return {} if model is None else type_info(model).by_name
+
+
+def resource_info(name: str) -> TypeInfo | None:
     """Metadata of the concrete FHIR R4 resource called ``name``, or None if there is none.
 
     Only hits are cached: names come from the input, and a cache of misses would grow with
@@ -116,11 +167,11 @@ def resource_meta(name: str) -> TypeMeta | None:
         return None
     if not (model.has_resource_base() and model.get_resource_type() == name):
         return None
-    meta = _RESOURCES[name] = type_meta(model)
+    meta = _RESOURCES[name] = type_info(model)
     return meta
 
 
-def type_meta(model: type[Any]) -> TypeMeta:
+def type_info(model: type[Any]) -> TypeInfo:
     """Metadata of a model class (a resource, datatype or backbone element), cached."""
     meta = _TYPES.get(model)
     if meta is None:
@@ -128,7 +179,7 @@ def type_meta(model: type[Any]) -> TypeMeta:
     return meta
 
 
-def _build(model: type[Any]) -> TypeMeta:
+def _build(model: type[Any]) -> TypeInfo:
     name = str(model.get_resource_type())
     is_resource = bool(model.has_resource_base())
     attributes = {"id"} if not is_resource else set()
@@ -136,14 +187,28 @@ def _build(model: type[Any]) -> TypeMeta:
         attributes.add("url")
     aliases: dict[str, str] = model.get_alias_mapping()
     fields = model.model_fields
-    elements: list[Element] = []
+    elements: list[ElementInfo] = []
     for position, element_name in enumerate(model.elements_sequence()):
         info = fields[aliases[element_name]]
         repeats, kind, type_name, child = classify(info.annotation)
         if kind is Kind.XHTML and element_name != "div":  # pragma: no cover - R4B has none
             raise TypeError(f"{name}.{element_name}: xhtml outside Narrative.div")
-        elements.append(Element(element_name, kind, repeats, position, type_name, child))
-    by_key: dict[str, Element] = {}
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        codes = None if (name, element_name) in _OPEN_CODES else extra.get("enum_values")
+        targets = extra.get("enum_reference_types")
+        elements.append(
+            ElementInfo(
+                element_name,
+                kind,
+                repeats,
+                position,
+                type_name,
+                child,
+                codes=listed_codes(codes) or _required_codes().get(f"{name}.{element_name}"),
+                targets=tuple(typing.cast(list[str], targets)) if targets else None,
+            )
+        )
+    by_key: dict[str, ElementInfo] = {}
     for element in elements:
         by_key[element.name] = element
         if element.is_primitive:
@@ -152,15 +217,48 @@ def _build(model: type[Any]) -> TypeMeta:
     keys = set(by_key) | {"fhir_comments"}
     if is_resource:
         keys.add("resourceType")
-    return TypeMeta(
+    return TypeInfo(
         name=name,
         is_resource=is_resource,
         attributes=frozenset(attributes),
         elements=children,
         by_tag={e.tag: e for e in children},
         by_key=by_key,
+        by_name={e.name: e for e in elements},
         known_keys=frozenset(keys),
     )
+
+
+REQUIRED_CODES_FILE = Path(__file__).parents[1] / "required-codes.json"
+"""The codes of the required bindings fhir.resources has no whole list for, read from the R4
+specification's value sets (generated by ``python -m tests.build_required_codes``)."""
+
+
+@lru_cache(maxsize=1)
+def _required_codes() -> dict[str, frozenset[str]]:
+    """``Class.element`` → its codes, from REQUIRED_CODES_FILE."""
+    document = json.loads(REQUIRED_CODES_FILE.read_text(encoding="utf-8"))
+    value_sets = {name: frozenset(codes) for name, codes in document["value-sets"].items()}
+    return {element: value_sets[name] for element, name in document["elements"].items()}
+
+
+_OPEN_CODES = frozenset({("CapabilityStatement", "format")})
+"""Elements whose listed codes are not their value set: CapabilityStatement.format takes any
+MIME type besides xml, json and ttl, and fhir.resources lists ``formats, json, mime, ttl``."""
+
+
+def listed_codes(codes: Any) -> frozenset[str] | None:
+    """The codes of a required binding as fhir.resources lists them, when the list is whole.
+
+    It reads them from the element's short definition, where R4 writes ``amended +`` for "and
+    more codes": such a list (Observation.status, Device.udiCarrier.entryType…) lacks valid
+    codes, so the specification's own list (REQUIRED_CODES_FILE) is used instead, and an
+    element with neither is not checked rather than wrongly refused.
+    """
+    if not codes:
+        return None
+    listed = frozenset(typing.cast(list[str], codes))
+    return None if "+" in listed else listed
 
 
 def classify(annotation: Any) -> tuple[bool, Kind, str, type[Any] | None]:
@@ -216,5 +314,5 @@ def _primitive_kind(type_name: str) -> Kind:
     return Kind.STRING
 
 
-PRIMITIVE_EXTENSION: TypeMeta = type_meta(get_fhir_model_class("FHIRPrimitiveExtension"))
+PRIMITIVE_EXTENSION: TypeInfo = type_info(get_fhir_model_class("FHIRPrimitiveExtension"))
 """The ``id`` + ``extension`` a primitive element may carry (``_name`` in JSON)."""
