@@ -20,6 +20,7 @@ from mappings.fhir._elements import (
     resource_info,
     type_info,
 )
+from mappings.fhir._reading import IssueReader, as_list, codings, has_code, identifiers, to_decimal
 from mappings.fhir._validate import fhirpath, structure_issues, validates_in_parts
 from mappings.fhir._walk import FoundReference, WalkResult, walk
 
@@ -27,18 +28,24 @@ __all__ = [
     "REQUIRED_CODES_FILE",
     "ElementInfo",
     "FoundReference",
+    "IssueReader",
     "Kind",
     "TypeInfo",
     "WalkResult",
+    "as_list",
     "classify",
+    "codings",
     "elements",
     "fhirpath",
+    "has_code",
+    "identifiers",
     "is_resource_type",
     "jsonio",
     "listed_codes",
     "model_class",
     "resource_info",
     "structure_issues",
+    "to_decimal",
     "type_info",
     "validates_in_parts",
     "walk",

@@ -17,7 +17,7 @@ from typing import Any
 from adapter.domain import ReimbursementRequest
 from adapter.domain.request import BusinessIdentifier
 from adapter.errors import ConventionError, Issue
-from mappings.fhir._walk import FoundReference, walk
+from mappings.fhir import FoundReference, as_list, walk
 from mappings.inbound._claim import read_claim, to_claim
 from mappings.inbound._coverage import read_amc_coverage, read_amo_coverage, to_amc_coverage, to_amo_coverage
 from mappings.inbound._devicerequest import read_prescription, to_device_request
@@ -29,7 +29,7 @@ from mappings.inbound._organization import (
 )
 from mappings.inbound._patient import read_patient, to_patient
 from mappings.inbound._practitioner import to_practitioner
-from mappings.inbound._reader import Entry, Reader, as_list
+from mappings.inbound._reader import BundleReader, Entry
 from mappings.systems import Canon
 
 __all__ = ["Reading", "from_bundle", "read_bundle", "reference_issues", "to_bundle"]
@@ -67,7 +67,7 @@ def read_bundle(
     ``references`` are the Reference elements found by ``mappings._walk.walk``; pass them when
     the caller already walked the Bundle (intake does), else the Bundle is walked here.
     """
-    reader = Reader(canon or Canon())
+    reader = BundleReader(canon or Canon())
     if references is None:
         walked = walk(bundle)
         reader.issues.extend(walked.codes)
@@ -88,7 +88,7 @@ def from_bundle(bundle: Mapping[str, Any], *, canon: Canon | None = None) -> Rei
     return reading.request
 
 
-def _envelope(reader: Reader, bundle: Mapping[str, Any]) -> None:
+def _envelope(reader: BundleReader, bundle: Mapping[str, Any]) -> None:
     kind = bundle.get("type")
     if kind != "collection" and isinstance(kind, str):
         reader.error("bundle-type", f"a submission is a 'collection' Bundle, not {kind!r}", "Bundle.type")
@@ -162,7 +162,7 @@ def _full_url_ok(full_url: str, resource: Mapping[str, Any]) -> bool:
     )
 
 
-def reference_issues(reader: Reader, references: list[FoundReference]) -> list[Issue]:
+def reference_issues(reader: BundleReader, references: list[FoundReference]) -> list[Issue]:
     """Every Reference must resolve inside the Bundle (or to a contained resource) and to an allowed type."""
     issues: list[Issue] = []
     for found in references:
@@ -216,7 +216,7 @@ def reference_issues(reader: Reader, references: list[FoundReference]) -> list[I
     return issues
 
 
-def _request(reader: Reader, bundle: Mapping[str, Any]) -> ReimbursementRequest | None:
+def _request(reader: BundleReader, bundle: Mapping[str, Any]) -> ReimbursementRequest | None:
     if not reader.entries or reader.entries[0].type != "Claim":
         return None
     parts = read_claim(reader, reader.entries[0])
