@@ -15,9 +15,9 @@ import json
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ def is_resource_type(name: str) -> bool:
     return "implicitRules" in getattr(cls, "model_fields", {})
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class ElementInfo:
     """One element of one type: what the XML codec and the walk know of it.
 
@@ -98,7 +98,6 @@ class ElementInfo:
     targets: tuple[str, ...] | None = None  # allowed reference targets, for Reference elements
     json: Kind | None = None
     child: str | None = None
-    _meta: TypeInfo | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind >= Kind.COMPLEX:
@@ -117,15 +116,16 @@ class ElementInfo:
         """True when the element has a ``value`` attribute in XML and a ``_name`` twin in JSON."""
         return self.kind <= Kind.DECIMAL
 
-    @property
+    @cached_property
     def meta(self) -> TypeInfo:
-        """Metadata of the element's datatype (complex elements only), built on first use."""
-        meta = self._meta
-        if meta is None:
-            if self.model is None:
-                raise TypeError(f"{self.name} is not a complex element")
-            meta = self._meta = type_info(self.model)
-        return meta
+        """Metadata of the element's datatype (complex elements only), built on first use.
+
+        Cached on the instance (hence no ``__slots__``): after the first read it is a plain
+        attribute, which the walk and the codec follow for every nested element.
+        """
+        if self.model is None:
+            raise TypeError(f"{self.name} is not a complex element")
+        return type_info(self.model)
 
 
 @dataclass(slots=True, eq=False)

@@ -106,6 +106,7 @@ def _envelope(reader: BundleReader, bundle: Mapping[str, Any]) -> None:
         reader.error("bundle-empty", "the Bundle has no entries", "Bundle.entry")
         return
     seen: set[str] = set()
+    claims: list[Entry] = []  # found in the same pass, reported after the entries' own issues
     for index, raw in enumerate(entries):
         path = f"Bundle.entry[{index}]"
         if not isinstance(raw, dict):
@@ -139,8 +140,10 @@ def _envelope(reader: BundleReader, bundle: Mapping[str, Any]) -> None:
                     "fullUrl is urn:uuid:<uuid>, or a URL ending in <resourceType>/<id> of this resource",
                     f"{path}.fullUrl",
                 )
-        reader.add(Entry(index, full_url, resource))
-    claims = [entry for entry in reader.entries if entry.type == "Claim"]
+        entry = Entry(index, full_url, resource)
+        reader.add(entry)
+        if entry.type == "Claim":
+            claims.append(entry)
     if not reader.entries or reader.entries[0].type != "Claim" or reader.entries[0].index != 0:
         reader.error("claim-not-first", "the first entry of a submission is its Claim", "Bundle.entry[0]")
     for extra in claims[1:]:

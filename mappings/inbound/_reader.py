@@ -8,7 +8,7 @@ element's FHIRPath and return None, so one pass reports every problem at once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -123,9 +123,6 @@ class BundleReader(IssueReader):
             )
             return None
         return entry
-
-    def of_type(self, kind: str) -> Iterator[Entry]:
-        return (entry for entry in self.entries if entry.type == kind)
 
     # -- datatypes ----------------------------------------------------------------------
     def date(self, raw: Any, path: str, what: str) -> date | None:
