@@ -1,7 +1,11 @@
-"""Generic FHIR R4: the JSON and XML codecs, model metadata, structural validation and the walk.
+"""Generic FHIR R4: codecs, model metadata, structural validation, the walk, an issue reader.
 
 Nothing here knows the project's conventions; ``mappings.inbound`` and ``mappings.outbound``
-build on it. The codecs are the public modules ``jsonio`` and ``xml``.
+build on it. The codecs are the public modules ``jsonio`` and ``xml``; the rest is private
+modules re-exported here: ``_elements`` (one ``TypeInfo`` per model class, one ``ElementInfo``
+per element, for the XML codec and the walk alike), ``_validate`` (pydantic errors → issues),
+``_walk`` (what the models do not check: codes, JSON kinds, nulls, references) and
+``_reading`` (``IssueReader`` and the one number → ``Decimal`` conversion).
 """
 
 from __future__ import annotations

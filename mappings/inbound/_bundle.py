@@ -64,7 +64,7 @@ def read_bundle(
 ) -> Reading:
     """Read a structurally valid submission Bundle (see the module docstring).
 
-    ``references`` are the Reference elements found by ``mappings._walk.walk``; pass them when
+    ``references`` are the Reference elements found by ``mappings.fhir.walk``; pass them when
     the caller already walked the Bundle (intake does), else the Bundle is walked here.
     """
     reader = BundleReader(canon or Canon())

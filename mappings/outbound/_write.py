@@ -3,8 +3,8 @@
 The writer builds FHIR-JSON-shaped dicts directly (no model objects: fast, and the shape is
 the contract). Amounts are ``Decimal`` values held to the cent, so ``60.00`` stays
 ``60.00``: FHIR decimals are JSON numbers and their scale is significant, which a float
-would lose. Encode the result with :func:`dumps_json`, which writes Decimals as numbers;
-:func:`loads_json` reads them back as Decimals. The readers also accept what plain
+would lose. Encode the result with ``mappings.fhir.jsonio.dumps``, which writes Decimals as
+numbers; ``jsonio.loads`` reads them back as Decimals. The readers also accept what plain
 ``json.loads`` gives (floats), converting through their shortest text.
 
 Nothing reads a clock or generates randomness: times come from the decisions and ids are
