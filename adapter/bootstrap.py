@@ -82,7 +82,7 @@ def build_service(settings: Settings, *, payers: Payers | None = None) -> StoreS
 
 def _warm_up() -> None:
     """Build the FHIR model schemas now, not on the first request (≈ 15 ms cold)."""
-    from mappings._fhir import structure_issues
+    from mappings.fhir import structure_issues
 
     kinds = (
         "Claim",

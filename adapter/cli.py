@@ -77,8 +77,8 @@ def validate(
     ] = (OutputFormat.TEXT),
 ) -> None:
     """Check submission Bundles against FHIR R4 and the adapter's conventions."""
-    from mappings import jsonio
-    from mappings.operationoutcome import all_ok, to_operation_outcome
+    from mappings.fhir import jsonio
+    from mappings.outbound import all_ok, to_operation_outcome
 
     worst = EXIT_OK
     for path in files:
@@ -107,10 +107,8 @@ def convert(
     out: Annotated[Path | None, typer.Option("-o", "--output", help="write here instead of stdout")] = None,
 ) -> None:
     """Convert any FHIR R4 resource between JSON and XML (checked against the R4 model)."""
-    from mappings import jsonio
-    from mappings._fhir import structure_issues
-    from mappings._walk import walk
-    from mappings.xml import dump_xml
+    from mappings.fhir import jsonio, structure_issues, walk
+    from mappings.fhir.xml import dump_xml
 
     data = _read(file)
     try:
@@ -181,9 +179,9 @@ def submit(
     from datetime import UTC, datetime
 
     from adapter.settings import Settings
-    from mappings import jsonio
-    from mappings.operationoutcome import to_operation_outcome
-    from mappings.xml import dump_xml
+    from mappings.fhir import jsonio
+    from mappings.fhir.xml import dump_xml
+    from mappings.outbound import to_operation_outcome
 
     pretty = len(files) == 1
 

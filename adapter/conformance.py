@@ -28,8 +28,8 @@ from typing import Any
 import httpx
 
 from adapter.errors import InputError, UsageError
+from mappings.fhir.xml import parse_xml
 from mappings.systems import ADJUDICATION, DEFAULT_BASE, Canon
-from mappings.xml import parse_xml
 
 __all__ = ["Check", "Kit", "run"]
 

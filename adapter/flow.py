@@ -19,7 +19,7 @@ from adapter.domain import Finding, Outcome, PayerDecision, PayerKind
 from adapter.intake import Format, Limits, Submission, read_submission
 from adapter.payers.ports import PayerRecords, Payers
 from adapter.rules.expressions import rebase_expression
-from mappings.claimresponse import claim_response_id, to_claim_responses
+from mappings.outbound import claim_response_id, to_claim_responses
 from mappings.systems import Canon
 
 __all__ = ["Adjudicated", "SubmitFlow", "worst_outcome"]

@@ -18,8 +18,8 @@ from pathlib import Path
 from fhir.resources.R4B.bundle import Bundle
 
 from adapter.intake import Format, read_submission
-from mappings import jsonio
-from mappings.xml import dump_xml
+from mappings.fhir import jsonio
+from mappings.fhir.xml import dump_xml
 from tests.support.requests import sample_bundle
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "valid"

@@ -62,7 +62,7 @@ from adapter.service.claims import StoreService
 from adapter.settings import Settings
 from adapter.store.engine import normalise_url
 from benchmarks.loadgen import NIR_MARK, SEQ_MARK, Result, engine_for, fill, merge, run_load
-from mappings import jsonio
+from mappings.fhir import jsonio
 from tests.support.bundles import as_bytes
 from tests.support.requests import PATIENT_NIR, sample_bundle, sample_request
 

@@ -20,7 +20,7 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 from lxml import etree
 
-from mappings.xml import dump_xml, parse_xml
+from mappings.fhir.xml import dump_xml, parse_xml
 
 _UUIDS = {
     role: f"urn:uuid:00000000-0000-4000-8000-{number:012d}"

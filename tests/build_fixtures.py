@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from lxml import etree
 
-from mappings import jsonio
+from mappings.fhir import jsonio
 from tests.support import bundles as fb
 from tests.support.identifiers import finess
 

@@ -20,8 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mappings._fhir import REQUIRED_CODES_FILE, listed_codes, model_class
-from mappings._xmlmeta import classify
+from mappings.fhir import REQUIRED_CODES_FILE, classify, listed_codes, model_class
 
 __all__ = ["bindings", "class_of", "main", "render", "value_set_codes"]
 

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from adapter.auth import authenticator_from_settings
 from adapter.cli import app
 from adapter.settings import Settings
-from mappings import jsonio
-from mappings.xml import parse_xml
+from mappings.fhir import jsonio
+from mappings.fhir.xml import parse_xml
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 VALID = FIXTURES / "valid" / "01-purchase-standard.json"

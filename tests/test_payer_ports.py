@@ -18,7 +18,7 @@ from adapter.cli import app as cli
 from adapter.domain import LineDecision, Money, Outcome, PayerDecision, PayerKind, ReimbursementRequest
 from adapter.payers import AmoAnswer, PayerPair, PayerRecords
 from adapter.settings import Settings
-from mappings import jsonio
+from mappings.fhir import jsonio
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")

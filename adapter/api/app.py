@@ -32,8 +32,8 @@ from adapter.errors import Issue
 from adapter.intake import Format
 from adapter.service import ClaimService
 from adapter.settings import Settings
-from mappings.jsonio import dumps
-from mappings.operationoutcome import all_ok
+from mappings.fhir.jsonio import dumps
+from mappings.outbound import all_ok
 
 __all__ = ["create_app"]
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from adapter.errors import AdapterError
 from adapter.intake import Format
-from mappings.jsonio import dumps
-from mappings.xml import dump_xml
+from mappings.fhir.jsonio import dumps
+from mappings.fhir.xml import dump_xml
 
 __all__ = [
     "FHIR_VERSION",

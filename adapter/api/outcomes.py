@@ -29,7 +29,7 @@ from adapter.api.negotiation import (
 )
 from adapter.errors import AdapterError, InputError, Issue
 from adapter.intake import Format
-from mappings.operationoutcome import to_operation_outcome
+from mappings.outbound import to_operation_outcome
 from mappings.systems import Canon
 
 __all__ = [

@@ -27,8 +27,8 @@ from adapter.api.outcomes import NotFound, error_responses
 from adapter.errors import ConflictError
 from adapter.intake import Format
 from adapter.service import Answer
-from mappings.jsonio import dumps, loads
-from mappings.xml import parse_xml
+from mappings.fhir.jsonio import dumps, loads
+from mappings.fhir.xml import parse_xml
 
 __all__ = ["NO_STORE", "router"]
 

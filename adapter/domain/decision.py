@@ -1,7 +1,7 @@
 """Payer decisions: what the AMO and the AMC decided, line by line.
 
 Produced by the payers (reference or remote) and turned into ClaimResponses by
-``mappings.to_claim_responses``; ``mappings.from_claim_response`` reads them back.
+``mappings.outbound.to_claim_responses``; ``mappings.outbound.from_claim_response`` reads them back.
 """
 
 from __future__ import annotations

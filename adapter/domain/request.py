@@ -1,8 +1,8 @@
 """The internal reimbursement request: what a submission means, free of FHIR.
 
-Built by ``mappings.from_bundle`` from a validated Bundle and read by the payers. It keeps
+Built by ``mappings.inbound.from_bundle`` from a validated Bundle and read by the payers. It keeps
 only what adjudication, integrity checks and the response need (Tolerant Reader); every
-field survives ``mappings.to_bundle`` → ``mappings.from_bundle`` unchanged.
+field survives ``mappings.inbound.to_bundle`` → ``mappings.inbound.from_bundle`` unchanged.
 """
 
 from __future__ import annotations

@@ -10,10 +10,8 @@ from typing import Any
 from adapter.domain import ReimbursementRequest
 from adapter.errors import ConventionError, InputError, Issue, ParseError
 from adapter.intake.formats import Format, Limits
-from mappings import jsonio
-from mappings._fhir import is_resource_type, structure_issues
-from mappings._walk import walk
-from mappings.bundle import read_bundle
+from mappings.fhir import is_resource_type, jsonio, structure_issues, walk
+from mappings.inbound import read_bundle
 from mappings.systems import Canon
 
 __all__ = ["Submission", "check", "parse_payload", "read_submission"]
@@ -55,7 +53,7 @@ def parse_payload(data: bytes, fmt: Format, limits: Limits | None = None) -> dic
     if len(data) > limits.max_bytes:
         raise ParseError([Issue("input-too-large", f"the body exceeds {limits.max_bytes} bytes")])
     if fmt is Format.XML:
-        from mappings.xml import parse_xml
+        from mappings.fhir.xml import parse_xml
 
         return parse_xml(data, max_bytes=limits.max_bytes, max_depth=limits.max_depth)
     return _json(data)

@@ -27,7 +27,7 @@ from adapter.intake import Format, Submission
 from adapter.service.port import Answer, SearchPage, StoredClaim
 from adapter.service.search import insurer_of, request_criteria, token_value
 from adapter.store import Store, StoredSubmission, submission_row
-from mappings import jsonio
+from mappings.fhir import jsonio
 from mappings.systems import NIR
 
 __all__ = ["StoreService", "content_hash", "submission_id"]

@@ -13,7 +13,7 @@ from datetime import datetime
 from adapter.domain.jsonable import to_jsonable
 from adapter.flow import Adjudicated
 from adapter.store.records import NewSubmission
-from mappings import jsonio
+from mappings.fhir import jsonio
 
 __all__ = ["submission_row"]
 

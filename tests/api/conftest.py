@@ -26,8 +26,8 @@ from adapter.intake import Format
 from adapter.service import Answer, SearchPage, StoredClaim
 from adapter.settings import Settings
 from mappings import systems
-from mappings.jsonio import dumps
-from mappings.xml import dump_xml
+from mappings.fhir.jsonio import dumps
+from mappings.fhir.xml import dump_xml
 from tests.support import bundles
 from tests.support.identifiers import nir
 

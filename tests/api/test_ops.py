@@ -10,7 +10,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from adapter import __version__
 from adapter.api.capability import SEARCH_PARAMETERS
 from adapter.api.routes_claimresponse import parse_search
-from mappings.xml import parse_xml
+from mappings.fhir.xml import parse_xml
 from tests.api.conftest import READER, Api, outcome_codes
 
 FHIR_JSON = "application/fhir+json; charset=utf-8; fhirVersion=4.0"

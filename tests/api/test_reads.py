@@ -8,8 +8,8 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from adapter.service import SearchPage, StoredClaim
-from mappings.jsonio import loads
-from mappings.xml import parse_xml
+from mappings.fhir.jsonio import loads
+from mappings.fhir.xml import parse_xml
 from tests.api.conftest import (
     NIR,
     READER,

@@ -13,8 +13,8 @@ import pytest
 from adapter.errors import ConflictError, ConventionError, Issue, ParseError, UsageError
 from adapter.intake import Format
 from adapter.service import Answer
-from mappings.jsonio import loads
-from mappings.xml import parse_xml
+from mappings.fhir.jsonio import loads
+from mappings.fhir.xml import parse_xml
 from tests.api.conftest import (
     NOW,
     WRITER,

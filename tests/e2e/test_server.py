@@ -26,8 +26,8 @@ import httpx
 import pytest
 
 from adapter.auth import mint_dev_token
-from mappings import jsonio
-from mappings.xml import dump_xml, parse_xml
+from mappings.fhir import jsonio
+from mappings.fhir.xml import dump_xml, parse_xml
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"

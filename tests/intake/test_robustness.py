@@ -27,8 +27,8 @@ from adapter.intake import Format, read_submission
 from adapter.payers import ReferencePayers
 from adapter.service.claims import StoreService
 from adapter.store import Store
-from mappings import jsonio
-from mappings.xml import dump_xml
+from mappings.fhir import jsonio
+from mappings.fhir.xml import dump_xml
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "valid"
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)

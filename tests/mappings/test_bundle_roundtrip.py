@@ -6,9 +6,8 @@ from hypothesis import HealthCheck, given, settings
 
 from adapter.domain import ReimbursementRequest
 from adapter.intake import read_submission
-from mappings import jsonio
-from mappings._fhir import structure_issues
-from mappings.bundle import from_bundle, to_bundle
+from mappings.fhir import jsonio, structure_issues
+from mappings.inbound import from_bundle, to_bundle
 from tests.strategies_request import requests
 
 _SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

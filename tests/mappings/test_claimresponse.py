@@ -49,11 +49,11 @@ from adapter.domain.values import (
     nir_key,
 )
 from adapter.errors import ConventionError, UsageError
-from mappings.claimresponse import (
-    dumps_json,
+from mappings.fhir.jsonio import dumps as dumps_json
+from mappings.fhir.jsonio import loads as loads_json
+from mappings.outbound import (
     from_claim_response,
     from_response_bundle,
-    loads_json,
     to_claim_response,
     to_claim_responses,
 )

@@ -15,9 +15,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
-from mappings import jsonio
-from mappings._fhir import _valid_in_parts, structure_issues
-from mappings._walk import walk
+from mappings.fhir import jsonio, structure_issues, validates_in_parts, walk
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 BUNDLES = sorted(
@@ -51,7 +49,7 @@ def _bundles() -> list[tuple[str, dict[str, Any]]]:
 )
 def test_every_fixture_bundle_gets_the_whole_models_verdict(name: str, bundle: dict[str, Any]) -> None:
     """Valid and invalid fixtures alike: the verdict in parts is the whole model's."""
-    assert _valid_in_parts(Bundle, bundle) is _whole_model_accepts(bundle)
+    assert validates_in_parts(bundle) is _whole_model_accepts(bundle)
 
 
 def _claim_entry(bundle: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +155,7 @@ def test_a_broken_bundle_is_judged_as_the_whole_model_judges_it(path: Path, muta
 
     accepted = _whole_model_accepts(bundle)
 
-    assert _valid_in_parts(Bundle, bundle) is accepted
+    assert validates_in_parts(bundle) is accepted
     assert (structure_issues(bundle) == []) is accepted
     if mutate in REFUSED_BY_THE_MODEL:
         assert not accepted

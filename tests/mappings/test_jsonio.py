@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapter.domain import Money
-from mappings import jsonio
-from mappings.jsonio import _dumps_python
+from mappings.fhir import jsonio
+from mappings.fhir.jsonio import _dumps_python
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "valid"
 BUNDLES = sorted(path for path in FIXTURES.glob("*.json") if not path.name.endswith(".meta.json"))

@@ -13,7 +13,7 @@ from lxml import etree
 from pydantic import BaseModel
 
 from adapter.errors import ParseError, UsageError
-from mappings.xml import dump_xml, parse_xml
+from mappings.fhir.xml import dump_xml, parse_xml
 
 _NS = 'xmlns="http://hl7.org/fhir"'
 _XHTML = 'xmlns="http://www.w3.org/1999/xhtml"'

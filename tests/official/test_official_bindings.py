@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mappings._fhir import REQUIRED_CODES_FILE, elements
+from mappings.fhir import REQUIRED_CODES_FILE, elements
 from tests.build_required_codes import bindings, render
 
 

@@ -26,7 +26,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from lxml import etree
 from pydantic import BaseModel
 
-from mappings.xml import dump_xml, parse_xml
+from mappings.fhir.xml import dump_xml, parse_xml
 from tests.official.conftest import MAX_EXAMPLE_BYTES, RESOURCE_TYPES, selected_examples
 
 pytestmark = pytest.mark.official

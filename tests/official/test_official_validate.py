@@ -14,10 +14,8 @@ from typer.testing import CliRunner
 
 from adapter.cli import app
 from adapter.intake import Format, check
-from mappings import jsonio
-from mappings._fhir import structure_issues
-from mappings._walk import walk
-from mappings.xml import dump_xml
+from mappings.fhir import jsonio, structure_issues, walk
+from mappings.fhir.xml import dump_xml
 
 
 def test_official_example_validates_without_a_crash(

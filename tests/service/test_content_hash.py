@@ -10,8 +10,8 @@ import pytest
 
 from adapter.intake import Format, read_submission
 from adapter.service.claims import content_hash
-from mappings import jsonio
-from mappings.xml import dump_xml
+from mappings.fhir import jsonio
+from mappings.fhir.xml import dump_xml
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "valid"
 

@@ -27,7 +27,8 @@ from decimal import Decimal
 from typing import Any, Final
 
 from adapter.domain.values import Money
-from mappings import jsonio, systems
+from mappings import systems
+from mappings.fhir import jsonio
 from tests.support.identifiers import finess, nir, rpps, siret
 
 __all__ = [

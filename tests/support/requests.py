@@ -44,7 +44,7 @@ from adapter.domain import (
     Rpps,
     Siret,
 )
-from mappings.bundle import to_bundle
+from mappings.inbound import to_bundle
 from tests.support.identifiers import luhn_complete, nir
 
 __all__ = [

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapter.domain import BusinessIdentifier, LppCode, Prescription
-from mappings._reader import Entry, Reader, as_list, codings, decimal, identifiers
-from mappings.coverage import read_period, to_period
-from mappings.practitioner import read_prescriber
+from mappings.fhir import as_list, codings, identifiers, to_decimal
+from mappings.inbound._coverage import read_period, to_period
+from mappings.inbound._practitioner import read_prescriber
+from mappings.inbound._reader import BundleReader, Entry
 
 __all__ = ["read_prescription", "to_device_request"]
 
@@ -16,7 +17,7 @@ _STATUSES = ("active", "completed")
 _INTENTS = ("order", "original-order")
 
 
-def read_prescription(reader: Reader, entry: Entry, patient: Entry | None) -> Prescription | None:
+def read_prescription(reader: BundleReader, entry: Entry, patient: Entry | None) -> Prescription | None:
     resource = entry.resource
     path = entry.path
     status, intent = resource.get("status"), resource.get("intent")
@@ -133,7 +134,7 @@ def read_prescription(reader: Reader, entry: Entry, patient: Entry | None) -> Pr
     )
 
 
-def _quantity(reader: Reader, resource: Mapping[str, Any], path: str) -> int | None:
+def _quantity(reader: BundleReader, resource: Mapping[str, Any], path: str) -> int | None:
     for index, parameter in enumerate(as_list(resource.get("parameter"))):
         if not isinstance(parameter, dict):
             continue
@@ -141,7 +142,7 @@ def _quantity(reader: Reader, resource: Mapping[str, Any], path: str) -> int | N
         if not (isinstance(code, dict) and code.get("text") == "quantity"):
             continue
         raw = parameter.get("valueQuantity")
-        value = decimal(raw.get("value")) if isinstance(raw, dict) else None
+        value = to_decimal(raw.get("value")) if isinstance(raw, dict) else None
         if value is None or value != value.to_integral_value() or value < 1:
             reader.error(
                 "prescription-quantity",

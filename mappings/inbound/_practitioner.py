@@ -6,12 +6,13 @@ from typing import Any
 
 from adapter.domain import Adeli, Prescriber, Rpps
 from mappings import systems
-from mappings._reader import Entry, Reader, identifiers
+from mappings.fhir import identifiers
+from mappings.inbound._reader import BundleReader, Entry
 
 __all__ = ["read_prescriber", "to_practitioner"]
 
 
-def read_prescriber(reader: Reader, entry: Entry) -> Prescriber | None:
+def read_prescriber(reader: BundleReader, entry: Entry) -> Prescriber | None:
     """The prescriber's RPPS or ADELI from a Practitioner, following a PractitionerRole."""
     if entry.type == "PractitionerRole":
         practitioner = reader.follow(

@@ -14,8 +14,9 @@ from typing import Any
 
 from adapter.domain import ClaimType, ClaimUse, Line, LppCode, Money
 from mappings import systems
-from mappings._reader import Entry, Reader, as_list, codings, decimal
-from mappings.coverage import read_period, to_period
+from mappings.fhir import as_list, codings, to_decimal
+from mappings.inbound._coverage import read_period, to_period
+from mappings.inbound._reader import BundleReader, Entry
 
 __all__ = ["ClaimParts", "InsuranceRef", "read_claim", "to_claim"]
 
@@ -45,7 +46,7 @@ class ClaimParts:
     identifier: tuple[str, str] | None
 
 
-def read_claim(reader: Reader, entry: Entry) -> ClaimParts:
+def read_claim(reader: BundleReader, entry: Entry) -> ClaimParts:
     claim = entry.resource
     path = entry.path
     status = claim.get("status")
@@ -122,7 +123,7 @@ def read_claim(reader: Reader, entry: Entry) -> ClaimParts:
 
 
 def _insurance(
-    reader: Reader, claim: Mapping[str, Any], path: str
+    reader: BundleReader, claim: Mapping[str, Any], path: str
 ) -> tuple[InsuranceRef | None, InsuranceRef | None]:
     items = [(i, item) for i, item in enumerate(as_list(claim.get("insurance"))) if isinstance(item, dict)]
     if not items:
@@ -164,7 +165,7 @@ def _insurance(
     return found.get(1), found.get(2)
 
 
-def _items(reader: Reader, claim: Mapping[str, Any], path: str) -> tuple[Line, ...] | None:
+def _items(reader: BundleReader, claim: Mapping[str, Any], path: str) -> tuple[Line, ...] | None:
     items = as_list(claim.get("item"))
     if not items:
         reader.error("item-missing", "the Claim bills no item", f"{path}.item")
@@ -198,7 +199,7 @@ def _items(reader: Reader, claim: Mapping[str, Any], path: str) -> tuple[Line, .
 
 
 def _item(
-    reader: Reader, item: Mapping[str, Any], path: str, seen: set[int]
+    reader: BundleReader, item: Mapping[str, Any], path: str, seen: set[int]
 ) -> tuple[Line | None, Decimal | None]:
     sequence = item.get("sequence")
     if isinstance(sequence, int):
@@ -220,7 +221,7 @@ def _item(
         )
     quantity = None
     raw_quantity = item.get("quantity")
-    value = decimal(raw_quantity.get("value")) if isinstance(raw_quantity, dict) else None
+    value = to_decimal(raw_quantity.get("value")) if isinstance(raw_quantity, dict) else None
     if value is None or value != value.to_integral_value() or value < 1:
         reader.error(
             "item-quantity",
@@ -237,7 +238,7 @@ def _item(
         if unit is not None and unit < 0:
             reader.error("item-unit-price", "item.unitPrice cannot be negative", f"{path}.unitPrice.value")
             unit = None
-    factor = decimal(item.get("factor"))
+    factor = to_decimal(item.get("factor"))
     if item.get("factor") is not None and factor != 1:
         reader.error("item-factor", "item.factor other than 1 is not supported", f"{path}.factor")
     net = None

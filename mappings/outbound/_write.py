@@ -3,8 +3,8 @@
 The writer builds FHIR-JSON-shaped dicts directly (no model objects: fast, and the shape is
 the contract). Amounts are ``Decimal`` values held to the cent, so ``60.00`` stays
 ``60.00``: FHIR decimals are JSON numbers and their scale is significant, which a float
-would lose. Encode the result with :func:`dumps_json`, which writes Decimals as numbers;
-:func:`loads_json` reads them back as Decimals. The readers also accept what plain
+would lose. Encode the result with ``mappings.fhir.jsonio.dumps``, which writes Decimals as
+numbers; ``jsonio.loads`` reads them back as Decimals. The readers also accept what plain
 ``json.loads`` gives (floats), converting through their shortest text.
 
 Nothing reads a clock or generates randomness: times come from the decisions and ids are
@@ -34,7 +34,7 @@ from adapter.domain.decision import Finding, LineDecision, Outcome, PayerDecisio
 from adapter.domain.request import BusinessIdentifier, ReimbursementRequest
 from adapter.domain.values import Money
 from adapter.errors import CATALOGUE, IssueType, Severity, UsageError
-from mappings._claimresponse_common import (
+from mappings.outbound._terms import (
     CURRENCY,
     ELIGPERCENT,
     ENGLISH,
@@ -47,9 +47,6 @@ from mappings._claimresponse_common import (
     payer_id,
     resource_id,
 )
-from mappings._claimresponse_read import read_claim_response, read_response_bundle
-from mappings.jsonio import dumps as dumps_json
-from mappings.jsonio import loads as loads_json
 from mappings.systems import (
     ADJUDICATION,
     CLAIM_TYPE,
@@ -61,15 +58,7 @@ from mappings.systems import (
     Canon,
 )
 
-__all__ = [
-    "claim_response_id",
-    "dumps_json",
-    "from_claim_response",
-    "from_response_bundle",
-    "loads_json",
-    "to_claim_response",
-    "to_claim_responses",
-]
+__all__ = ["claim_response_id", "to_claim_response", "to_claim_responses"]
 
 _DEFAULT_CANON = Canon()
 _FHIR_CODE = re.compile(r"^[^\s]+(\s[^\s]+)*$")
@@ -246,26 +235,6 @@ def to_claim_response(
     if errors:
         resource["error"] = errors
     return resource
-
-
-def from_claim_response(resource: Mapping[str, Any], *, canon: Canon = _DEFAULT_CANON) -> PayerDecision:
-    """The PayerDecision a ClaimResponse carries; the inverse of :func:`to_claim_response`.
-
-    Raises ``ConventionError`` listing every element that does not follow conventions.md
-    §3, each with its FHIRPath.
-    """
-    return read_claim_response(resource, canon)
-
-
-def from_response_bundle(
-    bundle: Mapping[str, Any], *, canon: Canon = _DEFAULT_CANON
-) -> tuple[PayerDecision, PayerDecision | None, tuple[Finding, ...]]:
-    """(AMO decision, AMC decision or None, non-blocking findings) from a $submit answer.
-
-    The inverse of :func:`to_claim_responses`; raises ``ConventionError`` like
-    :func:`from_claim_response`.
-    """
-    return read_response_bundle(bundle, canon)
 
 
 # -- pieces ---------------------------------------------------------------------------------

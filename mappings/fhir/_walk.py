@@ -17,8 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapter.errors import Issue
-from mappings._fhir import ElementInfo, elements, is_resource_type
-from mappings._xmlmeta import Kind
+from mappings.fhir._elements import ElementInfo, Kind, elements, is_resource_type
 
 __all__ = ["FoundReference", "WalkResult", "walk"]
 
@@ -97,7 +96,7 @@ class _Walker:
                 continue
             if key[0] == "_":
                 if isinstance(value, dict):
-                    self.element(value, elements("Element"), f"{path}.{key[1:]}", entry, container, depth)
+                    self.element(value, _PRIMITIVE_ELEMENTS, f"{path}.{key[1:]}", entry, container, depth)
                 continue
             info = table.get(key)
             if info is None:
@@ -106,38 +105,28 @@ class _Walker:
                 if isinstance(value, list):
                     self._primitives(info.json, info, value, f"{path}.{key}")
                 continue
-            child = info.child
-            if child is None:
+            if info.child is None:
                 continue
             if isinstance(value, list):
                 for index, item in enumerate(value):
-                    self._child(
-                        child,
-                        item,
-                        f"{path}.{key}[{index}]",
-                        entry,
-                        container,
-                        info.targets,
-                        depth,
-                        index,
-                    )
+                    self._child(info, item, f"{path}.{key}[{index}]", entry, container, depth, index)
             else:
-                self._child(child, value, f"{path}.{key}", entry, container, info.targets, depth, None)
+                self._child(info, value, f"{path}.{key}", entry, container, depth, None)
 
     def _child(
         self,
-        child: str,
+        info: ElementInfo,
         value: Any,
         path: str,
         entry: int | None,
         container: Mapping[str, Any],
-        targets: tuple[str, ...] | None,
         depth: int,
         index: int | None,
     ) -> None:
         if value is None:
             self._null(path)
             return
+        child = info.child
         if child == "Resource":
             self.resource(value, path, entry, depth)
             return
@@ -147,10 +136,10 @@ class _Walker:
             self._empty(value, path)
             return
         if child == "Reference" and isinstance(value.get("reference"), str):
-            self.result.references.append(FoundReference(path, value, targets, entry, container))
+            self.result.references.append(FoundReference(path, value, info.targets, entry, container))
         if child == "BundleEntry":
             entry = index
-        self.element(value, elements(child), path, entry, container, depth)
+        self.element(value, info.meta.by_name, path, entry, container, depth)
 
     def _primitives(self, kind: Kind, info: ElementInfo, values: list[Any], path: str) -> None:
         """A repeating primitive: each value of its JSON kind (``null`` only as a placeholder
@@ -187,6 +176,9 @@ class _Walker:
             message = f"{code!r} is not one of: {', '.join(sorted(codes))}"
         self.result.codes.append(Issue("code-invalid", message, path))
 
+
+_PRIMITIVE_ELEMENTS = elements("Element")
+"""The elements of a primitive's ``_name`` object (``id``, ``extension``)."""
 
 _LISTED_CODES = 24
 """The most codes an issue message lists."""

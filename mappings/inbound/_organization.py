@@ -6,7 +6,8 @@ from typing import Any
 
 from adapter.domain import AmcNumber, AmoOrganisme, BillingProvider, Finess, Siret
 from mappings import systems
-from mappings._reader import Entry, Reader, identifiers
+from mappings.fhir import identifiers
+from mappings.inbound._reader import BundleReader, Entry
 
 __all__ = [
     "read_amc_number",
@@ -18,7 +19,7 @@ __all__ = [
 ]
 
 
-def read_provider(reader: Reader, entry: Entry) -> BillingProvider | None:
+def read_provider(reader: BundleReader, entry: Entry) -> BillingProvider | None:
     """FINESS (bare or idNatSt ``1``+FINESS) and/or SIRET (bare or idNatSt ``3``+SIRET)."""
     if entry.type == "PractitionerRole":
         organization = reader.follow(
@@ -66,7 +67,7 @@ def read_provider(reader: Reader, entry: Entry) -> BillingProvider | None:
     return BillingProvider(finess=finess, siret=siret, name=name if isinstance(name, str) else None)
 
 
-def _naming(reader: Reader, entry: Entry, system: str, build: type[Any], what: str) -> Any:
+def _naming(reader: BundleReader, entry: Entry, system: str, build: type[Any], what: str) -> Any:
     for index, ident in identifiers(entry.resource):
         if ident.get("system") == system:
             return reader.value(build, ident.get("value"), f"{entry.path}.identifier[{index}].value")
@@ -78,12 +79,12 @@ def _naming(reader: Reader, entry: Entry, system: str, build: type[Any], what: s
     return None
 
 
-def read_amo_organisme(reader: Reader, entry: Entry) -> AmoOrganisme | None:
+def read_amo_organisme(reader: BundleReader, entry: Entry) -> AmoOrganisme | None:
     result: AmoOrganisme | None = _naming(reader, entry, reader.canon.amo_organisme, AmoOrganisme, "AMO")
     return result
 
 
-def read_amc_number(reader: Reader, entry: Entry) -> AmcNumber | None:
+def read_amc_number(reader: BundleReader, entry: Entry) -> AmcNumber | None:
     result: AmcNumber | None = _naming(reader, entry, reader.canon.amc, AmcNumber, "AMC")
     return result
 

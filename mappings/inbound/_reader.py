@@ -1,22 +1,23 @@
-"""Shared machinery for reading a submission Bundle: issue collection, reference resolution,
-and typed readers for the FHIR datatypes the conventions use.
+"""The submission reader: the Bundle's entries indexed for reference resolution, and readers
+of the datatypes as the conventions want them (full dates, dateTimes with a zone, EUR amounts).
 
-Readers never raise on bad input: they record an issue with the element's FHIRPath and
-return None, so one pass reports every problem at once.
+It is an ``IssueReader``: readers never raise on bad input, they record an issue with the
+element's FHIRPath and return None, so one pass reports every problem at once.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
-from adapter.errors import InvalidValueError, Issue, Severity
+from adapter.errors import InvalidValueError
+from mappings.fhir import IssueReader, to_decimal
 from mappings.systems import Canon
 
-__all__ = ["MAX_AMOUNT", "Entry", "Reader"]
+__all__ = ["MAX_AMOUNT", "BundleReader", "Entry"]
 
 T = TypeVar("T")
 
@@ -41,29 +42,15 @@ class Entry:
         self.path = f"Bundle.entry[{index}].resource"
 
 
-class Reader:
-    """Issue sink plus Bundle index for one read."""
+class BundleReader(IssueReader):
+    """Issue sink (one error per code and element) plus Bundle index for one read."""
 
     def __init__(self, canon: Canon) -> None:
+        super().__init__(once_per_element=True)
         self.canon = canon
-        self.issues: list[Issue] = []
         self.entries: list[Entry] = []
         self._by_url: dict[str, Entry] = {}
         self._by_type_id: dict[tuple[str, str], Entry] = {}
-
-    # -- issues -------------------------------------------------------------------------
-    def error(self, code: str, message: str, path: str | None) -> None:
-        """Record an error once per (code, element): two checks may reach the same defect."""
-        if any(issue.code == code and issue.expression == path for issue in self.issues):
-            return
-        self.issues.append(Issue(code, message, path))
-
-    def warn(self, code: str, message: str, path: str | None) -> None:
-        self.issues.append(Issue(code, message, path, Severity.WARNING))
-
-    @property
-    def has_errors(self) -> bool:
-        return any(issue.is_error for issue in self.issues)
 
     def value(self, build: type[T], raw: Any, path: str) -> T | None:
         """Build a value object, turning its refusal (or a missing value) into an issue at ``path``."""
@@ -137,9 +124,6 @@ class Reader:
             return None
         return entry
 
-    def of_type(self, kind: str) -> Iterator[Entry]:
-        return (entry for entry in self.entries if entry.type == kind)
-
     # -- datatypes ----------------------------------------------------------------------
     def date(self, raw: Any, path: str, what: str) -> date | None:
         """A full calendar date (FHIR allows partial dates; adjudication needs the day)."""
@@ -178,7 +162,7 @@ class Reader:
         currency = raw.get("currency")
         if currency != "EUR":
             self.error("currency", f"{what} must be in EUR, got {currency!r}", f"{path}.currency")
-        amount = decimal(raw.get("value"))
+        amount = to_decimal(raw.get("value"))
         if amount is None:
             self.error("money-invalid", f"{what} needs a value", f"{path}.value")
             return None
@@ -189,47 +173,3 @@ class Reader:
             self.error("money-invalid", f"{what} has more than 2 decimal places", f"{path}.value")
             return None
         return amount
-
-
-def decimal(raw: Any) -> Decimal | None:
-    """A FHIR decimal from JSON (Decimal when parsed with parse_float=Decimal), XML or code."""
-    if isinstance(raw, bool) or raw is None:
-        return None
-    if isinstance(raw, Decimal):
-        return raw if raw.is_finite() else None
-    if isinstance(raw, (int, str, float)):
-        try:
-            value = Decimal(str(raw))
-        except InvalidOperation:
-            return None
-        return value if value.is_finite() else None
-    return None
-
-
-def codings(concept: Any) -> list[tuple[int, Mapping[str, Any]]]:
-    """The (index, coding) pairs of a CodeableConcept, tolerant of bad shapes."""
-    if not isinstance(concept, dict):
-        return []
-    items = concept.get("coding")
-    if not isinstance(items, list):
-        return []
-    return [(index, coding) for index, coding in enumerate(items) if isinstance(coding, dict)]
-
-
-def has_code(concept: Any, system: str, code: str) -> bool:
-    return any(c.get("system") == system and c.get("code") == code for _, c in codings(concept))
-
-
-def identifiers(resource: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]]:
-    items = resource.get("identifier")
-    if isinstance(items, dict):
-        items = [items]
-    if not isinstance(items, list):
-        return []
-    return [(index, ident) for index, ident in enumerate(items) if isinstance(ident, dict)]
-
-
-def as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from adapter.errors import CATALOGUE, Issue, IssueType, Severity
-from mappings._reader import as_list, codings
+from mappings.fhir import as_list, codings
 from mappings.systems import Canon
 
 __all__ = ["all_ok", "from_operation_outcome", "to_operation_outcome"]

@@ -6,12 +6,13 @@ from typing import Any
 
 from adapter.domain import Beneficiary, Gender, Nir
 from mappings import systems
-from mappings._reader import Entry, Reader, identifiers
+from mappings.fhir import identifiers
+from mappings.inbound._reader import BundleReader, Entry
 
 __all__ = ["read_patient", "to_patient"]
 
 
-def read_patient(reader: Reader, entry: Entry) -> Beneficiary | None:
+def read_patient(reader: BundleReader, entry: Entry) -> Beneficiary | None:
     """The beneficiary from a Patient entry; None (with issues) when its NIR is missing or bad."""
     resource = entry.resource
     nir: Nir | None = None

@@ -1,7 +1,7 @@
 """Reading ClaimResponses and their Bundle back into decisions (the writer's inverse).
 
-The input is FHIR-JSON as ``json.loads`` or :func:`mappings.claimresponse.loads_json` gives
-it, possibly from a remote payer, so nothing is trusted: every problem becomes an issue
+The input is FHIR-JSON as ``json.loads`` or ``mappings.fhir.jsonio.loads`` gives it,
+possibly from a remote payer, so nothing is trusted: every problem becomes an issue
 with the element's FHIRPath, and all of them are raised together as one
 ``ConventionError``. Unknown adjudication categories, extensions and extra entries are
 ignored (Tolerant Reader); totals and payment are derived from the lines and not read.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from adapter.domain.decision import (
@@ -25,7 +24,8 @@ from adapter.domain.decision import (
 )
 from adapter.domain.values import Money
 from adapter.errors import ConventionError, InvalidValueError, Issue
-from mappings._claimresponse_common import (
+from mappings.fhir import IssueReader
+from mappings.outbound._terms import (
     CURRENCY,
     ELIGPERCENT,
     ENGLISH,
@@ -38,37 +38,45 @@ from mappings._claimresponse_common import (
 )
 from mappings.systems import ADJUDICATION, Canon
 
-__all__ = ["read_claim_response", "read_response_bundle"]
+__all__ = ["from_claim_response", "from_response_bundle"]
 
 T = TypeVar("T")
 
 _OUTCOMES = {outcome.value: outcome for outcome in Outcome}
 
 
-def read_claim_response(resource: Mapping[str, Any], canon: Canon) -> PayerDecision:
-    """One ClaimResponse → its PayerDecision, or ``ConventionError`` with every issue."""
+_DEFAULT_CANON = Canon()
+
+
+def from_claim_response(resource: Mapping[str, Any], *, canon: Canon = _DEFAULT_CANON) -> PayerDecision:
+    """The PayerDecision a ClaimResponse carries; the inverse of ``to_claim_response``.
+
+    Raises ``ConventionError`` listing every element that does not follow conventions.md
+    §3, each with its FHIRPath.
+    """
     reader = _Reader(canon)
     return reader.finish(reader.claim_response(resource, "ClaimResponse"))
 
 
-def read_response_bundle(
-    bundle: Mapping[str, Any], canon: Canon
+def from_response_bundle(
+    bundle: Mapping[str, Any], *, canon: Canon = _DEFAULT_CANON
 ) -> tuple[PayerDecision, PayerDecision | None, tuple[Finding, ...]]:
-    """A $submit answer Bundle → (AMO decision, AMC decision or None, findings)."""
+    """(AMO decision, AMC decision or None, non-blocking findings) from a $submit answer.
+
+    The inverse of ``to_claim_responses``; raises ``ConventionError`` like
+    :func:`from_claim_response`.
+    """
     reader = _Reader(canon)
     return reader.finish(reader.bundle(bundle, "Bundle"))
 
 
-class _Reader:
-    """Collects issues; each ``read`` method returns None when it recorded one."""
+class _Reader(IssueReader):
+    """Collects every issue; each ``read`` method returns None when it recorded one."""
 
     def __init__(self, canon: Canon) -> None:
+        super().__init__(once_per_element=False)
         self.canon = canon
-        self.issues: list[Issue] = []
         self.categories = {pair: name for name, pair in money_categories(canon).items()}
-
-    def fail(self, code: str, message: str, path: str) -> None:
-        self.issues.append(Issue(code, message, path))
 
     def finish(self, value: T | None) -> T:
         if self.issues:
@@ -85,7 +93,7 @@ class _Reader:
         if not self.resource_type(bundle, "Bundle", path):
             return None
         if bundle.get("type") != "collection":
-            self.fail("bundle-type", "Bundle.type must be 'collection'", f"{path}.type")
+            self.error("bundle-type", "Bundle.type must be 'collection'", f"{path}.type")
         decisions: dict[PayerKind, list[PayerDecision]] = {kind: [] for kind in PayerKind}
         findings: list[Finding] = []
         unreadable = False
@@ -93,7 +101,7 @@ class _Reader:
             resource = entry.get("resource")
             resource_path = f"{entry_path}.resource"
             if not isinstance(resource, Mapping):
-                self.fail("entry-resource-missing", "the entry has no resource", resource_path)
+                self.error("entry-resource-missing", "the entry has no resource", resource_path)
                 continue
             kind = resource.get("resourceType")
             if kind == "ClaimResponse":
@@ -106,9 +114,9 @@ class _Reader:
                 findings.extend(self.findings(resource, resource_path))
         amo, amc = decisions[PayerKind.AMO], decisions[PayerKind.AMC]
         if len(amo) > 1 or len(amc) > 1:
-            self.fail("element-invalid", "the answer holds one ClaimResponse per payer", f"{path}.entry")
+            self.error("element-invalid", "the answer holds one ClaimResponse per payer", f"{path}.entry")
         if not amo and not unreadable:
-            self.fail("element-required", "the answer has no AMO ClaimResponse", f"{path}.entry")
+            self.error("element-required", "the answer has no AMO ClaimResponse", f"{path}.entry")
         if not amo or self.issues:
             return None
         return amo[0], amc[0] if amc else None, tuple(findings)
@@ -176,7 +184,7 @@ class _Reader:
             system if isinstance(system, str) else ""
         )
         if payer is None:
-            self.fail(
+            self.error(
                 "payor-identifier",
                 "the insurer is identified in the AMO organisme or the AMC number system",
                 f"{path}.identifier.system",
@@ -193,7 +201,7 @@ class _Reader:
         except ValueError:
             created = None
         if created is None or created.tzinfo is None:
-            self.fail("date-invalid", "created is a date and time with a time zone", path)
+            self.error("date-invalid", "created is a date and time with a time zone", path)
             return None
         return created
 
@@ -203,7 +211,7 @@ class _Reader:
             return None
         outcome = _OUTCOMES.get(text)
         if outcome is None:
-            self.fail("code-invalid", f"{text!r} is not a remittance-outcome code", path)
+            self.error("code-invalid", f"{text!r} is not a remittance-outcome code", path)
         return outcome
 
     def estimate(self, resource: Mapping[str, Any], path: str) -> bool:
@@ -212,7 +220,7 @@ class _Reader:
             if extension.get("url") == self.canon.estimate:
                 flag = extension.get("valueBoolean")
                 if not isinstance(flag, bool):
-                    self.fail(
+                    self.error(
                         "element-invalid",
                         "the estimate extension carries a valueBoolean",
                         f"{extension_path}.valueBoolean",
@@ -229,7 +237,7 @@ class _Reader:
             values["sequence"] = sequence or 0
             values["rejections"] = []
             if sequence is not None and sequence in by_sequence:
-                self.fail("item-sequence", "itemSequence values are unique", item_path)
+                self.error("item-sequence", "itemSequence values are unique", item_path)
             elif sequence is not None:
                 by_sequence[sequence] = values
             fields.append(values)
@@ -239,7 +247,7 @@ class _Reader:
                 error.get("itemSequence"), f"{error_path}.itemSequence", required=True
             )
             if sequence is not None and sequence not in by_sequence:
-                self.fail(
+                self.error(
                     "element-invalid",
                     f"no item has itemSequence {sequence}",
                     f"{error_path}.itemSequence",
@@ -257,7 +265,7 @@ class _Reader:
             if name is None:
                 continue
             if name in values:
-                self.fail(
+                self.error(
                     "element-invalid",
                     f"the adjudication category for {name} appears twice",
                     f"{adjudication_path}.category",
@@ -270,7 +278,7 @@ class _Reader:
                 values[name] = self.money(adjudication.get("amount"), f"{adjudication_path}.amount")
         for name in MONEY_FIELDS:
             if name in REQUIRED_MONEY_FIELDS and name not in values:
-                self.fail(
+                self.error(
                     "element-required",
                     f"the item has no {money_categories(self.canon)[name][1]} adjudication",
                     f"{path}.adjudication",
@@ -305,7 +313,7 @@ class _Reader:
         for coding, coding_path in self.array(concept, "coding", path):
             if coding.get("system") == self.canon.error:
                 return self.string(coding.get("code"), f"{coding_path}.code", required=True) or ""
-        self.fail("code-invalid", f"no coding in {self.canon.error}", f"{path}.coding")
+        self.error("code-invalid", f"no coding in {self.canon.error}", f"{path}.coding")
         return ""
 
     def notes(self, resource: Mapping[str, Any], path: str) -> tuple[Note, ...]:
@@ -320,7 +328,7 @@ class _Reader:
             entries.append((number, text, _language(language), note_path))
         entries.sort(key=lambda entry: entry[0])
         if len(entries) % 2:
-            self.fail(
+            self.error(
                 "element-invalid",
                 "process notes come in pairs: French then English",
                 f"{path}.processNote",
@@ -331,7 +339,7 @@ class _Reader:
             texts = {first[2]: first[1], second[2]: second[1]}
             french, english = texts.get(FRENCH), texts.get(ENGLISH)
             if french is None or english is None:
-                self.fail(
+                self.error(
                     "element-invalid",
                     f"a process note pair has one {FRENCH} and one {ENGLISH} entry",
                     first[3],
@@ -344,99 +352,26 @@ class _Reader:
 
     def resource_type(self, value: Any, expected: str, path: str) -> bool:
         if not isinstance(value, Mapping):
-            self.fail("element-invalid", f"expected a {expected} object", path)
+            self.error("element-invalid", f"expected a {expected} object", path)
             return False
         if value.get("resourceType") != expected:
-            self.fail("resource-type-wrong", f"expected a {expected}", f"{path}.resourceType")
+            self.error("resource-type-wrong", f"expected a {expected}", f"{path}.resourceType")
             return False
         return True
-
-    def mapping(self, value: Any, path: str, *, required: bool = False) -> Mapping[str, Any]:
-        """The object at ``path``; an empty one when it is missing or not an object."""
-        if isinstance(value, Mapping):
-            return value
-        if value is not None:
-            self.fail("element-invalid", "expected a JSON object", path)
-        elif required:
-            self.fail("element-required", "the element is required", path)
-        return {}
-
-    def array(self, parent: Mapping[str, Any], key: str, path: str) -> list[tuple[Mapping[str, Any], str]]:
-        """The objects of a repeating element, each with its path."""
-        value = parent.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.fail("element-invalid", "expected a JSON array", f"{path}.{key}")
-            return []
-        items: list[tuple[Mapping[str, Any], str]] = []
-        for index, item in enumerate(value):
-            item_path = f"{path}.{key}[{index}]"
-            if isinstance(item, Mapping):
-                items.append((item, item_path))
-            else:
-                self.fail("element-invalid", "expected a JSON object", item_path)
-        return items
-
-    def first_string(self, parent: Mapping[str, Any], key: str, path: str) -> str | None:
-        """The first value of a repeating string element (the writer emits at most one)."""
-        value = parent.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not value:
-            self.fail("element-invalid", "expected a non-empty JSON array", f"{path}.{key}")
-            return None
-        return self.string(value[0], f"{path}.{key}[0]", required=True)
-
-    def string(self, value: Any, path: str, *, required: bool = False) -> str | None:
-        if isinstance(value, str) and value:
-            return value
-        if value is not None:
-            self.fail("element-invalid", "expected a non-empty string", path)
-        elif required:
-            self.fail("element-required", "the element is required", path)
-        return None
-
-    def positive_int(self, value: Any, path: str, *, required: bool = False) -> int | None:
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-            return value
-        if value is not None:
-            self.fail("element-invalid", "expected a positive integer", path)
-        elif required:
-            self.fail("element-required", "the element is required", path)
-        return None
-
-    def decimal(self, value: Any, path: str, *, required: bool = False) -> Decimal | None:
-        number: Decimal | None = None
-        if isinstance(value, Decimal):
-            number = value
-        elif isinstance(value, int) and not isinstance(value, bool):
-            number = Decimal(value)
-        elif isinstance(value, float):
-            # repr is the shortest text that reads back as the same float: 60.0, not 60.00000…
-            number = Decimal(repr(value))
-        elif value is None:
-            if required:
-                self.fail("element-required", "the element is required", path)
-            return None
-        if number is None or not number.is_finite():
-            self.fail("element-invalid", "expected a finite JSON number", path)
-            return None
-        return number
 
     def money(self, value: Any, path: str) -> Money:
         money = self.mapping(value, path, required=True)
         if not money:
             return Money.zero()
         if money.get("currency") != CURRENCY:
-            self.fail("currency", "amounts are in EUR", f"{path}.currency")
+            self.error("currency", "amounts are in EUR", f"{path}.currency")
         amount = self.decimal(money.get("value"), f"{path}.value", required=True)
         if amount is None:
             return Money.zero()
         try:
             return Money.exact(amount)
         except InvalidValueError as error:
-            self.fail(error.code, error.message, f"{path}.value")
+            self.error(error.code, error.message, f"{path}.value")
             return Money.zero()
 
 

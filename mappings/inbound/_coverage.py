@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 from adapter.domain import AmcCoverage, AmoCoverage, DateRange, Exoneration, NatureAssurance, Nir
 from mappings import systems
-from mappings._reader import Entry, Reader, as_list, codings, has_code
-from mappings.organization import read_amc_number, read_amo_organisme
+from mappings.fhir import as_list, codings, has_code
+from mappings.inbound._organization import read_amc_number, read_amo_organisme
+from mappings.inbound._reader import BundleReader, Entry
 
 _E = TypeVar("_E", NatureAssurance, Exoneration)
 
@@ -26,7 +27,7 @@ __all__ = [
 
 
 def read_period(
-    reader: Reader, raw: Any, path: str, what: str, code: str = "period-invalid"
+    reader: BundleReader, raw: Any, path: str, what: str, code: str = "period-invalid"
 ) -> DateRange | None:
     if not isinstance(raw, dict):
         return None
@@ -54,7 +55,7 @@ def to_period(period: DateRange) -> dict[str, str]:
     return out
 
 
-def _check_common(reader: Reader, entry: Entry, patient: Entry | None, type_code: str) -> None:
+def _check_common(reader: BundleReader, entry: Entry, patient: Entry | None, type_code: str) -> None:
     resource = entry.resource
     if not has_code(resource.get("type"), systems.ACT_CODE, type_code):
         reader.error(
@@ -71,14 +72,14 @@ def _check_common(reader: Reader, entry: Entry, patient: Entry | None, type_code
         )
 
 
-def _payor(reader: Reader, entry: Entry) -> Entry | None:
+def _payor(reader: BundleReader, entry: Entry) -> Entry | None:
     payors = as_list(entry.resource.get("payor"))
     if not payors:
         return None
     return reader.follow(payors[0], f"{entry.path}.payor[0]", ("Organization",), "Coverage.payor")
 
 
-def _classes(reader: Reader, entry: Entry, system: str) -> dict[str, tuple[str, str]]:
+def _classes(reader: BundleReader, entry: Entry, system: str) -> dict[str, tuple[str, str]]:
     """class code → (value, FHIRPath of the value) for classes typed in ``system``."""
     found: dict[str, tuple[str, str]] = {}
     for index, item in enumerate(as_list(entry.resource.get("class"))):
@@ -94,7 +95,7 @@ def _classes(reader: Reader, entry: Entry, system: str) -> dict[str, tuple[str, 
 
 
 def read_amo_coverage(
-    reader: Reader, entry: Entry, patient: Entry | None, pre_auth_refs: tuple[str, ...]
+    reader: BundleReader, entry: Entry, patient: Entry | None, pre_auth_refs: tuple[str, ...]
 ) -> AmoCoverage | None:
     _check_common(reader, entry, patient, "PUBLICPOL")
     resource = entry.resource
@@ -135,7 +136,7 @@ def read_amo_coverage(
 
 
 def _enum(
-    reader: Reader, entry: Entry, classes: dict[str, tuple[str, str]], code: str, kind: type[_E]
+    reader: BundleReader, entry: Entry, classes: dict[str, tuple[str, str]], code: str, kind: type[_E]
 ) -> _E | None:
     if code not in classes:
         reader.error(
@@ -154,7 +155,7 @@ def _enum(
 
 
 def read_amc_coverage(
-    reader: Reader, entry: Entry, patient: Entry | None, pre_auth_refs: tuple[str, ...]
+    reader: BundleReader, entry: Entry, patient: Entry | None, pre_auth_refs: tuple[str, ...]
 ) -> AmcCoverage | None:
     _check_common(reader, entry, patient, "EHCPOL")
     resource = entry.resource

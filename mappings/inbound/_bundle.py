@@ -17,19 +17,19 @@ from typing import Any
 from adapter.domain import ReimbursementRequest
 from adapter.domain.request import BusinessIdentifier
 from adapter.errors import ConventionError, Issue
-from mappings._reader import Entry, Reader, as_list
-from mappings._walk import FoundReference, walk
-from mappings.claim import read_claim, to_claim
-from mappings.coverage import read_amc_coverage, read_amo_coverage, to_amc_coverage, to_amo_coverage
-from mappings.devicerequest import read_prescription, to_device_request
-from mappings.organization import (
+from mappings.fhir import FoundReference, as_list, walk
+from mappings.inbound._claim import read_claim, to_claim
+from mappings.inbound._coverage import read_amc_coverage, read_amo_coverage, to_amc_coverage, to_amo_coverage
+from mappings.inbound._devicerequest import read_prescription, to_device_request
+from mappings.inbound._organization import (
     read_provider,
     to_amc_organization,
     to_amo_organization,
     to_provider,
 )
-from mappings.patient import read_patient, to_patient
-from mappings.practitioner import to_practitioner
+from mappings.inbound._patient import read_patient, to_patient
+from mappings.inbound._practitioner import to_practitioner
+from mappings.inbound._reader import BundleReader, Entry
 from mappings.systems import Canon
 
 __all__ = ["Reading", "from_bundle", "read_bundle", "reference_issues", "to_bundle"]
@@ -64,10 +64,10 @@ def read_bundle(
 ) -> Reading:
     """Read a structurally valid submission Bundle (see the module docstring).
 
-    ``references`` are the Reference elements found by ``mappings._walk.walk``; pass them when
+    ``references`` are the Reference elements found by ``mappings.fhir.walk``; pass them when
     the caller already walked the Bundle (intake does), else the Bundle is walked here.
     """
-    reader = Reader(canon or Canon())
+    reader = BundleReader(canon or Canon())
     if references is None:
         walked = walk(bundle)
         reader.issues.extend(walked.codes)
@@ -88,7 +88,7 @@ def from_bundle(bundle: Mapping[str, Any], *, canon: Canon | None = None) -> Rei
     return reading.request
 
 
-def _envelope(reader: Reader, bundle: Mapping[str, Any]) -> None:
+def _envelope(reader: BundleReader, bundle: Mapping[str, Any]) -> None:
     kind = bundle.get("type")
     if kind != "collection" and isinstance(kind, str):
         reader.error("bundle-type", f"a submission is a 'collection' Bundle, not {kind!r}", "Bundle.type")
@@ -106,6 +106,7 @@ def _envelope(reader: Reader, bundle: Mapping[str, Any]) -> None:
         reader.error("bundle-empty", "the Bundle has no entries", "Bundle.entry")
         return
     seen: set[str] = set()
+    claims: list[Entry] = []  # found in the same pass, reported after the entries' own issues
     for index, raw in enumerate(entries):
         path = f"Bundle.entry[{index}]"
         if not isinstance(raw, dict):
@@ -139,8 +140,10 @@ def _envelope(reader: Reader, bundle: Mapping[str, Any]) -> None:
                     "fullUrl is urn:uuid:<uuid>, or a URL ending in <resourceType>/<id> of this resource",
                     f"{path}.fullUrl",
                 )
-        reader.add(Entry(index, full_url, resource))
-    claims = [entry for entry in reader.entries if entry.type == "Claim"]
+        entry = Entry(index, full_url, resource)
+        reader.add(entry)
+        if entry.type == "Claim":
+            claims.append(entry)
     if not reader.entries or reader.entries[0].type != "Claim" or reader.entries[0].index != 0:
         reader.error("claim-not-first", "the first entry of a submission is its Claim", "Bundle.entry[0]")
     for extra in claims[1:]:
@@ -162,7 +165,7 @@ def _full_url_ok(full_url: str, resource: Mapping[str, Any]) -> bool:
     )
 
 
-def reference_issues(reader: Reader, references: list[FoundReference]) -> list[Issue]:
+def reference_issues(reader: BundleReader, references: list[FoundReference]) -> list[Issue]:
     """Every Reference must resolve inside the Bundle (or to a contained resource) and to an allowed type."""
     issues: list[Issue] = []
     for found in references:
@@ -216,7 +219,7 @@ def reference_issues(reader: Reader, references: list[FoundReference]) -> list[I
     return issues
 
 
-def _request(reader: Reader, bundle: Mapping[str, Any]) -> ReimbursementRequest | None:
+def _request(reader: BundleReader, bundle: Mapping[str, Any]) -> ReimbursementRequest | None:
     if not reader.entries or reader.entries[0].type != "Claim":
         return None
     parts = read_claim(reader, reader.entries[0])

@@ -38,14 +38,14 @@ from typing import Any
 from lxml import etree
 
 from adapter.errors import Issue, ParseError, UsageError
-from mappings._xmlmeta import (
+from mappings.fhir._elements import (
     FHIR_NS,
     PRIMITIVE_EXTENSION,
     XHTML_NS,
-    Element,
+    ElementInfo,
     Kind,
-    TypeMeta,
-    resource_meta,
+    TypeInfo,
+    resource_info,
 )
 
 __all__ = ["dump_xml", "parse_xml"]
@@ -110,7 +110,7 @@ def parse_xml(data: bytes, *, max_bytes: int = 5_000_000, max_depth: int = 64) -
     if not isinstance(tag, str) or not tag.startswith(_FHIR_PREFIX):
         raise ParseError([Issue("xml-namespace", f"the root element must be in the {FHIR_NS} namespace")])
     name = tag[_FHIR_PREFIX_LEN:]
-    meta = resource_meta(name)
+    meta = resource_info(name)
     if meta is None:
         raise ParseError([Issue("resource-type-unknown", f"{name!r} is not a FHIR R4 resource", name)])
     reader = _Reader(max_depth)
@@ -216,7 +216,7 @@ class _Reader:
         message = f"elements are nested deeper than {self.max_depth} levels"
         return ParseError([Issue("input-too-large", message, _render(path))])
 
-    def object(self, el: Any, meta: TypeMeta, path: _Path, depth: int) -> dict[str, Any]:
+    def object(self, el: Any, meta: TypeInfo, path: _Path, depth: int) -> dict[str, Any]:
         """Read a resource, datatype or backbone element into its JSON dict."""
         if depth >= self.max_depth and len(el):
             raise self.too_deep(path)
@@ -287,7 +287,7 @@ class _Reader:
     def primitive(
         self,
         el: Any,
-        element: Element,
+        element: ElementInfo,
         out: dict[str, Any],
         index: int | None,
         path: _Path,
@@ -332,7 +332,7 @@ class _Reader:
             extras.append(None)
         return value is None
 
-    def convert(self, raw: str, element: Element, path: _Path) -> Any:
+    def convert(self, raw: str, element: ElementInfo, path: _Path) -> Any:
         kind = element.kind
         if kind is Kind.STRING:
             return raw
@@ -366,7 +366,7 @@ class _Reader:
             self.issue("xml-namespace", f"the resource must be in the {FHIR_NS} namespace", path)
             return None
         name = tag[_FHIR_PREFIX_LEN:]
-        meta = resource_meta(name)
+        meta = resource_info(name)
         if meta is None:
             self.issue("resource-type-unknown", f"{name!r} is not a FHIR R4 resource", path)
             return None
@@ -383,7 +383,7 @@ class _Reader:
             el = _detached(el)
         return str(etree.tostring(el, encoding="unicode", with_tail=False))
 
-    def unknown(self, child: Any, meta: TypeMeta, path: _Path) -> None:
+    def unknown(self, child: Any, meta: TypeInfo, path: _Path) -> None:
         tag = child.tag
         if not isinstance(tag, str):  # pragma: no cover - the parser drops comments and PIs
             return
@@ -470,11 +470,11 @@ def dump_xml(resource: Mapping[str, Any], *, pretty: bool = False) -> bytes:
     return text.encode("utf-8")
 
 
-def _root_meta(resource: Mapping[str, Any]) -> TypeMeta:
+def _root_meta(resource: Mapping[str, Any]) -> TypeInfo:
     if not isinstance(resource, Mapping):
         raise UsageError("dump_xml takes a FHIR JSON dict")
     name = resource.get("resourceType")
-    meta = resource_meta(name) if isinstance(name, str) else None
+    meta = resource_info(name) if isinstance(name, str) else None
     if meta is None:
         raise UsageError(f"resourceType {name!r} is not a FHIR R4 resource")
     return meta
@@ -518,21 +518,21 @@ class _Writer:
             self.out.append("\n" + "  " * depth)
 
     def resource(
-        self, data: Mapping[str, Any], meta: TypeMeta, where: str, depth: int, *, root: bool = False
+        self, data: Mapping[str, Any], meta: TypeInfo, where: str, depth: int, *, root: bool = False
     ) -> None:
         self.open(depth)
         namespace = f' xmlns="{FHIR_NS}"' if root else ""
         self.out.append(f"<{meta.name}{namespace}")
         self.body(data, meta, meta.name, where, depth)
 
-    def object(self, data: Any, meta: TypeMeta, tag: str, where: str, depth: int) -> None:
+    def object(self, data: Any, meta: TypeInfo, tag: str, where: str, depth: int) -> None:
         if not isinstance(data, Mapping):
             raise UsageError(f"{where}: expected an object, got {type(data).__name__}")
         self.open(depth)
         self.out.append("<" + tag)
         self.body(data, meta, tag, where, depth)
 
-    def body(self, data: Mapping[str, Any], meta: TypeMeta, tag: str, where: str, depth: int) -> None:
+    def body(self, data: Mapping[str, Any], meta: TypeInfo, tag: str, where: str, depth: int) -> None:
         """Attributes, then children in documented order, then the end tag (after ``<tag``)."""
         out = self.out
         keys = data.keys()
@@ -575,7 +575,7 @@ class _Writer:
         self.open(depth)
         out.append(f"</{tag}>")
 
-    def complex(self, element: Element, value: Any, where: str, depth: int) -> None:
+    def complex(self, element: ElementInfo, value: Any, where: str, depth: int) -> None:
         kind = element.kind
         if kind is Kind.COMPLEX:
             self.object(value, element.meta, element.name, where, depth)
@@ -592,7 +592,7 @@ class _Writer:
             self.open(depth)
             self.out.append(_xhtml(value, where))
 
-    def primitive(self, element: Element, value: Any, extra: Any, where: str, depth: int) -> None:
+    def primitive(self, element: ElementInfo, value: Any, extra: Any, where: str, depth: int) -> None:
         if not element.repeats:
             self.one_primitive(element.name, value, extra, where, depth)
             return
@@ -639,7 +639,7 @@ class _Writer:
         out.append(f"</{name}>")
 
 
-def _position(element: Element) -> int:
+def _position(element: ElementInfo) -> int:
     return element.position
 
 

@@ -1,0 +1,23 @@
+"""Decisions → the ``Claim/$submit`` answer (a Bundle of ClaimResponses), and back; issues ⇄ OperationOutcome.
+
+The writers build FHIR-JSON dicts; the readers are their inverses, for answers that come
+back from a remote payer or a conformance run. Private modules: ``_write`` and ``_read`` for
+ClaimResponses, ``_terms`` for the codes both agree on, ``_operationoutcome``.
+"""
+
+from __future__ import annotations
+
+from mappings.outbound._operationoutcome import all_ok, from_operation_outcome, to_operation_outcome
+from mappings.outbound._read import from_claim_response, from_response_bundle
+from mappings.outbound._write import claim_response_id, to_claim_response, to_claim_responses
+
+__all__ = [
+    "all_ok",
+    "claim_response_id",
+    "from_claim_response",
+    "from_operation_outcome",
+    "from_response_bundle",
+    "to_claim_response",
+    "to_claim_responses",
+    "to_operation_outcome",
+]
