@@ -265,6 +265,55 @@ def serve(
     raise typer.Exit(status)
 
 
+class PayerRole(StrEnum):
+    AMO = "amo"
+    AMC = "amc"
+
+
+@app.command("payer-sim")
+def payer_sim(
+    ctx: typer.Context,
+    role: Annotated[PayerRole, typer.Option("--role", help="the payer to simulate: amo or amc")],
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="port to bind")] = 8090,
+    latency_ms: Annotated[float, typer.Option("--latency-ms", min=0, help="delay before every answer")] = 0.0,
+    fail_rate: Annotated[
+        float, typer.Option("--fail-rate", min=0, max=1, help="probability that an exchange fails")
+    ] = 0.0,
+    spike_rate: Annotated[
+        float, typer.Option("--spike-rate", min=0, max=1, help="probability of a ten times longer delay")
+    ] = 0.0,
+    seed: Annotated[int | None, typer.Option(help="seed of the fault draws, to repeat a run")] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", help="where its own records live (default: the data directory's payer-sim-ROLE)"
+        ),
+    ] = None,
+) -> None:
+    """Serve the reference payers over the payer protocol, as a remote AMO or AMC (docs/payer-protocol.md).
+
+    It keeps its own records, counts decisions per idempotency key (GET /_stats) and injects
+    faults on demand (PUT /_faults).
+    """
+    import uvicorn
+
+    from adapter.payersim import Faults, SimState, create_sim_app
+    from adapter.settings import Settings
+
+    settings = Settings()
+    folder = data_dir if data_dir is not None else settings.data_dir / f"payer-sim-{role.value}"
+    state = SimState(folder / "payer.sqlite3")
+    faults = Faults(fail_rate=fail_rate, latency_ms=latency_ms, spike_rate=spike_rate)
+    payers = _composition(ctx).payers_for(settings)
+    sim = create_sim_app(role.value, payers, state, faults=faults, seed=seed)
+    typer.echo(f"payer simulator ({role.value}) on http://{host}:{port}, records in {folder}", err=True)
+    try:
+        uvicorn.run(sim, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        state.close()
+
+
 @app.command("dev-token")
 def dev_token(
     client_id: Annotated[str, typer.Option("--client-id", help="the token's client_id")] = "dev-client",

@@ -16,6 +16,9 @@ Hierarchy::
     ├── AuthError (adapter.auth) missing/invalid/expired token → 401, scope or organisation → 403,
     │                            signing keys unreachable → 503
     ├── ReferenceDataError       a reference-data file (LPP table, contracts) is malformed
+    ├── PayerError               a remote payer gave no decision (docs/payer-protocol.md)
+    │   ├── PayerFault           transient: timeouts, 5xx, 429, broken answers, open breaker
+    │   └── PayerRefusal         permanent: a 4xx answer, or no payer routed for the claim
     ├── StoreError               the database failed (no HTTP status of its own: a 500)
     │   ├── StoreConflict        a write clashed with a stored row (a unique key taken)
     │   └── StoreConnectionLost  the connection died under a transaction (retry it whole)
@@ -252,6 +255,19 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
     ErrorCode("search-parameter", _T.INVALID, "A search parameter is unknown or malformed"),
     ErrorCode("internal", _T.EXCEPTION, "The adapter failed; the request id identifies the log record"),
     ErrorCode("not-ready", _T.TRANSIENT, "A dependency (the database) is unavailable: try again later"),
+    # -- remote payers (docs/payer-protocol.md) --
+    ErrorCode(
+        "payer-unavailable",
+        _T.TRANSIENT,
+        "A payer did not answer in time or failed (retried, then the claim waits): not the submitter's fault",
+    ),
+    ErrorCode(
+        "payer-protocol",
+        _T.EXCEPTION,
+        "A payer's answer broke the payer protocol (schema, idempotency key): a fault of that payer",
+    ),
+    ErrorCode("payer-refused", _T.PROCESSING, "A payer refused the exchange itself (a 4xx answer): never retried"),
+    ErrorCode("payer-routes-invalid", _T.INVALID, "The payer routing file is malformed"),
     # -- payers: line rejections and integrity findings --
     ErrorCode(
         "lpp-code-unknown", _T.CODE_INVALID, "The LPP code is not in the LPP table on the delivery date"
@@ -438,6 +454,29 @@ class StoreConflict(StoreError):
 class StoreConnectionLost(StoreError):
     """The connection died under a transaction (a server restart): the transaction is gone whole,
     or committed whole, so an idempotent unit of work may run once more."""
+
+
+class PayerError(AdapterError):
+    """A remote payer could not give a decision; a refusal inside a decision is not this."""
+
+
+class PayerFault(PayerError):
+    """The payer failed or did not answer in time (after the retries it allows): transient.
+
+    ``retry_after`` (seconds) is the payer's own hint, when it gave one.
+    """
+
+    code = "payer-unavailable"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class PayerRefusal(PayerError):
+    """The payer refused the exchange (a 4xx answer, or no payer for this claim): permanent."""
+
+    code = "payer-refused"
 
 
 class UsageError(AdapterError):

@@ -32,6 +32,8 @@ __all__ = [
     "PayerPair",
     "PayerRecords",
     "Payers",
+    "RemoteAmc",
+    "RemoteAmo",
 ]
 
 
@@ -95,3 +97,19 @@ class Payers(Protocol):
     """The payers a deployment talks to: gives the gateways bound to a unit of work's records."""
 
     def bind(self, records: PayerRecords) -> PayerPair: ...
+
+
+class RemoteAmo(Protocol):
+    """An AMO reached over the payer protocol (docs/payer-protocol.md): asynchronous, so that no
+    worker sits blocked on it, and keyed, so that a retried exchange is decided once. Raises
+    ``adapter.errors.PayerFault`` (transient) or ``PayerRefusal`` (permanent)."""
+
+    async def adjudicate(self, request: ReimbursementRequest, *, now: datetime, key: str) -> AmoAnswer: ...
+
+
+class RemoteAmc(Protocol):
+    """An AMC reached over the payer protocol; ``None`` when the request has no AMC coverage."""
+
+    async def adjudicate(
+        self, request: ReimbursementRequest, amo: PayerDecision, *, now: datetime, key: str
+    ) -> PayerDecision | None: ...
