@@ -266,7 +266,9 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         _T.EXCEPTION,
         "A payer's answer broke the payer protocol (schema, idempotency key): a fault of that payer",
     ),
-    ErrorCode("payer-refused", _T.PROCESSING, "A payer refused the exchange itself (a 4xx answer): never retried"),
+    ErrorCode(
+        "payer-refused", _T.PROCESSING, "A payer refused the exchange itself (a 4xx answer): never retried"
+    ),
     ErrorCode("payer-routes-invalid", _T.INVALID, "The payer routing file is malformed"),
     # -- payers: line rejections and integrity findings --
     ErrorCode(
