@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "app", "main", "next_steps"]
 
 app = typer.Typer(
+    name="adapter",
     cls=OneLineErrors,
     add_completion=False,
     no_args_is_help=True,

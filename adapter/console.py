@@ -49,8 +49,13 @@ E = TypeVar("E", bound=Enum)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    """Print ``error: message`` on stderr; the caller raises the returned ``Exit``."""
-    typer.echo(f"error: {message}", err=True)
+    """Print ``adapter <command>: error: message`` on stderr; the caller raises the returned
+    ``Exit``."""
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    where = ctx.command_path if ctx is not None else "adapter"
+    typer.echo(f"{where}: error: {message}", err=True)
     return typer.Exit(code)
 
 
