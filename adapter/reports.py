@@ -65,7 +65,8 @@ h1 { font-size: 1.4em; }
 table { border-collapse: collapse; }
 th, td { border: 1px solid #c8c8c8; padding: .3em .6em; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; }
-td.time { text-align: right; font-variant-numeric: tabular-nums; }
+td.time { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.fixture { white-space: nowrap; }
 tr.passed .verdict { color: #17612d; font-weight: bold; }
 tr.failed .verdict { color: #a31515; font-weight: bold; }
 tr.failed { background: #fff4f4; }
@@ -102,7 +103,7 @@ def html_report(checks: Sequence[Check], *, target: str) -> bytes:
     seconds = sum(check.seconds for check in checks)
     rows = "\n".join(
         f'<tr class="{"passed" if check.passed else "failed"}" data-fixture="{escape(check.fixture)}">'
-        f"<td>{escape(check.fixture)}</td>"
+        f'<td class="fixture">{escape(check.fixture)}</td>'
         f'<td class="verdict">{"passed" if check.passed else "FAILED"}</td>'
         f'<td class="time">{check.seconds * 1000:.0f} ms</td>'
         f'<td class="details">{_details(check)}</td></tr>'

@@ -3,7 +3,9 @@ their scripts and styles served by the adapter itself under ``/docs-assets/``: t
 on a network without Internet access, and load nothing from a CDN.
 
 The assets come from the ``fastapi-offline`` package, which ships the Swagger UI and ReDoc
-bundles FastAPI's own pages fetch from jsDelivr; only its static files are used.
+bundles FastAPI's own pages fetch from jsDelivr; only its static files are used. The pages
+also carry a Content-Security-Policy that keeps the browser on the adapter: ReDoc's sidebar
+shows a logo from cdn.redoc.ly, which the policy blocks (the image is then left out).
 """
 
 from __future__ import annotations
@@ -20,10 +22,19 @@ from starlette.staticfiles import StaticFiles
 __all__ = ["ASSETS_URL", "install_docs"]
 
 ASSETS_URL = "/docs-assets"
+POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'"
+)
 
 
 def _assets_dir() -> Path:
     return Path(str(files("fastapi_offline") / "static"))
+
+
+def _local_only(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = POLICY
+    return page
 
 
 def install_docs(app: FastAPI, *, title: str, openapi_url: str = "/openapi.json") -> None:
@@ -34,13 +45,15 @@ def install_docs(app: FastAPI, *, title: str, openapi_url: str = "/openapi.json"
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
-            openapi_url=f"{root}{openapi_url}",
-            title=f"{title} - Swagger UI",
-            oauth2_redirect_url=f"{root}{redirect_url}",
-            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+        return _local_only(
+            get_swagger_ui_html(
+                openapi_url=f"{root}{openapi_url}",
+                title=f"{title} - Swagger UI",
+                oauth2_redirect_url=f"{root}{redirect_url}",
+                swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
+                swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
+                swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+            )
         )
 
     @app.get(redirect_url, include_in_schema=False)
@@ -50,10 +63,12 @@ def install_docs(app: FastAPI, *, title: str, openapi_url: str = "/openapi.json"
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_redoc_html(
-            openapi_url=f"{root}{openapi_url}",
-            title=f"{title} - ReDoc",
-            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
-            with_google_fonts=False,
+        return _local_only(
+            get_redoc_html(
+                openapi_url=f"{root}{openapi_url}",
+                title=f"{title} - ReDoc",
+                redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
+                redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+                with_google_fonts=False,
+            )
         )
