@@ -639,7 +639,7 @@ def conformance(
         typer.echo(f"{'ok  ' if check.passed else 'FAIL'} {check.fixture}")
         for problem in check.problems:
             typer.echo(f"     {problem}")
-    typer.echo(f"{tally.passed} passed, {tally.failed} failed in {tally.seconds:.1f} s")
+    typer.echo(f"{tally.passed} passed, {tally.failed} failed")
     tally.summary()
     writers = (
         (report, reports.json_report),

@@ -73,7 +73,7 @@ def test_the_run_fails_on_exactly_the_two_broken_expectations(failing_run: Run) 
     verdicts = json.loads(failing_run.report.read_text())
     assert failing_run.exit_code == EXIT_REFUSED
     assert [v["fixture"] for v in verdicts if not v["passed"]] == [WRONG_AMOUNT, WRONG_ISSUES]
-    assert f"{len(verdicts) - 2} passed, 2 failed in " in failing_run.stdout
+    assert failing_run.stdout.endswith(f"{len(verdicts) - 2} passed, 2 failed\n")
 
 
 def test_junit_xml_has_a_testcase_per_fixture_and_the_failures(failing_run: Run) -> None:
