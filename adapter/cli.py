@@ -447,7 +447,12 @@ def serve(
     raise typer.Exit(status)
 
 
-@app.command("dev-token", cls=ToolCommand, short_help="Print a development access token.")
+@app.command(
+    "dev-token",
+    cls=ToolCommand,
+    short_help="Print a development access token.",
+    epilog="Exit 0 token printed, 1 the development key cannot be used, 2 usage error.",
+)
 def dev_token(
     client_id: Annotated[
         str, typer.Option("--client-id", metavar="ID", help="the token's client_id")

@@ -76,7 +76,11 @@ class OneLineErrors(TyperGroup):
     ) -> Any:
         from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
+        from adapter.errors import AdapterError
+
+        given = list(sys.argv[1:] if args is None else args)
         name = prog_name or "adapter"
+        command = next((f"{name} {word}" for word in given[:1] if word in self.commands), name)
         code: int
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
@@ -90,17 +94,20 @@ class OneLineErrors(TyperGroup):
             typer.echo(f"{where}: error: {_one_line(exc.format_message())}{hint}", err=True)
             code = exc.exit_code
         except typer.Abort:
-            typer.echo(f"{name}: aborted", err=True)
+            typer.echo(f"{command}: aborted", err=True)
             code = EXIT_REFUSED
         except OSError as exc:
             if exc.errno == errno.EPIPE:  # the reader went away (``| head``): nothing to say
                 _silence_broken_pipe()
                 code = EXIT_REFUSED
             else:
-                typer.echo(f"{name}: error: {_describe_os_error(exc)}", err=True)
+                typer.echo(f"{command}: error: {_describe_os_error(exc)}", err=True)
                 code = EXIT_USAGE
+        except AdapterError as exc:  # a failure the adapter foresaw and worded
+            typer.echo(f"{command}: error: {_one_line(str(exc))}", err=True)
+            code = EXIT_REFUSED
         except Exception as exc:
-            typer.echo(f"{name}: error: {type(exc).__name__}: {_one_line(str(exc))}", err=True)
+            typer.echo(f"{command}: error: {type(exc).__name__}: {_one_line(str(exc))}", err=True)
             code = EXIT_REFUSED
         if not standalone_mode:
             return code

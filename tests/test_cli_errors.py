@@ -150,3 +150,15 @@ def test_the_installed_script_prints_no_traceback(tmp_path: Path) -> None:
         assert done.returncode == EXIT_USAGE
         assert done.stdout == b""
         assert len(done.stderr.decode().splitlines()) == 1, done.stderr.decode()
+
+
+def test_dev_token_with_an_unusable_key_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    """A failure the adapter words itself (here: a key others may read) is its message alone."""
+    assert runner.invoke(app, ["dev-token"]).exit_code == 0
+    key = tmp_path / "state" / "dev-signing-key.pem"
+    key.chmod(0o644)
+    line = _one_line_error(runner.invoke(app, ["dev-token"]), EXIT_REFUSED)
+    assert (
+        line
+        == f"adapter dev-token: error: {key}: the development key is readable by other users; chmod 600 it"
+    )
