@@ -357,6 +357,8 @@ def submit(
     composition = _composition(ctx)
     flow = composition.flow(settings)
     records = composition.scratch_records()
+    for note in _order_notes(expanded.files):
+        typer.echo(note, err=True)
     tally = Tally("adjudicating", len(inputs))
     with tally.bar() as bar:
         for path, data in inputs:
@@ -371,6 +373,30 @@ def submit(
             bar.advance()
     tally.summary(passed="adjudicated", failed="refused")
     raise typer.Exit(EXIT_REFUSED if tally.failed else EXIT_OK)
+
+
+def _order_notes(paths: list[Path]) -> list[str]:
+    """A note for each fixture whose ``.meta.json`` names scenarios (``preceded-by``) that this
+    run does not submit before it: its answer will then differ from the kit's."""
+    import json
+
+    notes, earlier = [], set()
+    for path in paths:
+        meta = path.with_name(f"{path.stem}.meta.json")
+        try:
+            wanted = (
+                json.loads(meta.read_text(encoding="utf-8")).get("preceded-by", []) if meta.exists() else []
+            )
+        except (OSError, ValueError, AttributeError):
+            wanted = []
+        missing = [str(name) for name in wanted if str(name) not in earlier]
+        if missing:
+            notes.append(
+                f"note: {path}: its {meta.name} says to submit {', '.join(missing)} before it, "
+                "in the same run (fixtures/README.md)"
+            )
+        earlier.add(path.stem)
+    return notes
 
 
 def next_steps(host: str, port: int) -> str:

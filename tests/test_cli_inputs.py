@@ -169,3 +169,19 @@ def test_a_long_run_shows_a_summary_table_on_a_terminal_and_nothing_when_piped()
     assert piped.returncode == EXIT_OK
     assert piped.stderr == b""
     assert piped.stdout.decode() == stdout
+
+
+def test_submit_notes_a_scenario_given_without_the_ones_it_follows() -> None:
+    """The kit's ``preceded-by``: 19 alone is adjudicated, with a note that 18 should come first."""
+    second = VALID_DIR / "19-forfait-partly-used.json"
+    alone = runner.invoke(app, ["submit", "--now", NOW, str(second)])
+    both = runner.invoke(
+        app, ["submit", "--now", NOW, str(VALID_DIR / "18-forfait-first-use.json"), str(second)]
+    )
+
+    assert alone.exit_code == both.exit_code == EXIT_OK
+    assert alone.stderr == (
+        f"note: {second}: its 19-forfait-partly-used.meta.json says to submit 18-forfait-first-use "
+        "before it, in the same run (fixtures/README.md)\n"
+    )
+    assert both.stderr == ""
