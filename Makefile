@@ -6,10 +6,10 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: help install run test lint typecheck check bench clean
+.PHONY: help install run reset-store test lint typecheck check bench clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,11 @@ install: $(STAMP)  ## create .venv and install the adapter with its dev tools
 run: $(STAMP)  ## run the service on the embedded default (SQLite, reference payers, demo data)
 	$(BIN)/adapter serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)  ## run the test suite (warnings are errors)
+reset-store: $(STAMP)  ## empty the default SQLite store (never a server database)
+	$(BIN)/adapter reset-store
+
+test: $(STAMP)  ## run the test suite (warnings are errors; installs Chromium for the browser tests if missing)
+	.ci/ensure-chromium
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)  ## ruff, and the import contracts of docs/architecture.md (import-linter)

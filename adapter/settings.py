@@ -3,13 +3,16 @@
 Built once at the composition root and passed down; only the command line's own options
 (``adapter conformance --token`` from ``ADAPTER_CONFORMANCE_TOKEN``) read a variable elsewhere.
 
-With no variable set, the adapter runs on the embedded default: SQLite under ``./var``,
+With no variable set, the adapter runs on the embedded default: SQLite under the user's state
+directory (``$XDG_STATE_HOME/fhir-lpp-adapter``, by default ``~/.local/state/fhir-lpp-adapter``,
+the same whatever the current directory),
 the in-process reference payers, the demo reference data, and development tokens signed by
 a key generated under the data directory. Every setting is documented in docs/configuration.md.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +21,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mappings.systems import DEFAULT_BASE, Canon
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "default_data_dir"]
+
+
+def default_data_dir() -> Path:
+    """``$XDG_STATE_HOME/fhir-lpp-adapter`` (``~/.local/state/fhir-lpp-adapter`` without it): one
+    place for every command, so that ``adapter dev-token`` signs with the key ``adapter serve``
+    checks, from whatever directory either is started."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "fhir-lpp-adapter"
 
 
 class Settings(BaseSettings):
@@ -26,7 +37,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ADAPTER_", frozen=True, extra="ignore")
 
-    data_dir: Path = Field(default=Path("var"), description="SQLite file, dev keys and other local state")
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="SQLite file, dev keys and other local state"
+    )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
     canonical_base: str = Field(default=DEFAULT_BASE, description="base of the project's own FHIR artefacts")
     lpp_aliases: tuple[str, ...] = Field(default=(), description="other URIs read as the LPP code system")

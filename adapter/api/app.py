@@ -23,6 +23,7 @@ from starlette.routing import Route
 from adapter import __version__
 from adapter.api import capability, routes_claim, routes_claimresponse
 from adapter.api.deps import AppContext, Authenticator, ContextDep
+from adapter.api.docs import install_docs
 from adapter.api.logging import make_logger
 from adapter.api.metrics import Metrics
 from adapter.api.middleware import RequestMiddleware
@@ -80,12 +81,13 @@ def create_app(
             "FHIR R4 API: Claim/$submit, Claim and ClaimResponse reads, ClaimResponse search. "
             "Bodies are application/fhir+json or application/fhir+xml; every error is an OperationOutcome."
         ),
-        docs_url="/docs",
+        docs_url=None,  # served from the adapter's own assets (api/docs.py), not a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.ctx = ctx
     install_exception_handlers(app)
+    install_docs(app, title=app.title)
     routers = {
         "conformance": capability.router,
         "Claim": routes_claim.router,
