@@ -19,9 +19,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = ROOT / "var" / "test-artefacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless Chromium with no network of its own (the page must need none)."""
+    """A headless Chromium with no network of its own (the page must need none).
+
+    Module-scoped: Playwright's synchronous API runs an event loop in this thread while it is
+    open, and tests after the browser tests run ``asyncio.run`` of their own."""
     if not CHROMIUM.exists():
         done = subprocess.run([str(ROOT / ".ci" / "ensure-chromium")], capture_output=True, check=False)
         if done.returncode != 0 or not CHROMIUM.exists():
