@@ -88,7 +88,9 @@ class SubmissionRow(Base):
 
     __tablename__ = "submissions"
     __table_args__ = (
-        UniqueConstraint("key_system", "key_value"),
+        # The idempotency key is the submitting tenant's (revision 0003).
+        UniqueConstraint("client_id", "key_system", "key_value"),
+        Index(None, "key_system", "key_value"),
         UniqueConstraint("amo_response_id"),
         UniqueConstraint("amc_response_id"),
         Index("ix_submissions_claim_identifier", "claim_identifier_system", "claim_identifier_value"),

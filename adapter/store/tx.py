@@ -36,7 +36,11 @@ _SUBMISSIONS = table_of(SubmissionRow)
 _S = _SUBMISSIONS.c
 _ROW = select(*(_S[name] for name in _FIELDS))
 _BY_KEY = Prepared(
-    _ROW.where(_S.key_system == bindparam("key_system"), _S.key_value == bindparam("key_value"))
+    _ROW.where(
+        _S.client_id == bindparam("client_id"),
+        _S.key_system == bindparam("key_system"),
+        _S.key_value == bindparam("key_value"),
+    )
 )
 _BY_ID = Prepared(_ROW.where(_S.id == bindparam("id")))
 _BY_RESPONSE_ID = Prepared(
@@ -98,9 +102,12 @@ class Tx:
 
     # -- submissions --------------------------------------------------------------------
 
-    def find_submission(self, key_system: str, key_value: str) -> StoredSubmission | None:
-        """The submission stored under an idempotency key (Bundle.identifier), if any."""
-        rows = self.queue.fetch(_BY_KEY, {"key_system": key_system, "key_value": key_value})
+    def find_submission(self, client_id: str, key_system: str, key_value: str) -> StoredSubmission | None:
+        """The submission ``client_id`` stored under an idempotency key (Bundle.identifier), if any:
+        the key is the submitting tenant's, so another tenant's use of it is not seen here."""
+        rows = self.queue.fetch(
+            _BY_KEY, {"client_id": client_id, "key_system": key_system, "key_value": key_value}
+        )
         return _stored(rows[0]) if rows else None
 
     def insert_submission(self, new: NewSubmission) -> None:
