@@ -2,7 +2,8 @@
 the conformance kit against a service.
 
 Exit codes: 0 success (valid, adjudicated), 1 the input was refused (an OperationOutcome
-says why), 2 usage errors or an unreadable file.
+says why), 2 usage errors or an unreadable file, 3 the database cannot be reached (``serve``
+at start, ``purge``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ app = typer.Typer(
     help="FHIR R4 reimbursement adapter for French medical devices (LPP).",
 )
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
 
 class OutputFormat(StrEnum):
@@ -255,6 +256,11 @@ def serve(
         "access_log": False,
         "log_config": None,  # the app configures masked JSON logging for everything
         "log_level": settings.log_level.lower(),
+        # Slow clients: headers (HeaderTimeoutProtocol) and bodies (the app) have deadlines,
+        # idle keep-alive connections close, and a worker holds a bounded number of them.
+        "http": "adapter.serving:HeaderTimeoutProtocol",
+        "timeout_keep_alive": settings.http_keepalive_timeout,
+        "limit_concurrency": settings.http_limit_concurrency,
     }
     log = make_logger(clock=utc_now, level=settings.log_level)
     try:
@@ -263,6 +269,40 @@ def serve(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     raise typer.Exit(status)
+
+
+@app.command()
+def purge(
+    ctx: typer.Context,
+    older_than_days: Annotated[
+        int | None,
+        typer.Option("--older-than-days", min=1, help="age in days (default: ADAPTER_RETENTION_DAYS)"),
+    ] = None,
+) -> None:
+    """Empty the stored bodies of submissions older than the retention period.
+
+    Keeps what idempotency and the audit need (key, content hash, ids, answer): a resubmission
+    still replays the stored answer byte for byte, and GET /Claim/{id} answers 404. Run it
+    daily (cron, a systemd timer). Exit 0 with the count purged; 3 when the database cannot be
+    reached.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from adapter.errors import StoreUnavailable
+    from adapter.settings import Settings
+
+    settings = Settings()
+    days = older_than_days or settings.retention_days
+    try:
+        service = _composition(ctx).service(settings)
+        try:
+            count = service.purge(older_than=timedelta(days=days), now=datetime.now(UTC))
+        finally:
+            service.store.dispose()
+    except StoreUnavailable as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
+    typer.echo(f"purged the bodies of {count} submissions received more than {days} days ago")
 
 
 @app.command("dev-token")
