@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from adapter.access import Caller, may_read, may_submit
@@ -221,8 +221,8 @@ class StoreService:
     def claim(self, resource_id: str, *, caller: Caller) -> StoredClaim | None:
         with self.store.read() as tx:
             row = tx.submission_by_id(resource_id)
-        if row is None or not _readable(caller, row):
-            return None
+        if row is None or row.raw is None or not _readable(caller, row):
+            return None  # a purged body is gone: 404, as for an unknown id
         return StoredClaim(raw=row.raw, media_type=row.media_type)
 
     def search_claim_responses(
@@ -268,6 +268,22 @@ class StoreService:
 
     def ready(self) -> bool:
         return self.store.ping()
+
+    # -- retention ----------------------------------------------------------------------
+    def purge(self, *, older_than: timedelta, now: datetime) -> int:
+        """Purge the bodies of submissions received more than ``older_than`` before ``now``
+        (``Tx.purge_bodies``: what replays and the audit need stays); audited; the count."""
+        with self.store.write() as tx:
+            count = tx.purge_bodies(received_before=now - older_than, now=now)
+            tx.audit(
+                action="purge",
+                outcome=f"{count} purged",
+                client_id="adapter-purge",
+                submission_id=None,
+                request_id=None,
+                at=now,
+            )
+        return count
 
 
 def _responses(row: StoredSubmission) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, func, insert, or_, select, update
 
 from adapter.access import READ_GRANTS, Caller
 from adapter.domain.values import Nir
@@ -177,6 +177,20 @@ class Tx:
             _ROW.where(*conditions).order_by(_S.received_at.desc(), _S.id.desc()).offset(offset).limit(limit)
         )
         return [_stored(row) for row in rows], total
+
+    def purge_bodies(self, *, received_before: datetime, now: datetime) -> int:
+        """Empty the body (``raw``) and the request (``request_json``) of every submission received
+        before ``received_before``; the number of submissions purged. Kept: the key, the content
+        hash, the ids, the organisation columns, the decisions and the exact answer, so that a
+        replay still answers byte for byte and a reused key with other content is still a 409."""
+        self._require_writable("purge_bodies")
+        self.queue.send()
+        result = self._connection.execute(
+            update(_SUBMISSIONS)
+            .where(_S.received_at < received_before, _S.purged_at.is_(None))
+            .values(raw=None, request_json=None, purged_at=now)
+        )
+        return int(result.rowcount or 0)
 
     # -- audit and outbox ---------------------------------------------------------------
 

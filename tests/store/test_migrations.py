@@ -36,7 +36,7 @@ def test_migrating_an_empty_database_twice_is_idempotent(empty_url: str) -> None
         store.migrate()
         store.migrate()
         with store.engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0003"
+            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0004"
             assert set(inspect(connection).get_table_names()) == TABLES
     finally:
         store.dispose()
