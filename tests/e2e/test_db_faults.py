@@ -13,6 +13,7 @@ with the reason otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -103,10 +104,8 @@ class Postgres:
 
     def signal(self, pids: list[int], signum: signal.Signals) -> None:
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
-            except ProcessLookupError:
-                pass
 
 
 @dataclass

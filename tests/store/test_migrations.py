@@ -132,7 +132,7 @@ def test_revision_0003_keeps_stored_rows_and_scopes_the_key_to_the_tenant(empty_
         old = submission(1)
         columns = [f.name for f in fields(old)]
         insert = text(
-            f"INSERT INTO submissions ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+            f"INSERT INTO submissions ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"  # noqa: S608 - column names from the dataclass
         )
         row = {name: getattr(old, name) for name in columns}
         with store.engine.begin() as connection:
