@@ -14,6 +14,7 @@ pooled connection is pinged only after it sat idle.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -172,12 +173,10 @@ def owner_only(database: Path) -> None:
     and its WAL and shared-memory files to 0600: they hold health data. SQLite gives the WAL and
     shared-memory files it creates the database file's mode."""
     database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        # O_EXCL: never open an existing database here, since closing any descriptor of a file
-        # drops every POSIX lock this process holds on it, SQLite's included.
+    # O_EXCL: never open an existing database here, since closing any descriptor of a file
+    # drops every POSIX lock this process holds on it, SQLite's included.
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
-    except FileExistsError:
-        pass
     for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
         try:
             if path.stat().st_mode & 0o077:
