@@ -61,16 +61,20 @@ def _reason(exc: BaseException) -> str:
 
 
 class _Health:
-    """Whether the database answered last time: each change is logged once, at ERROR."""
+    """Whether the database answered last time: each change is logged once, at ERROR.
+
+    The state is unknown until the first answer or failure, which is not a change: a store that
+    cannot reach its database when it opens raises, and its caller says so (``startup.failed``).
+    """
 
     def __init__(self, database: str) -> None:
         self.database = database
-        self.up = True
+        self.up: bool | None = None
         self._lock = threading.Lock()
 
     def _changed(self, up: bool) -> bool:
         with self._lock:
-            changed, self.up = self.up != up, up
+            changed, self.up = self.up is not None and self.up != up, up
         return changed
 
     def failed(self, exc: BaseException) -> None:
@@ -84,7 +88,7 @@ class _Health:
         )
 
     def answered(self) -> None:
-        if self.up or not self._changed(True):  # the first test spares the lock while all is well
+        if self.up is True or not self._changed(True):  # the first test spares the lock while all is well
             return
         _log.error("store.up: the database %s answers again", self.database)
 

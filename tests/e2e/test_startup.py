@@ -41,3 +41,4 @@ def test_an_unreachable_database_stops_the_start_with_one_line(tmp_path: Path, w
     failures = [line for line in output.splitlines() if '"startup.failed"' in line]
     assert 1 <= len(failures) <= workers  # one line per worker that tried, naming the database
     assert all("127.0.0.1" in line and "unavailable" in line for line in failures)
+    assert "store.down" not in output  # the start's failure is that one line, not a change of state
