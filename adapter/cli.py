@@ -2,8 +2,9 @@
 the conformance kit against a service.
 
 Exit codes: 0 success (valid, adjudicated), 1 the input was refused (an OperationOutcome
-says why) or a check failed, 2 usage errors or an unreadable file. Every error is one line on
-stderr (adapter/console.py), never a traceback.
+says why) or a check failed, 2 usage errors or an unreadable file, 3 the database cannot be
+reached (``serve`` at start, ``purge``). Every error is one line on stderr (adapter/console.py),
+never a traceback.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ app = typer.Typer(
     help="FHIR R4 reimbursement adapter for French medical devices (LPP).",
     epilog="Exit codes: 0 success, 1 refused or failed, 2 usage error or unreadable file.",
 )
+
+EXIT_UNAVAILABLE = 3
 
 
 class OutputFormat(StrEnum):
@@ -464,6 +467,11 @@ def serve(
         "access_log": False,
         "log_config": None,  # the app configures masked JSON logging for everything
         "log_level": settings.log_level.lower(),
+        # Slow clients: headers (HeaderTimeoutProtocol) and bodies (the app) have deadlines,
+        # idle keep-alive connections close, and a worker holds a bounded number of them.
+        "http": "adapter.serving:HeaderTimeoutProtocol",
+        "timeout_keep_alive": settings.http_keepalive_timeout,
+        "limit_concurrency": settings.http_limit_concurrency,
     }
     log = make_logger(clock=utc_now, level=settings.log_level)
     try:
@@ -471,6 +479,49 @@ def serve(
     except UsageError as exc:
         raise fail(str(exc)) from None
     raise typer.Exit(status)
+
+
+@app.command(
+    cls=ToolCommand,
+    short_help="Empty the stored bodies past the retention period.",
+    epilog="Exit 0 purged, 2 usage error, 3 the database cannot be reached.",
+)
+def purge(
+    ctx: typer.Context,
+    older_than_days: Annotated[
+        int | None,
+        typer.Option(
+            "--older-than-days",
+            metavar="N",
+            min=1,
+            help="age in days (default: ADAPTER_RETENTION_DAYS)",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Empty the stored bodies of submissions older than the retention period.
+
+    Keeps what idempotency and the audit need (key, content hash, ids, answer): a resubmission
+    still replays the stored answer byte for byte, and GET /Claim/{id} answers 404. Run it
+    daily (cron, a systemd timer). Exit 0 with the count purged; 3 when the database cannot be
+    reached.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from adapter.errors import StoreUnavailable
+    from adapter.settings import Settings
+
+    settings = Settings()
+    days = older_than_days or settings.retention_days
+    try:
+        service = _composition(ctx).service(settings)
+        try:
+            count = service.purge(older_than=timedelta(days=days), now=datetime.now(UTC))
+        finally:
+            service.store.dispose()
+    except StoreUnavailable as exc:
+        raise fail(exc.message, EXIT_UNAVAILABLE) from None
+    typer.echo(f"purged the bodies of {count} submissions received more than {days} days ago")
 
 
 class PayerRole(StrEnum):

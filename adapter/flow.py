@@ -85,9 +85,11 @@ class SubmitFlow:
         records: PayerRecords,
         now: datetime,
         claim_reference: str | None = None,
+        scope: str | None = None,
     ) -> Adjudicated:
         """Both payers' decisions on ``records`` and the answer; ``claim_reference`` (``Claim/<id>``)
-        names the stored Claim in each ClaimResponse's ``request``."""
+        names the stored Claim in each ClaimResponse's ``request``; ``scope`` (the submitting
+        tenant) goes into the answer's ids (``mappings.outbound.to_claim_responses``)."""
         request = submission.request
         payers = self.payers.bind(records)
         amo = payers.amo.adjudicate(request, now=now)
@@ -114,6 +116,7 @@ class SubmitFlow:
             findings,
             canon=self.canon,
             claim_reference=claim_reference,
+            scope=scope,
         )
         key = request.submission
         return Adjudicated(
@@ -122,6 +125,6 @@ class SubmitFlow:
             amc=amc,
             findings=tuple(findings),
             response=response,
-            amo_response_id=claim_response_id(key, PayerKind.AMO),
-            amc_response_id=None if amc is None else claim_response_id(key, PayerKind.AMC),
+            amo_response_id=claim_response_id(key, PayerKind.AMO, scope=scope),
+            amc_response_id=None if amc is None else claim_response_id(key, PayerKind.AMC, scope=scope),
         )

@@ -62,6 +62,34 @@ class Settings(BaseSettings):
     clients_file: Path | None = Field(default=None, description="client → organisations it acts for (YAML)")
     dev_key_password: SecretStr | None = Field(default=None, description="encrypts the generated dev key")
     log_level: str = Field(default="INFO", description="logging level (DEBUG, INFO, WARNING, ERROR)")
+    db_connect_timeout: float = Field(
+        default=5.0, gt=0, description="seconds to open a database connection (PostgreSQL: at least 2)"
+    )
+    db_statement_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a PostgreSQL statement, and a whole transaction, may take"
+    )
+    db_pool_timeout: float = Field(
+        default=5.0, gt=0, description="seconds to wait for a free pooled connection"
+    )
+    db_retry_after: int = Field(
+        default=5, gt=0, description="Retry-After (seconds) of a 503 while the database is unavailable"
+    )
+    ready_timeout: float = Field(default=2.0, gt=0, description="seconds /readyz waits for the database")
+    retention_days: int = Field(
+        default=365, gt=0, description="days a submission's body is kept before `adapter purge` empties it"
+    )
+    http_header_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a client has to send a request's line and headers"
+    )
+    http_body_timeout: float = Field(
+        default=30.0, gt=0, description="seconds a client has to send a whole body"
+    )
+    http_keepalive_timeout: int = Field(
+        default=5, gt=0, description="seconds an idle keep-alive connection stays open"
+    )
+    http_limit_concurrency: int = Field(
+        default=1000, gt=0, description="connections and requests one worker holds at once (then 503)"
+    )
 
     @property
     def canon(self) -> Canon:

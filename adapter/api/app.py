@@ -110,6 +110,7 @@ def create_app(
         new_request_id=new_request_id,
         canon=settings.canon,
         routes=templates,
+        body_timeout=settings.http_body_timeout,
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -136,10 +137,16 @@ def _ops_router() -> APIRouter:
         responses={200: ok, **error_responses(503)},
     )
     async def readyz(ctx: ContextDep) -> Response:
-        if await run_in_threadpool(ctx.service.ready):
+        # Bounded whatever the database does: the store's own timeouts end the ping in its thread.
+        try:
+            ready = await asyncio.wait_for(run_in_threadpool(ctx.service.ready), ctx.settings.ready_timeout)
+        except TimeoutError:
+            ready = False
+        if ready:
             return Response(dumps(all_ok("ready")), headers=_JSON)
         issue = Issue(code="not-ready", message="not ready: a dependency (store, payers) is unavailable")
-        return Response(outcome_body([issue], Format.JSON, ctx.canon), status_code=503, headers=_JSON)
+        headers = {**_JSON, "Retry-After": str(ctx.settings.db_retry_after)}
+        return Response(outcome_body([issue], Format.JSON, ctx.canon), status_code=503, headers=headers)
 
     @router.get(
         "/metrics",
