@@ -1,7 +1,11 @@
 """JSON in and out for FHIR dicts, with ``Decimal`` kept exact (``60.00`` stays ``60.00``).
 
 Reading uses ``parse_float=Decimal`` so money never passes through a float, and refuses the
-``NaN``/``Infinity`` constants the standard parser would accept: they are not JSON. Writing goes
+``NaN``/``Infinity`` constants the standard parser would accept: they are not JSON.
+``loads_fhir``, the reader of what senders send, also refuses what JSON allows and FHIR does
+not: a key given twice in one object (JSON keeps the last one silently), and a string or key
+holding a character XML cannot carry (U+0000–U+001F but tab, LF and CR, U+FFFE, U+FFFF, a lone
+surrogate), which the JSON parser would read from a ``\\u`` escape. Writing goes
 through orjson (about ten times the standard encoder, which this project runs on every answer
 and every content hash), with each Decimal handed back as the text of its own digits. What
 orjson refuses (a key that is not a string, an integer beyond 64 bits, a NaN Decimal, a lone
@@ -12,14 +16,15 @@ writes it (big integers) or raises the precise error; the two writers give the s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from json.encoder import encode_basestring
 from typing import Any
 
 import orjson
 
-__all__ = ["dumps", "loads"]
+__all__ = ["Location", "NotFhirJson", "dumps", "loads", "loads_fhir"]
 
 _PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 
@@ -31,6 +36,115 @@ def _not_json(constant: str) -> Any:
 def loads(data: bytes | str) -> Any:
     """Parse JSON; numbers with a fraction or exponent become ``Decimal``; ``NaN`` raises ValueError."""
     return json.loads(data, parse_float=Decimal, parse_constant=_not_json)
+
+
+#: Where a problem is: the keys and list indexes from the root (``("entry", 0, "resource")``).
+Location = tuple[str | int, ...]
+
+# Characters XML 1.0 cannot carry (a lone surrogate cannot even be written as UTF-8).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+class NotFhirJson(ValueError):
+    """Well-formed JSON that FHIR refuses; ``problems`` gives each one's location and what it is,
+    ``value`` what the JSON parser read (the last of repeated keys kept)."""
+
+    def __init__(self, problems: list[tuple[Location, str]], value: Any) -> None:
+        super().__init__(problems[0][1])
+        self.problems = problems
+        self.value = value
+
+
+class _Duplicate(Exception):
+    """Raised by the parser's object hook at the first object with a key given twice."""
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _Duplicate
+    return obj
+
+
+class _Marked(dict[str, Any]):
+    """An object whose pairs repeated a key: the repeated keys, in order."""
+
+    duplicates: list[str]
+
+
+def _marking(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    marked = _Marked(obj)
+    seen: set[str] = set()
+    marked.duplicates = []
+    for key, _ in pairs:
+        if key in seen and key not in marked.duplicates:
+            marked.duplicates.append(key)
+        seen.add(key)
+    return marked
+
+
+def loads_fhir(text: str) -> Any:
+    """Parse a FHIR JSON body as ``loads`` does, refusing what JSON allows and FHIR does not.
+
+    Raises ``NotFhirJson`` (a ``ValueError``) with every key given twice in one object and
+    every string or key holding a character XML cannot carry, each with its location. Costs
+    little over ``loads``: the object hook only compares sizes, and the text is searched for
+    the characters (only a ``\\u`` escape can make most of them) before any walk is made.
+    """
+    try:
+        value = json.loads(text, parse_float=Decimal, parse_constant=_not_json, object_pairs_hook=_unique)
+    except _Duplicate:
+        value = json.loads(text, parse_float=Decimal, parse_constant=_not_json, object_pairs_hook=_marking)
+        raise NotFhirJson(list(_duplicates(value, ())), value) from None
+    if "\\u" in text or "\ufffe" in text or "\uffff" in text:
+        problems = list(_characters(value, ()))
+        if problems:
+            raise NotFhirJson(problems, value)
+    return value
+
+
+def _duplicates(value: Any, location: Location) -> Iterator[tuple[Location, str]]:
+    if isinstance(value, dict):
+        if isinstance(value, _Marked):
+            for key in value.duplicates:
+                yield (*location, key), f"the key {_short(key)} is given more than once in the same object"
+        for key, item in value.items():
+            yield from _duplicates(item, (*location, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _duplicates(item, (*location, index))
+
+
+def _characters(value: Any, location: Location) -> Iterator[tuple[Location, str]]:
+    if isinstance(value, str):
+        found = _NOT_XML.search(value)
+        if found is not None:
+            yield location, _character_message("the value", value, found)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _NOT_XML.search(key)
+            if found is not None:
+                yield location, _character_message("a key", key, found)
+            else:
+                yield from _characters(item, (*location, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _characters(item, (*location, index))
+
+
+def _short(key: str) -> str:
+    """A key as quoted in a message: its repr, cut to a readable length."""
+    return repr(key) if len(key) <= 64 else repr(key[:64]) + "…"
+
+
+def _character_message(what: str, text: str, found: re.Match[str]) -> str:
+    return (
+        f"{what} holds U+{ord(found.group()):04X} at character {found.start()}: "
+        "FHIR strings cannot carry control characters, U+FFFE, U+FFFF or lone surrogates"
+    )
 
 
 def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> bytes:
