@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: help install run test lint typecheck check bench clean
+.PHONY: help install run test fuzz lint typecheck check bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ run: $(STAMP)  ## run the service on the embedded default (SQLite, reference pay
 
 test: $(STAMP)  ## run the test suite (warnings are errors)
 	$(BIN)/python -m pytest
+
+fuzz: $(STAMP)  ## the long fuzz run: 10,000 mutated Bundles per test (see docs/security.md, "Fuzzing")
+	ADAPTER_TEST_FUZZ_EXAMPLES=$${ADAPTER_TEST_FUZZ_EXAMPLES:-10000} $(BIN)/python -m pytest tests/test_fuzz.py
 
 lint: $(STAMP)  ## ruff, and the import contracts of docs/architecture.md (import-linter)
 	$(BIN)/ruff check adapter mappings tests benchmarks
