@@ -32,9 +32,11 @@ from mappings.fhir import jsonio
 from tests.strategies_input import HostileInput, describe, hostile_inputs
 
 LONG = int(os.environ.get("ADAPTER_TEST_FUZZ_EXAMPLES", "0"))
-#: CPU seconds one input may cost, end to end: generous (a fixture takes milliseconds), so that
-#: only a cost growing faster than the input (seconds for a few hundred kilobytes) trips it.
-CPU_BOUND = 3.0
+#: CPU seconds one input may cost: generous (a fixture takes milliseconds), so that only a cost
+#: growing faster than the input trips it. Intake is timed on its own thread (``thread_time``),
+#: the service, which runs on others, for the whole process (``process_time``).
+CPU_BOUND = 2.0
+HTTP_CPU_BOUND = 5.0
 #: Bytes an answer may take beyond the size of the input it answers.
 ANSWER_BOUND = 256_000
 FHIR_NS = "{http://hl7.org/fhir}"
@@ -59,7 +61,7 @@ def _settings(short: int) -> settings:
 @given(case=hostile_inputs())
 def test_intake_reads_or_refuses_with_catalogued_issues(case: HostileInput) -> None:
     """Intake never raises anything but an InputError, whose issues are catalogued and capped."""
-    start = time.process_time()
+    start = time.thread_time()
     try:
         read_submission(case.data, case.format)
     except InputError as exc:
@@ -68,7 +70,7 @@ def test_intake_reads_or_refuses_with_catalogued_issues(case: HostileInput) -> N
         assert {issue.code for issue in issues} <= set(CATALOGUE), describe(case)
         truncated = [index for index, issue in enumerate(issues) if issue.code == "issues-truncated"]
         assert truncated in ([], [MAX_ISSUES - 1]), describe(case)
-    assert time.process_time() - start < CPU_BOUND, describe(case)
+    assert time.thread_time() - start < CPU_BOUND, describe(case)
 
 
 @pytest.fixture(scope="module")
@@ -117,4 +119,4 @@ def test_service_answers_every_input_below_500(client: TestClient, case: Hostile
             for fmt in Format:
                 read = client.get(f"/Claim/{claim_id}", params={"_format": fmt.value})
                 assert read.status_code == 200, (describe(case), read.content[:2000])
-    assert time.process_time() - start < CPU_BOUND, describe(case)
+    assert time.process_time() - start < HTTP_CPU_BOUND, describe(case)
