@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapter.domain import ReimbursementRequest
-from adapter.errors import ConventionError, InputError, Issue, ParseError
+from adapter.errors import ConventionError, InputError, Issue, ParseError, capped
 from adapter.intake.formats import Format, Limits
 from mappings.fhir import fhirpath, is_resource_type, jsonio, structure_issues, walk
 from mappings.inbound import read_bundle
@@ -35,9 +35,8 @@ def _json(data: bytes) -> dict[str, Any]:
     try:
         value = jsonio.loads_fhir(text)
     except jsonio.NotFhirJson as exc:  # a key given twice, a character FHIR strings cannot hold
-        raise ParseError(
-            [_content_issue(exc, location, message) for location, message in exc.problems]
-        ) from None
+        issues = [_content_issue(exc, location, message) for location, message in exc.problems]
+        raise ParseError(capped(issues, found=exc.found)) from None
     except json.JSONDecodeError as exc:
         raise ParseError(
             [Issue("invalid-json", f"{exc.msg} at line {exc.lineno}, column {exc.colno}")]

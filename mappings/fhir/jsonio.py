@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from json.encoder import encode_basestring
 from typing import Any
 
 import orjson
+
+from adapter.errors import MAX_ISSUES
 
 __all__ = ["Location", "NotFhirJson", "dumps", "loads", "loads_fhir"]
 
@@ -46,12 +49,14 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class NotFhirJson(ValueError):
-    """Well-formed JSON that FHIR refuses; ``problems`` gives each one's location and what it is,
-    ``value`` what the JSON parser read (the last of repeated keys kept)."""
+    """Well-formed JSON that FHIR refuses: ``problems`` gives the location and description of
+    the first ``MAX_ISSUES`` of them, ``found`` how many there are, ``value`` what the JSON
+    parser read (the last of repeated keys kept)."""
 
-    def __init__(self, problems: list[tuple[Location, str]], value: Any) -> None:
+    def __init__(self, problems: list[tuple[Location, str]], found: int, value: Any) -> None:
         super().__init__(problems[0][1])
         self.problems = problems
+        self.found = found
         self.value = value
 
 
@@ -67,7 +72,7 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 class _Marked(dict[str, Any]):
-    """An object whose pairs repeated a key: the repeated keys, in order."""
+    """An object whose pairs repeated a key: the repeated keys, in order of first repetition."""
 
     duplicates: list[str]
 
@@ -78,61 +83,93 @@ def _marking(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         return obj
     marked = _Marked(obj)
     seen: set[str] = set()
-    marked.duplicates = []
+    repeated: dict[str, None] = {}
     for key, _ in pairs:
-        if key in seen and key not in marked.duplicates:
-            marked.duplicates.append(key)
+        if key in seen:
+            repeated[key] = None
         seen.add(key)
+    marked.duplicates = list(repeated)
     return marked
 
 
 def loads_fhir(text: str) -> Any:
     """Parse a FHIR JSON body as ``loads`` does, refusing what JSON allows and FHIR does not.
 
-    Raises ``NotFhirJson`` (a ``ValueError``) with every key given twice in one object and
-    every string or key holding a character XML cannot carry, each with its location. Costs
-    little over ``loads``: the object hook only compares sizes, and the text is searched for
-    the characters (only a ``\\u`` escape can make most of them) before any walk is made.
+    Raises ``NotFhirJson`` (a ``ValueError``) with the keys given twice in one object and the
+    strings or keys holding a character XML cannot carry, each with its location. Costs little
+    over ``loads``: the object hook only compares sizes, and the text is searched for the
+    characters (only a ``\\u`` escape can make most of them) before any walk is made. The walk
+    is linear in the document, however deep: locations are built for reported problems only.
     """
     try:
         value = json.loads(text, parse_float=Decimal, parse_constant=_not_json, object_pairs_hook=_unique)
     except _Duplicate:
         value = json.loads(text, parse_float=Decimal, parse_constant=_not_json, object_pairs_hook=_marking)
-        raise NotFhirJson(list(_duplicates(value, ())), value) from None
+        problems = _Problems()
+        problems.duplicates(value, None)
+        raise NotFhirJson(problems.kept, problems.found, value) from None
     if "\\u" in text or "\ufffe" in text or "\uffff" in text:
-        problems = list(_characters(value, ()))
-        if problems:
-            raise NotFhirJson(problems, value)
+        problems = _Problems()
+        problems.characters(value, None)
+        if problems.found:
+            raise NotFhirJson(problems.kept, problems.found, value)
     return value
 
 
-def _duplicates(value: Any, location: Location) -> Iterator[tuple[Location, str]]:
-    if isinstance(value, dict):
-        if isinstance(value, _Marked):
-            for key in value.duplicates:
-                yield (*location, key), f"the key {_short(key)} is given more than once in the same object"
-        for key, item in value.items():
-            yield from _duplicates(item, (*location, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _duplicates(item, (*location, index))
+# A location under construction: (parent, step) links, made into a ``Location`` when reported.
+_Link = tuple[Any, str | int] | None
 
 
-def _characters(value: Any, location: Location) -> Iterator[tuple[Location, str]]:
-    if isinstance(value, str):
-        found = _NOT_XML.search(value)
-        if found is not None:
-            yield location, _character_message("the value", value, found)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            found = _NOT_XML.search(key)
+def _location(link: _Link) -> Location:
+    steps: list[str | int] = []
+    while link is not None:
+        link, step = link
+        steps.append(step)
+    return tuple(reversed(steps))
+
+
+class _Problems:
+    """One walk's findings: the first ``MAX_ISSUES`` with their locations, and how many in all."""
+
+    __slots__ = ("found", "kept")
+
+    def __init__(self) -> None:
+        self.kept: list[tuple[Location, str]] = []
+        self.found = 0
+
+    def add(self, link: _Link, message: Callable[[], str]) -> None:
+        self.found += 1
+        if len(self.kept) < MAX_ISSUES:
+            self.kept.append((_location(link), message()))
+
+    def duplicates(self, value: Any, link: _Link) -> None:
+        if isinstance(value, dict):
+            if isinstance(value, _Marked):
+                for key in value.duplicates:
+                    self.add((link, key), partial(_duplicate_message, key))
+            for key, item in value.items():
+                if isinstance(item, dict | list):
+                    self.duplicates(item, (link, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, dict | list):
+                    self.duplicates(item, (link, index))
+
+    def characters(self, value: Any, link: _Link) -> None:
+        if isinstance(value, str):
+            found = _NOT_XML.search(value)
             if found is not None:
-                yield location, _character_message("a key", key, found)
-            else:
-                yield from _characters(item, (*location, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _characters(item, (*location, index))
+                self.add(link, partial(_character_message, "the value", found))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                found = _NOT_XML.search(key)
+                if found is not None:
+                    self.add(link, partial(_character_message, "a key", found))
+                else:
+                    self.characters(item, (link, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self.characters(item, (link, index))
 
 
 def _short(key: str) -> str:
@@ -140,7 +177,11 @@ def _short(key: str) -> str:
     return repr(key) if len(key) <= 64 else repr(key[:64]) + "…"
 
 
-def _character_message(what: str, text: str, found: re.Match[str]) -> str:
+def _duplicate_message(key: str) -> str:
+    return f"the key {_short(key)} is given more than once in the same object"
+
+
+def _character_message(what: str, found: re.Match[str]) -> str:
     return (
         f"{what} holds U+{ord(found.group()):04X} at character {found.start()}: "
         "FHIR strings cannot carry control characters, U+FFFE, U+FFFF or lone surrogates"

@@ -113,6 +113,31 @@ def test_what_fhir_strings_may_hold_is_accepted() -> None:
     )
 
 
+def test_sixty_thousand_keys_given_twice_cost_linear_time() -> None:
+    """Each repeated key was once looked up in a list of the object's repeated keys."""
+    pairs = ",".join(f'"k{n}":1,"k{n}":2' for n in range(60_000))
+
+    start = time.thread_time()
+    issues = _refusal('{"resourceType":"Bundle",' + pairs + "}")
+
+    assert time.thread_time() - start < 2.0
+    assert len(issues) == MAX_ISSUES
+    assert issues[-1].message.startswith("59901 more issues")
+
+
+def test_refused_characters_deep_down_cost_linear_time() -> None:
+    """200,000 refused strings 900 objects deep: each location was once built for every string."""
+    strings = "[" + ",".join(['"\\u0000"'] * 200_000) + "]"
+    text = '{"resourceType":"Bundle","a":' + '{"b":' * 900 + strings + "}" * 900 + "}"
+
+    start = time.thread_time()
+    issues = _refusal(text)
+
+    assert time.thread_time() - start < 2.0
+    assert issues[0].expression == "Bundle.a" + ".b" * 900 + "[0]"
+    assert issues[-1].message.startswith("199901 more issues")
+
+
 def test_fifty_thousand_unknown_keys_give_one_hundred_issues() -> None:
     """The first 99, and one saying how many more there were."""
     bundle = {**_bundle(), **{f"unknown{n}": 1 for n in range(50_000)}}
