@@ -7,7 +7,7 @@ LOCK   := requirements.lock
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: help install run reset-store test lint typecheck check bench audit lock clean
+.PHONY: help install run reset-store test fuzz lint typecheck check bench audit lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ reset-store: $(STAMP)  ## empty the default SQLite store (never a server databas
 test: $(STAMP)  ## run the test suite (warnings are errors; installs Chromium for the browser tests if missing)
 	.ci/ensure-chromium
 	$(BIN)/python -m pytest
+
+fuzz: $(STAMP)  ## the long fuzz run: 10,000 mutated Bundles per test (see docs/security.md, "Fuzzing")
+	ADAPTER_TEST_FUZZ_EXAMPLES=$${ADAPTER_TEST_FUZZ_EXAMPLES:-10000} $(BIN)/python -m pytest tests/test_fuzz.py
 
 lint: $(STAMP)  ## ruff, and the import contracts of docs/architecture.md (import-linter)
 	$(BIN)/ruff check adapter mappings tests benchmarks

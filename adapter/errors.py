@@ -60,6 +60,7 @@ class IssueType(StrEnum):
     DUPLICATE = "duplicate"
     NOT_FOUND = "not-found"
     TOO_LONG = "too-long"
+    TOO_COSTLY = "too-costly"
     BUSINESS_RULE = "business-rule"
     CONFLICT = "conflict"
     PROCESSING = "processing"
@@ -98,7 +99,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         _T.STRUCTURE,
         "FHIR XML elements must be in the http://hl7.org/fhir namespace",
     ),
-    ErrorCode("input-too-large", _T.TOO_LONG, "The body or its nesting exceeds the configured bounds"),
+    ErrorCode(
+        "input-too-large",
+        _T.TOO_LONG,
+        "The body, its nesting or an element's attributes exceed the configured bounds",
+    ),
     ErrorCode("encoding-invalid", _T.STRUCTURE, "The body is not valid UTF-8"),
     ErrorCode("resource-type-missing", _T.STRUCTURE, "A resource has no resourceType"),
     ErrorCode("resource-type-unknown", _T.NOT_SUPPORTED, "The resourceType is not a FHIR R4 resource"),
@@ -106,6 +111,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
     ErrorCode("element-required", _T.REQUIRED, "A required element is missing"),
     ErrorCode("element-unknown", _T.STRUCTURE, "The element is not defined for this type"),
     ErrorCode("element-invalid", _T.VALUE, "The element's value does not match its FHIR datatype"),
+    ErrorCode(
+        "issues-truncated",
+        _T.TOO_COSTLY,
+        "More issues were found than one answer lists (100): the last issue says how many were left out",
+    ),
     # -- the Bundle envelope (HTTP 422) ------------------------------------------------
     ErrorCode("bundle-type", _T.VALUE, "Bundle.type must be 'collection'"),
     ErrorCode(
@@ -408,15 +418,40 @@ class InvalidValueError(AdapterError, ValueError):
         super().__init__(message, code=code)
 
 
+#: The most issues an :class:`InputError` carries, so that an answer stays small whatever the input.
+MAX_ISSUES = 100
+
+
+def capped(issues: list[Issue] | tuple[Issue, ...], *, found: int | None = None) -> tuple[Issue, ...]:
+    """At most ``MAX_ISSUES`` issues: past that, the first ``MAX_ISSUES - 1`` and an
+    ``issues-truncated`` issue saying how many more were found.
+
+    ``found`` is how many issues there were in all, when the caller stopped collecting them
+    (it keeps ``MAX_ISSUES`` of them); by default, ``len(issues)``.
+    """
+    total = len(issues) if found is None else max(found, len(issues))
+    if total <= MAX_ISSUES:
+        return tuple(issues)
+    kept = tuple(issues[: MAX_ISSUES - 1])
+    left_out = total - len(kept)
+    note = Issue(
+        "issues-truncated",
+        f"{left_out} more issues were found and are not listed: at most {MAX_ISSUES} are given",
+        severity=Severity.INFORMATION,
+    )
+    return (*kept, note)
+
+
 class InputError(AdapterError):
-    """The input cannot be accepted; ``issues`` lists every problem found, not the first only."""
+    """The input cannot be accepted; ``issues`` lists every problem found, not the first only
+    (at most ``MAX_ISSUES``: past that, the last one says how many more there were)."""
 
     http_status = 422
 
     def __init__(self, issues: list[Issue] | tuple[Issue, ...]) -> None:
         if not issues:
             raise ValueError("an InputError needs at least one issue")
-        self.issues: tuple[Issue, ...] = tuple(issues)
+        self.issues: tuple[Issue, ...] = capped(issues)
         first = self.issues[0]
         super().__init__(first.message, code=first.code)
 

@@ -27,7 +27,7 @@ from adapter.api.docs import install_docs
 from adapter.api.logging import make_logger
 from adapter.api.metrics import Metrics
 from adapter.api.middleware import RequestMiddleware
-from adapter.api.negotiation import content_type
+from adapter.api.negotiation import content_type, format_parameter
 from adapter.api.outcomes import error_responses, install_exception_handlers, outcome_body
 from adapter.errors import Issue
 from adapter.intake import Format
@@ -222,13 +222,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             },
         },
     }
-    components.setdefault("parameters", {})["_format"] = {
-        "name": "_format",
-        "in": "query",
-        "required": False,
-        "description": "Answer format, overriding Accept: json, xml or a FHIR media type",
-        "schema": {"type": "string"},
-    }
+    components.setdefault("parameters", {})["_format"] = format_parameter()
     components.setdefault("securitySchemes", {})["bearer"] = {
         "type": "http",
         "scheme": "bearer",

@@ -10,6 +10,7 @@ a :class:`~adapter.intake.Format` or an error out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = [
     "UnsupportedMediaType",
     "content_type",
     "fhir_content",
+    "format_parameter",
     "parse_accept",
     "parse_media_type",
     "render",
@@ -244,6 +246,49 @@ def content_type(fmt: Format) -> str:
 def render(resource: Mapping[str, Any], fmt: Format) -> bytes:
     """A FHIR JSON dict as bytes in ``fmt`` (Decimals keep their digits in both)."""
     return dumps(resource) if fmt is Format.JSON else dump_xml(resource)
+
+
+# What str.strip() removes (Python's whitespace), as a JSON Schema (ECMA 262) character class.
+_BLANKS = "[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+
+
+def _any_case(text: str) -> str:
+    """A pattern matching ``text`` in any letter case, ``+`` also as a space (an unencoded ``+``)."""
+    parts = []
+    for char in text:
+        if char.isalpha():
+            parts.append(f"[{char.lower()}{char.upper()}]")
+        elif char == "+":
+            parts.append("[+ ]")
+        else:
+            parts.append(re.escape(char))
+    return "".join(parts)
+
+
+def format_parameter() -> dict[str, Any]:
+    """The OpenAPI description of ``_format``: its pattern allows exactly what ``_format_param``
+    accepts (any letter case, surrounding blanks, a space for an unencoded ``+``, an empty value),
+    but for media-type parameters other than ``fhirVersion``, which the description mentions."""
+    words = "|".join(_any_case(word) for word in _FORMAT_WORDS)
+    types = "|".join(_any_case(essence) for essence in MEDIA_TYPES)
+    version = re.escape(FHIR_VERSION)
+    parameter = f'(?:;{_any_case("fhirVersion")}=(?:{version}|"{version}"))?;?'
+    return {
+        "name": "_format",
+        "in": "query",
+        "required": False,
+        "description": (
+            "Answer format, overriding Accept: json, xml or one of the JSON or XML media types, "
+            f"optionally with ;fhirVersion={FHIR_VERSION} (another fhirVersion is a 406). Letter case "
+            "is not significant, other media-type parameters are ignored, and an unencoded + (read "
+            "as a space) is accepted; a space anywhere else is not. Anything else is a 406; an "
+            "empty value is ignored."
+        ),
+        "schema": {
+            "type": "string",
+            "pattern": f"^{_BLANKS}*(?:|{words}|(?:{types}){parameter}){_BLANKS}*$",
+        },
+    }
 
 
 def fhir_content(schema: str) -> dict[str, Any]:

@@ -146,7 +146,8 @@ _SEARCH_DOC = [
         "in": "query",
         "required": False,
         "description": doc,
-        "schema": {"type": "integer" if kind == "number" else "string"},
+        # The digits _non_negative accepts (any number of them), or nothing: an empty value is ignored.
+        "schema": {"type": "string", "pattern": "^[0-9]*$"} if kind == "number" else {"type": "string"},
     }
     for name, kind, _, doc in SEARCH_PARAMETERS
 ]

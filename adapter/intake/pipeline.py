@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapter.domain import ReimbursementRequest
-from adapter.errors import ConventionError, InputError, Issue, ParseError
+from adapter.errors import ConventionError, InputError, Issue, ParseError, capped
 from adapter.intake.formats import Format, Limits
-from mappings.fhir import is_resource_type, jsonio, structure_issues, walk
+from mappings.fhir import fhirpath, is_resource_type, jsonio, structure_issues, walk
 from mappings.inbound import read_bundle
 from mappings.systems import Canon
 
@@ -33,7 +33,10 @@ def _json(data: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ParseError([Issue("encoding-invalid", f"the body is not UTF-8 (byte {exc.start})")]) from None
     try:
-        value = jsonio.loads(text)
+        value = jsonio.loads_fhir(text)
+    except jsonio.NotFhirJson as exc:  # a key given twice, a character FHIR strings cannot hold
+        issues = [_content_issue(exc, location, message) for location, message in exc.problems]
+        raise ParseError(capped(issues, found=exc.found)) from None
     except json.JSONDecodeError as exc:
         raise ParseError(
             [Issue("invalid-json", f"{exc.msg} at line {exc.lineno}, column {exc.colno}")]
@@ -45,6 +48,15 @@ def _json(data: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ParseError([Issue("resource-type-missing", "the body must be a JSON object (a FHIR resource)")])
     return value
+
+
+def _content_issue(exc: jsonio.NotFhirJson, location: jsonio.Location, message: str) -> Issue:
+    return Issue("element-invalid", message, fhirpath(_root_name(exc.value), location))
+
+
+def _root_name(value: Any) -> str:
+    kind = value.get("resourceType") if isinstance(value, dict) else None
+    return kind if isinstance(kind, str) and is_resource_type(kind) else "Resource"
 
 
 def parse_payload(data: bytes, fmt: Format, limits: Limits | None = None) -> dict[str, Any]:

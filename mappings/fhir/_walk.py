@@ -82,7 +82,7 @@ class _Walker:
         for key, value in node.items():
             if not isinstance(value, (dict, list)):
                 if value is None:
-                    self._null(f"{path}.{key[1:] if key[0] == '_' else key}")
+                    self._null(f"{path}.{key[1:] if key[:1] == '_' else key}")
                     continue
                 info = table.get(key)
                 if info is not None and info.json is not None:
@@ -92,9 +92,9 @@ class _Walker:
                         self._bad_code(info.codes, value, f"{path}.{key}")
                 continue
             if not value:
-                self._empty(value, f"{path}.{key[1:] if key[0] == '_' else key}")
+                self._empty(value, f"{path}.{key[1:] if key[:1] == '_' else key}")
                 continue
-            if key[0] == "_":
+            if key[:1] == "_":
                 if isinstance(value, dict):
                     self.element(value, _PRIMITIVE_ELEMENTS, f"{path}.{key[1:]}", entry, container, depth)
                 continue

@@ -1,7 +1,11 @@
 """JSON in and out for FHIR dicts, with ``Decimal`` kept exact (``60.00`` stays ``60.00``).
 
 Reading uses ``parse_float=Decimal`` so money never passes through a float, and refuses the
-``NaN``/``Infinity`` constants the standard parser would accept: they are not JSON. Writing goes
+``NaN``/``Infinity`` constants the standard parser would accept: they are not JSON.
+``loads_fhir``, the reader of what senders send, also refuses what JSON allows and FHIR does
+not: a key given twice in one object (JSON keeps the last one silently), and a string or key
+holding a character XML cannot carry (U+0000–U+001F but tab, LF and CR, U+FFFE, U+FFFF, a lone
+surrogate), which the JSON parser would read from a ``\\u`` escape. Writing goes
 through orjson (about ten times the standard encoder, which this project runs on every answer
 and every content hash), with each Decimal handed back as the text of its own digits. What
 orjson refuses (a key that is not a string, an integer beyond 64 bits, a NaN Decimal, a lone
@@ -12,14 +16,18 @@ writes it (big integers) or raises the precise error; the two writers give the s
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from json.encoder import encode_basestring
 from typing import Any
 
 import orjson
 
-__all__ = ["dumps", "loads"]
+from adapter.errors import MAX_ISSUES
+
+__all__ = ["Location", "NotFhirJson", "dumps", "loads", "loads_fhir"]
 
 _PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 
@@ -31,6 +39,153 @@ def _not_json(constant: str) -> Any:
 def loads(data: bytes | str) -> Any:
     """Parse JSON; numbers with a fraction or exponent become ``Decimal``; ``NaN`` raises ValueError."""
     return json.loads(data, parse_float=Decimal, parse_constant=_not_json)
+
+
+#: Where a problem is: the keys and list indexes from the root (``("entry", 0, "resource")``).
+Location = tuple[str | int, ...]
+
+# Characters XML 1.0 cannot carry (a lone surrogate cannot even be written as UTF-8).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+class NotFhirJson(ValueError):
+    """Well-formed JSON that FHIR refuses: ``problems`` gives the location and description of
+    the first ``MAX_ISSUES`` of them, ``found`` how many there are, ``value`` what the JSON
+    parser read (the last of repeated keys kept)."""
+
+    def __init__(self, problems: list[tuple[Location, str]], found: int, value: Any) -> None:
+        super().__init__(problems[0][1])
+        self.problems = problems
+        self.found = found
+        self.value = value
+
+
+class _Duplicate(Exception):
+    """Raised by the parser's object hook at the first object with a key given twice."""
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _Duplicate
+    return obj
+
+
+class _Marked(dict[str, Any]):
+    """An object whose pairs repeated a key: the repeated keys, in order of first repetition."""
+
+    duplicates: list[str]
+
+
+def _marking(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    marked = _Marked(obj)
+    seen: set[str] = set()
+    repeated: dict[str, None] = {}
+    for key, _ in pairs:
+        if key in seen:
+            repeated[key] = None
+        seen.add(key)
+    marked.duplicates = list(repeated)
+    return marked
+
+
+def loads_fhir(text: str) -> Any:
+    """Parse a FHIR JSON body as ``loads`` does, refusing what JSON allows and FHIR does not.
+
+    Raises ``NotFhirJson`` (a ``ValueError``) with the keys given twice in one object and the
+    strings or keys holding a character XML cannot carry, each with its location. Costs little
+    over ``loads``: the object hook only compares sizes, and the text is searched for the
+    characters (only a ``\\u`` escape can make most of them) before any walk is made. The walk
+    is linear in the document, however deep: locations are built for reported problems only.
+    """
+    try:
+        value = json.loads(text, parse_float=Decimal, parse_constant=_not_json, object_pairs_hook=_unique)
+    except _Duplicate:
+        value = json.loads(text, parse_float=Decimal, parse_constant=_not_json, object_pairs_hook=_marking)
+        problems = _Problems()
+        problems.duplicates(value, None)
+        raise NotFhirJson(problems.kept, problems.found, value) from None
+    if "\\u" in text or "\ufffe" in text or "\uffff" in text:
+        problems = _Problems()
+        problems.characters(value, None)
+        if problems.found:
+            raise NotFhirJson(problems.kept, problems.found, value)
+    return value
+
+
+# A location under construction: (parent, step) links, made into a ``Location`` when reported.
+_Link = tuple[Any, str | int] | None
+
+
+def _location(link: _Link) -> Location:
+    steps: list[str | int] = []
+    while link is not None:
+        link, step = link
+        steps.append(step)
+    return tuple(reversed(steps))
+
+
+class _Problems:
+    """One walk's findings: the first ``MAX_ISSUES`` with their locations, and how many in all."""
+
+    __slots__ = ("found", "kept")
+
+    def __init__(self) -> None:
+        self.kept: list[tuple[Location, str]] = []
+        self.found = 0
+
+    def add(self, link: _Link, message: Callable[[], str]) -> None:
+        self.found += 1
+        if len(self.kept) < MAX_ISSUES:
+            self.kept.append((_location(link), message()))
+
+    def duplicates(self, value: Any, link: _Link) -> None:
+        if isinstance(value, dict):
+            if isinstance(value, _Marked):
+                for key in value.duplicates:
+                    self.add((link, key), partial(_duplicate_message, key))
+            for key, item in value.items():
+                if isinstance(item, dict | list):
+                    self.duplicates(item, (link, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, dict | list):
+                    self.duplicates(item, (link, index))
+
+    def characters(self, value: Any, link: _Link) -> None:
+        if isinstance(value, str):
+            found = _NOT_XML.search(value)
+            if found is not None:
+                self.add(link, partial(_character_message, "the value", found))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                found = _NOT_XML.search(key)
+                if found is not None:
+                    self.add(link, partial(_character_message, "a key", found))
+                else:
+                    self.characters(item, (link, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self.characters(item, (link, index))
+
+
+def _short(key: str) -> str:
+    """A key as quoted in a message: its repr, cut to a readable length."""
+    return repr(key) if len(key) <= 64 else repr(key[:64]) + "…"
+
+
+def _duplicate_message(key: str) -> str:
+    return f"the key {_short(key)} is given more than once in the same object"
+
+
+def _character_message(what: str, found: re.Match[str]) -> str:
+    return (
+        f"{what} holds U+{ord(found.group()):04X} at character {found.start()}: "
+        "FHIR strings cannot carry control characters, U+FFFE, U+FFFF or lone surrogates"
+    )
 
 
 def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> bytes:

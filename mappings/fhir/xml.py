@@ -8,7 +8,9 @@ path the JSON input uses, and writes such a dict back as XML.
 
 Reading refuses, with :class:`adapter.errors.ParseError` and stable codes:
 
-* ``input-too-large``: more than ``max_bytes`` bytes, or elements nested deeper than ``max_depth``;
+* ``input-too-large``: more than ``max_bytes`` bytes, elements nested deeper than ``max_depth``,
+  an element with more than ``MAX_ATTRIBUTES`` attributes, or a narrative ``div`` with more than
+  ``MAX_NAMESPACES`` namespaces in scope (bounds that keep the read linear in the input);
 * ``encoding-invalid``: bytes that are not UTF-8, or an XML declaration naming another encoding;
 * ``xml-forbidden``: a DOCTYPE (so any DTD or entity declaration) or a processing instruction;
 * ``invalid-xml``: not well-formed (the message gives line and column);
@@ -21,9 +23,14 @@ Reading refuses, with :class:`adapter.errors.ParseError` and stable codes:
   empty element, text outside XHTML, a single-valued element given twice, or a nested-resource
   wrapper that does not hold exactly one resource.
 
-All content problems are collected (up to 100) before raising; the bounds and security checks
+All content problems are collected (``adapter.errors.MAX_ISSUES`` at most, the last saying
+how many more there were) before raising; the bounds and security checks
 stop at the first. Element order is not checked: XML in the wrong order still reads as the JSON
 it means, as most FHIR servers do. Comments are dropped.
+
+Writing never fails on a character XML 1.0 cannot hold (U+0000–U+001F but tab, LF and CR,
+U+FFFE, U+FFFF, a lone surrogate), which a row stored before intake refused them may carry:
+each such character is written as U+FFFD, the Unicode replacement character.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from typing import Any
 
 from lxml import etree
 
-from adapter.errors import Issue, ParseError, UsageError
+from adapter.errors import MAX_ISSUES, Issue, ParseError, UsageError, capped
 from mappings.fhir._elements import (
     FHIR_NS,
     PRIMITIVE_EXTENSION,
@@ -48,9 +55,16 @@ from mappings.fhir._elements import (
     resource_info,
 )
 
-__all__ = ["dump_xml", "parse_xml"]
+__all__ = ["MAX_ATTRIBUTES", "MAX_NAMESPACES", "REPLACEMENT", "dump_xml", "parse_xml"]
 
-_MAX_ISSUES = 100
+#: The most attributes one FHIR element may carry (it defines at most three: id, url, value).
+#: lxml reads an element's attributes in time quadratic in their number: this bounds it.
+MAX_ATTRIBUTES = 32
+#: The most namespaces in scope at a narrative ``div`` (two are needed: FHIR's and XHTML's).
+#: Serialising the div copies every namespace in scope, so this keeps each copy small.
+MAX_NAMESPACES = 16
+#: What the writer puts in place of a character XML cannot hold.
+REPLACEMENT = "\ufffd"
 _FHIR_PREFIX = "{" + FHIR_NS + "}"
 _FHIR_PREFIX_LEN = len(_FHIR_PREFIX)
 _DIV_TAG = "{" + XHTML_NS + "}div"
@@ -116,7 +130,7 @@ def parse_xml(data: bytes, *, max_bytes: int = 5_000_000, max_depth: int = 64) -
     reader = _Reader(max_depth)
     result = reader.object(root, meta, (None, name, None), 1)
     if reader.issues:
-        raise ParseError(reader.issues)
+        raise ParseError(capped(reader.issues, found=reader.found))
     return result
 
 
@@ -202,18 +216,24 @@ def _render(path: _Path) -> str:
 class _Reader:
     """One read: the walk over the lxml tree, with the issues it collects."""
 
-    __slots__ = ("issues", "max_depth")
+    __slots__ = ("found", "issues", "max_depth")
 
     def __init__(self, max_depth: int) -> None:
         self.max_depth = max_depth
         self.issues: list[Issue] = []
+        self.found = 0
 
     def issue(self, code: str, message: str, path: _Path) -> None:
-        if len(self.issues) < _MAX_ISSUES:
+        self.found += 1
+        if len(self.issues) < MAX_ISSUES:
             self.issues.append(Issue(code, message, _render(path)))
 
     def too_deep(self, path: _Path) -> ParseError:
         message = f"elements are nested deeper than {self.max_depth} levels"
+        return ParseError([Issue("input-too-large", message, _render(path))])
+
+    def too_many_attributes(self, count: int, path: _Path) -> ParseError:
+        message = f"the element has {count} attributes; at most {MAX_ATTRIBUTES}"
         return ParseError([Issue("input-too-large", message, _render(path))])
 
     def object(self, el: Any, meta: TypeInfo, path: _Path, depth: int) -> dict[str, Any]:
@@ -221,9 +241,12 @@ class _Reader:
         if depth >= self.max_depth and len(el):
             raise self.too_deep(path)
         out: dict[str, Any] = {"resourceType": meta.name} if meta.is_resource else {}
-        if el.attrib:
+        attrib = el.attrib
+        if attrib:
+            if len(attrib) > MAX_ATTRIBUTES:
+                raise self.too_many_attributes(len(attrib), path)
             allowed = meta.attributes
-            for key, value in el.attrib.items():
+            for key, value in attrib.items():
                 if key in allowed:
                     out[key] = value
                 else:
@@ -231,7 +254,7 @@ class _Reader:
         if _has_text(el.text):
             self.issue("element-invalid", _NO_TEXT, path)
         by_tag = meta.by_tag
-        valueless: list[str] | None = None  # repeating primitives given an extension only
+        valueless: set[str] | None = None  # repeating primitives given an extension only
         for child in el:
             if _has_text(child.tail):
                 self.issue("element-invalid", _NO_TEXT, path)
@@ -264,7 +287,9 @@ class _Reader:
                     read = self.object(child, element.meta, (path, name, index), depth + 1)
             elif kind <= Kind.DECIMAL:
                 if self.primitive(child, element, out, index, (path, name, index), depth + 1):
-                    valueless = [*valueless, name] if valueless else [name]
+                    if valueless is None:
+                        valueless = set()
+                    valueless.add(name)
                 continue
             elif kind is Kind.RESOURCE:
                 read = self.wrapped_resource(child, (path, name, index), depth + 1)
@@ -351,8 +376,11 @@ class _Reader:
 
     def wrapped_resource(self, el: Any, path: _Path, depth: int) -> dict[str, Any] | None:
         """``<contained>``/``<resource>``/``<outcome>``: exactly one resource element inside."""
-        if el.attrib:
-            for key in el.attrib:
+        attrib = el.attrib
+        if attrib:
+            if len(attrib) > MAX_ATTRIBUTES:
+                raise self.too_many_attributes(len(attrib), path)
+            for key in attrib:
                 self.bad_attribute(key, path)
         inner = list(el)
         if len(inner) != 1:
@@ -378,7 +406,11 @@ class _Reader:
         """Narrative.div as JSON FHIR has it: the div element serialised, without its tail."""
         if depth + _height(el) - 1 > self.max_depth:
             raise self.too_deep(path)
-        if len(el.nsmap) > 1:
+        in_scope = len(el.nsmap)
+        if in_scope > MAX_NAMESPACES:
+            message = f"{in_scope} namespaces are declared in scope of the div; at most {MAX_NAMESPACES}"
+            raise ParseError([Issue("input-too-large", message, _render(path))])
+        if in_scope > 1:
             # Namespaces declared on ancestors would be copied onto the div: keep the used ones.
             el = _detached(el)
         return str(etree.tostring(el, encoding="unicode", with_tail=False))
@@ -448,7 +480,8 @@ def dump_xml(resource: Mapping[str, Any], *, pretty: bool = False) -> bytes:
     out in the order the specification documents; ``fhir_comments`` and ``None`` values are
     ignored. A key the type does not define, a value of the wrong shape, an unknown
     ``resourceType`` or an ill-formed ``Narrative.div`` raise :class:`adapter.errors.UsageError`:
-    the dict is the program's own, not the sender's.
+    the dict is the program's own, not the sender's. A character XML cannot hold is written as
+    U+FFFD (``REPLACEMENT``): it never raises.
 
     >>> print(dump_xml({"resourceType": "Patient", "active": True}, pretty=True).decode())
     <?xml version="1.0" encoding="UTF-8"?>
@@ -464,9 +497,8 @@ def dump_xml(resource: Mapping[str, Any], *, pretty: bool = False) -> bytes:
     if pretty:
         writer.out.append("\n")
     text = "".join(writer.out)
-    bad = _NOT_XML.search(text)
-    if bad is not None:
-        raise UsageError(f"character U+{ord(bad.group()):04X} cannot be written in XML")
+    if _NOT_XML.search(text) is not None:
+        text = _NOT_XML.sub(REPLACEMENT, text)
     return text.encode("utf-8")
 
 
@@ -647,6 +679,8 @@ def _xhtml(value: Any, where: str) -> str:
     """Check a Narrative.div string is one well-formed XHTML div, and re-serialise it."""
     if not isinstance(value, str):
         raise UsageError(f"{where}: expected the XHTML as a string")
+    if _NOT_XML.search(value) is not None:
+        value = _NOT_XML.sub(REPLACEMENT, value)
     try:
         div = etree.fromstring(value.encode("utf-8"), parser=_parser())
     except (etree.XMLSyntaxError, UnicodeEncodeError) as exc:
