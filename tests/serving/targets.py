@@ -18,10 +18,17 @@ def fail_at_startup(options: Mapping[str, Any], ready: Event) -> None:
 
 
 def die_once_then_run(options: Mapping[str, Any], ready: Event) -> None:
-    """Leave a file named after this process; the first worker exits at once, the others serve."""
+    """Leave a file named after this process; the first worker exits at once, the others serve.
+
+    "First" is decided by creating a marker beside the folder with O_EXCL: workers that start
+    at the same moment could otherwise each count the other's file and none of them exit."""
     folder = Path(options["folder"])
     (folder / str(os.getpid())).touch()
-    if len(list(folder.iterdir())) == 1:
+    try:
+        os.close(os.open(folder.with_name(f"{folder.name}.first"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        pass
+    else:
         sys.exit(1)
     ready.set()
     while True:
