@@ -3,18 +3,21 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LOCK   := requirements.lock
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: help install run test lint typecheck check bench clean
+.PHONY: help install run reset-store test lint typecheck check bench audit lock clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# The deployed dependencies are pinned by requirements.lock (used as constraints); the dev tools
+# that it does not list resolve freely.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
 	@touch $@
 
 install: $(STAMP)  ## create .venv and install the adapter with its dev tools
@@ -22,7 +25,11 @@ install: $(STAMP)  ## create .venv and install the adapter with its dev tools
 run: $(STAMP)  ## run the service on the embedded default (SQLite, reference payers, demo data)
 	$(BIN)/adapter serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)  ## run the test suite (warnings are errors)
+reset-store: $(STAMP)  ## empty the default SQLite store (never a server database)
+	$(BIN)/adapter reset-store
+
+test: $(STAMP)  ## run the test suite (warnings are errors; installs Chromium for the browser tests if missing)
+	.ci/ensure-chromium
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)  ## ruff, and the import contracts of docs/architecture.md (import-linter)
@@ -40,6 +47,19 @@ bench: $(STAMP)  ## run every benchmark (results printed; see benchmarks/README.
 	$(BIN)/python -m benchmarks.xml_codec
 	$(BIN)/python -m benchmarks.service
 	$(BIN)/python -m benchmarks.adjudication  # last: it exits 1 when its guard is broken
+
+audit: $(STAMP)  ## pip-audit the locked dependency set (needs a vulnerability database online; not run in CI)
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[audit]'
+	$(BIN)/pip-audit --requirement $(LOCK) --no-deps --disable-pip --progress-spinner off
+
+lock:  ## regenerate requirements.lock from a clean install of the deployed set (review the diff)
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet .
+	head -n 3 $(LOCK) > $(LOCK).new
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -vi '^fhir-lpp-adapter' >> $(LOCK).new
+	mv $(LOCK).new $(LOCK)
+	rm -rf .lock-venv build
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -18,12 +18,14 @@ from fastapi import FastAPI
 from adapter.api import create_app
 from adapter.api.logging import configure_logging
 from adapter.auth import authenticator_from_settings
+from adapter.errors import StoreUnavailable
 from adapter.flow import SubmitFlow
 from adapter.intake import Limits
 from adapter.payers import InMemoryRecords, PayerRecords, Payers, ReferencePayers
 from adapter.service.claims import StoreService
+from adapter.serving import STARTUP_FAILURE
 from adapter.settings import Settings
-from adapter.store import Store
+from adapter.store import DbTimeouts, Store
 
 __all__ = ["Composition", "app_from_env", "build_app", "build_service", "utc_now"]
 
@@ -59,8 +61,9 @@ class Composition:
 
     def service(self, settings: Settings) -> StoreService:
         """Open (and migrate) the store, and the service on it."""
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return StoreService(Store.open(settings.effective_database_url), self.flow(settings))
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner only: health data
+        store = Store.open(settings.effective_database_url, timeouts=db_timeouts(settings))
+        return StoreService(store, self.flow(settings))
 
     def app(self, settings: Settings) -> FastAPI:
         configure_logging(clock=utc_now, level=settings.log_level)
@@ -73,6 +76,16 @@ class Composition:
         _warm_up()
         log.info("startup.ready", backend=service.store.backend, auth=settings.auth)
         return app
+
+
+def db_timeouts(settings: Settings) -> DbTimeouts:
+    """The store's bounded waits, from the ``ADAPTER_DB_*`` settings."""
+    return DbTimeouts(
+        connect=settings.db_connect_timeout,
+        statement=settings.db_statement_timeout,
+        pool=settings.db_pool_timeout,
+        retry_after=settings.db_retry_after,
+    )
 
 
 def build_service(settings: Settings, *, payers: Payers | None = None) -> StoreService:
@@ -107,5 +120,14 @@ def build_app(settings: Settings | None = None, *, payers: Payers | None = None)
 
 
 def app_from_env() -> FastAPI:
-    """uvicorn factory: ``uvicorn --factory adapter.bootstrap:app_from_env``."""
-    return build_app()
+    """uvicorn factory: ``uvicorn --factory adapter.bootstrap:app_from_env``.
+
+    A database that cannot be reached at start stops the process with one line naming it (never
+    its password) and uvicorn's startup-failure status, 3, with one worker or several: the
+    service does not start until its database answers (a supervisor or orchestrator retries).
+    """
+    try:
+        return build_app()
+    except StoreUnavailable as exc:
+        structlog.get_logger("adapter.startup").error("startup.failed", code=exc.code, reason=exc.message)
+        raise SystemExit(STARTUP_FAILURE) from None

@@ -2,20 +2,36 @@
 the conformance kit against a service.
 
 Exit codes: 0 success (valid, adjudicated), 1 the input was refused (an OperationOutcome
-says why), 2 usage errors or an unreadable file.
+says why) or a check failed, 2 usage errors or an unreadable file, 3 the database cannot be
+reached (``serve`` at start, ``purge``). Every error is one line on stderr (adapter/console.py),
+never a traceback.
 """
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from adapter.console import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    Expanded,
+    OneLineErrors,
+    Tally,
+    ToolCommand,
+    choice,
+    expand,
+    fail,
+    read_all,
+)
 from adapter.errors import InputError, Issue, UsageError
 from adapter.intake import Format, Limits, parse_payload, read_submission
 
@@ -23,14 +39,22 @@ if TYPE_CHECKING:
     import httpx
 
     from adapter.bootstrap import Composition
+    from adapter.settings import Settings
+
+__all__ = ["EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "app", "main", "next_steps"]
 
 app = typer.Typer(
+    name="adapter",
+    cls=OneLineErrors,
     add_completion=False,
     no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
     help="FHIR R4 reimbursement adapter for French medical devices (LPP).",
+    epilog="Exit codes: 0 success, 1 refused or failed, 2 usage error or unreadable file.",
 )
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+EXIT_UNAVAILABLE = 3
 
 
 class OutputFormat(StrEnum):
@@ -43,12 +67,10 @@ class WireFormat(StrEnum):
     XML = "xml"
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        typer.echo(f"error: cannot read {path}: {exc.strerror}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+FILES_HELP = (
+    "JSON or XML files, or directories (their *.json and *.xml files, in path order; "
+    "fixture sidecars *.meta.json and *.expected.json are skipped)"
+)
 
 
 def _format(path: Path, data: bytes, given: WireFormat | None = None) -> Format:
@@ -58,10 +80,16 @@ def _format(path: Path, data: bytes, given: WireFormat | None = None) -> Format:
 
 
 def _write(data: bytes) -> None:
-    sys.stdout.buffer.write(data)
+    """Bytes to stdout as they are (through a progress bar's redirection when one is drawn)."""
     if not data.endswith(b"\n"):
-        sys.stdout.buffer.write(b"\n")
-    sys.stdout.flush()
+        data += b"\n"
+    stream = sys.stdout
+    if isinstance(stream, io.TextIOWrapper):
+        stream.flush()
+        stream.buffer.write(data)
+    else:
+        stream.write(data.decode("utf-8"))
+    stream.flush()
 
 
 def _describe(issue: Issue) -> str:
@@ -69,80 +97,186 @@ def _describe(issue: Issue) -> str:
     return f"  {issue.severity.value}: [{issue.code}]{where}: {issue.message}"
 
 
-@app.command()
+def _report_refusal(path: Path, status: int, issues: list[Issue] | tuple[Issue, ...]) -> None:
+    """A refused file on stderr, as ``validate`` prints it: its verdict, then its issues."""
+    typer.echo(f"{path}: invalid ({status})", err=True)
+    for issue in issues:
+        typer.echo(_describe(issue), err=True)
+
+
+def _files(paths: list[Path], *, twins: bool = True) -> Expanded:
+    expanded = expand(paths, twins=twins)
+    if not expanded.files:
+        raise fail("no JSON or XML file among the paths given")
+    return expanded
+
+
+def _tagged(path: Path, status: int, key: str, value: object) -> dict[str, object]:
+    """One JSON line of a run over several files: the file, its HTTP-like status, the result."""
+    return {"file": str(path), "status": status, key: value}
+
+
+def _xml_tagged(document: bytes, path: Path) -> bytes:
+    """An XML document that names its file in a comment after the declaration (still one document)."""
+    comment = f"<!-- file: {str(path).replace('--', '- -')} -->".encode()
+    declaration = b'<?xml version="1.0" encoding="UTF-8"?>'
+    if document.startswith(declaration):
+        return declaration + comment + document[len(declaration) :]
+    return comment + document
+
+
+@app.command(
+    cls=ToolCommand,
+    short_help="Check Bundles against FHIR R4 and the conventions.",
+    epilog="Exit 0 all valid, 1 any invalid, 2 usage error or unreadable file.",
+)
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Bundles to check (JSON or XML)")],
+    files: Annotated[list[Path], typer.Argument(metavar="PATH…", help=FILES_HELP, show_default=False)],
     output: Annotated[
-        OutputFormat, typer.Option("--format", help="text, or json (an OperationOutcome per file)")
-    ] = (OutputFormat.TEXT),
+        OutputFormat,
+        typer.Option(
+            "--format",
+            metavar="text|json",
+            parser=choice(OutputFormat),
+            help="text, or json: an OperationOutcome (several files: one JSON line each, "
+            '{"file", "status", "resource"})',
+        ),
+    ] = OutputFormat.TEXT,
 ) -> None:
     """Check submission Bundles against FHIR R4 and the adapter's conventions."""
     from mappings.fhir import jsonio
     from mappings.outbound import all_ok, to_operation_outcome
 
-    worst = EXIT_OK
-    for path in files:
-        data = _read(path)
-        try:
-            submission = read_submission(data, _format(path, data))
-            status, issues = 200, submission.warnings
-        except InputError as exc:
-            status, issues = exc.http_status, exc.issues
-            worst = EXIT_REFUSED
-        if output is OutputFormat.JSON:
-            outcome = to_operation_outcome(issues) if issues else all_ok(f"{path.name} is a valid submission")
-            _write(jsonio.dumps(outcome))
-        else:
-            verdict = "valid" if status == 200 else f"invalid ({status})"
-            typer.echo(f"{path}: {verdict}")
-            for issue in issues:
-                typer.echo(_describe(issue))
-    raise typer.Exit(worst)
+    expanded = _files(files)
+    inputs = read_all(expanded.files)
+    tally = Tally("validating", len(inputs))
+    with tally.bar() as bar:
+        for path, data in inputs:
+            try:
+                submission = read_submission(data, _format(path, data))
+                status, issues = 200, submission.warnings
+            except InputError as exc:
+                status, issues = exc.http_status, exc.issues
+            tally.record(status == 200)
+            if output is OutputFormat.JSON:
+                outcome = (
+                    to_operation_outcome(issues) if issues else all_ok(f"{path.name} is a valid submission")
+                )
+                _write(
+                    jsonio.dumps(_tagged(path, status, "resource", outcome) if expanded.several else outcome)
+                )
+            else:
+                typer.echo(f"{path}: {'valid' if status == 200 else f'invalid ({status})'}")
+                for issue in issues:
+                    typer.echo(_describe(issue))
+            bar.advance()
+    tally.summary(passed="valid", failed="invalid")
+    raise typer.Exit(EXIT_REFUSED if tally.failed else EXIT_OK)
 
 
-@app.command()
+def _target(source: Path, out: Path | None, to: WireFormat, *, several: bool) -> Path | None:
+    """Where one converted file goes: stdout (None), the file ``out``, or ``out/<stem>.<to>``
+    when ``out`` is a directory (an existing one, one written with a trailing slash, or any
+    ``out`` for several files)."""
+    if out is None:
+        return None
+    if several or out.is_dir() or str(out).endswith(("/", "\\")):
+        if not out.is_dir():
+            raise fail(f"-o {out}: no such directory")
+        return out / f"{source.stem}.{to.value}"
+    if not out.parent.is_dir():
+        raise fail(f"-o {out}: no such directory {out.parent}")
+    return out
+
+
+@app.command(
+    cls=ToolCommand,
+    short_help="Convert FHIR R4 resources between JSON and XML.",
+    epilog="Exit 0 all converted, 1 any not valid R4, 2 usage error or unreadable file.",
+)
 def convert(
-    file: Annotated[Path, typer.Argument(help="a FHIR resource, JSON or XML")],
-    to: Annotated[WireFormat, typer.Option("--to", help="target format")],
-    out: Annotated[Path | None, typer.Option("-o", "--output", help="write here instead of stdout")] = None,
+    files: Annotated[list[Path], typer.Argument(metavar="PATH…", help=FILES_HELP, show_default=False)],
+    to: Annotated[
+        WireFormat, typer.Option("--to", metavar="json|xml", parser=choice(WireFormat), help="target format")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="PATH",
+            help="write to this file, or into this directory as <name>.json or <name>.xml "
+            "(needed for several files); default: stdout",
+        ),
+    ] = None,
 ) -> None:
-    """Convert any FHIR R4 resource between JSON and XML (checked against the R4 model)."""
+    """Convert FHIR R4 resources between JSON and XML (checked against the R4 model)."""
     from mappings.fhir import jsonio, structure_issues, walk
     from mappings.fhir.xml import dump_xml
 
-    data = _read(file)
-    try:
-        resource = parse_payload(data, _format(file, data), Limits())
-        walked = walk(resource)
-        issues = walked.parse or structure_issues(resource)
-    except InputError as exc:
-        issues = list(exc.issues)
-    if issues:
-        for issue in issues:
-            typer.echo(_describe(issue), err=True)
-        raise typer.Exit(EXIT_REFUSED)
-    result = dump_xml(resource, pretty=True) if to is WireFormat.XML else jsonio.dumps(resource, indent=2)
-    if out is None:
-        _write(result)
-    else:
-        out.write_bytes(result)
+    expanded = _files(files)
+    if expanded.several and out is None:
+        raise fail("several files: give -o DIR, the directory to write them into")
+    targets = [(path, _target(path, out, to, several=expanded.several)) for path in expanded.files]
+    for path, target in targets:
+        if target is not None and target.resolve() == path.resolve():
+            raise fail(f"{path}: converting it to {target} would overwrite it")
+    inputs = read_all(expanded.files)
+    worst = EXIT_OK
+    for (path, data), (_, target) in zip(inputs, targets, strict=True):
+        try:
+            resource = parse_payload(data, _format(path, data), Limits())
+            issues = walk(resource).parse or structure_issues(resource)
+        except InputError as exc:
+            issues = list(exc.issues)
+        if issues:
+            _report_refusal(path, 400, issues)
+            worst = EXIT_REFUSED
+            continue
+        result = dump_xml(resource, pretty=True) if to is WireFormat.XML else jsonio.dumps(resource, indent=2)
+        if target is None:
+            _write(result)
+            continue
+        try:
+            target.write_bytes(result)
+        except OSError as exc:
+            raise fail(f"cannot write {target}: {exc.strerror}") from None
+    raise typer.Exit(worst)
 
 
-@app.command("map")
-def map_(file: Annotated[Path, typer.Argument(help="a submission Bundle, JSON or XML")]) -> None:
-    """Print the internal reimbursement request a Bundle maps to, as JSON."""
+@app.command(
+    "map",
+    cls=ToolCommand,
+    short_help="Print the internal reimbursement request of Bundles.",
+    epilog="Exit 0 all mapped, 1 any refused, 2 usage error or unreadable file.",
+)
+def map_(
+    files: Annotated[list[Path], typer.Argument(metavar="PATH…", help=FILES_HELP, show_default=False)],
+) -> None:
+    """Print the internal reimbursement request each Bundle maps to, as JSON.
+
+    One file prints an indented document; several print one JSON line each,
+    {"file", "status", "request"}. A refused file's issues go to stderr.
+    """
     import json
 
     from adapter.domain.jsonable import to_jsonable
 
-    data = _read(file)
-    try:
-        submission = read_submission(data, _format(file, data))
-    except InputError as exc:
-        for issue in exc.issues:
-            typer.echo(_describe(issue), err=True)
-        raise typer.Exit(EXIT_REFUSED) from None
-    typer.echo(json.dumps(to_jsonable(submission.request), indent=2, ensure_ascii=False))
+    expanded = _files(files)
+    worst = EXIT_OK
+    for path, data in read_all(expanded.files):
+        try:
+            submission = read_submission(data, _format(path, data))
+        except InputError as exc:
+            _report_refusal(path, exc.http_status, exc.issues)
+            worst = EXIT_REFUSED
+            continue
+        request = to_jsonable(submission.request)
+        if expanded.several:
+            typer.echo(json.dumps(_tagged(path, 200, "request", request), ensure_ascii=False))
+        else:
+            typer.echo(json.dumps(request, indent=2, ensure_ascii=False))
+    raise typer.Exit(worst)
 
 
 def _composition(ctx: typer.Context) -> Composition:
@@ -152,29 +286,49 @@ def _composition(ctx: typer.Context) -> Composition:
     return ctx.obj if isinstance(ctx.obj, Composition) else Composition()
 
 
-@app.command()
+@app.command(
+    cls=ToolCommand,
+    short_help="Adjudicate Bundles in process and print the answers.",
+    epilog="Exit 0 all adjudicated, 1 any refused, 2 usage error or unreadable file.",
+)
 def submit(
     ctx: typer.Context,
     files: Annotated[
-        list[Path], typer.Argument(help="submission Bundles, JSON or XML, adjudicated in this order")
+        list[Path],
+        typer.Argument(
+            metavar="PATH…",
+            show_default=False,
+            help="submission Bundles, JSON or XML, adjudicated in the order given; a directory "
+            "gives its files in path order, without sidecars and without an XML twin whose JSON "
+            "file sits beside it",
+        ),
     ],
-    output: Annotated[WireFormat, typer.Option("--format", help="format of the printed response Bundles")] = (
-        WireFormat.JSON
-    ),
+    output: Annotated[
+        WireFormat,
+        typer.Option(
+            "--format", metavar="json|xml", parser=choice(WireFormat), help="format of the printed answers"
+        ),
+    ] = WireFormat.JSON,
     now: Annotated[
-        str | None, typer.Option(help="adjudication time, ISO 8601 with offset (default: the current time)")
+        str | None,
+        typer.Option(
+            metavar="TIME",
+            help="adjudication time, ISO 8601 with a UTC offset, e.g. 2026-12-15T11:00:00+01:00 "
+            "(default: now)",
+        ),
     ] = None,
 ) -> None:
-    """Adjudicate Bundles with the in-process reference payers and print one response per file.
+    """Adjudicate Bundles with the in-process reference payers and print one answer per file.
 
-    The files share one in-memory delivery history and AMC ledger, in the order given, so
-    a claim can spend a yearly forfait that a later one then finds partly used; nothing
-    outlives the run, and a Bundle given twice is adjudicated twice (the second time its
-    deliveries are duplicates: there is no idempotency store here). One file prints an
-    indented document; several print one compact document per line, in order (an
-    OperationOutcome for a refused file). Exit 0 when every file was adjudicated, 1 when any
-    was refused (the others are still answered), 2 before any work when a file cannot be
-    read or ``--now`` is wrong.
+    The files share one in-memory delivery history and AMC ledger, in the order given, so a
+    claim can spend a yearly forfait that a later one then finds partly used. Nothing outlives
+    the run, and a Bundle given twice is adjudicated twice (the second time its deliveries are
+    duplicates: there is no idempotency store here).
+
+    One file prints an indented document. Several files (or a directory) print one line per
+    file, in order: in JSON {"file", "status", "resource"}, in XML the document with the file
+    named in a comment. A refused file's answer is an OperationOutcome. Nothing is adjudicated
+    when a file cannot be read or --now is wrong.
     """
     from datetime import UTC, datetime
 
@@ -183,44 +337,102 @@ def submit(
     from mappings.fhir.xml import dump_xml
     from mappings.outbound import to_operation_outcome
 
-    pretty = len(files) == 1
-
-    def emit(resource: dict[str, object]) -> None:
-        if output is WireFormat.XML:
-            _write(dump_xml(resource, pretty=pretty))
-        else:
-            _write(jsonio.dumps(resource, indent=2 if pretty else None))
-
-    settings = Settings()
     try:
         moment = datetime.fromisoformat(now) if now else datetime.now(UTC)
     except ValueError:
-        typer.echo(f"error: --now {now!r} is not an ISO 8601 date-time", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise fail(f"--now {now!r} is not an ISO 8601 date-time") from None
     if moment.tzinfo is None:
-        typer.echo("error: --now needs a UTC offset", err=True)
-        raise typer.Exit(EXIT_USAGE)
-    inputs = [(path, _read(path)) for path in files]
+        raise fail("--now needs a UTC offset, e.g. 2026-12-15T11:00:00+01:00")
+    expanded = _files(files, twins=False)
+    several = expanded.several
+
+    def emit(path: Path, status: int, resource: dict[str, Any]) -> None:
+        if output is WireFormat.XML:
+            document = dump_xml(resource, pretty=not several)
+            _write(_xml_tagged(document, path) if several else document)
+        elif several:
+            _write(jsonio.dumps(_tagged(path, status, "resource", resource)))
+        else:
+            _write(jsonio.dumps(resource, indent=2))
+
+    settings = Settings()
+    inputs = read_all(expanded.files)
     composition = _composition(ctx)
     flow = composition.flow(settings)
     records = composition.scratch_records()
-    worst = EXIT_OK
-    for path, data in inputs:
+    for note in _order_notes(expanded.files):
+        typer.echo(note, err=True)
+    tally = Tally("adjudicating", len(inputs))
+    with tally.bar() as bar:
+        for path, data in inputs:
+            try:
+                submission = flow.read(data, _format(path, data))
+            except InputError as exc:
+                emit(path, exc.http_status, to_operation_outcome(exc.issues, canon=settings.canon))
+                tally.record(False)
+            else:
+                emit(path, 200, flow.adjudicate(submission, records=records, now=moment).response)
+                tally.record(True)
+            bar.advance()
+    tally.summary(passed="adjudicated", failed="refused")
+    raise typer.Exit(EXIT_REFUSED if tally.failed else EXIT_OK)
+
+
+def _order_notes(paths: list[Path]) -> list[str]:
+    """A note for each fixture whose ``.meta.json`` names scenarios (``preceded-by``) that this
+    run does not submit before it: its answer will then differ from the kit's."""
+    import json
+
+    notes, earlier = [], set()
+    for path in paths:
+        meta = path.with_name(f"{path.stem}.meta.json")
         try:
-            submission = flow.read(data, _format(path, data))
-        except InputError as exc:
-            emit(to_operation_outcome(exc.issues, canon=settings.canon))
-            worst = EXIT_REFUSED
-            continue
-        emit(flow.adjudicate(submission, records=records, now=moment).response)
-    raise typer.Exit(worst)
+            wanted = (
+                json.loads(meta.read_text(encoding="utf-8")).get("preceded-by", []) if meta.exists() else []
+            )
+        except (OSError, ValueError, AttributeError):
+            wanted = []
+        missing = [str(name) for name in wanted if str(name) not in earlier]
+        if missing:
+            notes.append(
+                f"note: {path}: its {meta.name} says to submit {', '.join(missing)} before it, "
+                "in the same run (fixtures/README.md)"
+            )
+        earlier.add(path.stem)
+    return notes
 
 
-@app.command()
+def next_steps(host: str, port: int) -> str:
+    """The steps ``adapter serve`` prints in development mode; the README shows them verbatim
+    for the default address."""
+    base = f"http://{host}:{port}"
+    return (
+        "TOKEN=$(.venv/bin/adapter dev-token)        # 1. a development bearer token\n"
+        f"curl -s -X POST '{base}/Claim/$submit' \\\n"
+        "     -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/fhir+json' \\\n"
+        "     --data-binary @fixtures/valid/01-purchase-standard.json          # 2. submit a fixture Bundle\n"
+        'curl -s -H "Authorization: Bearer $TOKEN" \\\n'
+        f"     '{base}/ClaimResponse?patient.identifier=258037511490172'   # 3. read the answers back"
+    )
+
+
+def _dev_key_path(settings: Settings) -> Path:
+    from adapter.auth.devkeys import DEV_KEY_FILE
+
+    return (settings.data_dir / DEV_KEY_FILE).absolute()
+
+
+@app.command(
+    cls=ToolCommand,
+    short_help="Run the HTTP service.",
+    epilog="Exit 0 stopped, 2 usage error or address in use, 3 a worker failed to start.",
+)
 def serve(
-    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="port to bind")] = 8080,
-    workers: Annotated[int, typer.Option(min=1, help="worker processes (state lives in the database)")] = 1,
+    host: Annotated[str, typer.Option(metavar="HOST", help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", min=0, max=65535, help="port to bind")] = 8080,
+    workers: Annotated[
+        int, typer.Option(metavar="N", min=1, help="worker processes (state lives in the database)")
+    ] = 1,
     reuse_port: Annotated[
         bool,
         typer.Option(
@@ -236,15 +448,15 @@ def serve(
     from adapter.settings import Settings
 
     settings = Settings()
+    if port != 0:
+        try:
+            serving.check_address_free(host, port)
+        except UsageError as exc:
+            raise fail(str(exc)) from None
     if settings.auth == "jwt" and settings.jwks_file is None and settings.jwks_url is None:
         typer.echo(
-            "Development mode: tokens are signed by a local key under "
-            f"{settings.data_dir}/. Next steps:\n"
-            "  TOKEN=$(.venv/bin/adapter dev-token)\n"
-            f'  curl -s -X POST http://{host}:{port}/Claim/\\$submit -H "Authorization: Bearer $TOKEN" '
-            "-H 'Content-Type: application/fhir+json' "
-            "--data-binary @fixtures/valid/01-purchase-standard.json\n"
-            f'  curl -s -H "Authorization: Bearer $TOKEN" http://{host}:{port}/ClaimResponse',
+            f"Development mode: tokens are signed by the key {_dev_key_path(settings)} "
+            "(ADAPTER_DATA_DIR). Next steps, in a second terminal:\n" + next_steps(host, port),
             err=True,
         )
     options = {
@@ -255,14 +467,61 @@ def serve(
         "access_log": False,
         "log_config": None,  # the app configures masked JSON logging for everything
         "log_level": settings.log_level.lower(),
+        # Slow clients: headers (HeaderTimeoutProtocol) and bodies (the app) have deadlines,
+        # idle keep-alive connections close, and a worker holds a bounded number of them.
+        "http": "adapter.serving:HeaderTimeoutProtocol",
+        "timeout_keep_alive": settings.http_keepalive_timeout,
+        "limit_concurrency": settings.http_limit_concurrency,
     }
     log = make_logger(clock=utc_now, level=settings.log_level)
     try:
         status = serving.serve(options, workers=workers, reuse_port=reuse_port, log=log)
     except UsageError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise fail(str(exc)) from None
     raise typer.Exit(status)
+
+
+@app.command(
+    cls=ToolCommand,
+    short_help="Empty the stored bodies past the retention period.",
+    epilog="Exit 0 purged, 2 usage error, 3 the database cannot be reached.",
+)
+def purge(
+    ctx: typer.Context,
+    older_than_days: Annotated[
+        int | None,
+        typer.Option(
+            "--older-than-days",
+            metavar="N",
+            min=1,
+            help="age in days (default: ADAPTER_RETENTION_DAYS)",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Empty the stored bodies of submissions older than the retention period.
+
+    Keeps what idempotency and the audit need (key, content hash, ids, answer): a resubmission
+    still replays the stored answer byte for byte, and GET /Claim/{id} answers 404. Run it
+    daily (cron, a systemd timer). Exit 0 with the count purged; 3 when the database cannot be
+    reached.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from adapter.errors import StoreUnavailable
+    from adapter.settings import Settings
+
+    settings = Settings()
+    days = older_than_days or settings.retention_days
+    try:
+        service = _composition(ctx).service(settings)
+        try:
+            count = service.purge(older_than=timedelta(days=days), now=datetime.now(UTC))
+        finally:
+            service.store.dispose()
+    except StoreUnavailable as exc:
+        raise fail(exc.message, EXIT_UNAVAILABLE) from None
+    typer.echo(f"purged the bodies of {count} submissions received more than {days} days ago")
 
 
 class PayerRole(StrEnum):
@@ -270,37 +529,60 @@ class PayerRole(StrEnum):
     AMC = "amc"
 
 
-@app.command("payer-sim")
+@app.command(
+    "payer-sim",
+    cls=ToolCommand,
+    short_help="Serve the reference payers over the payer protocol.",
+    epilog="Exit 0 stopped, 2 usage error or address in use.",
+)
 def payer_sim(
     ctx: typer.Context,
-    role: Annotated[PayerRole, typer.Option("--role", help="the payer to simulate: amo or amc")],
-    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="port to bind")] = 8090,
-    latency_ms: Annotated[float, typer.Option("--latency-ms", min=0, help="delay before every answer")] = 0.0,
+    role: Annotated[
+        PayerRole, typer.Option("--role", metavar="amo|amc", help="the payer to simulate", show_default=False)
+    ],
+    host: Annotated[str, typer.Option(metavar="HOST", help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", min=0, max=65535, help="port to bind")] = 8090,
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", metavar="N", min=0, help="milliseconds before every answer")
+    ] = 0.0,
     fail_rate: Annotated[
-        float, typer.Option("--fail-rate", min=0, max=1, help="probability that an exchange fails")
+        float,
+        typer.Option("--fail-rate", metavar="P", min=0, max=1, help="probability that an exchange fails"),
     ] = 0.0,
     spike_rate: Annotated[
-        float, typer.Option("--spike-rate", min=0, max=1, help="probability of a ten times longer delay")
+        float,
+        typer.Option(
+            "--spike-rate", metavar="P", min=0, max=1, help="probability of a ten times longer delay"
+        ),
     ] = 0.0,
-    seed: Annotated[int | None, typer.Option(help="seed of the fault draws, to repeat a run")] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(metavar="N", help="seed of the fault draws, to repeat a run", show_default=False),
+    ] = None,
     data_dir: Annotated[
         Path | None,
         typer.Option(
-            "--data-dir", help="where its own records live (default: the data directory's payer-sim-ROLE)"
+            "--data-dir",
+            metavar="DIR",
+            help="its own records (default: payer-sim-ROLE in the data directory)",
+            show_default=False,
         ),
     ] = None,
 ) -> None:
-    """Serve the reference payers over the payer protocol, as a remote AMO or AMC (docs/payer-protocol.md).
-
-    It keeps its own records, counts decisions per idempotency key (GET /_stats) and injects
-    faults on demand (PUT /_faults).
-    """
+    """Serve the reference payers over the payer protocol (docs/payer-protocol.md), as a remote
+    AMO or AMC would: with records of its own, a count of decisions per idempotency key
+    (GET /_stats) and faults injected on demand (PUT /_faults)."""
     import uvicorn
 
+    from adapter import serving
     from adapter.payersim import Faults, SimState, create_sim_app
     from adapter.settings import Settings
 
+    if port != 0:
+        try:
+            serving.check_address_free(host, port)
+        except UsageError as exc:
+            raise fail(str(exc)) from None
     settings = Settings()
     folder = data_dir if data_dir is not None else settings.data_dir / f"payer-sim-{role.value}"
     state = SimState(folder / "payer.sqlite3")
@@ -314,15 +596,29 @@ def payer_sim(
         state.close()
 
 
-@app.command("dev-token")
+@app.command(
+    "dev-token",
+    cls=ToolCommand,
+    short_help="Print a development access token.",
+    epilog="Exit 0 token printed, 1 the development key cannot be used, 2 usage error.",
+)
 def dev_token(
-    client_id: Annotated[str, typer.Option("--client-id", help="the token's client_id")] = "dev-client",
+    client_id: Annotated[
+        str, typer.Option("--client-id", metavar="ID", help="the token's client_id")
+    ] = "dev-client",
     scope: Annotated[
-        list[str] | None, typer.Option("--scope", help="repeatable; default: submit and read")
+        list[str] | None,
+        typer.Option(
+            "--scope",
+            metavar="SCOPE",
+            show_default=False,
+            help="a scope, repeatable (default: system/Claim.write and system/ClaimResponse.read)",
+        ),
     ] = None,
-    lifetime: Annotated[int, typer.Option(min=60, help="seconds")] = 3600,
+    lifetime: Annotated[int, typer.Option(metavar="SECONDS", min=60, help="validity, at least 60")] = 3600,
 ) -> None:
-    """Print a development access token signed by the local development key."""
+    """Print a development access token, signed by the development key that adapter serve
+    uses (under ADAPTER_DATA_DIR; its path goes to stderr)."""
     from datetime import UTC, datetime
 
     from adapter.auth import mint_dev_token
@@ -338,30 +634,115 @@ def dev_token(
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
     )
+    typer.echo(f"signed by the development key {_dev_key_path(settings)}", err=True)
     typer.echo(token)
 
 
-@app.command()
+@app.command(
+    "reset-store",
+    cls=ToolCommand,
+    short_help="Start again from an empty development store.",
+    epilog="Exit 0 emptied (or nothing to remove), 1 refused.",
+)
+def reset_store(
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            metavar="URL",
+            help="the sqlite:/// URL to empty when ADAPTER_DATABASE_URL names one (it must be the same)",
+        ),
+    ] = None,
+) -> None:
+    """Start again from an empty store: remove the SQLite file of the embedded default.
+
+    Only the default file (adapter.sqlite3 under ADAPTER_DATA_DIR) is removed, unless
+    ADAPTER_DATABASE_URL names another SQLite file and --database-url repeats that URL. A
+    server database (PostgreSQL) is never touched. The development key stays; the schema is
+    created again at the next start. Stop the service first.
+    """
+    from adapter.settings import Settings
+
+    settings = Settings()
+    url = settings.effective_database_url
+    if settings.database_url and database_url != settings.database_url:
+        raise fail(
+            f"ADAPTER_DATABASE_URL names {settings.database_url!r}: reset-store only empties the "
+            "default SQLite file, or the URL repeated with --database-url",
+            EXIT_REFUSED,
+        )
+    if database_url is not None and database_url != url:
+        raise fail(f"--database-url {database_url!r} is not the store's URL {url!r}", EXIT_REFUSED)
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        raise fail(f"{url!r} is not a SQLite file: reset-store never touches a server database", EXIT_REFUSED)
+    database = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    removed = []
+    for path in (database, *(Path(f"{database}{suffix}") for suffix in ("-wal", "-shm", "-journal"))):
+        if path.exists():
+            path.unlink()
+            removed.append(path)
+    if removed:
+        typer.echo(f"removed {', '.join(map(str, removed))}: the next start begins with an empty store")
+    else:
+        typer.echo(f"{database} does not exist: the store is already empty")
+    raise typer.Exit(EXIT_OK)
+
+
+def _writable(option: str, path: Path | None) -> None:
+    """Refuse a report path whose directory is missing before the run, not after it."""
+    if path is not None and not path.parent.is_dir():
+        raise fail(f"{option} {path}: no such directory {path.parent}")
+
+
+@app.command(
+    cls=ToolCommand,
+    short_help="Check a service against the fixture kit.",
+    epilog="Exit 0 all passed, 1 a fixture failed, 2 service or kit unreachable.",
+)
 def conformance(
     ctx: typer.Context,
     base_url: Annotated[
-        str, typer.Option("--base-url", help="the FHIR base of the service under test")
+        str, typer.Option("--base-url", metavar="URL", help="the FHIR base of the service under test")
     ] = "http://127.0.0.1:8080",
     token: Annotated[
         str | None,
         typer.Option(
             "--token",
+            metavar="TOKEN",
             envvar="ADAPTER_CONFORMANCE_TOKEN",
+            show_default=False,
             help="bearer access token with system/Claim.write (none when authentication is off)",
         ),
     ] = None,
-    fixtures: Annotated[Path, typer.Option("--fixtures", help="the fixture kit")] = Path("fixtures"),
+    fixtures: Annotated[Path, typer.Option("--fixtures", metavar="DIR", help="the fixture kit")] = Path(
+        "fixtures"
+    ),
     canonical_base: Annotated[
-        str | None, typer.Option("--canonical-base", help="base of the error and adjudication code systems")
+        str | None,
+        typer.Option(
+            "--canonical-base",
+            metavar="URL",
+            show_default=False,
+            help="base of the error and adjudication code systems (default: the adapter's)",
+        ),
     ] = None,
-    timeout: Annotated[float, typer.Option(min=1.0, help="seconds per request")] = 60.0,
+    timeout: Annotated[float, typer.Option(metavar="SECONDS", min=1.0, help="per request")] = 60.0,
     report: Annotated[
-        Path | None, typer.Option("--report", help="also write every verdict to this JSON file")
+        Path | None,
+        typer.Option("--report", metavar="FILE", show_default=False, help="write every verdict as JSON"),
+    ] = None,
+    junit: Annotated[
+        Path | None,
+        typer.Option("--junit", metavar="FILE", show_default=False, help="write the verdicts as JUnit XML"),
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            show_default=False,
+            help="write a self-contained HTML report (a row per fixture; expected and actual side by side)",
+        ),
     ] = None,
     in_process: Annotated[
         bool,
@@ -373,43 +754,60 @@ def conformance(
 ) -> None:
     """Send the fixture kit to a running service and check every answer (fixtures/README.md).
 
-    Use a fresh store (or one that already holds the kit: the answers are then replays). Exit 0
-    when every fixture passes, 1 when one fails, 2 when the service or the kit cannot be reached.
+    Use a fresh store (or one that already holds the kit: the answers are then replays). One
+    verdict per fixture, then a summary table; a progress bar on a terminal.
     """
     import contextlib
-    import json
 
     import httpx
 
-    from adapter.conformance import Kit, run
+    from adapter import reports
+    from adapter.conformance import Kit, planned, run
     from mappings.systems import DEFAULT_BASE
 
+    for option, path in (("--report", report), ("--junit", junit), ("--html", html)):
+        _writable(option, path)
     kit = Kit(fixtures, canonical_base=canonical_base or DEFAULT_BASE)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    target = "this adapter, in process" if in_process else base_url
     try:
+        tally = Tally("conformance", planned(kit), stream=sys.stderr)
         with contextlib.ExitStack() as stack:
             if in_process:
                 client = stack.enter_context(_in_process_client(_composition(ctx)))
             else:
                 remote = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
                 client = stack.enter_context(remote)
-            checks = run(client, kit)
+            bar = stack.enter_context(tally.bar())
+
+            def checked(check: object) -> None:
+                bar.advance()
+
+            checks = run(client, kit, on_check=checked)
     except (FileNotFoundError, UsageError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise fail(str(exc)) from None
     except httpx.HTTPError as exc:
-        typer.echo(f"error: {base_url}: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise fail(f"{base_url}: {exc}") from None
     for check in checks:
+        tally.record(check.passed)
         typer.echo(f"{'ok  ' if check.passed else 'FAIL'} {check.fixture}")
         for problem in check.problems:
             typer.echo(f"     {problem}")
-    failed = sum(not check.passed for check in checks)
-    typer.echo(f"{len(checks) - failed} passed, {failed} failed")
-    if report is not None:
-        verdicts = [{"fixture": c.fixture, "passed": c.passed, "problems": list(c.problems)} for c in checks]
-        report.write_text(json.dumps(verdicts, indent=2) + "\n", encoding="utf-8")
-    raise typer.Exit(EXIT_REFUSED if failed else EXIT_OK)
+    typer.echo(f"{tally.passed} passed, {tally.failed} failed")
+    tally.summary()
+    writers = (
+        (report, reports.json_report),
+        (junit, reports.junit_xml),
+        (html, lambda found: reports.html_report(found, target=target)),
+    )
+    for path, render in writers:
+        if path is None:
+            continue
+        try:
+            path.write_bytes(render(checks))
+        except OSError as exc:
+            raise fail(f"cannot write {path}: {exc.strerror}") from None
+    raise typer.Exit(EXIT_REFUSED if tally.failed else EXIT_OK)
 
 
 @contextmanager

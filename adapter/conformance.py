@@ -18,6 +18,7 @@ Sent twice to one store, the kit passes twice: the second run is answered by rep
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from adapter.errors import InputError, UsageError
 from mappings.fhir.xml import parse_xml
 from mappings.systems import ADJUDICATION, DEFAULT_BASE, Canon
 
-__all__ = ["Check", "Kit", "run"]
+__all__ = ["Check", "Comparison", "Kit", "planned", "run"]
 
 FHIR_JSON = "application/fhir+json"
 FHIR_XML = "application/fhir+xml"
@@ -40,11 +41,27 @@ _AMC_TOTALS = ("benefit", "reste-a-charge")
 
 
 @dataclass(frozen=True, slots=True)
+class Comparison:
+    """One thing the fixture expects, and what the answer gave (for reports, side by side)."""
+
+    what: str
+    expected: str
+    actual: str
+
+    @property
+    def agrees(self) -> bool:
+        return self.expected == self.actual
+
+
+@dataclass(frozen=True, slots=True)
 class Check:
-    """One fixture's verdict: ``problems`` is empty when it passed."""
+    """One fixture's verdict: ``problems`` is empty when it passed. ``compared`` holds what
+    was compared (status, outcome, amounts, issues), ``seconds`` the time its request took."""
 
     fixture: str
     problems: tuple[str, ...]
+    compared: tuple[Comparison, ...] = ()
+    seconds: float = 0.0
 
     @property
     def passed(self) -> bool:
@@ -110,8 +127,18 @@ def _expected(path: Path) -> dict[str, Any]:
     return dict(expected)
 
 
-def run(client: httpx.Client, kit: Kit) -> list[Check]:
-    """Send the kit through ``client`` (its base URL and credentials set) and check every answer.
+def planned(kit: Kit) -> int:
+    """How many checks :func:`run` makes on ``kit`` (0 for a directory that is no kit)."""
+    if not (kit.root / "valid").is_dir() or not (kit.root / "invalid").is_dir():
+        return 0
+    names = kit.valid_order()
+    twins = sum((kit.root / "valid" / f"{name}.xml").exists() for name in names)
+    return len(names) + twins + sum(1 for _ in kit.invalid_inputs())
+
+
+def run(client: httpx.Client, kit: Kit, *, on_check: Callable[[Check], object] | None = None) -> list[Check]:
+    """Send the kit through ``client`` (its base URL and credentials set) and check every answer;
+    ``on_check`` hears of each verdict as it is made.
 
     Raises ``FileNotFoundError`` for a directory that is no kit, ``UsageError`` for a kit file
     that cannot be read or when the service refuses the credentials, and httpx's errors when it
@@ -120,32 +147,47 @@ def run(client: httpx.Client, kit: Kit) -> list[Check]:
     if not (kit.root / "valid").is_dir() or not (kit.root / "invalid").is_dir():
         raise FileNotFoundError(f"{kit.root} holds no valid/ and invalid/ fixture directories")
     checks: list[Check] = []
+
+    def made(check: Check) -> None:
+        checks.append(check)
+        if on_check is not None:
+            on_check(check)
+
     for number, name in enumerate(kit.valid_order()):
         path = kit.root / "valid" / f"{name}.json"
+        started = time.perf_counter()
         response = _send(client, path.read_bytes(), FHIR_JSON)
         if number == 0 and response.status_code in (401, 403):
             raise UsageError(
                 f"the service refused the first submission with HTTP {response.status_code}: "
                 "give a token with system/Claim.write for every organisation of the kit"
             )
-        checks.append(Check(f"valid/{path.name}", _judged(_check_valid, kit, name, response)))
+        made(_judged(f"valid/{path.name}", started, _check_valid, kit, name, response))
         twin = path.with_suffix(".xml")
         if twin.exists():
-            checks.append(Check(f"valid/{twin.name}", _judged(_check_twin, client, twin, response)))
+            made(_judged(f"valid/{twin.name}", time.perf_counter(), _check_twin, client, twin, response))
     for path, expected in kit.invalid_inputs():
         content_type = FHIR_XML if path.suffix == ".xml" else FHIR_JSON
+        started = time.perf_counter()
         response = _send(client, path.read_bytes(), content_type, accept=FHIR_JSON)
-        checks.append(Check(f"invalid/{path.name}", _judged(_check_invalid, kit, expected, response)))
+        made(_judged(f"invalid/{path.name}", started, _check_invalid, kit, expected, response))
     return checks
 
 
-def _judged(check: Callable[..., list[str]], *arguments: Any) -> tuple[str, ...]:
-    """The problems a check finds; an answer too malformed to look into is one problem more,
-    not a crash of the runner."""
+def _judged(fixture: str, started: float, check: Callable[..., list[str]], *arguments: Any) -> Check:
+    """A fixture's verdict: the problems a check finds and what it compared; an answer too
+    malformed to look into is one problem more, not a crash of the runner."""
+    compared: list[Comparison] = []
     try:
-        return tuple(check(*arguments))
+        problems = tuple(check(compared, *arguments))
     except (KeyError, IndexError, TypeError, AttributeError, ArithmeticError, ValueError) as exc:
-        return (f"the answer does not have the expected shape ({type(exc).__name__}: {exc})",)
+        problems = (f"the answer does not have the expected shape ({type(exc).__name__}: {exc})",)
+    return Check(fixture, problems, tuple(compared), time.perf_counter() - started)
+
+
+def _status(compared: list[Comparison], expected: int, response: httpx.Response) -> bool:
+    compared.append(Comparison("HTTP status", str(expected), str(response.status_code)))
+    return response.status_code == expected
 
 
 def _load(path: Path) -> Any:
@@ -174,8 +216,8 @@ def _json_answer(response: httpx.Response) -> tuple[dict[str, Any] | None, str |
     return document, None
 
 
-def _check_valid(kit: Kit, name: str, response: httpx.Response) -> list[str]:
-    if response.status_code != 200:
+def _check_valid(compared: list[Comparison], kit: Kit, name: str, response: httpx.Response) -> list[str]:
+    if not _status(compared, 200, response):
         return [f"expected HTTP 200, got {response.status_code}: {response.text[:300]}"]
     bundle, problem = _json_answer(response)
     if bundle is None:
@@ -187,26 +229,34 @@ def _check_valid(kit: Kit, name: str, response: httpx.Response) -> list[str]:
     problems = []
     outcome = kit.meta(name).get("outcome")
     for index, claim_response in enumerate(responses):
+        compared.append(
+            Comparison(f"ClaimResponse {index + 1} outcome", str(outcome), str(claim_response.get("outcome")))
+        )
         if claim_response.get("outcome") != outcome:
             problems.append(
                 f"ClaimResponse {index + 1}: outcome {claim_response.get('outcome')!r}, expected {outcome!r}"
             )
     expected_path = kit.root / "valid" / f"{name}.expected.meta.json"
     if expected_path.exists():
-        problems += _check_amounts(kit, responses, _load(expected_path))
+        problems += _check_amounts(compared, kit, responses, _load(expected_path))
     return problems
 
 
-def _check_amounts(kit: Kit, responses: list[dict[str, Any]], expected: Mapping[str, Any]) -> list[str]:
+def _check_amounts(
+    compared: list[Comparison], kit: Kit, responses: list[dict[str, Any]], expected: Mapping[str, Any]
+) -> list[str]:
     """The AMO totals and taux, then the AMC share, against a worked example's amounts."""
     problems = []
     wanted = expected["amo"]
     totals = _totals(kit, responses[0])
     for category in _AMO_TOTALS:
         found = totals.get(category)
+        compared.append(Comparison(f"AMO {category}", str(wanted[category]), str(found)))
         if found != Decimal(wanted[category]):
             problems.append(f"AMO total {category}: {found}, expected {wanted[category]}")
     rates = _rates(kit, responses[0])
+    shown = ", ".join(map(str, sorted(set(rates))))
+    compared.append(Comparison("AMO taux", str(wanted["rate"]), shown))
     if set(rates) != {Decimal(wanted["rate"])}:
         problems.append(f"AMO taux {sorted(set(rates))}, expected {wanted['rate']} on every item")
     if expected["amc"] is None:
@@ -218,14 +268,17 @@ def _check_amounts(kit: Kit, responses: list[dict[str, Any]], expected: Mapping[
     amc = _totals(kit, responses[1])
     for category in _AMC_TOTALS:
         found = amc.get(category)
+        compared.append(Comparison(f"AMC {category}", str(expected["amc"][category]), str(found)))
         if found != Decimal(expected["amc"][category]):
             problems.append(f"AMC total {category}: {found}, expected {expected['amc'][category]}")
     return problems
 
 
-def _check_twin(client: httpx.Client, twin: Path, json_response: httpx.Response) -> list[str]:
+def _check_twin(
+    compared: list[Comparison], client: httpx.Client, twin: Path, json_response: httpx.Response
+) -> list[str]:
     response = _send(client, twin.read_bytes(), FHIR_XML)
-    if response.status_code != 200:
+    if not _status(compared, 200, response):
         return [f"expected HTTP 200, got {response.status_code}: {response.text[:300]}"]
     try:
         answer = parse_xml(response.content)
@@ -237,15 +290,18 @@ def _check_twin(client: httpx.Client, twin: Path, json_response: httpx.Response)
     return []
 
 
-def _check_invalid(kit: Kit, expected: Mapping[str, Any], response: httpx.Response) -> list[str]:
+def _check_invalid(
+    compared: list[Comparison], kit: Kit, expected: Mapping[str, Any], response: httpx.Response
+) -> list[str]:
     problems = []
-    if response.status_code != expected["status"]:
+    if not _status(compared, expected["status"], response):
         problems.append(f"expected HTTP {expected['status']}, got {response.status_code}")
     outcome, problem = _json_answer(response)
     if outcome is None or outcome.get("resourceType") != "OperationOutcome":
         return [*problems, problem or "the answer is not an OperationOutcome"]
     found = Counter(_error_issues(kit, outcome))
     wanted = Counter((issue["code"], issue["expression"]) for issue in expected["issues"])
+    compared.append(Comparison("error issues", _issues_text(wanted), _issues_text(found)))
     if found != wanted:
         missing = sorted(wanted - found, key=str)
         extra = sorted(found - wanted, key=str)
@@ -254,6 +310,11 @@ def _check_invalid(kit: Kit, expected: Mapping[str, Any], response: httpx.Respon
         if extra:
             problems.append(f"unexpected issues {extra}")
     return problems
+
+
+def _issues_text(issues: Counter[tuple[str | None, str | None]]) -> str:
+    """Issues one per line, ``code at expression``, in a stable order."""
+    return "\n".join(f"{code} at {expression}" for code, expression in sorted(issues.elements(), key=str))
 
 
 def _error_issues(kit: Kit, outcome: Mapping[str, Any]) -> Iterator[tuple[str | None, str | None]]:

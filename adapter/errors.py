@@ -21,7 +21,8 @@ Hierarchy::
     │   └── PayerRefusal         permanent: a 4xx answer, or no payer routed for the claim
     ├── StoreError               the database failed (no HTTP status of its own: a 500)
     │   ├── StoreConflict        a write clashed with a stored row (a unique key taken)
-    │   └── StoreConnectionLost  the connection died under a transaction (retry it whole)
+    │   └── StoreUnavailable     the database cannot be reached or does not answer in time → 503
+    │       └── StoreConnectionLost  the connection died under a transaction (retry it whole)
     └── UsageError               a caller used the library or the CLI wrongly
 """
 
@@ -53,6 +54,7 @@ class IssueType(StrEnum):
     EXPIRED = "expired"
     FORBIDDEN = "forbidden"
     TRANSIENT = "transient"
+    TIMEOUT = "timeout"
     CODE_INVALID = "code-invalid"
     NOT_SUPPORTED = "not-supported"
     DUPLICATE = "duplicate"
@@ -255,6 +257,7 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
     ErrorCode("search-parameter", _T.INVALID, "A search parameter is unknown or malformed"),
     ErrorCode("internal", _T.EXCEPTION, "The adapter failed; the request id identifies the log record"),
     ErrorCode("not-ready", _T.TRANSIENT, "A dependency (the database) is unavailable: try again later"),
+    ErrorCode("request-timeout", _T.TIMEOUT, "The request body did not arrive within the configured time"),
     # -- remote payers (docs/payer-protocol.md) --
     ErrorCode(
         "payer-unavailable",
@@ -453,7 +456,19 @@ class StoreConflict(StoreError):
     """A write clashed with a stored row (a unique key taken by a writer that ignored the locks)."""
 
 
-class StoreConnectionLost(StoreError):
+class StoreUnavailable(StoreError):
+    """The database cannot be reached, refused the connection, or did not answer within its
+    timeouts: a transient fault, answered 503 ``not-ready`` with ``Retry-After``."""
+
+    code = "not-ready"
+    http_status = 503
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StoreConnectionLost(StoreUnavailable):
     """The connection died under a transaction (a server restart): the transaction is gone whole,
     or committed whole, so an idempotent unit of work may run once more."""
 

@@ -144,19 +144,27 @@ class SubmitFlow:
         records: PayerRecords,
         now: datetime,
         claim_reference: str | None = None,
+        scope: str | None = None,
     ) -> Adjudicated:
         """Both payers' decisions on ``records`` and the answer; ``claim_reference`` (``Claim/<id>``)
-        names the stored Claim in each ClaimResponse's ``request``."""
+        names the stored Claim in each ClaimResponse's ``request``; ``scope`` (the submitting
+        tenant) goes into the answer's ids (``mappings.outbound.to_claim_responses``)."""
         if isinstance(self.payers, RemotePair):
             raise TypeError("remote payers are awaited: use adjudicate_remote")
         request = submission.request
         payers = self.payers.bind(records)
         amo = payers.amo.adjudicate(request, now=now)
         amc = payers.amc.adjudicate(request, amo.decision, now=now)
-        return self._adjudicated(submission, amo, amc, claim_reference)
+        return self._adjudicated(submission, amo, amc, claim_reference, scope)
 
     async def adjudicate_remote(
-        self, submission: Submission, *, now: datetime, claim_id: str, claim_reference: str | None = None
+        self,
+        submission: Submission,
+        *,
+        now: datetime,
+        claim_id: str,
+        claim_reference: str | None = None,
+        scope: str | None = None,
     ) -> Adjudicated:
         """Both remote payers' decisions, each asked with its :func:`payer_key` for ``claim_id``.
 
@@ -169,17 +177,22 @@ class SubmitFlow:
             amo = await self.payers.amo.adjudicate(request, now=now, key=payer_key(claim_id, PayerKind.AMO))
         except PayerRefusal as refusal:  # permanent: the claim ends in error, the AMC is not asked
             amo = AmoAnswer(decision=_refused(request, PayerKind.AMO, refusal, now))
-            return self._adjudicated(submission, amo, None, claim_reference)
+            return self._adjudicated(submission, amo, None, claim_reference, scope)
         try:
             amc = await self.payers.amc.adjudicate(
                 request, amo.decision, now=now, key=payer_key(claim_id, PayerKind.AMC)
             )
         except PayerRefusal as refusal:
             amc = _refused(request, PayerKind.AMC, refusal, now)
-        return self._adjudicated(submission, amo, amc, claim_reference)
+        return self._adjudicated(submission, amo, amc, claim_reference, scope)
 
     def pending(
-        self, submission: Submission, *, now: datetime, claim_reference: str | None = None
+        self,
+        submission: Submission,
+        *,
+        now: datetime,
+        claim_reference: str | None = None,
+        scope: str | None = None,
     ) -> Adjudicated:
         """The answer while the remote payers have not decided: ClaimResponses with outcome
         ``queued`` (the Da Vinci PAS convention), no lines, and a disposition saying why."""
@@ -202,10 +215,15 @@ class SubmitFlow:
                 disposition="Queued: the mutuelle decides after the AMO; the final answer replaces this one.",
                 lines=(),
             )
-        return self._adjudicated(submission, AmoAnswer(decision=amo), amc, claim_reference)
+        return self._adjudicated(submission, AmoAnswer(decision=amo), amc, claim_reference, scope)
 
     def _adjudicated(
-        self, submission: Submission, amo: AmoAnswer, amc: PayerDecision | None, claim_reference: str | None
+        self,
+        submission: Submission,
+        amo: AmoAnswer,
+        amc: PayerDecision | None,
+        claim_reference: str | None,
+        scope: str | None,
     ) -> Adjudicated:
         request = submission.request
         findings = [
@@ -230,6 +248,7 @@ class SubmitFlow:
             findings,
             canon=self.canon,
             claim_reference=claim_reference,
+            scope=scope,
         )
         key = request.submission
         return Adjudicated(
@@ -238,6 +257,6 @@ class SubmitFlow:
             amc=amc,
             findings=tuple(findings),
             response=response,
-            amo_response_id=claim_response_id(key, PayerKind.AMO),
-            amc_response_id=None if amc is None else claim_response_id(key, PayerKind.AMC),
+            amo_response_id=claim_response_id(key, PayerKind.AMO, scope=scope),
+            amc_response_id=None if amc is None else claim_response_id(key, PayerKind.AMC, scope=scope),
         )

@@ -19,6 +19,7 @@ is gone (killed outright) stops by itself.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import multiprocessing
 import os
@@ -36,12 +37,14 @@ from types import FrameType
 from typing import Any, Protocol
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from adapter.errors import UsageError
 
 __all__ = [
     "STARTUP_FAILURE",
     "EventLog",
+    "HeaderTimeoutProtocol",
     "Supervisor",
     "bind_reuse_port",
     "check_address_free",
@@ -119,6 +122,73 @@ def watch_parent(interval: float = _PARENT_CHECK_SECONDS) -> threading.Thread:
     watcher = threading.Thread(target=watch, name="parent-watch", daemon=True)
     watcher.start()
     return watcher
+
+
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline on each request's line and headers.
+
+    uvicorn bounds only the idle time between two requests (``timeout_keep_alive``): a client
+    that opens a connection and sends nothing, or trickles its headers a byte at a time, holds
+    the connection for ever. Here the request line and headers must be complete within
+    ``ADAPTER_HTTP_HEADER_TIMEOUT`` seconds of the connection's opening, or of the first byte of
+    a later request on it; otherwise the connection is closed. The body has its own deadline in
+    the application (``adapter.api.middleware``). The timeout is read from the settings in each
+    process, so it holds under uvicorn's own worker processes too.
+    """
+
+    _timeout: float | None = None
+
+    @classmethod
+    def header_timeout(cls) -> float:
+        if cls._timeout is None:
+            from adapter.settings import Settings
+
+            cls._timeout = Settings().http_header_timeout
+        return cls._timeout
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._awaiting_headers = True
+        self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._awaiting_headers:
+            self._arm_header_timer()
+        super().data_received(data)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._awaiting_headers = True
+        self._arm_header_timer()
+
+    def on_headers_complete(self) -> None:
+        self._awaiting_headers = False
+        self._disarm_header_timer()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.pipeline:
+            self._awaiting_headers = True  # armed when the next request's first byte comes
+
+    def _arm_header_timer(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(self.header_timeout(), self._headers_too_slow)
+
+    def _disarm_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if self._awaiting_headers and not self.transport.is_closing():
+            self.transport.close()
 
 
 class _ReadyServer(uvicorn.Server):

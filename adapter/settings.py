@@ -3,13 +3,16 @@
 Built once at the composition root and passed down; only the command line's own options
 (``adapter conformance --token`` from ``ADAPTER_CONFORMANCE_TOKEN``) read a variable elsewhere.
 
-With no variable set, the adapter runs on the embedded default: SQLite under ``./var``,
+With no variable set, the adapter runs on the embedded default: SQLite under the user's state
+directory (``$XDG_STATE_HOME/fhir-lpp-adapter``, by default ``~/.local/state/fhir-lpp-adapter``,
+the same whatever the current directory),
 the in-process reference payers, the demo reference data, and development tokens signed by
 a key generated under the data directory. Every setting is documented in docs/configuration.md.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +21,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mappings.systems import DEFAULT_BASE, Canon
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "default_data_dir"]
+
+
+def default_data_dir() -> Path:
+    """``$XDG_STATE_HOME/fhir-lpp-adapter`` (``~/.local/state/fhir-lpp-adapter`` without it): one
+    place for every command, so that ``adapter dev-token`` signs with the key ``adapter serve``
+    checks, from whatever directory either is started."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "fhir-lpp-adapter"
 
 
 class Settings(BaseSettings):
@@ -26,7 +37,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ADAPTER_", frozen=True, extra="ignore")
 
-    data_dir: Path = Field(default=Path("var"), description="SQLite file, dev keys and other local state")
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="SQLite file, dev keys and other local state"
+    )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
     canonical_base: str = Field(default=DEFAULT_BASE, description="base of the project's own FHIR artefacts")
     lpp_aliases: tuple[str, ...] = Field(default=(), description="other URIs read as the LPP code system")
@@ -49,6 +62,34 @@ class Settings(BaseSettings):
     clients_file: Path | None = Field(default=None, description="client → organisations it acts for (YAML)")
     dev_key_password: SecretStr | None = Field(default=None, description="encrypts the generated dev key")
     log_level: str = Field(default="INFO", description="logging level (DEBUG, INFO, WARNING, ERROR)")
+    db_connect_timeout: float = Field(
+        default=5.0, gt=0, description="seconds to open a database connection (PostgreSQL: at least 2)"
+    )
+    db_statement_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a PostgreSQL statement, and a whole transaction, may take"
+    )
+    db_pool_timeout: float = Field(
+        default=5.0, gt=0, description="seconds to wait for a free pooled connection"
+    )
+    db_retry_after: int = Field(
+        default=5, gt=0, description="Retry-After (seconds) of a 503 while the database is unavailable"
+    )
+    ready_timeout: float = Field(default=2.0, gt=0, description="seconds /readyz waits for the database")
+    retention_days: int = Field(
+        default=365, gt=0, description="days a submission's body is kept before `adapter purge` empties it"
+    )
+    http_header_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a client has to send a request's line and headers"
+    )
+    http_body_timeout: float = Field(
+        default=30.0, gt=0, description="seconds a client has to send a whole body"
+    )
+    http_keepalive_timeout: int = Field(
+        default=5, gt=0, description="seconds an idle keep-alive connection stays open"
+    )
+    http_limit_concurrency: int = Field(
+        default=1000, gt=0, description="connections and requests one worker holds at once (then 503)"
+    )
 
     @property
     def canon(self) -> Canon:

@@ -39,11 +39,14 @@ def test_validate_exit_zero_when_all_valid() -> None:
 
 
 def test_validate_json_prints_operation_outcomes() -> None:
-    """--format json prints one OperationOutcome per file, all-OK for a valid one."""
+    """--format json prints one OperationOutcome per file, all-OK for a valid one; with several
+    files, each on a JSON line that names its file and status."""
     result = runner.invoke(app, ["validate", "--format", "json", str(BAD_NIR), str(VALID)])
-    outcomes = [json.loads(line) for line in result.output.splitlines()]
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    outcomes = [line["resource"] for line in lines]
 
     assert result.exit_code == 1
+    assert [(line["file"], line["status"]) for line in lines] == [(str(BAD_NIR), 422), (str(VALID), 200)]
     assert outcomes[0]["issue"][0]["details"]["coding"][0]["code"] == "nir-key"
     assert outcomes[0]["issue"][0]["expression"] == ["Bundle.entry[1].resource.identifier[0].value"]
     assert outcomes[1]["issue"][0]["severity"] == "information"
@@ -100,7 +103,7 @@ def test_dev_token_mints_a_verifiable_token(tmp_path: Path, monkeypatch: pytest.
     """``dev-token`` prints a JWT signed by the development key under the data directory."""
     monkeypatch.setenv("ADAPTER_DATA_DIR", str(tmp_path))
     result = runner.invoke(app, ["dev-token", "--client-id", "hospital-a", "--scope", "system/Claim.write"])
-    token = result.output.strip()
+    token = result.stdout.strip()
 
     principal = authenticator_from_settings(Settings(data_dir=tmp_path)).principal(
         f"Bearer {token}", now=datetime.now(UTC)

@@ -64,9 +64,9 @@ def _run_order(names: Iterable[str]) -> list[Path]:
 def _documents(stdout: str, count: int) -> list[dict[str, Any]]:
     if count == 1:
         return [json.loads(stdout, parse_float=Decimal)]
-    lines = stdout.splitlines()
+    lines = [json.loads(line, parse_float=Decimal) for line in stdout.splitlines()]
     assert len(lines) == count
-    return [json.loads(line, parse_float=Decimal) for line in lines]
+    return [line["resource"] for line in lines]
 
 
 def _submit(paths: list[Path]) -> tuple[int, list[dict[str, Any]]]:
@@ -240,7 +240,8 @@ def test_one_file_prints_an_indented_document_several_print_one_per_line() -> No
     double = CliRunner().invoke(app, ["submit", str(path), str(VALID / "02-rental-bed.json"), "--now", NOW])
     lines = double.stdout.splitlines()
     assert len(lines) == 2
-    assert all(line.startswith('{"resourceType":"Bundle",') for line in lines)
+    assert all(line.startswith('{"file":') for line in lines)
+    assert [json.loads(line)["resource"]["resourceType"] for line in lines] == ["Bundle", "Bundle"]
 
 
 def test_several_xml_answers_print_one_document_per_line() -> None:
@@ -250,7 +251,8 @@ def test_several_xml_answers_print_one_document_per_line() -> None:
     lines = result.stdout.splitlines()
     assert result.exit_code == EXIT_OK
     assert len(lines) == 2
-    assert all(line.startswith('<?xml version="1.0" encoding="UTF-8"?><Bundle ') for line in lines)
+    for line, path in zip(lines, paths, strict=True):
+        assert line.startswith(f'<?xml version="1.0" encoding="UTF-8"?><!-- file: {path} --><Bundle ')
 
 
 def test_an_unreadable_file_stops_the_run_before_any_answer() -> None:

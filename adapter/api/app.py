@@ -23,6 +23,7 @@ from starlette.routing import Route
 from adapter import __version__
 from adapter.api import capability, routes_claim, routes_claimresponse
 from adapter.api.deps import AppContext, Authenticator, ContextDep
+from adapter.api.docs import install_docs
 from adapter.api.logging import make_logger
 from adapter.api.metrics import Metrics
 from adapter.api.middleware import RequestMiddleware
@@ -80,12 +81,13 @@ def create_app(
             "FHIR R4 API: Claim/$submit, Claim and ClaimResponse reads, ClaimResponse search. "
             "Bodies are application/fhir+json or application/fhir+xml; every error is an OperationOutcome."
         ),
-        docs_url="/docs",
+        docs_url=None,  # served from the adapter's own assets (api/docs.py), not a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.ctx = ctx
     install_exception_handlers(app)
+    install_docs(app, title=app.title)
     routers = {
         "conformance": capability.router,
         "Claim": routes_claim.router,
@@ -108,6 +110,7 @@ def create_app(
         new_request_id=new_request_id,
         canon=settings.canon,
         routes=templates,
+        body_timeout=settings.http_body_timeout,
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -134,10 +137,16 @@ def _ops_router() -> APIRouter:
         responses={200: ok, **error_responses(503)},
     )
     async def readyz(ctx: ContextDep) -> Response:
-        if await run_in_threadpool(ctx.service.ready):
+        # Bounded whatever the database does: the store's own timeouts end the ping in its thread.
+        try:
+            ready = await asyncio.wait_for(run_in_threadpool(ctx.service.ready), ctx.settings.ready_timeout)
+        except TimeoutError:
+            ready = False
+        if ready:
             return Response(dumps(all_ok("ready")), headers=_JSON)
         issue = Issue(code="not-ready", message="not ready: a dependency (store, payers) is unavailable")
-        return Response(outcome_body([issue], Format.JSON, ctx.canon), status_code=503, headers=_JSON)
+        headers = {**_JSON, "Retry-After": str(ctx.settings.db_retry_after)}
+        return Response(outcome_body([issue], Format.JSON, ctx.canon), status_code=503, headers=headers)
 
     @router.get(
         "/metrics",

@@ -8,11 +8,14 @@ so no request can make the process buffer more than the limit.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import Callable, Sequence
 
 import structlog
 from starlette.datastructures import Headers, MutableHeaders, QueryParams
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,12 +28,15 @@ from adapter.api.outcomes import error_format, internal_issue, outcome_body
 from adapter.errors import AdapterError, Issue
 from mappings.systems import Canon
 
-__all__ = ["PayloadTooLarge", "RequestMiddleware"]
+__all__ = ["CLIENT_ABORT_STATUS", "BodyTimeout", "PayloadTooLarge", "RequestMiddleware"]
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Echo a caller's id only when it is short and plain: it ends up in logs and headers.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 UNMATCHED = "unmatched"
+CLIENT_ABORT_STATUS = 499
+"""The status label of a request whose client went away before its answer (nginx's convention):
+nothing is sent, and it is counted apart from the 5xx."""
 
 
 class PayloadTooLarge(AdapterError):
@@ -38,6 +44,13 @@ class PayloadTooLarge(AdapterError):
 
     code = "input-too-large"
     http_status = 413
+
+
+class BodyTimeout(AdapterError):
+    """The body did not arrive within ``body_timeout`` seconds (HTTP 408): a client trickling it."""
+
+    code = "request-timeout"
+    http_status = 408
 
 
 class RequestMiddleware:
@@ -54,9 +67,11 @@ class RequestMiddleware:
         new_request_id: Callable[[], str],
         canon: Canon,
         routes: Sequence[BaseRoute],
+        body_timeout: float = 30.0,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
         self.metrics = metrics
         self.logger = logger
         self.timer = timer
@@ -93,6 +108,12 @@ class RequestMiddleware:
                     await self._answer(scope, send_with_id, 413, issue)
                 else:
                     await self.app(scope, self._limited(receive), send_with_id)
+            except ClientDisconnect:
+                # The client went away mid-body: nobody to answer, nothing failed here.
+                info.outcome = "client-abort"
+                if not started:
+                    status = CLIENT_ABORT_STATUS
+                self.logger.info("request.aborted", method=scope["method"], route=self._route(scope))
             except Exception:
                 info.outcome = "internal"
                 self.logger.exception("unhandled exception", method=scope["method"], route=self._route(scope))
@@ -109,11 +130,22 @@ class RequestMiddleware:
         return declared.isdigit() and int(declared) > self.max_body_bytes
 
     def _limited(self, receive: Receive) -> Receive:
+        """``receive`` within the body's size limit and its deadline (counted from the first read)."""
         received = 0
+        deadline: float | None = None
+        done = False  # the whole body is in: later reads (a disconnect listener) are not bounded
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, deadline, done
+            if done:
+                return await receive()
+            if deadline is None:
+                deadline = time.monotonic() + self.body_timeout
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise BodyTimeout(f"the body did not arrive within {self.body_timeout:g} seconds") from None
+            done = message["type"] != "http.request" or not message.get("more_body", False)
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:

@@ -123,9 +123,17 @@ async def _adapter_error(request: Request, exc: Exception) -> Response:
         headers["WWW-Authenticate"] = challenge
     elif status == 401:
         headers["WWW-Authenticate"] = _DEFAULT_CHALLENGE
+    if status == 408:
+        headers["Connection"] = "close"  # the rest of a trickled body is not worth waiting for
     retry_after = getattr(exc, "retry_after", None)
     if status == 503 and isinstance(retry_after, int):
         headers["Retry-After"] = str(retry_after)
+    if status >= 500:
+        # A dependency is down: one line per request, no traceback (the store logs each change of
+        # the database's state once, at ERROR).
+        context_of(request).logger.warning(
+            "request.unavailable", code=exc.code, status=status, method=request.method, reason=exc.message
+        )
     return _respond(request, issues, status, headers)
 
 

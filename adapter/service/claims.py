@@ -16,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from adapter.access import Caller, may_read, may_submit
-from adapter.auth import OrganisationForbidden
+from adapter.auth import DEV_CLIENT_ID, OrganisationForbidden
 from adapter.errors import ConflictError, StoreConflict, StoreConnectionLost
 from adapter.flow import SubmitFlow
 from adapter.intake import Format, Submission
@@ -30,14 +30,24 @@ from adapter.store import Store, StoredSubmission, submission_row
 from mappings.fhir import jsonio
 from mappings.systems import NIR
 
-__all__ = ["StoreService", "content_hash", "submission_id"]
+__all__ = ["StoreService", "content_hash", "id_scope", "submission_id"]
 
 _NAMESPACE = uuid.UUID("4d1c7a2e-9a51-5c0b-8f0e-3b6a2f1d9c77")
+_SCOPES = uuid.UUID("6a0f3d91-27c4-5e8b-b1d2-8e45c7a90f16")  # a tenant's namespace: uuid5(_SCOPES, client_id)
 
 
-def submission_id(system: str, value: str) -> str:
-    """The stored Claim's id: deterministic over the idempotency key."""
-    return str(uuid.uuid5(_NAMESPACE, f"{system}|{value}"))
+def id_scope(client_id: str) -> str | None:
+    """The scope of a tenant's ids: its client id, except for the development client (the one
+    tenant of a deployment without a clients file, and the caller when authentication is off),
+    whose ids stay the unscoped ones the adapter gave before keys belonged to tenants."""
+    return None if client_id == DEV_CLIENT_ID else client_id
+
+
+def submission_id(system: str, value: str, scope: str | None = None) -> str:
+    """The stored Claim's id: deterministic over the idempotency key and the tenant's ``scope``
+    (``id_scope``), so that two tenants' submissions with one Bundle.identifier get two ids."""
+    name = f"{system}|{value}"
+    return str(uuid.uuid5(_NAMESPACE if scope is None else uuid.uuid5(_SCOPES, scope), name))
 
 
 def content_hash(bundle: Mapping[str, Any]) -> str:
@@ -62,6 +72,10 @@ def _readable(caller: Caller, row: StoredSubmission) -> bool:
     )
 
 
+class _UnscopedIdTaken(Exception):
+    """An unscoped id was found taken by another tenant's row (stored before revision 0003)."""
+
+
 class StoreService:
     """``ClaimService`` on a ``Store``, adjudicating through a ``SubmitFlow``."""
 
@@ -83,13 +97,32 @@ class StoreService:
                 f"client {caller.client_id!r} may not submit for provider {provider.identifier}"
             )
         digest = content_hash(submission.bundle)
+        scope = id_scope(caller.client_id)
         try:
-            return self._store(submission, data, fmt, digest, caller=caller, now=now, request_id=request_id)
+            return self._store(
+                submission, data, fmt, digest, caller=caller, now=now, request_id=request_id, scope=scope
+            )
         except StoreConnectionLost:
             # The connection died under this submit (a server restart): its transaction is gone
             # whole, or committed whole, and a submit is idempotent, so it runs once more on a
             # fresh connection and stores the claim or replays it.
-            return self._store(submission, data, fmt, digest, caller=caller, now=now, request_id=request_id)
+            return self._store(
+                submission, data, fmt, digest, caller=caller, now=now, request_id=request_id, scope=scope
+            )
+        except _UnscopedIdTaken:
+            # Only rows stored before keys belonged to tenants can hold an unscoped id under
+            # another tenant: the development client (which reads everything anyway) then takes
+            # ids of its own scope.
+            return self._store(
+                submission,
+                data,
+                fmt,
+                digest,
+                caller=caller,
+                now=now,
+                request_id=request_id,
+                scope=caller.client_id,
+            )
 
     def _store(
         self,
@@ -101,20 +134,23 @@ class StoreService:
         caller: Caller,
         now: datetime,
         request_id: str | None,
+        scope: str | None,
     ) -> Answer:
         request = submission.request
         key = request.submission
         nir = request.beneficiary.nir
-        locks = (f"submission:{key.system}|{key.value}", f"beneficiary:{nir.value}")
+        tenant = caller.client_id
+        # The key's lock is the tenant's: two tenants with one Bundle.identifier never wait on each other.
+        locks = (f"submission:{len(tenant)}:{tenant}|{key.system}|{key.value}", f"beneficiary:{nir.value}")
         try:
             with self.store.write(lock_keys=locks) as tx:
                 # The payers' reads travel with the key's look-up: one round trip on PostgreSQL.
                 tx.preload_beneficiary(nir)
-                stored = tx.find_submission(key.system, key.value)
+                stored = tx.find_submission(tenant, key.system, key.value)
                 if stored is None:
-                    claim_id = submission_id(key.system, key.value)  # readable at GET /Claim/{id}
+                    claim_id = submission_id(key.system, key.value, scope)  # readable at GET /Claim/{id}
                     adjudicated = self.flow.adjudicate(
-                        submission, records=tx, now=now, claim_reference=f"Claim/{claim_id}"
+                        submission, records=tx, now=now, claim_reference=f"Claim/{claim_id}", scope=scope
                     )
                     body = jsonio.dumps(adjudicated.response)
                     row = submission_row(
@@ -149,8 +185,10 @@ class StoreService:
             # Only a writer that ignores the locks could have stored the key meanwhile: then it
             # is a replay; anything else is a real fault.
             with self.store.read() as tx:
-                stored = tx.find_submission(key.system, key.value)
+                stored = tx.find_submission(tenant, key.system, key.value)
             if stored is None:
+                if scope is None:
+                    raise _UnscopedIdTaken() from None
                 raise
         if stored is not None:
             return self._replay(stored, digest)
@@ -183,8 +221,8 @@ class StoreService:
     def claim(self, resource_id: str, *, caller: Caller) -> StoredClaim | None:
         with self.store.read() as tx:
             row = tx.submission_by_id(resource_id)
-        if row is None or not _readable(caller, row):
-            return None
+        if row is None or row.raw is None or not _readable(caller, row):
+            return None  # a purged body is gone: 404, as for an unknown id
         return StoredClaim(raw=row.raw, media_type=row.media_type)
 
     def search_claim_responses(
@@ -230,6 +268,22 @@ class StoreService:
 
     def ready(self) -> bool:
         return self.store.ping()
+
+    # -- retention ----------------------------------------------------------------------
+    def purge(self, *, older_than: timedelta, now: datetime) -> int:
+        """Purge the bodies of submissions received more than ``older_than`` before ``now``
+        (``Tx.purge_bodies``: what replays and the audit need stays); audited; the count."""
+        with self.store.write() as tx:
+            count = tx.purge_bodies(received_before=now - older_than, now=now)
+            tx.audit(
+                action="purge",
+                outcome=f"{count} purged",
+                client_id="adapter-purge",
+                submission_id=None,
+                request_id=None,
+                at=now,
+            )
+        return count
 
 
 def _responses(row: StoredSubmission) -> list[dict[str, Any]]:

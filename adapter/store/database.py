@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache
@@ -10,12 +12,15 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from adapter.errors import StoreConflict, StoreConnectionLost
+from adapter.errors import StoreConflict, StoreConnectionLost, StoreError, StoreUnavailable
+from adapter.store.deadline import WATCHDOG
 from adapter.store.engine import (
     BEGIN_MODE,
     Backend,
+    DbTimeouts,
     backend_of,
     create_engine_for,
     lock_id,
@@ -25,7 +30,9 @@ from adapter.store.prepared import Prepared
 from adapter.store.tx import Tx
 from adapter.store.writelock import CHECKPOINT_EVERY, WriterQueue, database_path
 
-__all__ = ["MIGRATIONS", "Store"]
+__all__ = ["MIGRATIONS", "DbTimeouts", "Store"]
+
+_log = logging.getLogger("adapter.store")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = lock_id("adapter.store:migrate")
@@ -46,18 +53,44 @@ def _advisory_locks(count: int) -> Prepared:
     return Prepared(text(f"SELECT {calls}"))
 
 
-@contextmanager
-def _translated() -> Iterator[None]:
-    """The driver's errors as the store's own (``adapter.errors.StoreError``), so that nothing
-    outside the store needs SQLAlchemy to tell a taken key or a lost connection."""
-    try:
-        yield
-    except IntegrityError as exc:
-        raise StoreConflict("a unique key is already taken") from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise StoreConnectionLost("the database connection was lost under a transaction") from exc
-        raise
+def _reason(exc: BaseException) -> str:
+    """The driver's first line about a failure (no statement, no parameters, no traceback)."""
+    cause = getattr(exc, "orig", None) or exc
+    text_ = str(cause).strip().splitlines()
+    return (text_[0] if text_ else type(cause).__name__)[:300]
+
+
+class _Health:
+    """Whether the database answered last time: each change is logged once, at ERROR.
+
+    The state is unknown until the first answer or failure, which is not a change: a store that
+    cannot reach its database when it opens raises, and its caller says so (``startup.failed``).
+    """
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.up: bool | None = None
+        self._lock = threading.Lock()
+
+    def _changed(self, up: bool) -> bool:
+        with self._lock:
+            changed, self.up = self.up is not None and self.up != up, up
+        return changed
+
+    def failed(self, exc: BaseException) -> None:
+        if not self._changed(False):
+            return
+        _log.error(
+            "store.down: the database %s is unavailable (%s: %s)",
+            self.database,
+            type(getattr(exc, "orig", None) or exc).__name__,
+            _reason(exc),
+        )
+
+    def answered(self) -> None:
+        if self.up is True or not self._changed(True):  # the first test spares the lock while all is well
+            return
+        _log.error("store.up: the database %s answers again", self.database)
 
 
 class Store:
@@ -67,8 +100,11 @@ class Store:
     own transaction with :meth:`write` or :meth:`read`.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, timeouts: DbTimeouts | None = None) -> None:
         self._engine = engine
+        self.timeouts = timeouts or DbTimeouts()
+        self.database = engine.url.render_as_string(hide_password=True)
+        self._health = _Health(self.database)
         # Writers take SQLite's write lock at BEGIN; the option is set once, on an engine that
         # shares the pool, rather than on every connection. On PostgreSQL the statement queue
         # opens each transaction with its first batch (and a writer's commits with its last):
@@ -82,9 +118,12 @@ class Store:
         )
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Store:
-        """Connect to ``url`` (creating a SQLite file's directory) and, by default, migrate."""
-        store = cls(create_engine_for(url))
+    def open(cls, url: str, *, migrate: bool = True, timeouts: DbTimeouts | None = None) -> Store:
+        """Connect to ``url`` (creating a SQLite file's directory) and, by default, migrate.
+
+        A database that cannot be reached raises ``StoreUnavailable`` naming it (never its
+        password)."""
+        store = cls(create_engine_for(url, timeouts), timeouts)
         if migrate:
             try:
                 store.migrate()
@@ -106,19 +145,60 @@ class Store:
         migrating = (
             self._writer_engine if self.backend == "sqlite" else with_driver_transactions(self._engine)
         )
-        with self._writer_turn(), migrating.connect() as connection, connection.begin():
+        with self._translated(), self._writer_turn(), migrating.connect() as connection, connection.begin():
             if self.backend == "postgresql":
                 _advisory_locks(1).all(connection, {"k0": _MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
         self._sync()
 
-    def ping(self) -> bool:
-        """True when the database answers ``SELECT 1`` (readiness)."""
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """The driver's errors as the store's own (``adapter.errors.StoreError``), so that nothing
+        outside the store needs SQLAlchemy to tell a taken key, a lost connection or a database
+        that cannot be reached; and the database's state, logged when it changes."""
         try:
-            with self._engine.connect() as connection:
+            yield
+        except IntegrityError as exc:
+            raise StoreConflict("a unique key is already taken") from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                self._health.failed(exc)
+                raise StoreConnectionLost(
+                    f"the connection to {self.database} was lost under a transaction",
+                    retry_after=self.timeouts.retry_after,
+                ) from exc
+            if isinstance(exc, OperationalError):
+                self._health.failed(exc)
+                raise StoreUnavailable(
+                    f"the database {self.database} is unavailable: {_reason(exc)}",
+                    retry_after=self.timeouts.retry_after,
+                ) from exc
+            raise
+        except PoolTimeout as exc:
+            self._health.failed(exc)
+            raise StoreUnavailable(
+                f"no connection to {self.database} came free within {self.timeouts.pool:g} s",
+                retry_after=self.timeouts.retry_after,
+            ) from exc
+        self._health.answered()
+
+    @contextmanager
+    def _deadline(self, connection: Connection) -> Iterator[None]:
+        """On PostgreSQL, the transaction's client-side deadline (``adapter.store.deadline``)."""
+        if self.backend != "postgresql":
+            yield
+            return
+        fd = connection.connection.dbapi_connection.fileno()  # type: ignore[union-attr]
+        with WATCHDOG.guard(fd, self.timeouts.statement):
+            yield
+
+    def ping(self) -> bool:
+        """True when the database answers ``SELECT 1`` (readiness), within the store's timeouts."""
+        try:
+            with self._translated(), self._engine.connect() as connection, self._deadline(connection):
                 return bool(connection.execute(text("SELECT 1")).scalar_one() == 1)
-        except (SQLAlchemyError, OSError):
+        except (StoreError, SQLAlchemyError, OSError):
             return False
 
     def write(self, *, lock_keys: Sequence[str] = ()) -> AbstractContextManager[Tx]:
@@ -138,8 +218,8 @@ class Store:
 
     @contextmanager
     def _write(self, turn: AbstractContextManager[None], lock_keys: Sequence[str]) -> Iterator[Tx]:
-        with _translated(), turn:
-            with self._connect(writer=True) as connection, connection.begin():
+        with self._translated(), turn:
+            with self._connect(writer=True) as connection, self._deadline(connection), connection.begin():
                 tx = Tx(connection, writable=True, begin="BEGIN" if self.backend == "postgresql" else None)
                 if self.backend == "postgresql" and lock_keys:
                     ids = sorted({lock_id(key) for key in lock_keys})
@@ -155,7 +235,12 @@ class Store:
         where each batch of reads is a transaction of its own (``BEGIN READ ONLY``, the reads and
         ``COMMIT`` in one round trip) and a direct use of the connection opens one that ends here."""
         begin = "BEGIN READ ONLY" if self.backend == "postgresql" else None
-        with self._connect(writer=False) as connection, connection.begin():
+        with (
+            self._translated(),
+            self._connect(writer=False) as connection,
+            self._deadline(connection),
+            connection.begin(),
+        ):
             yield Tx(connection, writable=False, begin=begin)
 
     def dispose(self) -> None:

@@ -14,8 +14,11 @@ pooled connection is pinged only after it sat idle.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,11 +28,13 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from adapter.errors import UsageError
+from adapter.store.deadline import WATCHDOG
 
 __all__ = [
     "BEGIN_MODE",
     "SQLITE_BUSY_TIMEOUT_MS",
     "Backend",
+    "DbTimeouts",
     "backend_of",
     "create_engine_for",
     "lock_id",
@@ -47,6 +52,23 @@ BEGIN_MODE = "adapter_sqlite_begin"
 """Connection execution option: ``"IMMEDIATE"`` makes the next SQLite transaction a writer."""
 
 _BEGIN = {"DEFERRED": "BEGIN", "IMMEDIATE": "BEGIN IMMEDIATE"}
+
+
+@dataclass(frozen=True, slots=True)
+class DbTimeouts:
+    """How long the store waits on the database before it reports it unavailable (seconds).
+
+    ``connect``: to open a connection (PostgreSQL's ``connect_timeout``; SQLite opens a file).
+    ``statement``: a PostgreSQL statement (``statement_timeout``, sent as a connection option)
+    and, client-side, a whole transaction (``adapter.store.deadline``), which also bounds a
+    server that stopped answering. ``pool``: to get a connection from a full pool.
+    ``retry_after``: what the 503 that follows tells the client to wait.
+    """
+
+    connect: float = 5.0
+    statement: float = 10.0
+    pool: float = 5.0
+    retry_after: int = 5
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -72,18 +94,32 @@ def lock_id(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big", signed=True)
 
 
-def create_engine_for(url: str | URL) -> Engine:
+def create_engine_for(url: str | URL, timeouts: DbTimeouts | None = None) -> Engine:
     """An engine configured for its backend (see the module docstring)."""
     parsed = normalise_url(url)
+    timeouts = timeouts or DbTimeouts()
     if backend_of(parsed) == "sqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, timeouts)
+    # Bounded waits: a connection attempt, a statement on the server, a checkout from a full pool.
+    # libpq counts connect_timeout in whole seconds, at least 2; a URL's own values win.
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = max(2, round(timeouts.connect))
+    if "options" not in parsed.query:
+        connect_args["options"] = f"-c statement_timeout={round(timeouts.statement * 1000):d}"
     # Autocommit in the driver: the store sends BEGIN and COMMIT itself, with its batches
     # (adapter.store.prepared); set once per connection here rather than at every checkout.
     # Positional parameters (%s): psycopg then binds a tuple as it is, instead of reordering a
     # dict at every execution.
-    engine = create_engine(parsed, isolation_level="AUTOCOMMIT", paramstyle="format")
+    engine = create_engine(
+        parsed,
+        isolation_level="AUTOCOMMIT",
+        paramstyle="format",
+        pool_timeout=timeouts.pool,
+        connect_args=connect_args,
+    )
     event.listen(engine, "checkin", _note_checkin)
-    event.listen(engine, "checkout", _ping_if_idle)
+    event.listen(engine, "checkout", _ping_if_idle(timeouts.statement))
     return engine
 
 
@@ -103,27 +139,50 @@ def _note_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
     record.info["checked_in_at"] = time.monotonic()
 
 
-def _ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+def _ping_if_idle(seconds: float) -> Any:
     """Pessimistic disconnect handling, but only after idleness.
 
     ``pool_pre_ping`` would cost a round trip per transaction (a fifth of a submit on
     PostgreSQL). A connection in steady use is not pinged: if the server went away meanwhile,
     the first statement fails, the store invalidates the connection, and the service retries a
     submit once on a fresh one (a submit is idempotent). One idle for a while (a restart
-    overnight) is pinged, and a dead one is replaced before anyone sees it.
+    overnight) is pinged, and a dead one is replaced before anyone sees it. The ping has the
+    store's deadline: a server that stopped answering fails it instead of holding the checkout.
     """
-    last = record.info.get("checked_in_at")
-    if last is None or time.monotonic() - last < IDLE_PING_SECONDS:
-        return
-    try:
-        cursor = dbapi_connection.cursor()
+
+    def ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        last = record.info.get("checked_in_at")
+        if last is None or time.monotonic() - last < IDLE_PING_SECONDS:
+            return
         try:
-            cursor.execute("SELECT 1")
-        finally:
-            cursor.close()
-        dbapi_connection.rollback()  # the ping opened a transaction: the caller's must come first
-    except Exception as exc:  # the driver's own error types: any failure means a dead connection
-        raise DisconnectionError(str(exc)) from exc
+            with WATCHDOG.guard(dbapi_connection.fileno(), seconds):
+                cursor = dbapi_connection.cursor()
+                try:
+                    cursor.execute("SELECT 1")
+                finally:
+                    cursor.close()
+                dbapi_connection.rollback()  # the ping opened a transaction: the caller's must come first
+        except Exception as exc:  # the driver's own error types: any failure means a dead connection
+            raise DisconnectionError(str(exc)) from exc
+
+    return ping_if_idle
+
+
+def owner_only(database: Path) -> None:
+    """Create a SQLite database's directory (0700) and file (0600), and tighten an existing file
+    and its WAL and shared-memory files to 0600: they hold health data. SQLite gives the WAL and
+    shared-memory files it creates the database file's mode."""
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # O_EXCL: never open an existing database here, since closing any descriptor of a file
+    # drops every POSIX lock this process holds on it, SQLite's included.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except FileNotFoundError:
+            continue
 
 
 def _sqlite_in_memory(url: URL) -> bool:
@@ -131,7 +190,7 @@ def _sqlite_in_memory(url: URL) -> bool:
     return database in ("", ":memory:") or (database.startswith("file:") and "mode=memory" in database)
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, timeouts: DbTimeouts) -> Engine:
     kwargs: dict[str, Any]
     if _sqlite_in_memory(url):
         # One shared connection: an in-memory database exists only inside it.
@@ -139,8 +198,8 @@ def _sqlite_engine(url: URL) -> Engine:
     else:
         database = url.database or ""
         if not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        kwargs = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+            owner_only(Path(database).expanduser())
+        kwargs = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, "pool_timeout": timeouts.pool}
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)

@@ -88,7 +88,9 @@ class SubmissionRow(Base):
 
     __tablename__ = "submissions"
     __table_args__ = (
-        UniqueConstraint("key_system", "key_value"),
+        # The idempotency key is the submitting tenant's (revision 0003).
+        UniqueConstraint("client_id", "key_system", "key_value"),
+        Index(None, "key_system", "key_value"),
         UniqueConstraint("amo_response_id"),
         UniqueConstraint("amc_response_id"),
         Index("ix_submissions_claim_identifier", "claim_identifier_system", "claim_identifier_value"),
@@ -100,8 +102,8 @@ class SubmissionRow(Base):
     key_value: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     media_type: Mapped[str] = mapped_column(String(100))
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
-    request_json: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # NULL once purged (revision 0004)
+    request_json: Mapped[str | None] = mapped_column(Text)  # NULL once purged
     amo_decision_json: Mapped[str] = mapped_column(Text)
     amc_decision_json: Mapped[str | None] = mapped_column(Text)
     findings_json: Mapped[str] = mapped_column(Text)
@@ -120,6 +122,7 @@ class SubmissionRow(Base):
     client_id: Mapped[str] = mapped_column(String(255), index=True)
     received_at: Mapped[datetime]
     stored_at: Mapped[datetime]
+    purged_at: Mapped[datetime | None]
 
 
 class DeliveryRow(Base):

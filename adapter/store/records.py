@@ -28,8 +28,8 @@ class _Submission:
     key_value: str
     content_hash: str
     media_type: str
-    raw: bytes = field(repr=False)
-    request_json: str = field(repr=False)
+    raw: bytes | None = field(repr=False)  # None once purged (``Tx.purge_bodies``)
+    request_json: str | None = field(repr=False)  # None once purged
     amo_decision_json: str = field(repr=False)
     amc_decision_json: str | None = field(repr=False)
     findings_json: str = field(repr=False)

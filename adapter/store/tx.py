@@ -14,7 +14,7 @@ from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, func, insert, or_, select, update
 
 from adapter.access import READ_GRANTS, Caller
 from adapter.domain.values import Nir
@@ -36,7 +36,11 @@ _SUBMISSIONS = table_of(SubmissionRow)
 _S = _SUBMISSIONS.c
 _ROW = select(*(_S[name] for name in _FIELDS))
 _BY_KEY = Prepared(
-    _ROW.where(_S.key_system == bindparam("key_system"), _S.key_value == bindparam("key_value"))
+    _ROW.where(
+        _S.client_id == bindparam("client_id"),
+        _S.key_system == bindparam("key_system"),
+        _S.key_value == bindparam("key_value"),
+    )
 )
 _BY_ID = Prepared(_ROW.where(_S.id == bindparam("id")))
 _BY_RESPONSE_ID = Prepared(
@@ -98,9 +102,12 @@ class Tx:
 
     # -- submissions --------------------------------------------------------------------
 
-    def find_submission(self, key_system: str, key_value: str) -> StoredSubmission | None:
-        """The submission stored under an idempotency key (Bundle.identifier), if any."""
-        rows = self.queue.fetch(_BY_KEY, {"key_system": key_system, "key_value": key_value})
+    def find_submission(self, client_id: str, key_system: str, key_value: str) -> StoredSubmission | None:
+        """The submission ``client_id`` stored under an idempotency key (Bundle.identifier), if any:
+        the key is the submitting tenant's, so another tenant's use of it is not seen here."""
+        rows = self.queue.fetch(
+            _BY_KEY, {"client_id": client_id, "key_system": key_system, "key_value": key_value}
+        )
         return _stored(rows[0]) if rows else None
 
     def insert_submission(self, new: NewSubmission) -> None:
@@ -170,6 +177,20 @@ class Tx:
             _ROW.where(*conditions).order_by(_S.received_at.desc(), _S.id.desc()).offset(offset).limit(limit)
         )
         return [_stored(row) for row in rows], total
+
+    def purge_bodies(self, *, received_before: datetime, now: datetime) -> int:
+        """Empty the body (``raw``) and the request (``request_json``) of every submission received
+        before ``received_before``; the number of submissions purged. Kept: the key, the content
+        hash, the ids, the organisation columns, the decisions and the exact answer, so that a
+        replay still answers byte for byte and a reused key with other content is still a 409."""
+        self._require_writable("purge_bodies")
+        self.queue.send()
+        result = self._connection.execute(
+            update(_SUBMISSIONS)
+            .where(_S.received_at < received_before, _S.purged_at.is_(None))
+            .values(raw=None, request_json=None, purged_at=now)
+        )
+        return int(result.rowcount or 0)
 
     # -- audit and outbox ---------------------------------------------------------------
 

@@ -73,9 +73,9 @@ _MAX_OFFSET = timedelta(hours=14)
 # -- public API -----------------------------------------------------------------------------
 
 
-def claim_response_id(submission: BusinessIdentifier, payer: PayerKind) -> str:
+def claim_response_id(submission: BusinessIdentifier, payer: PayerKind, *, scope: str | None = None) -> str:
     """The id :func:`to_claim_responses` gives one payer's ClaimResponse for this submission."""
-    return payer_id(submission, payer)
+    return payer_id(submission, payer, scope)
 
 
 def to_claim_responses(
@@ -86,11 +86,14 @@ def to_claim_responses(
     *,
     canon: Canon = _DEFAULT_CANON,
     claim_reference: str | None = None,
+    scope: str | None = None,
 ) -> dict[str, Any]:
     """The $submit answer: a collection Bundle of ClaimResponses.
 
     ``claim_reference`` (e.g. ``Claim/<id>``) is added to each ``request`` beside the Claim's
-    identifier when the submitted Claim is stored and readable at that address.
+    identifier when the submitted Claim is stored and readable at that address. ``scope`` (the
+    submitting tenant) goes into every id, so that two tenants' answers to the same business
+    identifier never share one (``None``: the unscoped ids).
 
     Entries: the AMO ClaimResponse, the AMC one when there is an AMC decision (pointing at
     the AMO one: coordination of benefits), then an OperationOutcome holding the
@@ -102,25 +105,27 @@ def to_claim_responses(
     if amc is not None and amc.payer is not PayerKind.AMC:
         raise UsageError("the second decision must be the AMC's")
     submission = request.submission
-    amo_url = f"urn:uuid:{payer_id(submission, PayerKind.AMO)}"
+    amo_url = f"urn:uuid:{payer_id(submission, PayerKind.AMO, scope)}"
     entries: list[dict[str, Any]] = [
         {
             "fullUrl": amo_url,
-            "resource": to_claim_response(request, amo, canon=canon, claim_reference=claim_reference),
+            "resource": to_claim_response(
+                request, amo, canon=canon, claim_reference=claim_reference, scope=scope
+            ),
         }
     ]
     if amc is not None:
         entries.append(
             {
-                "fullUrl": f"urn:uuid:{payer_id(submission, PayerKind.AMC)}",
+                "fullUrl": f"urn:uuid:{payer_id(submission, PayerKind.AMC, scope)}",
                 "resource": to_claim_response(
-                    request, amc, canon=canon, prior=amo_url, claim_reference=claim_reference
+                    request, amc, canon=canon, prior=amo_url, claim_reference=claim_reference, scope=scope
                 ),
             }
         )
     warnings = [finding for finding in findings if not finding.blocking]
     if warnings:
-        outcome_id = resource_id(submission, "OperationOutcome")
+        outcome_id = resource_id(submission, "OperationOutcome", scope)
         entries.append(
             {
                 "fullUrl": f"urn:uuid:{outcome_id}",
@@ -129,7 +134,7 @@ def to_claim_responses(
         )
     return {
         "resourceType": "Bundle",
-        "id": resource_id(submission, "Bundle"),
+        "id": resource_id(submission, "Bundle", scope),
         "identifier": {"system": submission.system, "value": submission.value},
         "type": "collection",
         "timestamp": _datetime(amo.created, "the AMO decision's created"),
@@ -144,11 +149,12 @@ def to_claim_response(
     canon: Canon = _DEFAULT_CANON,
     prior: str | None = None,
     claim_reference: str | None = None,
+    scope: str | None = None,
 ) -> dict[str, Any]:
     """One payer's ClaimResponse.
 
     ``prior`` is the fullUrl of the AMO ClaimResponse that an AMC one coordinates with; it
-    becomes ``insurance[0].claimResponse``.
+    becomes ``insurance[0].claimResponse``. ``scope``: as in :func:`to_claim_responses`.
     """
     if prior is not None and decision.payer is not PayerKind.AMC:
         raise UsageError("only the AMC answer coordinates with a prior ClaimResponse")
@@ -158,7 +164,7 @@ def to_claim_response(
     created = _datetime(decision.created, "decision.created")
     resource: dict[str, Any] = {
         "resourceType": "ClaimResponse",
-        "id": payer_id(request.submission, decision.payer),
+        "id": payer_id(request.submission, decision.payer, scope),
     }
     if decision.estimate:
         resource["extension"] = [{"url": canon.estimate, "valueBoolean": True}]

@@ -288,9 +288,9 @@ def test_a_key_stored_behind_the_locks_back_is_replayed(
     calls: list[str] = []
     real = Tx.find_submission
 
-    def find(tx: Tx, system: str, value: str) -> StoredSubmission | None:
+    def find(tx: Tx, client_id: str, system: str, value: str) -> StoredSubmission | None:
         calls.append(value)
-        return None if len(calls) <= blind else real(tx, system, value)
+        return None if len(calls) <= blind else real(tx, client_id, system, value)
 
     monkeypatch.setattr(Tx, "find_submission", find)
     again = service.submit(data, Format.JSON, caller=EVERYONE, now=NOW)

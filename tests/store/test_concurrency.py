@@ -46,7 +46,7 @@ def test_threads_racing_on_one_key_store_it_once(store: Store, lock: bool) -> No
             barrier.wait(timeout=30)
             try:
                 with store.write(lock_keys=[new.key_value] if lock else ()) as tx:
-                    if tx.find_submission(new.key_system, new.key_value) is not None:
+                    if tx.find_submission(new.client_id, new.key_system, new.key_value) is not None:
                         outcomes.append("found")
                         return
                     tx.insert_submission(new)
@@ -139,7 +139,7 @@ def test_postgresql_lock_keys_are_advisory_locks_held_until_commit(store: Store)
     the commit; other keys are free. The lock statement travels with the first one."""
     probe = text("SELECT pg_try_advisory_xact_lock(:id)")
     with store.write(lock_keys=["patient-1", "SUB-1"]) as tx, store.engine.connect() as other:
-        assert tx.find_submission("urn:example", "SUB-1") is None
+        assert tx.find_submission("hospital-a", "urn:example", "SUB-1") is None
         assert other.execute(probe, {"id": lock_id("patient-1")}).scalar() is False
         assert other.execute(probe, {"id": lock_id("SUB-1")}).scalar() is False
         assert other.execute(probe, {"id": lock_id("patient-2")}).scalar() is True

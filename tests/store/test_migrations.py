@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -10,9 +12,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
+from adapter.errors import StoreConflict
 from adapter.store import Store
 from adapter.store.database import MIGRATIONS
 from adapter.store.models import Base
+from tests.support.submissions import submission
 
 COLUMNS = ("raw", "request_json", "amo_decision_json", "amc_decision_json", "findings_json", "response_json")
 TABLES = {"alembic_version", "audit_log", "delivery_records", "ledger_entries", "outbox", "submissions"}
@@ -32,7 +36,7 @@ def test_migrating_an_empty_database_twice_is_idempotent(empty_url: str) -> None
         store.migrate()
         store.migrate()
         with store.engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0002"
+            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0004"
             assert set(inspect(connection).get_table_names()) == TABLES
     finally:
         store.dispose()
@@ -71,7 +75,7 @@ def test_postgresql_compresses_the_large_columns_with_lz4(empty_url: str) -> Non
     try:
         if store.backend != "postgresql":
             with store.engine.connect() as connection:  # SQLite: the revision is applied and does nothing
-                assert MigrationContext.configure(connection).get_current_revision() == "0002"
+                assert MigrationContext.configure(connection).get_current_revision() == _head()
             return
         assert _compression(store) == dict.fromkeys(COLUMNS, "l")
         config = Config()
@@ -107,5 +111,43 @@ def test_a_migration_that_fails_leaves_nothing_behind(
         with pytest.raises(_Interrupted):
             store.migrate()
         assert not set(inspect(store.engine).get_table_names()) & TABLES
+    finally:
+        store.dispose()
+
+
+def _upgrade(store: Store, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def test_revision_0003_keeps_stored_rows_and_scopes_the_key_to_the_tenant(empty_url: str) -> None:
+    """A row stored under revision 0002 survives the upgrade with its id and key; afterwards another
+    tenant may store the same key, and the same tenant still may not."""
+    store = Store.open(empty_url, migrate=False)
+    try:
+        _upgrade(store, "0002")
+        old = submission(1)
+        columns = [f.name for f in fields(old)]
+        insert = text(
+            f"INSERT INTO submissions ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"  # noqa: S608 - column names from the dataclass
+        )
+        row = {name: getattr(old, name) for name in columns}
+        with store.engine.begin() as connection:
+            connection.execute(insert, row)
+        store.migrate()
+        with store.read() as tx:
+            found = tx.find_submission(old.client_id, old.key_system, old.key_value)
+        assert found is not None
+        assert found.id == old.id
+        other = submission(2, key_value=old.key_value, client_id="hospital-b")
+        with store.write() as tx:
+            tx.insert_submission(other)
+        with store.read() as tx:
+            assert tx.find_submission("hospital-b", old.key_system, old.key_value) is not None
+        with pytest.raises(StoreConflict), store.write() as tx:
+            tx.insert_submission(submission(3, key_value=old.key_value))
     finally:
         store.dispose()

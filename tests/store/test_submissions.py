@@ -21,7 +21,7 @@ def test_a_submission_round_trips_field_for_field(store: Store) -> None:
     with store.write() as tx:
         tx.insert_submission(new)
     with store.read() as tx:
-        found = tx.find_submission(new.key_system, new.key_value)
+        found = tx.find_submission(new.client_id, new.key_system, new.key_value)
     assert isinstance(found, StoredSubmission)
     assert asdict(found) == asdict(new)
     assert found.response_json == '{"note":"réglé €"}'.encode()
@@ -42,7 +42,7 @@ def test_lookups_by_id_and_by_either_response_id(store: Store) -> None:
         assert by_amc.id == new.id
         assert tx.submission_by_id("00000000-0000-0000-0000-00000000dead") is None
         assert tx.submission_by_response_id("amo-404") is None
-        assert tx.find_submission(KEY_SYSTEM, "SUB-404") is None
+        assert tx.find_submission("hospital-a", KEY_SYSTEM, "SUB-404") is None
 
 
 def test_datetimes_come_back_timezone_aware_in_utc(store: Store) -> None:
@@ -80,7 +80,7 @@ def test_a_reused_key_fails_the_commit_and_stores_nothing_of_it(store: Store) ->
     with pytest.raises(StoreConflict):
         write_both()
     with store.read() as tx:
-        found = tx.find_submission(first.key_system, first.key_value)
+        found = tx.find_submission(first.client_id, first.key_system, first.key_value)
         _, total = tx.search(caller=Caller(client_id="ops", everything=True))
     assert found is not None
     assert found.id == first.id
@@ -120,7 +120,7 @@ def test_an_exception_rolls_everything_back(store: Store) -> None:
     with pytest.raises(Boom):
         write_then_fail()
     with store.read() as tx:
-        assert tx.find_submission(new.key_system, new.key_value) is None
+        assert tx.find_submission(new.client_id, new.key_system, new.key_value) is None
     with store.write() as tx:
         assert tx.claim_outbox("w", limit=10, now=new.stored_at) == []
 

@@ -324,7 +324,7 @@ def test_postgresql_sends_locks_reads_and_writes_in_few_batches(store: Store, se
     new = submission(1)
     with store.write(lock_keys=["a", "b", "c"]) as tx:
         tx.preload_beneficiary(Nir(new.patient_nir))
-        assert tx.find_submission(new.key_system, new.key_value) is None
+        assert tx.find_submission(new.client_id, new.key_system, new.key_value) is None
         assert tx.history.deliveries(Nir(new.patient_nir)) == ()
         assert tx.ledger.entries(Nir(new.patient_nir)) == ()
         tx.audit(
@@ -352,8 +352,8 @@ def test_a_postgresql_read_is_one_round_trip_in_a_read_only_transaction(
     connection is out of any transaction (the end of the store's has nothing to send). A direct
     use of the connection gets a read-only transaction too, which the server enforces."""
     with store.read() as tx:
-        assert tx.find_submission(KEY_SYSTEM, "nothing") is None
-        assert tx.find_submission(KEY_SYSTEM, "nothing either") is None
+        assert tx.find_submission("hospital-a", KEY_SYSTEM, "nothing") is None
+        assert tx.find_submission("hospital-a", KEY_SYSTEM, "nothing either") is None
         driver = tx._connection.connection.dbapi_connection
         assert driver is not None
         assert driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE

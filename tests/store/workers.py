@@ -27,7 +27,7 @@ def race(url: str, worker: int, barrier: Any, results: Any) -> None:
                 barrier.wait(timeout=60)
                 try:
                     with store.write(lock_keys=[new.key_value] if locks else []) as tx:
-                        if tx.find_submission(new.key_system, new.key_value) is not None:
+                        if tx.find_submission(new.client_id, new.key_system, new.key_value) is not None:
                             outcome = "found"
                         else:
                             tx.insert_submission(new)
