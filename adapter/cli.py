@@ -358,7 +358,7 @@ def submit(
     settings = Settings()
     inputs = read_all(expanded.files)
     composition = _composition(ctx)
-    flow = composition.flow(settings)
+    flow = composition.flow(settings, in_process=True)
     records = composition.scratch_records()
     for note in _order_notes(expanded.files):
         typer.echo(note, err=True)
@@ -587,7 +587,7 @@ def payer_sim(
     folder = data_dir if data_dir is not None else settings.data_dir / f"payer-sim-{role.value}"
     state = SimState(folder / "payer.sqlite3")
     faults = Faults(fail_rate=fail_rate, latency_ms=latency_ms, spike_rate=spike_rate)
-    payers = _composition(ctx).payers_for(settings)
+    payers = _composition(ctx).reference_payers(settings)
     sim = create_sim_app(role.value, payers, state, faults=faults, seed=seed)
     typer.echo(f"payer simulator ({role.value}) on http://{host}:{port}, records in {folder}", err=True)
     try:

@@ -11,7 +11,7 @@ stores nothing. The rules live in ``adapter.rules``, the FHIR in ``mappings``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,7 +26,7 @@ from adapter.domain import (
     ReimbursementRequest,
 )
 from adapter.domain.decision import Rejection
-from adapter.errors import PayerRefusal
+from adapter.errors import PayerError, PayerRefusal
 from adapter.intake import Format, Limits, Submission, read_submission
 from adapter.payers.ports import AmoAnswer, PayerRecords, Payers, RemoteAmc, RemoteAmo
 from adapter.rules.expressions import rebase_expression
@@ -78,16 +78,19 @@ def _entry_positions(bundle: Mapping[str, Any]) -> dict[str, int]:
 
 @dataclass(frozen=True, slots=True)
 class RemotePair:
-    """The remote AMO and AMC of a connected deployment (``adapter.payers.http``)."""
+    """The remote AMO and AMC of a connected deployment (``adapter.payers.http``); ``close``
+    releases their connections (at shutdown)."""
 
     amo: RemoteAmo
     amc: RemoteAmc
+    close: Callable[[], Awaitable[None]] | None = None
 
 
 def _refused(
-    request: ReimbursementRequest, payer: PayerKind, refusal: PayerRefusal, now: datetime
+    request: ReimbursementRequest, payer: PayerKind, refusal: PayerError, now: datetime
 ) -> PayerDecision:
-    """A payer's refusal of the exchange as its decision: every line rejected, outcome error."""
+    """A payer's refusal of the exchange (or its silence, in the end) as its decision: every line
+    rejected with the error's code, outcome error."""
     rejection = Rejection(code=refusal.code, text=refusal.message)
     zero = Money.zero()
     return PayerDecision(
@@ -97,7 +100,7 @@ def _refused(
         else request.amc.amc_number.value,
         created=now,
         outcome=Outcome.ERROR,
-        disposition=f"Refused by the {'AMO' if payer is PayerKind.AMO else 'mutuelle'}: {refusal.message}",
+        disposition=f"{'AMO' if payer is PayerKind.AMO else 'Mutuelle'} ({refusal.code}): {refusal.message}",
         lines=tuple(
             LineDecision(
                 sequence=line.sequence,
@@ -216,6 +219,20 @@ class SubmitFlow:
                 lines=(),
             )
         return self._adjudicated(submission, AmoAnswer(decision=amo), amc, claim_reference, scope)
+
+    def unanswered(
+        self,
+        submission: Submission,
+        fault: PayerError,
+        *,
+        now: datetime,
+        claim_reference: str | None = None,
+        scope: str | None = None,
+    ) -> Adjudicated:
+        """The final answer of a claim the payers never decided (its dead letter): outcome error,
+        every line rejected with the fault's code, for the AMO (the AMC cannot decide without it)."""
+        amo = AmoAnswer(decision=_refused(submission.request, PayerKind.AMO, fault, now))
+        return self._adjudicated(submission, amo, None, claim_reference, scope)
 
     def _adjudicated(
         self,
