@@ -377,6 +377,25 @@ class StoreService:
         )
         return self._replace(pending, final, at=at, state="dead", reason=fault.message)
 
+    def dead_letters(self, *, caller: Caller, limit: int = 100) -> list[StoredSubmission]:
+        """The claims the payers never decided, oldest first (the operator's list)."""
+        with self.store.read() as tx:
+            return tx.submissions_in_state("dead", caller=caller, limit=limit)
+
+    def requeue(self, claim_id: str, *, caller: Caller, at: datetime) -> bool:
+        """Ask the payers again for a dead-lettered claim: it is pending again, and the worker
+        takes it up with the same keys. False when the claim is not dead (or not the caller's)."""
+        with self.store.write(lock_keys=(f"claim:{claim_id}",)) as tx:
+            row = tx.submission_by_id(claim_id)
+            if row is None or not _readable(caller, row) or not tx.requeue(claim_id, at=at):
+                return False
+            tx.audit(
+                action="requeue", outcome="pending", client_id=caller.client_id, submission_id=claim_id,
+                request_id=None, at=at,
+            )  # fmt: skip
+            tx.enqueue(topic=PENDING_TOPIC, payload={"submission": claim_id}, at=at)
+        return True
+
     def _replace(
         self, pending: PendingClaim, adjudicated: Adjudicated, *, at: datetime, state: str, reason: str | None
     ) -> Answer | None:

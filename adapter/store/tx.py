@@ -235,6 +235,17 @@ class Tx:
         )
         return True
 
+    def requeue(self, submission_id: str, *, at: datetime) -> bool:
+        """Make a dead-lettered submission pending again; False when it is not dead."""
+        self._require_writable("requeue")
+        self.queue.send()
+        result = self._connection.execute(
+            update(_SUBMISSIONS)
+            .where(_S.id == submission_id, _S.state == "dead")
+            .values(state="pending", dead_reason=None, updated_at=at)
+        )
+        return bool(result.rowcount)
+
     def answer_versions(self, submission_id: str) -> list[tuple[int, str, bytes, datetime]]:
         """A submission's earlier answers: (version, outcome, response bytes, stored at), oldest first."""
         self.queue.send()
