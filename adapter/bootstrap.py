@@ -9,8 +9,11 @@ service and the real command line.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from fastapi import FastAPI
@@ -19,13 +22,18 @@ from adapter.api import create_app
 from adapter.api.logging import configure_logging
 from adapter.auth import authenticator_from_settings
 from adapter.errors import StoreUnavailable
-from adapter.flow import SubmitFlow
+from adapter.flow import RemotePair, SubmitFlow
 from adapter.intake import Limits
 from adapter.payers import InMemoryRecords, PayerRecords, Payers, ReferencePayers
+from adapter.payers.http import HttpAmc, HttpAmo, PayerHttp
+from adapter.payers.routing import load_routes
 from adapter.service.claims import StoreService
+from adapter.service.worker import PendingWorker, WorkerSettings
 from adapter.serving import STARTUP_FAILURE
 from adapter.settings import Settings
 from adapter.store import DbTimeouts, Store
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 __all__ = ["Composition", "app_from_env", "build_app", "build_service", "utc_now"]
 
@@ -40,17 +48,42 @@ class Composition:
     """What to wire: the payers (the in-process reference payers on the configured reference
     data when None), and from them the flow, the service and the app."""
 
-    payers: Payers | None = None
+    payers: Payers | RemotePair | None = None
 
-    def payers_for(self, settings: Settings) -> Payers:
+    def payers_for(self, settings: Settings) -> Payers | RemotePair:
+        """The given payers; else the remote ones of the routing file when one is configured;
+        else the in-process reference payers."""
         if self.payers is not None:
+            return self.payers
+        if settings.payer_routes is not None:
+            http = PayerHttp(load_routes(settings.payer_routes))
+            return RemotePair(amo=HttpAmo(http), amc=HttpAmc(http), close=http.aclose)
+        return self.reference_payers(settings)
+
+    def reference_payers(self, settings: Settings) -> Payers:
+        """In-process payers: the given ones when they are, else the reference payers on the
+        configured reference data (what ``adapter payer-sim`` serves)."""
+        if self.payers is not None and not isinstance(self.payers, RemotePair):
             return self.payers
         return ReferencePayers.load(lpp_table=settings.lpp_table, contracts=settings.amc_contracts)
 
-    def flow(self, settings: Settings) -> SubmitFlow:
-        """The submit flow on these payers, with the configured canon and intake limits."""
+    def worker(self, service: StoreService, settings: Settings) -> PendingWorker:
+        """The worker that completes pended claims, with the configured retries and retention."""
+        return PendingWorker(
+            service,
+            clock=utc_now,
+            settings=WorkerSettings(
+                retry_after=timedelta(seconds=settings.worker_retry_seconds),
+                max_attempts=settings.worker_max_attempts,
+                retention=timedelta(days=settings.outbox_retention_days),
+            ),
+        )
+
+    def flow(self, settings: Settings, *, in_process: bool = False) -> SubmitFlow:
+        """The submit flow on these payers (the in-process ones with ``in_process``: ``adapter
+        submit``), with the configured canon and intake limits."""
         return SubmitFlow(
-            self.payers_for(settings),
+            self.reference_payers(settings) if in_process else self.payers_for(settings),
             canon=settings.canon,
             limits=Limits(max_bytes=settings.max_body_bytes, max_depth=settings.max_depth),
         )
@@ -63,19 +96,43 @@ class Composition:
         """Open (and migrate) the store, and the service on it."""
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner only: health data
         store = Store.open(settings.effective_database_url, timeouts=db_timeouts(settings))
-        return StoreService(store, self.flow(settings))
+        return StoreService(store, self.flow(settings), payer_budget=settings.payer_budget)
 
     def app(self, settings: Settings) -> FastAPI:
         configure_logging(clock=utc_now, level=settings.log_level)
         service = self.service(settings)
         authenticator = authenticator_from_settings(settings)
-        app = create_app(settings, service, authenticator, clock=utc_now)
+        app = create_app(
+            settings, service, authenticator, clock=utc_now, lifespan=self._lifespan(service, settings)
+        )
         log = structlog.get_logger("adapter.startup")
         for warning in authenticator.warnings():
             log.warning("startup.security", warning=warning)
         _warm_up()
         log.info("startup.ready", backend=service.store.backend, auth=settings.auth)
         return app
+
+    def _lifespan(self, service: StoreService, settings: Settings) -> Lifespan:
+        """With remote payers: the worker loop (unless ``worker_embedded`` is off) for the app's
+        life, and the payers' connections closed at the end."""
+        payers = service.flow.payers
+
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            stop = asyncio.Event()
+            task = None
+            if isinstance(payers, RemotePair) and settings.worker_embedded:
+                task = asyncio.create_task(self.worker(service, settings).run(stop))
+            try:
+                yield
+            finally:
+                stop.set()
+                if task is not None:
+                    await task
+                if isinstance(payers, RemotePair) and payers.close is not None:
+                    await payers.close()
+
+        return lifespan
 
 
 def db_timeouts(settings: Settings) -> DbTimeouts:
@@ -88,7 +145,7 @@ def db_timeouts(settings: Settings) -> DbTimeouts:
     )
 
 
-def build_service(settings: Settings, *, payers: Payers | None = None) -> StoreService:
+def build_service(settings: Settings, *, payers: Payers | RemotePair | None = None) -> StoreService:
     """The service on the configured store and payers (the reference payers by default)."""
     return Composition(payers).service(settings)
 
@@ -115,7 +172,7 @@ def _warm_up() -> None:
     )
 
 
-def build_app(settings: Settings | None = None, *, payers: Payers | None = None) -> FastAPI:
+def build_app(settings: Settings | None = None, *, payers: Payers | RemotePair | None = None) -> FastAPI:
     return Composition(payers).app(settings or Settings())
 
 

@@ -358,7 +358,7 @@ def submit(
     settings = Settings()
     inputs = read_all(expanded.files)
     composition = _composition(ctx)
-    flow = composition.flow(settings)
+    flow = composition.flow(settings, in_process=True)
     records = composition.scratch_records()
     for note in _order_notes(expanded.files):
         typer.echo(note, err=True)
@@ -587,13 +587,99 @@ def payer_sim(
     folder = data_dir if data_dir is not None else settings.data_dir / f"payer-sim-{role.value}"
     state = SimState(folder / "payer.sqlite3")
     faults = Faults(fail_rate=fail_rate, latency_ms=latency_ms, spike_rate=spike_rate)
-    payers = _composition(ctx).payers_for(settings)
+    payers = _composition(ctx).reference_payers(settings)
     sim = create_sim_app(role.value, payers, state, faults=faults, seed=seed)
     typer.echo(f"payer simulator ({role.value}) on http://{host}:{port}, records in {folder}", err=True)
     try:
         uvicorn.run(sim, host=host, port=port, log_level="warning", access_log=False)
     finally:
         state.close()
+
+
+@app.command(
+    cls=ToolCommand,
+    short_help="Complete pended claims with the remote payers.",
+    epilog="Exit 0 stopped (SIGTERM, Ctrl-C), 2 usage error (no routing file), 3 no database.",
+)
+def worker(ctx: typer.Context) -> None:
+    """Run the worker that completes claims pended while the remote payers did not answer
+    (docs/payer-protocol.md), until SIGTERM or Ctrl-C. Any number may run against PostgreSQL;
+    adapter serve runs one of its own unless ADAPTER_WORKER_EMBEDDED=false."""
+    import asyncio
+    import signal
+
+    from adapter.errors import StoreUnavailable
+    from adapter.flow import RemotePair
+    from adapter.settings import Settings
+
+    settings = Settings()
+    if settings.payer_routes is None:
+        raise fail("the worker completes claims for remote payers: set ADAPTER_PAYER_ROUTES")
+    composition = _composition(ctx)
+    try:
+        service = composition.service(settings)
+    except StoreUnavailable as exc:
+        raise fail(exc.message, EXIT_UNAVAILABLE) from None
+    pended = composition.worker(service, settings)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await pended.run(stop)
+        finally:
+            payers = service.flow.payers
+            if isinstance(payers, RemotePair) and payers.close is not None:
+                await payers.close()
+
+    typer.echo(f"worker {pended.name} started", err=True)
+    try:
+        asyncio.run(run())
+    finally:
+        service.store.dispose()
+
+
+@app.command(
+    "dead-letters",
+    cls=ToolCommand,
+    short_help="List the claims the payers never decided, or requeue one.",
+    epilog="Exit 0 listed or requeued, 1 nothing to requeue under that id, 3 the database cannot be reached.",
+)
+def dead_letters(
+    ctx: typer.Context,
+    requeue: Annotated[
+        str | None,
+        typer.Option(
+            "--requeue", metavar="ID", help="ask the payers again for this claim", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """List the dead-lettered claims (id, received, reason), one per line, or requeue one: it
+    becomes pending again and the worker asks its payers with the same keys."""
+    from datetime import UTC, datetime
+
+    from adapter.access import Caller
+    from adapter.errors import StoreUnavailable
+    from adapter.settings import Settings
+
+    settings = Settings()
+    operator = Caller(client_id="operator", everything=True)
+    try:
+        service = _composition(ctx).service(settings)
+    except StoreUnavailable as exc:
+        raise fail(exc.message, EXIT_UNAVAILABLE) from None
+    try:
+        if requeue is not None:
+            if not service.requeue(requeue, caller=operator, at=datetime.now(UTC)):
+                raise fail(f"{requeue} is not a dead-lettered claim", EXIT_REFUSED)
+            typer.echo(f"{requeue} requeued")
+            return
+        for row in service.dead_letters(caller=operator):
+            typer.echo(f"{row.id}\t{row.received_at.isoformat()}\t{row.dead_reason or ''}")
+    finally:
+        service.store.dispose()
 
 
 @app.command(

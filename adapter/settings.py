@@ -75,6 +75,28 @@ class Settings(BaseSettings):
         default=5, gt=0, description="Retry-After (seconds) of a 503 while the database is unavailable"
     )
     ready_timeout: float = Field(default=2.0, gt=0, description="seconds /readyz waits for the database")
+    payer_routes: Path | None = Field(
+        default=None,
+        description="payer routing file: with it the AMO and AMC are remote (docs/payer-protocol.md)",
+    )
+    payer_budget: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="seconds $submit waits for remote payers before answering queued",
+    )
+    worker_embedded: bool = Field(
+        default=True, description="with remote payers, run the pended-claims worker inside adapter serve"
+    )
+    worker_retry_seconds: float = Field(
+        default=10.0, gt=0, description="seconds before the worker asks a payer that failed again"
+    )
+    worker_max_attempts: int = Field(
+        default=20, gt=0, description="times the worker asks for a pended claim before dead-lettering it"
+    )
+    outbox_retention_days: int = Field(
+        default=7, gt=0, description="days a processed outbox event is kept before the worker deletes it"
+    )
     retention_days: int = Field(
         default=365, gt=0, description="days a submission's body is kept before `adapter purge` empties it"
     )

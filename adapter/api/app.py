@@ -11,6 +11,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -54,12 +55,14 @@ def create_app(
     timer: Callable[[], float] = time.perf_counter,
     new_request_id: Callable[[], str] = _new_request_id,
     log_stream: TextIO | None = None,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
     """Build the HTTP API.
 
     ``clock`` gives timezone-aware "now" (token expiry, submission time, log timestamps);
     ``timer`` is a monotonic seconds counter for latencies; ``log_stream`` receives the JSON
-    log lines (standard output when None).
+    log lines (standard output when None); ``lifespan`` runs for the app's life (background
+    work the composition root starts, such as the pended-claims worker).
     """
     metrics = Metrics()
     logger = make_logger(clock=clock, stream=log_stream, level=settings.log_level)
@@ -84,6 +87,7 @@ def create_app(
         docs_url=None,  # served from the adapter's own assets (api/docs.py), not a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
+        lifespan=lifespan,
     )
     app.state.ctx = ctx
     install_exception_handlers(app)

@@ -7,6 +7,9 @@ The OpenAPI description is written out in ``openapi_extra`` so that it still tel
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -49,6 +52,9 @@ async def _read_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"the body exceeds the maximum of {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+T = TypeVar("T")
 
 
 @router.post(
@@ -98,21 +104,28 @@ async def submit(request: Request, ctx: ContextDep, caller: SubmitCaller) -> Res
 async def _submit(
     ctx: AppContext, data: bytes, fmt: Format, caller: Caller, request_id: str | None
 ) -> Answer:
-    """The submit on a worker thread, at most ``submit_concurrency`` at once in this process.
+    """The submit, its blocking parts on a worker thread, at most ``submit_concurrency`` at once
+    in this process.
 
     Submits are CPU-bound Python: more of them at once than the process has a use for only
     share the GIL, and on SQLite one of them may hold the database's write lock while it waits
-    for the GIL. The waiting ones queue here, on the event loop, at no cost.
+    for the GIL. The waiting ones queue here, on the event loop, at no cost. A connected submit
+    waits for the remote payers outside that limit: waiting costs no CPU.
     """
-    slots = ctx.submit_slots
-    if slots is None:
-        return await run_in_threadpool(
-            ctx.service.submit, data, fmt, caller=caller, now=ctx.clock(), request_id=request_id
+
+    async def run(work: Callable[[], T]) -> T:
+        slots = ctx.submit_slots
+        if slots is None:
+            return await run_in_threadpool(work)
+        async with slots:
+            return await run_in_threadpool(work)
+
+    now = ctx.clock()
+    if ctx.service.connected:
+        return await ctx.service.submit_connected(
+            data, fmt, caller=caller, now=now, run=run, request_id=request_id
         )
-    async with slots:
-        return await run_in_threadpool(
-            ctx.service.submit, data, fmt, caller=caller, now=ctx.clock(), request_id=request_id
-        )
+    return await run(lambda: ctx.service.submit(data, fmt, caller=caller, now=now, request_id=request_id))
 
 
 @router.get(

@@ -13,24 +13,43 @@ store decides what a stored submission holds (``adapter.store.submission_row``).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
+
 from adapter.access import Caller, may_read, may_submit
 from adapter.auth import DEV_CLIENT_ID, OrganisationForbidden
-from adapter.errors import ConflictError, StoreConflict, StoreConnectionLost
-from adapter.flow import SubmitFlow
+from adapter.errors import ConflictError, PayerError, PayerFault, StoreConflict, StoreConnectionLost
+from adapter.flow import Adjudicated, SubmitFlow
 from adapter.intake import Format, Submission
-from adapter.service.port import Answer, SearchPage, StoredClaim
+from adapter.service.port import Answer, Runner, SearchPage, StoredClaim
 from adapter.service.search import insurer_of, request_criteria, token_value
 from adapter.store import Store, StoredSubmission, submission_row
 from mappings.fhir import jsonio
 from mappings.systems import NIR
 
-__all__ = ["StoreService", "content_hash", "id_scope", "submission_id"]
+__all__ = [
+    "COMPLETED_TOPIC",
+    "DEAD_TOPIC",
+    "PENDING_TOPIC",
+    "PendingClaim",
+    "StoreService",
+    "content_hash",
+    "id_scope",
+    "submission_id",
+]
+
+#: Outbox topics of pended claims: stored pending (the worker's work), completed, dead-lettered.
+PENDING_TOPIC = "claim.pending"
+COMPLETED_TOPIC = "claim.completed"
+DEAD_TOPIC = "claim.dead-letter"
+_log = structlog.get_logger("adapter.service")
 
 _NAMESPACE = uuid.UUID("4d1c7a2e-9a51-5c0b-8f0e-3b6a2f1d9c77")
 _SCOPES = uuid.UUID("6a0f3d91-27c4-5e8b-b1d2-8e45c7a90f16")  # a tenant's namespace: uuid5(_SCOPES, client_id)
@@ -76,12 +95,41 @@ class _UnscopedIdTaken(Exception):
     """An unscoped id was found taken by another tenant's row (stored before revision 0003)."""
 
 
-class StoreService:
-    """``ClaimService`` on a ``Store``, adjudicating through a ``SubmitFlow``."""
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A connected submit after its first transaction: the stored (or replayed) answer."""
 
-    def __init__(self, store: Store, flow: SubmitFlow) -> None:
+    claim_id: str
+    answer: Answer
+    scope: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingClaim:
+    """A stored claim the remote payers have not decided yet, as a worker takes it up."""
+
+    claim_id: str
+    submission: Submission
+    received_at: datetime
+    scope: str | None
+    version: int
+
+
+class StoreService:
+    """``ClaimService`` on a ``Store``, adjudicating through a ``SubmitFlow``.
+
+    ``payer_budget`` (seconds) is how long a connected submit waits for the remote payers before
+    it answers ``queued`` and leaves the claim to the worker.
+    """
+
+    def __init__(self, store: Store, flow: SubmitFlow, *, payer_budget: float = 3.0) -> None:
         self.store = store
         self.flow = flow
+        self.payer_budget = payer_budget
+
+    @property
+    def connected(self) -> bool:
+        return self.flow.connected
 
     # -- submit -------------------------------------------------------------------------
     def submit(
@@ -89,13 +137,7 @@ class StoreService:
     ) -> Answer:
         """Validate, then replay, refuse (409) or adjudicate and store, in one transaction."""
         submission = self.flow.read(data, fmt)
-        provider = submission.request.provider
-        finess = None if provider.finess is None else provider.finess.value
-        siret = None if provider.siret is None else provider.siret.value
-        if not may_submit(caller, finess, siret):
-            raise OrganisationForbidden(
-                f"client {caller.client_id!r} may not submit for provider {provider.identifier}"
-            )
+        self._check_provider(caller, submission)
         digest = content_hash(submission.bundle)
         scope = id_scope(caller.client_id)
         try:
@@ -122,6 +164,16 @@ class StoreService:
                 now=now,
                 request_id=request_id,
                 scope=caller.client_id,
+            )
+
+    @staticmethod
+    def _check_provider(caller: Caller, submission: Submission) -> None:
+        provider = submission.request.provider
+        finess = None if provider.finess is None else provider.finess.value
+        siret = None if provider.siret is None else provider.siret.value
+        if not may_submit(caller, finess, siret):
+            raise OrganisationForbidden(
+                f"client {caller.client_id!r} may not submit for provider {provider.identifier}"
             )
 
     def _store(
@@ -193,6 +245,194 @@ class StoreService:
         if stored is not None:
             return self._replay(stored, digest)
         return Answer(resource=adjudicated.response, json=body, outcome=row.outcome)
+
+    # -- submit to remote payers --------------------------------------------------------------
+    async def submit_connected(
+        self,
+        data: bytes,
+        fmt: Format,
+        *,
+        caller: Caller,
+        now: datetime,
+        run: Runner,
+        request_id: str | None = None,
+    ) -> Answer:
+        """Store the claim as pending (or replay it), then wait up to ``payer_budget`` for the remote
+        payers; their decision becomes the claim's answer, or the ``queued`` one stands and the
+        worker completes it (docs/payer-protocol.md)."""
+        staged = await run(
+            lambda: self._stage_pending(data, fmt, caller=caller, now=now, request_id=request_id)
+        )
+        if staged.answer.replayed:
+            return staged.answer
+        pending = await run(lambda: self.pending_claim(staged.claim_id))
+        if pending is None:  # pragma: no cover - stored just now; only a purge could remove it
+            return staged.answer
+        try:
+            adjudicated = await asyncio.wait_for(self.adjudicate_pending(pending), timeout=self.payer_budget)
+        except (TimeoutError, PayerFault) as exc:
+            _log.info("claim.pended", claim=staged.claim_id, reason=type(exc).__name__)
+            return staged.answer
+        completed = await run(lambda: self.complete_pending(pending, adjudicated, at=now))
+        return staged.answer if completed is None else completed
+
+    def _stage_pending(
+        self, data: bytes, fmt: Format, *, caller: Caller, now: datetime, request_id: str | None
+    ) -> _Staged:
+        submission = self.flow.read(data, fmt)
+        self._check_provider(caller, submission)
+        digest = content_hash(submission.bundle)
+        scope = id_scope(caller.client_id)
+        key = submission.request.submission
+        tenant = caller.client_id
+        locks = (f"submission:{len(tenant)}:{tenant}|{key.system}|{key.value}",)
+        claim_id = submission_id(key.system, key.value, scope)
+        try:
+            with self.store.write(lock_keys=locks) as tx:
+                stored = tx.find_submission(tenant, key.system, key.value)
+                if stored is None:
+                    queued = self.flow.pending(
+                        submission, now=now, claim_reference=f"Claim/{claim_id}", scope=scope
+                    )
+                    body = jsonio.dumps(queued.response)
+                    row = submission_row(
+                        id=claim_id,
+                        adjudicated=queued,
+                        response_json=body,
+                        raw=data,
+                        media_type=fmt.media_type,
+                        content_hash=digest,
+                        client_id=tenant,
+                        at=now,
+                        state="pending",
+                    )
+                    tx.insert_submission(row)
+                    tx.audit(
+                        action="submit",
+                        outcome=row.outcome,
+                        client_id=tenant,
+                        submission_id=claim_id,
+                        request_id=request_id,
+                        at=now,
+                    )
+                    tx.enqueue(topic=PENDING_TOPIC, payload={"submission": claim_id}, at=now)
+        except StoreConflict:
+            with self.store.read() as tx:
+                stored = tx.find_submission(tenant, key.system, key.value)
+            if stored is None:
+                raise
+        if stored is not None:
+            return _Staged(claim_id=stored.id, answer=self._replay(stored, digest), scope=scope)
+        return _Staged(
+            claim_id=claim_id,
+            answer=Answer(resource=queued.response, json=body, outcome=row.outcome),
+            scope=scope,
+        )
+
+    async def adjudicate_pending(self, pending: PendingClaim) -> Adjudicated:
+        """The remote payers' decision on a pending claim, asked as of its reception, so that every
+        retry sends the payers the very same request under the same keys."""
+        return await self.flow.adjudicate_remote(
+            pending.submission,
+            now=pending.received_at,
+            claim_id=pending.claim_id,
+            claim_reference=f"Claim/{pending.claim_id}",
+            scope=pending.scope,
+        )
+
+    def pending_claim(self, claim_id: str) -> PendingClaim | None:
+        """The claim to complete, or None when it is no longer pending (done elsewhere)."""
+        with self.store.read() as tx:
+            row = tx.submission_by_id(claim_id)
+        if row is None or row.state != "pending" or row.raw is None:
+            return None
+        submission = self.flow.read(row.raw, Format.XML if row.media_type.endswith("xml") else Format.JSON)
+        key = submission.request.submission
+        scope = None if row.id == submission_id(key.system, key.value) else row.client_id
+        return PendingClaim(
+            claim_id=row.id,
+            submission=submission,
+            received_at=row.received_at,
+            scope=scope,
+            version=row.version,
+        )
+
+    def complete_pending(
+        self, pending: PendingClaim, adjudicated: Adjudicated, *, at: datetime
+    ) -> Answer | None:
+        """Store the payers' decision as the claim's next answer; None when another worker (or the
+        submit itself) completed it first: the decision is the same, since the payers decide a
+        key once."""
+        return self._replace(pending, adjudicated, at=at, state="complete", reason=None)
+
+    def dead_letter(self, pending: PendingClaim, fault: PayerError, *, at: datetime) -> Answer | None:
+        """Give up on a claim whose payers never answered: its final answer is an error, its
+        state ``dead`` (listed by ``adapter dead-letters``), the reason kept."""
+        final = self.flow.unanswered(
+            pending.submission,
+            fault,
+            now=at,
+            claim_reference=f"Claim/{pending.claim_id}",
+            scope=pending.scope,
+        )
+        return self._replace(pending, final, at=at, state="dead", reason=fault.message)
+
+    def dead_letters(self, *, caller: Caller, limit: int = 100) -> list[StoredSubmission]:
+        """The claims the payers never decided, oldest first (the operator's list)."""
+        with self.store.read() as tx:
+            return tx.submissions_in_state("dead", caller=caller, limit=limit)
+
+    def requeue(self, claim_id: str, *, caller: Caller, at: datetime) -> bool:
+        """Ask the payers again for a dead-lettered claim: it is pending again, and the worker
+        takes it up with the same keys. False when the claim is not dead (or not the caller's)."""
+        with self.store.write(lock_keys=(f"claim:{claim_id}",)) as tx:
+            row = tx.submission_by_id(claim_id)
+            if row is None or not _readable(caller, row) or not tx.requeue(claim_id, at=at):
+                return False
+            tx.audit(
+                action="requeue", outcome="pending", client_id=caller.client_id, submission_id=claim_id,
+                request_id=None, at=at,
+            )  # fmt: skip
+            tx.enqueue(topic=PENDING_TOPIC, payload={"submission": claim_id}, at=at)
+        return True
+
+    def _replace(
+        self, pending: PendingClaim, adjudicated: Adjudicated, *, at: datetime, state: str, reason: str | None
+    ) -> Answer | None:
+        body = jsonio.dumps(adjudicated.response)
+        with self.store.write(lock_keys=(f"claim:{pending.claim_id}",)) as tx:
+            row = tx.submission_by_id(pending.claim_id)
+            if row is None or row.state != "pending":
+                return None
+            new = submission_row(
+                id=row.id,
+                adjudicated=adjudicated,
+                response_json=body,
+                raw=row.raw,
+                media_type=row.media_type,
+                content_hash=row.content_hash,
+                client_id=row.client_id,
+                at=at,
+                state=state,
+                received_at=row.received_at,
+                dead_reason=reason,
+            )
+            if not tx.replace_answer(new, version=row.version, at=at):
+                return None  # pragma: no cover - the claim's lock keeps other writers out
+            tx.audit(
+                action="complete" if state == "complete" else "dead-letter",
+                outcome=new.outcome,
+                client_id=row.client_id,
+                submission_id=row.id,
+                request_id=None,
+                at=at,
+            )
+            tx.enqueue(
+                topic=COMPLETED_TOPIC if state == "complete" else DEAD_TOPIC,
+                payload={"submission": row.id, "version": row.version + 1},
+                at=at,
+            )
+        return Answer(resource=adjudicated.response, json=body, outcome=new.outcome)
 
     def _replay(self, stored: StoredSubmission, digest: str) -> Answer:
         if stored.content_hash != digest:

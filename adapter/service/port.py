@@ -7,14 +7,24 @@ for byte, the exact JSON bytes that were stored.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from adapter.access import Caller
 from adapter.intake import Format
 
-__all__ = ["Answer", "ClaimService", "SearchPage", "StoredClaim"]
+__all__ = ["Answer", "ClaimService", "Runner", "SearchPage", "StoredClaim"]
+
+_T = TypeVar("_T")
+
+
+class Runner(Protocol):
+    """Runs blocking work (intake, a transaction) off the event loop, on the caller's terms
+    (the API: a worker thread, at most ``submit_concurrency`` at once)."""
+
+    def __call__(self, work: Callable[[], _T], /) -> Awaitable[_T]: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,9 +70,28 @@ class ClaimService(Protocol):
     submit raises ``adapter.auth`` 's forbidden error (403). Reads return None for anything the
     caller may not see, so that existence does not leak (the API answers 404)."""
 
+    @property
+    def connected(self) -> bool:
+        """True when the payers are remote: then submits go through :meth:`submit_connected`."""
+        ...
+
     def submit(
         self, data: bytes, fmt: Format, *, caller: Caller, now: datetime, request_id: str | None = None
     ) -> Answer: ...
+
+    async def submit_connected(
+        self,
+        data: bytes,
+        fmt: Format,
+        *,
+        caller: Caller,
+        now: datetime,
+        run: Runner,
+        request_id: str | None = None,
+    ) -> Answer:
+        """A submit to remote payers: stored at once, answered with the payers' decision when they
+        give it within the budget, else with a ``queued`` answer that a worker completes."""
+        ...
 
     def claim_response(self, resource_id: str, *, caller: Caller) -> Answer | None: ...
 

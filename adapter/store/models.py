@@ -123,6 +123,23 @@ class SubmissionRow(Base):
     received_at: Mapped[datetime]
     stored_at: Mapped[datetime]
     purged_at: Mapped[datetime | None]
+    # Pended claims (revision 0005): complete, pending (the payers have not decided) or dead.
+    state: Mapped[str] = mapped_column(String(16), index=True, server_default="complete")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_at: Mapped[datetime | None]
+    dead_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SubmissionVersionRow(Base):
+    """An earlier answer of a submission (a queued one, before the worker completed it)."""
+
+    __tablename__ = "submission_versions"
+
+    submission_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(32))
+    response_json: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime]
 
 
 class DeliveryRow(Base):

@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from adapter.store.models import OutboxRow, table_of
 from adapter.store.prepared import Prepared
 from adapter.store.records import OutboxEvent
 
-__all__ = ["DEFAULT_LEASE", "INSERT", "claim", "complete", "row"]
+__all__ = ["DEFAULT_LEASE", "INSERT", "claim", "complete", "prune", "row"]
 
 DEFAULT_LEASE = timedelta(minutes=5)
 
@@ -86,3 +86,11 @@ def complete(connection: Connection, event_id: int, now: datetime) -> bool:
         .values(completed_at=now, claimed_until=None)
     )
     return result.rowcount > 0
+
+
+def prune(connection: Connection, completed_before: datetime) -> int:
+    """Delete the events completed before ``completed_before`` (their retention is over)."""
+    result = connection.execute(
+        delete(_OUTBOX).where(_O.completed_at.is_not(None), _O.completed_at < completed_before)
+    )
+    return int(result.rowcount or 0)

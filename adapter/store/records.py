@@ -48,6 +48,10 @@ class _Submission:
     client_id: str
     received_at: datetime
     stored_at: datetime
+    state: str = "complete"
+    version: int = 1
+    updated_at: datetime | None = None
+    dead_reason: str | None = None
 
     def __post_init__(self) -> None:
         _require_aware("received_at", self.received_at)
@@ -63,7 +67,9 @@ class NewSubmission(_Submission):
     content, compared on replay; ``raw`` and ``media_type`` the body exactly as received;
     the ``*_json`` fields are the caller's own JSON text (the store does not interpret them);
     ``response_json`` the exact response bytes, replayed byte for byte. The organisation
-    fields drive search and visibility.
+    fields drive search and visibility. ``state`` is ``complete``, or ``pending`` while remote
+    payers have not decided (the answer is then ``queued``), or ``dead`` when they never did;
+    ``version`` counts the answers the submission has had.
     """
 
 

@@ -27,13 +27,18 @@ def submission_row(
     id: str,
     adjudicated: Adjudicated,
     response_json: bytes,
-    raw: bytes,
+    raw: bytes | None,
     media_type: str,
     content_hash: str,
     client_id: str,
     at: datetime,
+    state: str = "complete",
+    received_at: datetime | None = None,
+    dead_reason: str | None = None,
 ) -> NewSubmission:
-    """The row of one adjudicated submission; ``id`` is the stored Claim's id."""
+    """The row of one adjudicated submission; ``id`` is the stored Claim's id. ``state`` is
+    ``pending`` for a queued answer; ``received_at`` is the submission's reception when the row
+    is a later answer (a worker's), ``at`` otherwise."""
     request = adjudicated.submission.request
     key, provider, claim_identifier = request.submission, request.provider, request.claim_identifier
     return NewSubmission(
@@ -60,6 +65,8 @@ def submission_row(
         use=request.use.value,
         outcome=adjudicated.outcome.value,
         client_id=client_id,
-        received_at=at,
+        received_at=at if received_at is None else received_at,
         stored_at=at,
+        state=state,
+        dead_reason=dead_reason,
     )

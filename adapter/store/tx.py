@@ -22,7 +22,7 @@ from adapter.errors import UsageError
 from adapter.store import outbox
 from adapter.store.deliveries import DbDeliveryHistory
 from adapter.store.forfaits import DbForfaitLedger
-from adapter.store.models import AuditRow, SubmissionRow, table_of
+from adapter.store.models import AuditRow, SubmissionRow, SubmissionVersionRow, table_of
 from adapter.store.prepared import Prepared, StatementQueue
 from adapter.store.records import NewSubmission, OutboxEvent, StoredSubmission
 
@@ -34,6 +34,8 @@ MAX_PAGE = 1000
 # Statements are built once: SQLAlchemy then reuses their compiled form on every execution.
 _SUBMISSIONS = table_of(SubmissionRow)
 _S = _SUBMISSIONS.c
+_VERSIONS = table_of(SubmissionVersionRow)
+_V = _VERSIONS.c
 _ROW = select(*(_S[name] for name in _FIELDS))
 _BY_KEY = Prepared(
     _ROW.where(
@@ -192,6 +194,80 @@ class Tx:
         )
         return int(result.rowcount or 0)
 
+    # -- pended claims: new versions, history, dead letters --------------------------------
+
+    def replace_answer(self, new: NewSubmission, *, version: int, at: datetime) -> bool:
+        """Make ``new`` (same id) the submission's answer, as version ``version + 1``, keeping the
+        answer it had as version ``version`` in ``submission_versions``. False, changing nothing,
+        when the stored version is no longer ``version`` (another worker got there first)."""
+        self._require_writable("replace_answer")
+        self.queue.send()
+        archived = self._connection.execute(
+            insert(_VERSIONS).from_select(
+                ["submission_id", "version", "outcome", "response_json", "stored_at"],
+                select(
+                    _S.id,
+                    _S.version,
+                    _S.outcome,
+                    _S.response_json,
+                    func.coalesce(_S.updated_at, _S.stored_at),
+                ).where(_S.id == new.id, _S.version == version),
+            )
+        )
+        if not archived.rowcount:
+            return False
+        self._connection.execute(
+            update(_SUBMISSIONS)
+            .where(_S.id == new.id, _S.version == version)
+            .values(
+                amo_decision_json=new.amo_decision_json,
+                amc_decision_json=new.amc_decision_json,
+                findings_json=new.findings_json,
+                response_json=new.response_json,
+                amo_response_id=new.amo_response_id,
+                amc_response_id=new.amc_response_id,
+                outcome=new.outcome,
+                state=new.state,
+                dead_reason=new.dead_reason,
+                version=version + 1,
+                updated_at=at,
+            )
+        )
+        return True
+
+    def requeue(self, submission_id: str, *, at: datetime) -> bool:
+        """Make a dead-lettered submission pending again; False when it is not dead."""
+        self._require_writable("requeue")
+        self.queue.send()
+        result = self._connection.execute(
+            update(_SUBMISSIONS)
+            .where(_S.id == submission_id, _S.state == "dead")
+            .values(state="pending", dead_reason=None, updated_at=at)
+        )
+        return bool(result.rowcount)
+
+    def answer_versions(self, submission_id: str) -> list[tuple[int, str, bytes, datetime]]:
+        """A submission's earlier answers: (version, outcome, response bytes, stored at), oldest first."""
+        self.queue.send()
+        rows = self._connection.execute(
+            select(_V.version, _V.outcome, _V.response_json, _V.stored_at)
+            .where(_V.submission_id == submission_id)
+            .order_by(_V.version)
+        )
+        return [(row.version, row.outcome, row.response_json, row.stored_at) for row in rows]
+
+    def submissions_in_state(self, state: str, *, caller: Caller, limit: int = 100) -> list[StoredSubmission]:
+        """The submissions ``caller`` may read that are in ``state`` (``pending``, ``dead``), oldest first."""
+        if not 0 < limit <= MAX_PAGE:
+            raise UsageError(f"submissions_in_state needs 0 < limit <= {MAX_PAGE}")
+        conditions: list[ColumnElement[bool]] = [_S.state == state]
+        visible = readable_by(caller)
+        if visible is not None:
+            conditions.append(visible)
+        self.queue.send()
+        rows = self._connection.execute(_ROW.where(*conditions).order_by(_S.received_at, _S.id).limit(limit))
+        return [_stored(row) for row in rows]
+
     # -- audit and outbox ---------------------------------------------------------------
 
     def audit(
@@ -238,3 +314,9 @@ class Tx:
         self._require_writable("complete")
         self.queue.send()
         return outbox.complete(self._connection, event_id, now)
+
+    def prune_outbox(self, *, completed_before: datetime) -> int:
+        """Delete the events completed before ``completed_before``; how many were deleted."""
+        self._require_writable("prune_outbox")
+        self.queue.send()
+        return outbox.prune(self._connection, completed_before)

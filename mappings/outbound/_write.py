@@ -209,9 +209,10 @@ def to_claim_response(
     resource["payeeType"] = {
         "coding": [{"system": PAYEE_TYPE, "code": "provider" if request.tiers_payant else "subscriber"}]
     }
-    categories = _categories(canon)
-    resource["item"] = _items(decision.lines, categories)
-    resource["total"] = _totals(decision.lines, categories)
+    if decision.lines:  # a queued answer has none yet, and FHIR JSON has no empty arrays
+        categories = _categories(canon)
+        resource["item"] = _items(decision.lines, categories)
+        resource["total"] = _totals(decision.lines, categories)
     if not decision.estimate and decision.outcome in (Outcome.COMPLETE, Outcome.PARTIAL):
         # Nothing is paid on an answer in error or still queued: no payment element then.
         payment_type = "partial" if decision.outcome is Outcome.PARTIAL else "complete"

@@ -23,7 +23,7 @@ from adapter.access import Caller
 from adapter.api import create_app
 from adapter.errors import AdapterError
 from adapter.intake import Format
-from adapter.service import Answer, SearchPage, StoredClaim
+from adapter.service import Answer, Runner, SearchPage, StoredClaim
 from adapter.settings import Settings
 from mappings import systems
 from mappings.fhir.jsonio import dumps
@@ -109,7 +109,21 @@ class FakeService:
     matches: list[dict[str, Any]] = field(default_factory=list)
     page: SearchPage | None = None
     is_ready: bool = True
+    connected: bool = False
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    async def submit_connected(
+        self,
+        data: bytes,
+        fmt: Format,
+        *,
+        caller: Caller,
+        now: datetime,
+        run: Runner,
+        request_id: str | None = None,
+    ) -> Answer:
+        """As :meth:`submit`, its work through the API's runner (a connected service)."""
+        return await run(lambda: self.submit(data, fmt, caller=caller, now=now, request_id=request_id))
 
     def submit(
         self, data: bytes, fmt: Format, *, caller: Caller, now: datetime, request_id: str | None = None
