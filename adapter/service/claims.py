@@ -28,7 +28,7 @@ from adapter.auth import DEV_CLIENT_ID, OrganisationForbidden
 from adapter.errors import ConflictError, PayerError, PayerFault, StoreConflict, StoreConnectionLost
 from adapter.flow import Adjudicated, SubmitFlow
 from adapter.intake import Format, Submission
-from adapter.service.port import Answer, Runner, SearchPage, StoredClaim
+from adapter.service.port import Answer, Requeue, Runner, SearchPage, StoredClaim
 from adapter.service.search import insurer_of, request_criteria, token_value
 from adapter.store import Store, StoredSubmission, submission_row
 from mappings.fhir import jsonio
@@ -385,16 +385,24 @@ class StoreService:
     def requeue(self, claim_id: str, *, caller: Caller, at: datetime) -> bool:
         """Ask the payers again for a dead-lettered claim: it is pending again, and the worker
         takes it up with the same keys. False when the claim is not dead (or not the caller's)."""
+        return self.requeue_claim(claim_id, caller=caller, now=at) is Requeue.REQUEUED
+
+    def requeue_claim(self, claim_id: str, *, caller: Caller, now: datetime) -> Requeue:
+        """:meth:`requeue`, telling a claim the caller may not read (or unknown) from one that is
+        not dead; audited under the caller's client id."""
+        at = now
         with self.store.write(lock_keys=(f"claim:{claim_id}",)) as tx:
             row = tx.submission_by_id(claim_id)
-            if row is None or not _readable(caller, row) or not tx.requeue(claim_id, at=at):
-                return False
+            if row is None or not _readable(caller, row):
+                return Requeue.NOT_FOUND
+            if not tx.requeue(claim_id, at=at):
+                return Requeue.NOT_DEAD
             tx.audit(
                 action="requeue", outcome="pending", client_id=caller.client_id, submission_id=claim_id,
                 request_id=None, at=at,
             )  # fmt: skip
             tx.enqueue(topic=PENDING_TOPIC, payload={"submission": claim_id}, at=at)
-        return True
+        return Requeue.REQUEUED
 
     def _replace(
         self, pending: PendingClaim, adjudicated: Adjudicated, *, at: datetime, state: str, reason: str | None
@@ -465,6 +473,13 @@ class StoreService:
             return None  # a purged body is gone: 404, as for an unknown id
         return StoredClaim(raw=row.raw, media_type=row.media_type)
 
+    def claim_answer(self, claim_id: str, *, caller: Caller) -> Answer | None:
+        with self.store.read() as tx:
+            row = tx.submission_by_id(claim_id)
+        if row is None or not _readable(caller, row):
+            return None
+        return Answer(resource=jsonio.loads(row.response_json), json=row.response_json, outcome=row.outcome)
+
     def search_claim_responses(
         self,
         *,
@@ -472,12 +487,17 @@ class StoreService:
         request: str | None = None,
         patient_identifier: str | None = None,
         insurer: str | None = None,
+        outcome: str | None = None,
+        state: str | None = None,
+        created_from: datetime | None = None,
+        created_before: datetime | None = None,
         offset: int = 0,
         count: int = 20,
     ) -> SearchPage:
         """Search ClaimResponses. ``request``: ``Claim/<id>``, ``<id>`` or ``system|value`` of the
         Claim (or submission) identifier; ``patient.identifier``: ``[system|]NIR``; ``insurer``:
-        ``[system|]`` AMO organisme or AMC number. ``offset`` counts submissions (an opaque cursor)."""
+        ``[system|]`` AMO organisme or AMC number; ``outcome`` and ``state`` the claim's; the
+        ``created`` bounds the time it was received. ``offset`` counts submissions (an opaque cursor)."""
         claim, claim_id = request_criteria(request)
         nir = token_value(patient_identifier, NIR)
         insurer_value = token_value(insurer, None)
@@ -487,6 +507,10 @@ class StoreService:
             "claim_id": claim_id,
             "patient_nir": nir,
             "insurer": insurer_value,
+            "outcome": outcome,
+            "state": state,
+            "received_from": created_from,
+            "received_before": created_before,
         }
         per_page = count if insurer_value is not None else max(1, count // 2)
         with self.store.read() as tx:

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from adapter.access import Caller
 from adapter.intake import Format
 
-__all__ = ["Answer", "ClaimService", "Runner", "SearchPage", "StoredClaim"]
+__all__ = ["Answer", "ClaimService", "Requeue", "Runner", "SearchPage", "StoredClaim"]
 
 _T = TypeVar("_T")
 
@@ -64,6 +65,14 @@ class SearchPage:
     previous_offset: int | None = None
 
 
+class Requeue(StrEnum):
+    """What asking the payers again for a claim did."""
+
+    REQUEUED = "requeued"  # it was dead-lettered: it is pending again, the worker takes it up
+    NOT_FOUND = "not-found"  # unknown, or not readable by the caller (the API answers 404)
+    NOT_DEAD = "not-dead"  # readable, but complete or still pending: nothing to retry (409)
+
+
 class ClaimService(Protocol):
     """The use cases. Bad input raises ``adapter.errors.InputError`` (400/422); a reused
     idempotency key with other content raises ``ConflictError`` (409); a tenant refusal on
@@ -102,10 +111,27 @@ class ClaimService(Protocol):
         request: str | None = None,
         patient_identifier: str | None = None,
         insurer: str | None = None,
+        outcome: str | None = None,
+        state: str | None = None,
+        created_from: datetime | None = None,
+        created_before: datetime | None = None,
         offset: int = 0,
         count: int = 20,
-    ) -> SearchPage: ...
+    ) -> SearchPage:
+        """``outcome`` is the claim's stored outcome (the worst of its payers'), ``state`` its
+        processing state (``complete``, ``pending``, ``dead``); ``created_from`` (inclusive) and
+        ``created_before`` (exclusive) bound the time the claim was received."""
+        ...
 
     def claim(self, resource_id: str, *, caller: Caller) -> StoredClaim | None: ...
+
+    def claim_answer(self, claim_id: str, *, caller: Caller) -> Answer | None:
+        """The claim's current answer, the whole Bundle (ClaimResponses and the warnings'
+        OperationOutcome) as the submit answered it or as the worker completed it."""
+        ...
+
+    def requeue_claim(self, claim_id: str, *, caller: Caller, now: datetime) -> Requeue:
+        """Ask the remote payers again for a dead-lettered claim the caller may read."""
+        ...
 
     def ready(self) -> bool: ...

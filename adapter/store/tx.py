@@ -138,6 +138,10 @@ class Tx:
         patient_nir: str | None = None,
         insurer: str | None = None,
         with_amc: bool | None = None,
+        outcome: str | None = None,
+        state: str | None = None,
+        received_from: datetime | None = None,
+        received_before: datetime | None = None,
         offset: int = 0,
         limit: int = 20,
     ) -> tuple[list[StoredSubmission], int]:
@@ -146,7 +150,10 @@ class Tx:
         ``claim`` matches the Claim's identifier or the submission's Bundle.identifier
         (system, value); ``claim_id`` the stored Claim's id (the submission id); ``insurer``
         the AMO organisme or the AMC number; ``with_amc`` keeps submissions with (True) or without
-        (False) an AMC leg. Criteria combine with AND; ``limit=0`` counts only.
+        (False) an AMC leg; ``outcome`` the stored outcome (``complete``, ``partial``, ``error``,
+        ``queued``); ``state`` the state (``complete``, ``pending``, ``dead``); ``received_from``
+        (inclusive) and ``received_before`` (exclusive) bound the reception time. Criteria combine
+        with AND; ``limit=0`` counts only.
         """
         if offset < 0 or not 0 <= limit <= MAX_PAGE:
             raise UsageError(f"search needs offset >= 0 and 0 <= limit <= {MAX_PAGE}")
@@ -170,6 +177,14 @@ class Tx:
             conditions.append(or_(_S.amo_organisme == insurer, _S.amc_number == insurer))
         if with_amc is not None:
             conditions.append(_S.amc_number.is_not(None) if with_amc else _S.amc_number.is_(None))
+        if outcome is not None:
+            conditions.append(_S.outcome == outcome)
+        if state is not None:
+            conditions.append(_S.state == state)
+        if received_from is not None:
+            conditions.append(_S.received_at >= received_from)
+        if received_before is not None:
+            conditions.append(_S.received_at < received_before)
         counted = select(func.count()).select_from(_SUBMISSIONS).where(*conditions)
         self.queue.send()
         total = self._connection.execute(counted).scalar() or 0
