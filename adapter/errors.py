@@ -254,6 +254,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         "This Bundle.identifier was already submitted with different content",
     ),
     ErrorCode("not-found", _T.NOT_FOUND, "No such resource (or not visible to this client)"),
+    ErrorCode(
+        "claim-not-dead",
+        _T.CONFLICT,
+        "The claim is not dead-lettered (complete, or still pending): there is nothing to requeue",
+    ),
     ErrorCode("method-not-allowed", _T.NOT_SUPPORTED, "This HTTP method is not supported on this path"),
     ErrorCode(
         "media-type-unsupported",

@@ -47,6 +47,25 @@ SEARCH_PARAMETERS: tuple[tuple[str, str, str | None, str], ...] = (
         None,
         "The payer's identifier, not a reference: [system|] AMO organisme (9 digits) or AMC number",
     ),
+    (
+        "created",
+        "date",
+        f"{_SP}/ClaimResponse-created",
+        "The day the claim was received (Europe/Paris): [prefix]YYYY-MM-DD, prefix eq (default), "
+        "ge, gt, le or lt; given at most twice (a range)",
+    ),
+    (
+        "outcome",
+        "token",
+        f"{_SP}/ClaimResponse-outcome",
+        "The claim's outcome, the worst of its ClaimResponses': queued, complete, error or partial",
+    ),
+    (
+        "state",
+        "token",
+        None,
+        "The claim's processing state (connected mode): complete, pending (queued) or dead (dead letter)",
+    ),
     ("_count", "number", None, "Page size: default 20, at most 100; 0 returns the total only"),
     ("_offset", "number", None, "Page position, opaque: follow the Bundle's next/previous links"),
 )
@@ -96,7 +115,22 @@ def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, An
                     {
                         "type": "Claim",
                         "interaction": [{"code": "read"}],
-                        "operation": [{"name": "submit", "definition": CLAIM_SUBMIT}],
+                        "operation": [
+                            {"name": "submit", "definition": CLAIM_SUBMIT},
+                            {
+                                "name": "answer",
+                                "definition": f"{canonical_base}/OperationDefinition/Claim-answer",
+                                "documentation": "GET Claim/[id]/$answer: the claim's current answer Bundle",
+                            },
+                            {
+                                "name": "requeue",
+                                "definition": f"{canonical_base}/OperationDefinition/Claim-requeue",
+                                "documentation": (
+                                    "POST Claim/[id]/$requeue: ask the remote payers again for a "
+                                    "dead-lettered claim (system/Claim.write)"
+                                ),
+                            },
+                        ],
                     },
                     {
                         "type": "ClaimResponse",

@@ -1,4 +1,5 @@
-"""``POST /Claim/$submit`` and ``GET /Claim/{id}``.
+"""``POST /Claim/$submit``, ``GET /Claim/{id}``, ``GET /Claim/{id}/$answer`` and
+``POST /Claim/{id}/$requeue``.
 
 The body is read by hand rather than declared to FastAPI: it is FHIR JSON *or* XML, must be
 passed to the service as the exact bytes received, and must stream under the size limit.
@@ -27,11 +28,12 @@ from adapter.api.negotiation import (
     stored_format,
 )
 from adapter.api.outcomes import NotFound, error_responses
-from adapter.errors import ConflictError
+from adapter.errors import AdapterError, ConflictError
 from adapter.intake import Format
-from adapter.service import Answer
+from adapter.service import Answer, Requeue
 from mappings.fhir.jsonio import dumps, loads
 from mappings.fhir.xml import parse_xml
+from mappings.outbound import all_ok
 
 __all__ = ["NO_STORE", "router"]
 
@@ -40,6 +42,13 @@ NO_STORE = {"Cache-Control": "no-store"}
 _FORMAT_PARAM = {"$ref": "#/components/parameters/_format"}
 
 router = APIRouter()
+
+
+class NotDead(AdapterError):
+    """A requeue of a claim that is not dead-lettered (HTTP 409): complete, or already pending."""
+
+    code = "claim-not-dead"
+    http_status = 409
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -159,6 +168,69 @@ async def read_claim(resource_id: str, request: Request, ctx: ContextDep, caller
     else:
         limits = ctx.settings
         body = dumps(parse_xml(stored.raw, max_bytes=limits.max_body_bytes, max_depth=limits.max_depth))
+    return Response(body, headers={**NO_STORE, "content-type": content_type(out_format)})
+
+
+@router.get(
+    "/Claim/{resource_id}/$answer",
+    summary="Read a claim's current answer",
+    description=(
+        "The collection Bundle the claim is answered with now: the AMO ClaimResponse, the AMC one, and "
+        "the OperationOutcome of its warnings; the $submit answer, or the worker's once it completed "
+        "a queued claim."
+    ),
+    response_class=Response,
+    responses={
+        200: {"description": "The answer Bundle", "content": fhir_content("Bundle")},
+        **error_responses(401, 403, 404, 406, 500, 503),
+    },
+    openapi_extra={"parameters": [_FORMAT_PARAM], "security": [{"bearer": ["system/ClaimResponse.read"]}]},
+)
+async def read_answer(resource_id: str, request: Request, ctx: ContextDep, caller: ReadCaller) -> Response:
+    out_format = response_format(
+        format_param=request.query_params.get("_format"),
+        accept=request.headers.get("accept"),
+        default=Format.JSON,
+    )
+    answer = await run_in_threadpool(ctx.service.claim_answer, resource_id, caller=caller)
+    if answer is None:
+        raise NotFound(f"Claim/{resource_id} is not known to this client")
+    body = answer.json if out_format is Format.JSON and answer.json else render(answer.resource, out_format)
+    return Response(body, headers={**NO_STORE, "content-type": content_type(out_format)})
+
+
+@router.post(
+    "/Claim/{resource_id}/$requeue",
+    summary="Ask the payers again for a dead-lettered claim",
+    description=(
+        "Connected mode: a claim whose remote payers never answered (state dead) becomes pending "
+        "again and the worker asks the payers once more, with the same keys. Needs "
+        "system/Claim.write and a client that may read the claim (404 otherwise); 409 when the "
+        "claim is not dead."
+    ),
+    response_class=Response,
+    responses={
+        200: {
+            "description": "An informational OperationOutcome: the claim is pending again",
+            "content": fhir_content("OperationOutcome"),
+        },
+        **error_responses(401, 403, 404, 406, 409, 500, 503),
+    },
+    openapi_extra={"parameters": [_FORMAT_PARAM], "security": [{"bearer": ["system/Claim.write"]}]},
+)
+async def requeue(resource_id: str, request: Request, ctx: ContextDep, caller: SubmitCaller) -> Response:
+    out_format = response_format(
+        format_param=request.query_params.get("_format"),
+        accept=request.headers.get("accept"),
+        default=Format.JSON,
+    )
+    done = await run_in_threadpool(ctx.service.requeue_claim, resource_id, caller=caller, now=ctx.clock())
+    if done is Requeue.NOT_FOUND:
+        raise NotFound(f"Claim/{resource_id} is not known to this client")
+    if done is Requeue.NOT_DEAD:
+        raise NotDead(f"Claim/{resource_id} is not dead-lettered: there is nothing to requeue")
+    request_info(request).outcome = "requeued"
+    body = render(all_ok(f"Claim/{resource_id} is pending again"), out_format)
     return Response(body, headers={**NO_STORE, "content-type": content_type(out_format)})
 
 

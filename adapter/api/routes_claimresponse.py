@@ -7,10 +7,13 @@ the server dropped would otherwise read someone else's ClaimResponses as its own
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -25,7 +28,17 @@ from adapter.api.routes_claim import NO_STORE
 from adapter.errors import InputError, Issue
 from adapter.intake import Format
 
-__all__ = ["DEFAULT_COUNT", "MAX_COUNT", "SearchError", "SearchQuery", "page_links", "parse_search", "router"]
+__all__ = [
+    "DAYS_ZONE",
+    "DEFAULT_COUNT",
+    "MAX_COUNT",
+    "PATTERNS",
+    "SearchError",
+    "SearchQuery",
+    "page_links",
+    "parse_search",
+    "router",
+]
 
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
@@ -34,9 +47,34 @@ _CRITERIA: Mapping[str, str] = {
     "request": "request",
     "patient.identifier": "patient_identifier",
     "insurer": "insurer",
+    "outcome": "outcome",
+    "state": "state",
 }
+_CREATED = "created"
 _CONTROLS = ("_count", "_offset", "_format")
-_KNOWN = (*_CRITERIA, *_CONTROLS)
+_KNOWN = (*_CRITERIA, _CREATED, *_CONTROLS)
+
+#: The days of ``created`` are French days: a claim received at 00:30 in Paris is of that day.
+DAYS_ZONE = ZoneInfo("Europe/Paris")
+# A real day of 1900-2999 (leap years included), so that the pattern the OpenAPI description
+# publishes is exactly what the parser accepts.
+_DAY = (
+    r"(?:19|2[0-9])[0-9]{2}-(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:19|2[0-9])[0-9]{2}-(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    r"|(?:19|2[0-9])[0-9]{2}-02-(?:0[1-9]|1[0-9]|2[0-8])"
+    r"|(?:(?:19|2[0-9])(?:0[48]|[2468][048]|[13579][26])|2[048]00)-02-29"
+)
+_CREATED_VALUE = re.compile(rf"(eq|ge|gt|le|lt)?({_DAY})")
+#: The values each token parameter takes (anything else is a 400, never an empty page).
+_TOKENS: Mapping[str, tuple[str, ...]] = {
+    "outcome": ("queued", "complete", "error", "partial"),
+    "state": ("complete", "pending", "dead"),
+}
+#: The patterns the OpenAPI description gives (an empty value is ignored, so it is allowed).
+PATTERNS: Mapping[str, str] = {
+    _CREATED: rf"^(?:(?:eq|ge|gt|le|lt)?(?:{_DAY}))?$",
+    **{name: f"^(?:{'|'.join(values)})?$" for name, values in _TOKENS.items()},
+}
 
 router = APIRouter()
 
@@ -55,9 +93,45 @@ class SearchQuery:
     count: int = DEFAULT_COUNT
     offset: int = 0
     format: str | None = None
+    created: tuple[str, ...] = ()
+    created_from: datetime | None = None
+    created_before: datetime | None = None
 
     def service_arguments(self) -> dict[str, Any]:
-        return {_CRITERIA[name]: value for name, value in self.criteria.items()}
+        arguments: dict[str, Any] = {_CRITERIA[name]: value for name, value in self.criteria.items()}
+        if self.created_from is not None:
+            arguments["created_from"] = self.created_from
+        if self.created_before is not None:
+            arguments["created_before"] = self.created_before
+        return arguments
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=DAYS_ZONE)
+
+
+def _created_bounds(values: Sequence[str], issues: list[Issue]) -> tuple[datetime | None, datetime | None]:
+    """``created`` values as one window [from, before): each narrows it (FHIR's AND of repeats)."""
+    start: datetime | None = None
+    before: datetime | None = None
+    for value in values:
+        match = _CREATED_VALUE.fullmatch(value)
+        if match is None:
+            issues.append(
+                Issue(
+                    code="search-parameter", message="created must be [eq|ge|gt|le|lt]YYYY-MM-DD (a real day)"
+                )
+            )
+            continue
+        prefix, day = match.group(1) or "eq", date.fromisoformat(match.group(2))
+        first, after = _day_start(day), _day_start(day + timedelta(days=1))
+        low = {"eq": first, "ge": first, "gt": after}.get(prefix)
+        high = {"eq": after, "le": after, "lt": first}.get(prefix)
+        if low is not None:
+            start = low if start is None else max(start, low)
+        if high is not None:
+            before = high if before is None else min(before, high)
+    return start, before
 
 
 def _non_negative(name: str, value: str | None, default: int, issues: list[Issue]) -> int:
@@ -73,6 +147,7 @@ def parse_search(query: QueryParams) -> SearchQuery:
     """Check the query string; every problem is reported at once, as one 400."""
     issues: list[Issue] = []
     values: dict[str, str] = {}
+    created: tuple[str, ...] = ()
     for name in dict.fromkeys(query.keys()):
         given = [value for value in query.getlist(name) if value != ""]
         if name not in _KNOWN:
@@ -82,20 +157,43 @@ def parse_search(query: QueryParams) -> SearchQuery:
                     message=f"unknown search parameter {name!r}; supported: {', '.join(_KNOWN)}",
                 )
             )
+        elif name == _CREATED and len(given) > 2:
+            issues.append(Issue(code="search-parameter", message="created may be given twice at most"))
+        elif name == _CREATED:
+            created = tuple(given)
         elif len(given) > 1:
             issues.append(Issue(code="search-parameter", message=f"{name} may be given once only"))
         elif given:  # FHIR: a parameter with an empty value is ignored
             values[name] = given[0]
+    for name, allowed in _TOKENS.items():
+        if name in values and values[name] not in allowed:
+            issues.append(
+                Issue(code="search-parameter", message=f"{name} must be one of {', '.join(allowed)}")
+            )
+    created_from, created_before = _created_bounds(created, issues)
     count = min(_non_negative("_count", values.get("_count"), DEFAULT_COUNT, issues), MAX_COUNT)
     offset = _non_negative("_offset", values.get("_offset"), 0, issues)
     if issues:
         raise SearchError(issues)
     criteria = {name: values[name] for name in _CRITERIA if name in values}
-    return SearchQuery(criteria=criteria, count=count, offset=offset, format=values.get("_format"))
+    return SearchQuery(
+        criteria=criteria,
+        count=count,
+        offset=offset,
+        format=values.get("_format"),
+        created=created,
+        created_from=created_from,
+        created_before=created_before,
+    )
 
 
 def _page_url(base: str, query: SearchQuery, offset: int) -> str:
-    pairs = [*query.criteria.items(), ("_count", str(query.count)), ("_offset", str(offset))]
+    pairs = [
+        *query.criteria.items(),
+        *((_CREATED, value) for value in query.created),
+        ("_count", str(query.count)),
+        ("_offset", str(offset)),
+    ]
     if query.format is not None:
         pairs.append(("_format", query.format))
     return f"{base}?{urlencode(pairs, safe='|:/')}"
@@ -147,7 +245,11 @@ _SEARCH_DOC = [
         "required": False,
         "description": doc,
         # The digits _non_negative accepts (any number of them), or nothing: an empty value is ignored.
-        "schema": {"type": "string", "pattern": "^[0-9]*$"} if kind == "number" else {"type": "string"},
+        "schema": {"type": "string", "pattern": "^[0-9]*$"}
+        if kind == "number"
+        else {"type": "string", "pattern": PATTERNS[name]}
+        if name in PATTERNS
+        else {"type": "string"},
     }
     for name, kind, _, doc in SEARCH_PARAMETERS
 ]

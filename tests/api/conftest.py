@@ -23,7 +23,7 @@ from adapter.access import Caller
 from adapter.api import create_app
 from adapter.errors import AdapterError
 from adapter.intake import Format
-from adapter.service import Answer, Runner, SearchPage, StoredClaim
+from adapter.service import Answer, Requeue, Runner, SearchPage, StoredClaim
 from adapter.settings import Settings
 from mappings import systems
 from mappings.fhir.jsonio import dumps
@@ -106,6 +106,8 @@ class FakeService:
     error: Exception | None = None
     responses: dict[str, Answer] = field(default_factory=dict)
     claims: dict[str, StoredClaim] = field(default_factory=dict)
+    answers: dict[str, Answer] = field(default_factory=dict)
+    requeues: dict[str, Requeue] = field(default_factory=dict)
     matches: list[dict[str, Any]] = field(default_factory=list)
     page: SearchPage | None = None
     is_ready: bool = True
@@ -146,10 +148,25 @@ class FakeService:
         request: str | None = None,
         patient_identifier: str | None = None,
         insurer: str | None = None,
+        outcome: str | None = None,
+        state: str | None = None,
+        created_from: datetime | None = None,
+        created_before: datetime | None = None,
         offset: int = 0,
         count: int = 20,
     ) -> SearchPage:
-        criteria = {"request": request, "patient_identifier": patient_identifier, "insurer": insurer}
+        criteria: dict[str, Any] = {
+            "request": request,
+            "patient_identifier": patient_identifier,
+            "insurer": insurer,
+        }
+        extra = {
+            "outcome": outcome,
+            "state": state,
+            "created_from": created_from,
+            "created_before": created_before,
+        }
+        criteria.update({name: value for name, value in extra.items() if value is not None})
         self.calls.append(("search", {**criteria, "offset": offset, "count": count}))
         if self.page is not None:
             return self.page
@@ -164,6 +181,14 @@ class FakeService:
     def claim(self, resource_id: str, *, caller: Caller) -> StoredClaim | None:
         self.calls.append(("claim", {"id": resource_id}))
         return self.claims.get(resource_id)
+
+    def claim_answer(self, claim_id: str, *, caller: Caller) -> Answer | None:
+        self.calls.append(("answer", {"id": claim_id}))
+        return self.answers.get(claim_id)
+
+    def requeue_claim(self, claim_id: str, *, caller: Caller, now: datetime) -> Requeue:
+        self.calls.append(("requeue", {"id": claim_id, "caller": caller, "now": now}))
+        return self.requeues.get(claim_id, Requeue.NOT_FOUND)
 
     def ready(self) -> bool:
         return self.is_ready

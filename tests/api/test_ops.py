@@ -42,14 +42,20 @@ def test_metadata_declares_smart_security_and_what_the_routes_serve(api: Api) ->
         "code": "SMART-on-FHIR",
     }
     assert "Bearer" in rest["security"]["description"]
-    assert resources["Claim"]["operation"] == [
-        {"name": "submit", "definition": "http://hl7.org/fhir/OperationDefinition/Claim-submit"}
-    ]
+    operations = resources["Claim"]["operation"]
+    assert operations[0] == {
+        "name": "submit",
+        "definition": "http://hl7.org/fhir/OperationDefinition/Claim-submit",
+    }
+    assert [operation["name"] for operation in operations[1:]] == ["answer", "requeue"]
     assert [i["code"] for i in resources["ClaimResponse"]["interaction"]] == ["read", "search-type"]
     assert [p["name"] for p in resources["ClaimResponse"]["searchParam"]] == [
         "request",
         "patient.identifier",
         "insurer",
+        "created",
+        "outcome",
+        "state",
         "_count",
         "_offset",
     ]
@@ -59,9 +65,19 @@ def test_declared_search_parameters_are_exactly_the_accepted_ones() -> None:
     """Every parameter the CapabilityStatement lists is accepted by the search route."""
     from starlette.datastructures import QueryParams
 
-    query = QueryParams("&".join(f"{name}=1" for name, *_ in SEARCH_PARAMETERS))
+    values = {"created": "ge2026-03-01", "outcome": "complete", "state": "dead"}
+    query = QueryParams("&".join(f"{name}={values.get(name, '1')}" for name, *_ in SEARCH_PARAMETERS))
 
-    assert parse_search(query).criteria == {"request": "1", "patient.identifier": "1", "insurer": "1"}
+    parsed = parse_search(query)
+
+    assert parsed.criteria == {
+        "request": "1",
+        "patient.identifier": "1",
+        "insurer": "1",
+        "outcome": "complete",
+        "state": "dead",
+    }
+    assert parsed.created == ("ge2026-03-01",)
 
 
 def test_metadata_in_xml_with_an_etag(api: Api) -> None:
