@@ -29,6 +29,7 @@ from adapter.api.logging import make_logger
 from adapter.api.metrics import Metrics
 from adapter.api.middleware import RequestMiddleware
 from adapter.api.negotiation import content_type, format_parameter
+from adapter.api.operator_console import install_console
 from adapter.api.outcomes import error_responses, install_exception_handlers, outcome_body
 from adapter.errors import Issue
 from adapter.intake import Format
@@ -92,6 +93,7 @@ def create_app(
     app.state.ctx = ctx
     install_exception_handlers(app)
     install_docs(app, title=app.title)
+    install_console(app)
     routers = {
         "conformance": capability.router,
         "Claim": routes_claim.router,
