@@ -60,7 +60,8 @@ def test_serve_and_dev_token_agree_on_the_key_from_any_directory(tmp_path: Path)
     ) as server:
         try:
             assert server.stderr is not None
-            banner = [server.stderr.readline().decode() for _ in range(1 + 6)]
+            steps = len(next_steps("127.0.0.1", port).splitlines())
+            banner = [server.stderr.readline().decode() for _ in range(1 + steps)]
             token_run = subprocess.run(
                 [str(SCRIPT), "dev-token"],
                 cwd=there,
