@@ -10,8 +10,10 @@ screenshots at 1280 px and 800 px (a tablet).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -64,12 +66,14 @@ class Served:
     claim_id: str
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """``adapter serve`` on a free port, a dev token, and the fixtures submitted."""
-    base = tmp_path_factory.mktemp("console")
+@contextlib.contextmanager
+def _serve(base: Path, **settings: str) -> Iterator[tuple[str, str]]:
+    """``adapter serve`` on a free port with its own data directory (and ``ADAPTER_*`` settings),
+    and a token from ``adapter dev-token`` in the same environment; stopped on exit, its log
+    checked for the token and the NIRs."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("ADAPTER_")}
     env["ADAPTER_DATA_DIR"] = str(base / "var")
+    env.update({f"ADAPTER_{name.upper()}": value for name, value in settings.items()})
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = base / "server.log"
@@ -103,14 +107,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             check=True,
         )
         token = minted.stdout.strip()
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": FHIR_JSON}
-        bodies = [(VALID / f"{name}.json").read_bytes() for name in OTHERS] + [_warned_claim()]
-        claim_id = ""
-        for body in bodies:
-            answer = httpx.post(f"{url}/Claim/$submit", content=body, headers=headers, timeout=30)
-            assert answer.status_code == 200, answer.text
-            claim_id = answer.json()["entry"][0]["resource"]["request"]["reference"].split("/")[1]
-        yield Served(url=url, token=token, claim_id=claim_id)
+        yield url, token
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -118,8 +115,32 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    assert token not in log.read_text(errors="replace")
-    assert PATIENT not in log.read_text(errors="replace")
+    written = log.read_text(errors="replace")
+    assert token not in written
+    assert PATIENT not in written  # (the development banner quotes fixture 01's NIR as an example)
+
+
+def _submit(url: str, token: str, body: bytes) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": FHIR_JSON}
+    answer = httpx.post(f"{url}/Claim/$submit", content=body, headers=headers, timeout=30)
+    assert answer.status_code == 200, answer.text
+    bundle: dict[str, Any] = answer.json()
+    return bundle
+
+
+def _claim_id(bundle: dict[str, Any]) -> str:
+    reference: str = bundle["entry"][0]["resource"]["request"]["reference"]
+    return reference.split("/")[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """``adapter serve`` with the reference payers, and the fixtures submitted."""
+    with _serve(tmp_path_factory.mktemp("console")) as (url, token):
+        for name in OTHERS:
+            _submit(url, token, (VALID / f"{name}.json").read_bytes())
+        claim_id = _claim_id(_submit(url, token, _warned_claim()))
+        yield Served(url=url, token=token, claim_id=claim_id)
 
 
 def _answer(served: Served) -> dict[str, Any]:
@@ -346,4 +367,53 @@ def test_every_field_has_a_label_and_every_table_its_headers(browser: Any, serve
     page.get_by_role("button", name="Se déconnecter").click()
     assert page.evaluate("sessionStorage.getItem('adapter.console.token')") is None
     assert page.locator("#app").is_hidden()
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def dead_letter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """``adapter serve`` in connected mode with payers that never answer (a closed port): the
+    embedded worker dead-letters the submitted claim at its first failure."""
+    base = tmp_path_factory.mktemp("console-connected")
+    nowhere = f"http://127.0.0.1:{_free_port()}"
+    routes = base / "routes.yaml"
+    routes.write_text(
+        f'amo: [{{organismes: ["0"], url: "{nowhere}", name: amo-down}}]\n'
+        f'amc: [{{amc_numbers: ["MUTEX00001"], url: "{nowhere}", name: amc-down}}]\n'
+        "timeouts: {connect: 1, read: 1}\n"
+        "retries: {attempts: 1, initial: 0.01, max: 0.01, budget: 1}\n"
+    )
+    settings = {"payer_routes": str(routes), "payer_budget": "1", "worker_max_attempts": "1"}
+    with _serve(base, **settings) as (url, token):
+        claim_id = _claim_id(_submit(url, token, (VALID / "01-purchase-standard.json").read_bytes()))
+        deadline = time.monotonic() + 60
+        search = f"{url}/ClaimResponse?state=dead"
+        while httpx.get(search, headers={"Authorization": f"Bearer {token}"}).json()["total"] == 0:
+            assert time.monotonic() < deadline, "the claim was not dead-lettered within 60 s"
+            time.sleep(0.2)
+        yield Served(url=url, token=token, claim_id=claim_id)
+
+
+def test_a_dead_letter_is_requeued_from_the_console(
+    browser: Any, artefacts: Path, dead_letter: Served
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    requeues: list[int] = []
+    page.on(
+        "response",
+        lambda response: requeues.append(response.status) if response.url.endswith("/$requeue") else None,
+    )
+    _sign_in(page, dead_letter)
+    row = page.locator(f'#queue-table tbody tr[data-claim="{dead_letter.claim_id}"]')
+    _expect(row).to_have_count(1)
+    _expect(row.locator(".badge")).to_have_text("Lettre morte")
+    _expect(row).to_contain_text("payer-unavailable")
+    page.screenshot(path=str(artefacts / "console-dead-letters-1280.png"), full_page=True)
+
+    row.get_by_role("button", name=re.compile("^Relancer la demande")).click()
+    _expect(page.locator("#status")).to_contain_text("relancée")
+    assert requeues == [200]
+    # The worker asks the payers again at once; they still do not answer, so it is dead once more.
+    _expect(row).to_have_count(1)
     context.close()

@@ -41,7 +41,7 @@
       search: "Rechercher",
       clear: "Effacer",
       resultsCaption: "Demandes trouvées",
-      resultsCount: "{n} demande(s) sur cette page ; {total} réponse(s) de payeur au total.",
+      resultsCount: "{n} demande(s) affichée(s).",
       "col.received": "Reçue le",
       "col.claim": "Demande",
       "col.patient": "Patient",
@@ -130,7 +130,7 @@
       search: "Search",
       clear: "Clear",
       resultsCaption: "Claims found",
-      resultsCount: "{n} claim(s) on this page; {total} payer answer(s) in all.",
+      resultsCount: "{n} claim(s) shown.",
       "col.received": "Received",
       "col.claim": "Claim",
       "col.patient": "Patient",
@@ -462,7 +462,7 @@
     return api(searchPath(all)).then(function (bundle) {
       state.page = bundle;
       renderResults(bundle);
-      say(t("resultsCount", { n: claims(resources(bundle)).length, total: bundle.total }));
+      say(t("resultsCount", { n: claims(resources(bundle)).length }));
     }, function (error) { say(failure(error), true); });
   }
 
