@@ -417,3 +417,43 @@ def test_a_dead_letter_is_requeued_from_the_console(
     # The worker asks the payers again at once; they still do not answer, so it is dead once more.
     _expect(row).to_have_count(1)
     context.close()
+
+
+_CONTRAST = """() => {
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  const background = (element) => {
+    for (let e = element; e; e = e.parentElement) {
+      const colour = rgb(getComputedStyle(e).backgroundColor);
+      if (colour.length === 3 || colour[3] > 0) { return colour.slice(0, 3); }
+    }
+    return [255, 255, 255];
+  };
+  const worst = [];
+  let checked = 0;
+  const selector = "h1, h2, h3, h4, p, label, th, td, li, dt, dd, button, .badge, caption, .who";
+  for (const element of document.querySelectorAll(selector)) {
+    if (!element.offsetParent || !element.textContent.trim()) { continue; }
+    const [a, b] = [luminance(rgb(getComputedStyle(element).color)), luminance(background(element))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    checked += 1;
+    if (ratio < 4.5) { worst.push(`${element.tagName}.${element.className}: ${ratio.toFixed(2)}`); }
+  }
+  return [checked, worst];
+}"""
+
+
+def test_every_text_has_a_contrast_of_at_least_4_5(browser: Any, served: Served) -> None:
+    """WCAG 2.1 AA (1.4.3) for every visible text of the signed-in page with an explanation open."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _sign_in(page, served)
+    page.locator("#results tbody tr .explain").first.click()
+    page.wait_for_selector("#lines tbody tr")
+    checked, worst = page.evaluate(_CONTRAST)
+    assert checked > 50
+    assert worst == []
+    context.close()
