@@ -390,18 +390,17 @@ class StoreService:
     def requeue_claim(self, claim_id: str, *, caller: Caller, now: datetime) -> Requeue:
         """:meth:`requeue`, telling a claim the caller may not read (or unknown) from one that is
         not dead; audited under the caller's client id."""
-        at = now
         with self.store.write(lock_keys=(f"claim:{claim_id}",)) as tx:
             row = tx.submission_by_id(claim_id)
             if row is None or not _readable(caller, row):
                 return Requeue.NOT_FOUND
-            if not tx.requeue(claim_id, at=at):
+            if not tx.requeue(claim_id, at=now):
                 return Requeue.NOT_DEAD
             tx.audit(
                 action="requeue", outcome="pending", client_id=caller.client_id, submission_id=claim_id,
-                request_id=None, at=at,
+                request_id=None, at=now,
             )  # fmt: skip
-            tx.enqueue(topic=PENDING_TOPIC, payload={"submission": claim_id}, at=at)
+            tx.enqueue(topic=PENDING_TOPIC, payload={"submission": claim_id}, at=now)
         return Requeue.REQUEUED
 
     def _replace(
