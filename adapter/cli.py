@@ -413,7 +413,7 @@ def next_steps(host: str, port: int) -> str:
         "     --data-binary @fixtures/valid/01-purchase-standard.json          # 2. submit a fixture Bundle\n"
         'curl -s -H "Authorization: Bearer $TOKEN" \\\n'
         f"     '{base}/ClaimResponse?patient.identifier=258037511490172'   # 3. read the answers back\n"
-        f"echo \"$TOKEN\"   # 4. or open {base}/console in a browser and paste the token to sign in"
+        f'echo "$TOKEN"   # 4. or open {base}/console in a browser and paste the token to sign in'
     )
 
 
