@@ -765,6 +765,7 @@
     $("back").addEventListener("click", function () {
       $("explanation").hidden = true;
       state.explained = null;
+      say("");
       if (state.opener && document.body.contains(state.opener)) { state.opener.focus(); } else { $("search-title").focus(); }
     });
     $("queue-refresh").addEventListener("click", loadQueue);
