@@ -96,15 +96,6 @@ class _UnscopedIdTaken(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class _Staged:
-    """A connected submit after its first transaction: the stored (or replayed) answer."""
-
-    claim_id: str
-    answer: Answer
-    scope: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class PendingClaim:
     """A stored claim the remote payers have not decided yet, as a worker takes it up."""
 
@@ -113,6 +104,16 @@ class PendingClaim:
     received_at: datetime
     scope: str | None
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A connected submit after its first transaction: the stored (or replayed) answer."""
+
+    claim_id: str
+    answer: Answer
+    scope: str | None
+    pending: PendingClaim | None = None  # None for a replay
 
 
 class StoreService:
