@@ -49,6 +49,7 @@ bench: $(STAMP)  ## run every benchmark (results printed; see benchmarks/README.
 	$(BIN)/python -m benchmarks.intake
 	$(BIN)/python -m benchmarks.xml_codec
 	$(BIN)/python -m benchmarks.service
+	$(BIN)/python -m benchmarks.connected
 	$(BIN)/python -m benchmarks.adjudication  # last: it exits 1 when its guard is broken
 
 audit: $(STAMP)  ## pip-audit the locked dependency set (needs a vulnerability database online; not run in CI)

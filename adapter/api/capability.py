@@ -24,6 +24,8 @@ __all__ = ["CLAIM_SUBMIT", "SEARCH_PARAMETERS", "SOFTWARE_NAME", "capability_sta
 
 SOFTWARE_NAME = "fhir-lpp-adapter"
 CLAIM_SUBMIT = "http://hl7.org/fhir/OperationDefinition/Claim-submit"
+#: The Da Vinci PAS inquiry, asking after a claim submitted before (here by its Bundle.identifier).
+CLAIM_INQUIRE = "http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-inquiry"
 _SECURITY_SERVICE = "http://terminology.hl7.org/CodeSystem/restful-security-service"
 _SP = "http://hl7.org/fhir/SearchParameter"
 
@@ -117,6 +119,7 @@ def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, An
                         "interaction": [{"code": "read"}],
                         "operation": [
                             {"name": "submit", "definition": CLAIM_SUBMIT},
+                            {"name": "inquire", "definition": CLAIM_INQUIRE},
                             {
                                 "name": "answer",
                                 "definition": f"{canonical_base}/OperationDefinition/Claim-answer",
@@ -134,7 +137,11 @@ def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, An
                     },
                     {
                         "type": "ClaimResponse",
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "interaction": [
+                            {"code": "read"},
+                            {"code": "history-instance"},
+                            {"code": "search-type"},
+                        ],
                         "searchParam": search_params,
                     },
                 ],

@@ -137,6 +137,41 @@ async def _submit(
     return await run(lambda: ctx.service.submit(data, fmt, caller=caller, now=now, request_id=request_id))
 
 
+@router.post(
+    "/Claim/$inquire",
+    summary="Ask after a submitted claim",
+    description=(
+        "The current answer to a claim this client submitted, named by the Bundle.identifier of "
+        "the Bundle sent (the submitted Bundle itself will do): the final ClaimResponses once the "
+        "payers decided, the queued ones until then (the Da Vinci PAS $inquire). 404 when this "
+        "client submitted no such claim."
+    ),
+    response_class=Response,
+    responses={
+        200: {"description": "The current answer Bundle", "content": fhir_content("Bundle")},
+        **error_responses(400, 401, 403, 404, 406, 413, 415, 422, 500, 503),
+    },
+    openapi_extra={
+        "requestBody": {"required": True, "content": fhir_content("Bundle")},
+        "parameters": [_FORMAT_PARAM],
+        "security": [{"bearer": ["system/Claim.write"]}],
+    },
+)
+async def inquire(request: Request, ctx: ContextDep, caller: SubmitCaller) -> Response:
+    in_format = request_format(request.headers.get("content-type"))
+    out_format = response_format(
+        format_param=request.query_params.get("_format"),
+        accept=request.headers.get("accept"),
+        default=in_format,
+    )
+    data = await _read_body(request, ctx.settings.max_body_bytes)
+    answer = await run_in_threadpool(ctx.service.inquire, data, in_format, caller=caller)
+    if answer is None:
+        raise NotFound("this client submitted no claim under that Bundle.identifier")
+    body = answer.json if out_format is Format.JSON and answer.json else render(answer.resource, out_format)
+    return Response(body, headers={**NO_STORE, "content-type": content_type(out_format)})
+
+
 @router.get(
     "/Claim/{resource_id}",
     summary="Read a submitted claim",

@@ -307,3 +307,47 @@ async def read_claim_response(
         raise NotFound(f"ClaimResponse/{resource_id} is not known to this client")
     body = answer.json if fmt is Format.JSON and answer.json else render(answer.resource, fmt)
     return Response(body, headers={**NO_STORE, "content-type": content_type(fmt)})
+
+
+@router.get(
+    "/ClaimResponse/{resource_id}/_history",
+    summary="Every version of a ClaimResponse",
+    description=(
+        "A history Bundle, newest first. A claim answered at once has one version; one pended for "
+        "remote payers has its queued answer and the final one."
+    ),
+    response_class=Response,
+    responses={
+        200: {"description": "A history Bundle", "content": fhir_content("Bundle")},
+        **error_responses(401, 403, 404, 406, 500, 503),
+    },
+    openapi_extra={
+        "parameters": [{"$ref": "#/components/parameters/_format"}],
+        "security": [{"bearer": ["system/ClaimResponse.read"]}],
+    },
+)
+async def claim_response_history(
+    resource_id: str, request: Request, ctx: ContextDep, caller: ReadCaller
+) -> Response:
+    fmt = _output_format(request)
+    versions = await run_in_threadpool(ctx.service.claim_response_history, resource_id, caller=caller)
+    if versions is None:
+        raise NotFound(f"ClaimResponse/{resource_id} is not known to this client")
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "history",
+        "total": len(versions),
+        "entry": [
+            {
+                "fullUrl": f"{str(request.base_url).rstrip('/')}/ClaimResponse/{resource_id}",
+                "resource": version,
+                "request": {
+                    "method": "POST" if version["meta"]["versionId"] == "1" else "PUT",
+                    "url": f"ClaimResponse/{resource_id}",
+                },
+                "response": {"status": "201" if version["meta"]["versionId"] == "1" else "200"},
+            }
+            for version in versions
+        ],
+    }
+    return Response(render(bundle, fmt), headers={**NO_STORE, "content-type": content_type(fmt)})

@@ -13,6 +13,7 @@ convert a type is worked out once, the first time the type is seen, and kept in 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Callable
@@ -180,9 +181,15 @@ def _decode(kind: Any, data: Any, at: str) -> Any:
     raise TypeError(f"cannot decode {kind}")  # pragma: no cover - the domain has no such field
 
 
+@functools.cache
+def _shape(kind: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    """A dataclass's resolved field types and fields, worked out once per class (resolving the
+    annotations is most of a decode's cost otherwise)."""
+    return typing.get_type_hints(kind), {field.name: field for field in dataclasses.fields(kind)}
+
+
 def _decode_dataclass(kind: type, data: Any, at: str) -> Any:
-    hints = typing.get_type_hints(kind)
-    fields = {field.name: field for field in dataclasses.fields(kind)}
+    hints, fields = _shape(kind)
     try:
         if tuple(fields) == ("value",):  # a value object: its canonical string
             return kind(_string(data, at))

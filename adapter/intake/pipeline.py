@@ -71,7 +71,7 @@ def parse_payload(data: bytes, fmt: Format, limits: Limits | None = None) -> dic
     return _json(data)
 
 
-def _root(resource: dict[str, Any], expected: str) -> None:
+def root_is(resource: dict[str, Any], expected: str) -> None:
     """Stage 2 for the root: it names a known resource type, the expected one."""
     kind = resource.get("resourceType")
     if kind is None:
@@ -93,7 +93,7 @@ def read_submission(
     fmt = fmt or Format.sniff(data)
     limits = limits or Limits()
     bundle = parse_payload(data, fmt, limits)
-    _root(bundle, "Bundle")
+    root_is(bundle, "Bundle")
     try:
         walked = walk(bundle, max_depth=limits.max_depth)
         issues = walked.parse or structure_issues(bundle)

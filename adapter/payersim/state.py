@@ -100,7 +100,10 @@ class SimState:
         self._lock = threading.Lock()
         with self._lock:
             if path is not None:
+                # WAL, flushed at checkpoints: a killed simulator loses nothing it answered; only
+                # a crash of the machine could, which a simulator may afford.
                 self._connection.execute("PRAGMA journal_mode=WAL")
+                self._connection.execute("PRAGMA synchronous=NORMAL")
             self._connection.executescript(_SCHEMA)
 
     @contextmanager

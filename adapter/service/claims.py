@@ -27,7 +27,7 @@ from adapter.access import Caller, may_read, may_submit
 from adapter.auth import DEV_CLIENT_ID, OrganisationForbidden
 from adapter.errors import ConflictError, PayerError, PayerFault, StoreConflict, StoreConnectionLost
 from adapter.flow import Adjudicated, SubmitFlow
-from adapter.intake import Format, Submission
+from adapter.intake import Format, Submission, read_inquiry
 from adapter.service.port import Answer, Requeue, Runner, SearchPage, StoredClaim
 from adapter.service.search import insurer_of, request_criteria, token_value
 from adapter.store import Store, StoredSubmission, submission_row
@@ -96,15 +96,6 @@ class _UnscopedIdTaken(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class _Staged:
-    """A connected submit after its first transaction: the stored (or replayed) answer."""
-
-    claim_id: str
-    answer: Answer
-    scope: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class PendingClaim:
     """A stored claim the remote payers have not decided yet, as a worker takes it up."""
 
@@ -113,6 +104,16 @@ class PendingClaim:
     received_at: datetime
     scope: str | None
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A connected submit after its first transaction: the stored (or replayed) answer."""
+
+    claim_id: str
+    answer: Answer
+    scope: str | None
+    pending: PendingClaim | None = None  # None for a replay
 
 
 class StoreService:
@@ -456,14 +457,47 @@ class StoreService:
 
     # -- reads --------------------------------------------------------------------------
     def claim_response(self, resource_id: str, *, caller: Caller) -> Answer | None:
+        """The current version of a ClaimResponse; a claim pended for remote payers also says
+        which version it is (``meta.versionId``, ``meta.lastUpdated``)."""
         with self.store.read() as tx:
             row = tx.submission_by_response_id(resource_id)
         if row is None or not _readable(caller, row):
             return None
         for resource in _responses(row):
             if resource.get("id") == resource_id:
+                if _versioned(row):
+                    resource = _with_version(resource, row.version, row.updated_at or row.stored_at)
                 return Answer(resource=resource, json=jsonio.dumps(resource))
         return None  # pragma: no cover - the store indexes exactly these ids
+
+    def claim_response_history(self, resource_id: str, *, caller: Caller) -> list[dict[str, Any]] | None:
+        """Every version of a ClaimResponse, newest first (FHIR ``_history``), or None when unseen."""
+        with self.store.read() as tx:
+            row = tx.submission_by_response_id(resource_id)
+            if row is None or not _readable(caller, row):
+                return None
+            earlier = tx.answer_versions(row.id)
+        versions = [(row.version, row.response_json, row.updated_at or row.stored_at)]
+        versions += [(version, body, at) for version, _, body, at in reversed(earlier)]
+        history: list[dict[str, Any]] = []
+        for version, body, at in versions:
+            for resource in _responses_of(body):
+                if resource.get("id") == resource_id:
+                    history.append(_with_version(resource, version, at))
+        return history
+
+    def inquire(self, data: bytes, fmt: Format, *, caller: Caller) -> Answer | None:
+        """The current answer to the caller's submission named by the Bundle's ``identifier``
+        (``Claim/$inquire``, the Da Vinci PAS way of asking after a queued claim): the submitted
+        Bundle or any Bundle carrying its identifier. None when the caller submitted none."""
+        system, value = read_inquiry(data, fmt, self.flow.limits)
+        with self.store.read() as tx:
+            stored = tx.find_submission(caller.client_id, system, value)
+        if stored is None:
+            return None
+        return Answer(
+            resource=jsonio.loads(stored.response_json), json=stored.response_json, outcome=stored.outcome
+        )
 
     def claim(self, resource_id: str, *, caller: Caller) -> StoredClaim | None:
         with self.store.read() as tx:
@@ -549,9 +583,25 @@ class StoreService:
         return count
 
 
+def _versioned(row: StoredSubmission) -> bool:
+    """A claim that has (or will have) more than one answer: one pended for remote payers."""
+    return row.version > 1 or row.state != "complete"
+
+
+def _with_version(resource: dict[str, Any], version: int, at: datetime) -> dict[str, Any]:
+    meta = {**resource.get("meta", {}), "versionId": str(version), "lastUpdated": at.isoformat()}
+    return {"resourceType": resource["resourceType"], "id": resource["id"], "meta": meta} | {
+        key: value for key, value in resource.items() if key not in ("resourceType", "id", "meta")
+    }
+
+
 def _responses(row: StoredSubmission) -> list[dict[str, Any]]:
     """The ClaimResponses of a stored answer, as stored (a read serves what was answered)."""
-    bundle = jsonio.loads(row.response_json)
+    return _responses_of(row.response_json)
+
+
+def _responses_of(body: bytes) -> list[dict[str, Any]]:
+    bundle = jsonio.loads(body)
     return [
         entry["resource"]
         for entry in bundle.get("entry", [])

@@ -104,6 +104,14 @@ class ClaimService(Protocol):
 
     def claim_response(self, resource_id: str, *, caller: Caller) -> Answer | None: ...
 
+    def claim_response_history(self, resource_id: str, *, caller: Caller) -> list[dict[str, Any]] | None:
+        """Every version of a ClaimResponse, newest first; None when the caller may not see it."""
+        ...
+
+    def inquire(self, data: bytes, fmt: Format, *, caller: Caller) -> Answer | None:
+        """The current answer to the caller's submission a Bundle names by its identifier."""
+        ...
+
     def search_claim_responses(
         self,
         *,

@@ -32,7 +32,8 @@ def test_metadata_is_a_valid_r4_capability_statement_without_auth(api: Api) -> N
 
 
 def test_metadata_declares_smart_security_and_what_the_routes_serve(api: Api) -> None:
-    """rest[0] is a server with SMART-on-FHIR security, Claim read + $submit, ClaimResponse read + search."""
+    """rest[0] is a server with SMART-on-FHIR security, Claim read + $submit + $inquire, ClaimResponse
+    read + history + search."""
     rest = api.client.get("/metadata").json()["rest"][0]
 
     resources = {resource["type"]: resource for resource in rest["resource"]}
@@ -43,12 +44,19 @@ def test_metadata_declares_smart_security_and_what_the_routes_serve(api: Api) ->
     }
     assert "Bearer" in rest["security"]["description"]
     operations = resources["Claim"]["operation"]
-    assert operations[0] == {
-        "name": "submit",
-        "definition": "http://hl7.org/fhir/OperationDefinition/Claim-submit",
-    }
-    assert [operation["name"] for operation in operations[1:]] == ["answer", "requeue"]
-    assert [i["code"] for i in resources["ClaimResponse"]["interaction"]] == ["read", "search-type"]
+    assert operations[:2] == [
+        {"name": "submit", "definition": "http://hl7.org/fhir/OperationDefinition/Claim-submit"},
+        {
+            "name": "inquire",
+            "definition": "http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-inquiry",
+        },
+    ]
+    assert [operation["name"] for operation in operations[2:]] == ["answer", "requeue"]
+    assert [i["code"] for i in resources["ClaimResponse"]["interaction"]] == [
+        "read",
+        "history-instance",
+        "search-type",
+    ]
     assert [p["name"] for p in resources["ClaimResponse"]["searchParam"]] == [
         "request",
         "patient.identifier",

@@ -2,6 +2,7 @@
 
 ``adapter serve`` with remote payers (two ``adapter payer-sim`` processes injecting 20 % faults
 and latency spikes past the request budget), and ``adapter worker`` completing what was pended.
+Clients send JSON and XML.
 Claims go in from several threads while the worker is killed with SIGKILL and restarted and the
 service is killed and restarted. Then every acknowledged claim reaches a final state exactly
 once, no payer decided any key twice, and a resubmission replays the final answer.
@@ -29,6 +30,8 @@ from typing import Any
 import httpx
 import pytest
 
+from mappings.fhir import jsonio
+from mappings.fhir.xml import dump_xml
 from tests.support.identifiers import nir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,14 +149,18 @@ def _claim(n: int) -> bytes:
 
 
 def _submit(base: str, n: int) -> tuple[int, dict[str, Any] | None]:
-    """One claim until the service answers it (it may be down for a moment): (status, body)."""
+    """One claim until the service answers it (it may be down for a moment): (status, body).
+    Every third claim is sent as XML (answered in JSON), the others as JSON."""
     deadline = time.monotonic() + 60
+    data, media = _claim(n), "application/fhir+json"
+    if n % 3 == 2:
+        data, media = dump_xml(jsonio.loads(data)), "application/fhir+xml"
     while True:
         try:
             response = httpx.post(
                 f"{base}/Claim/$submit",
-                content=_claim(n),
-                headers={"Content-Type": "application/fhir+json"},
+                content=data,
+                headers={"Content-Type": media, "Accept": "application/fhir+json"},
                 timeout=15,
             )
         except httpx.HTTPError:

@@ -84,16 +84,19 @@ def test_trickled_headers_are_cut_off(server: Server) -> None:
 
 
 def test_a_trickled_body_is_answered_408_and_the_connection_closed(server: Server) -> None:
+    """Bytes keep coming, but not the whole body within the deadline: 408, then the connection closes.
+
+    The client stops trickling shortly before the deadline and only reads: a byte sent after
+    the server closed would draw a reset, which discards the answer still unread here."""
     with _connect(server) as sock:
         sock.sendall(SUBMIT + b"Content-Length: 1000\r\n\r\n{")
         start = time.monotonic()
+        while time.monotonic() - start < DEADLINE * 0.6:
+            sock.sendall(b" ")
+            time.sleep(0.1)
         answer = b""
         sock.settimeout(0.2)
         while time.monotonic() - start < DEADLINE + 3:
-            try:
-                sock.sendall(b" ")
-            except OSError:
-                break
             try:
                 chunk = sock.recv(65536)
             except TimeoutError:

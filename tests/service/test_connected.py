@@ -21,6 +21,7 @@ import pytest
 from adapter.access import Caller
 from adapter.bootstrap import build_app
 from adapter.flow import RemotePair, SubmitFlow
+from adapter.intake import Format
 from adapter.payers import ReferencePayers
 from adapter.payers.http import HttpAmc, HttpAmo, PayerHttp
 from adapter.payers.routing import parse_routes
@@ -82,17 +83,28 @@ def payers(tmp_path: Path) -> Payers:
     return Payers(tmp_path)
 
 
-@pytest.fixture
-def client(tmp_path: Path, payers: Payers) -> Iterator[TestClient]:
+def _client(tmp_path: Path, payers: Payers, budget: float) -> Iterator[TestClient]:
     settings = Settings(
         data_dir=tmp_path / "data",
         auth="disabled",
         log_level="ERROR",
-        payer_budget=1.0,
+        payer_budget=budget,
         worker_embedded=False,
     )
     with TestClient(build_app(settings, payers=payers.pair())) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def client(tmp_path: Path, payers: Payers) -> Iterator[TestClient]:
+    """The app with a generous payer budget: payers that answer are in time, even on a loaded machine."""
+    yield from _client(tmp_path, payers, budget=30.0)
+
+
+@pytest.fixture
+def impatient(tmp_path: Path, payers: Payers) -> Iterator[TestClient]:
+    """The app with a short payer budget (0.2 s), for payers slower than that."""
+    yield from _client(tmp_path, payers, budget=0.2)
 
 
 def _worker(client: TestClient, payers: Payers, **settings: Any) -> PendingWorker:
@@ -152,9 +164,10 @@ def test_payers_that_answer_in_time_give_the_final_answer_at_once(client: TestCl
 
 
 def test_a_slow_payer_gives_a_queued_answer_that_the_worker_completes(
-    client: TestClient, payers: Payers
+    impatient: TestClient, payers: Payers
 ) -> None:
-    payers.faults.latency_ms = 1500  # past the 1 s budget
+    client = impatient
+    payers.faults.latency_ms = 1000  # past the 0.2 s budget
     queued = client.post("/Claim/$submit", content=_fixture(), headers=JSON)
     assert queued.status_code == 200
     queued_body = jsonio.loads(queued.content)
@@ -167,13 +180,53 @@ def test_a_slow_payer_gives_a_queued_answer_that_the_worker_completes(
     read = client.get(f"/ClaimResponse/{amo_id}")
     assert read.status_code == 200
     assert read.json()["outcome"] == "complete"
+    assert read.json()["meta"]["versionId"] == "2"
     replay = jsonio.loads(client.post("/Claim/$submit", content=_fixture(), headers=JSON).content)
     assert _outcomes(replay) == ["complete", "complete"]
     assert _benefits(replay) == ["60.00", "90.00"]
     assert payers.decided_once()  # the payer that decided during the slow exchange answered the same
 
+    inquiry = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "identifier": jsonio.loads(_fixture())["identifier"],
+    }
+    inquired = client.post("/Claim/$inquire", content=jsonio.dumps(inquiry), headers=JSON)
+    assert inquired.status_code == 200
+    assert inquired.content == client.post("/Claim/$submit", content=_fixture(), headers=JSON).content
+    history = client.get(f"/ClaimResponse/{amo_id}/_history").json()
+    assert history["type"] == "history"
+    assert [(e["resource"]["meta"]["versionId"], e["resource"]["outcome"]) for e in history["entry"]] == [
+        ("2", "complete"),
+        ("1", "queued"),
+    ]
+    service: StoreService = client.app.state.ctx.service  # type: ignore[attr-defined]
+    stranger = Caller(client_id="stranger", finess=frozenset({"999999999"}))
+    assert service.inquire(jsonio.dumps(inquiry), Format.JSON, caller=stranger) is None
+    assert service.claim_response_history(amo_id, caller=stranger) is None
 
-def test_payers_that_never_answer_end_in_the_dead_letters(client: TestClient, payers: Payers) -> None:
+
+def test_an_inquiry_needs_the_bundle_identifier(client: TestClient) -> None:
+    answer = client.post(
+        "/Claim/$inquire", content=b'{"resourceType": "Bundle", "type": "collection"}', headers=JSON
+    )
+    assert answer.status_code == 422
+    [issue] = answer.json()["issue"]
+    assert (issue["details"]["coding"][0]["code"], issue["expression"]) == (
+        "bundle-identifier-missing",
+        ["Bundle.identifier"],
+    )
+    unknown = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "identifier": {"system": "urn:x", "value": "none"},
+    }
+    assert client.post("/Claim/$inquire", content=jsonio.dumps(unknown), headers=JSON).status_code == 404
+    assert client.post("/Claim/$inquire", content=b"{", headers=JSON).status_code == 400
+
+
+def test_payers_that_never_answer_end_in_the_dead_letters(impatient: TestClient, payers: Payers) -> None:
+    client = impatient
     payers.faults.fail_rate = 1.0
     queued = client.post("/Claim/$submit", content=_fixture(), headers=JSON)
     assert _outcomes(jsonio.loads(queued.content)) == ["queued", "queued"]
