@@ -232,6 +232,14 @@ def crash_run(workdir: Path, *, claims: int, rounds: int, database_url: str | No
         assert len(answers) == claims, "every claim was acknowledged"
         assert len(final) == claims, f"{claims - len(final)} claims never left the queue"
         assert all(outcomes == ["complete", "complete"] for outcomes in final.values()), "all paid"
+        # exactly one final answer each: the queued version stored first, then the final one
+        for n in range(claims):
+            amo_id = answers[n]["entry"][0]["resource"]["id"]
+            history = httpx.get(f"{deployment.base}/ClaimResponse/{amo_id}/_history", timeout=10).json()
+            outcomes = [entry["resource"]["outcome"] for entry in history["entry"]]
+            assert outcomes == ["complete", "queued"], (n, outcomes)
+        dead = httpx.get(f"{deployment.base}/ClaimResponse", params={"state": "dead"}, timeout=10).json()
+        assert dead.get("total", 0) == 0, "nothing in the dead letters"
         for role in ("amo", "amc"):
             stats = deployment.stats(role)
             assert {entry["decided"] for entry in stats["keys"].values()} == {1}, (
