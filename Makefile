@@ -7,7 +7,7 @@ LOCK   := requirements.lock
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: help install run reset-store test fuzz lint typecheck check bench audit lock clean
+.PHONY: help install run reset-store demo-connected test fuzz lint typecheck check bench audit lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -27,6 +27,14 @@ run: $(STAMP)  ## run the service on the embedded default (SQLite, reference pay
 
 reset-store: $(STAMP)  ## empty the default SQLite store (never a server database)
 	$(BIN)/adapter reset-store
+
+demo-connected: $(STAMP)  ## the connected demo: two payer simulators and the service routed to them (docs/payer-protocol.md)
+	@mkdir -p var/demo-connected
+	@printf 'amo: [{organismes: ["0","1","2","3","4","5","6","7","8","9"], url: "http://127.0.0.1:8091"}]\namc: [{amc_numbers: ["MUTEX00001","C2SESSAI01"], url: "http://127.0.0.1:8092"}]\n' > var/demo-connected/routes.yaml
+	$(BIN)/adapter payer-sim --role amo --port 8091 --latency-ms 50 --fail-rate 0.1 --data-dir var/demo-connected/amo & \
+	amo=$$!; $(BIN)/adapter payer-sim --role amc --port 8092 --data-dir var/demo-connected/amc & \
+	amc=$$!; trap 'kill $$amo $$amc 2>/dev/null' EXIT INT TERM; \
+	ADAPTER_PAYER_ROUTES=var/demo-connected/routes.yaml $(BIN)/adapter serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)  ## run the test suite (warnings are errors; installs Chromium for the browser tests if missing)
 	.ci/ensure-chromium
