@@ -27,6 +27,7 @@ from adapter.intake import Limits
 from adapter.payers import InMemoryRecords, PayerRecords, Payers, ReferencePayers
 from adapter.payers.http import HttpAmc, HttpAmo, PayerHttp
 from adapter.payers.routing import load_routes
+from adapter.rules.lpp import LppTable
 from adapter.rules.lpp_loader import load_lpp_table
 from adapter.service.claims import StoreService
 from adapter.service.worker import PendingWorker, WorkerSettings
@@ -101,8 +102,12 @@ class Composition:
             store,
             self.flow(settings),
             payer_budget=settings.payer_budget,
-            lpp_table=load_lpp_table(settings.lpp_table),
+            lpp_table=self.lpp_table(settings),
         )
+
+    def lpp_table(self, settings: Settings) -> LppTable:
+        """The configured LPP table (the packaged demo table by default): the device lookups' source."""
+        return load_lpp_table(settings.lpp_table)
 
     def app(self, settings: Settings) -> FastAPI:
         configure_logging(clock=utc_now, level=settings.log_level)
