@@ -83,7 +83,8 @@ def create_app(
         title="FHIR LPP reimbursement adapter",
         version=__version__,
         description=(
-            "FHIR R4 API: Claim/$submit, Claim and ClaimResponse reads, ClaimResponse search. "
+            "FHIR R4 API: Claim/$submit, Claim and ClaimResponse reads, ClaimResponse search, "
+            "LPP code lookups. "
             "Bodies are application/fhir+json or application/fhir+xml; every error is an OperationOutcome."
         ),
         docs_url=None,  # served from the adapter's own assets (api/docs.py), not a CDN
