@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import date
+from pathlib import Path
 
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+    from fastapi.testclient import TestClient
+
+from adapter.bootstrap import build_app
 from adapter.flow import SubmitFlow
 from adapter.payers import ReferencePayers
 from adapter.rules.lpp_loader import parse_lpp_table
 from adapter.service.claims import StoreService
+from adapter.settings import Settings
 from adapter.store import Store
+from mappings.systems import Canon
 
 TABLE = (
     "code,label,valid_from,valid_to,tarif,category,kind,source\n"
@@ -42,3 +51,25 @@ def test_the_version_changes_with_the_rows_only(store: Store) -> None:
 
     assert one.reference_version == same.reference_version
     assert one.reference_version.digest != other.reference_version.digest
+
+
+def test_the_real_app_answers_from_the_configured_table(tmp_path: Path) -> None:
+    """Composition root → service → API: the table of ADAPTER_LPP_TABLE, with its validators."""
+    table = tmp_path / "lpp.csv"
+    table.write_text(TABLE, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path, auth="disabled", log_level="ERROR", lpp_table=table)
+    with TestClient(build_app(settings)) as client:
+        found = client.get("/ChargeItemDefinition?code=1234567&date=2021-06-01")
+        again = client.get(
+            "/ChargeItemDefinition?code=1234567&date=2021-06-01",
+            headers={"If-None-Match": found.headers["etag"]},
+        )
+        lookup = client.get(f"/CodeSystem/$lookup?system={Canon().lpp}&code=1234567&date=2022-06-01")
+        demo = client.get("/ChargeItemDefinition?code=9900001")
+
+    assert found.status_code == 200
+    assert found.json()["entry"][0]["resource"]["title"] == "Old"
+    assert found.headers["last-modified"] == "Sat, 01 Jan 2022 00:00:00 GMT"
+    assert again.status_code == 304
+    assert lookup.json()["parameter"][1] == {"name": "display", "valueString": "New"}
+    assert demo.json()["total"] == 0
