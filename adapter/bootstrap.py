@@ -27,6 +27,8 @@ from adapter.intake import Limits
 from adapter.payers import InMemoryRecords, PayerRecords, Payers, ReferencePayers
 from adapter.payers.http import HttpAmc, HttpAmo, PayerHttp
 from adapter.payers.routing import load_routes
+from adapter.rules.lpp import LppTable
+from adapter.rules.lpp_loader import load_lpp_table
 from adapter.service.claims import StoreService
 from adapter.service.worker import PendingWorker, WorkerSettings
 from adapter.serving import STARTUP_FAILURE
@@ -96,7 +98,16 @@ class Composition:
         """Open (and migrate) the store, and the service on it."""
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner only: health data
         store = Store.open(settings.effective_database_url, timeouts=db_timeouts(settings))
-        return StoreService(store, self.flow(settings), payer_budget=settings.payer_budget)
+        return StoreService(
+            store,
+            self.flow(settings),
+            payer_budget=settings.payer_budget,
+            lpp_table=self.lpp_table(settings),
+        )
+
+    def lpp_table(self, settings: Settings) -> LppTable:
+        """The configured LPP table (the packaged demo table by default): the device lookups' source."""
+        return load_lpp_table(settings.lpp_table)
 
     def app(self, settings: Settings) -> FastAPI:
         configure_logging(clock=utc_now, level=settings.log_level)

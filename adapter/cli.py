@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     import httpx
 
     from adapter.bootstrap import Composition
+    from adapter.domain.device import DeviceStatus
+    from adapter.domain.values import Money
     from adapter.settings import Settings
 
 __all__ = ["EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "app", "main", "next_steps"]
@@ -277,6 +279,115 @@ def map_(
         else:
             typer.echo(json.dumps(request, indent=2, ensure_ascii=False))
     raise typer.Exit(worst)
+
+
+def _card(status: DeviceStatus, conditions: list[str]) -> list[str]:
+    """An LPP row as lines for the terminal."""
+
+    def euros(amount: Money | None) -> str:
+        return "none" if amount is None else f"{amount.amount} €"
+
+    def count(value: int | None, unit: str = "") -> str:
+        return "no limit" if value is None else f"at most {value}{unit}"
+
+    until = status.valid_to.isoformat() if status.valid_to else "(open)"
+    verdict = "billable" if status.in_force else "not billable (deactivated generic line)"
+    ages = [
+        f">= {status.age_min}" if status.age_min is not None else "",
+        f"<= {status.age_max}" if status.age_max is not None else "",
+    ]
+    renewal = (
+        f"{status.renewal_quantity} every {status.renewal_months} months"
+        if status.renewal_months is not None
+        else "no interval"
+    )
+    rows = [
+        ("tarif (BR)", f"{euros(status.tarif)} per unit"),
+        ("PLV (price cap)", euros(status.plv)),
+        ("valid", f"{status.valid_from.isoformat()} to {until}"),
+        ("titre", status.titre or "none (telemonitoring forfait)"),
+        ("category", status.category),
+        (
+            "kind",
+            status.kind
+            + (f", deactivated from {status.deactivated_on.isoformat()}" if status.deactivated_on else ""),
+        ),
+        ("entente préalable", "required" if status.entente_prealable else "no"),
+        ("per delivery", count(status.max_per_delivery)),
+        ("per year", count(status.max_per_year)),
+        ("renewal", renewal),
+        ("age", " and ".join(age for age in ages if age) or "any"),
+        ("100 % Santé", f"class {status.sante100}" if status.sante100 else "no"),
+        ("telemonitoring", status.telemonitoring or "no"),
+    ]
+    lines = [f"LPP {status.code}: {status.label}", f"  on {status.day.isoformat()}: {verdict}"]
+    lines += [f"  {name:<18}{value}" for name, value in rows]
+    lines += [f"  condition         {condition}" for condition in conditions]
+    return lines
+
+
+@app.command(
+    cls=ToolCommand,
+    short_help="Show an LPP code's status on a day (verify before buying).",
+    epilog="Exit 0 found, 1 the code is not in the LPP table on the day, 2 malformed input.",
+)
+def lookup(
+    ctx: typer.Context,
+    code: Annotated[
+        str, typer.Argument(metavar="CODE", help="the LPP code, 7 characters", show_default=False)
+    ],
+    day: Annotated[
+        str | None,
+        typer.Option("--date", metavar="YYYY-MM-DD", help="the day (default: today, Europe/Paris)"),
+    ] = None,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format",
+            metavar="text|json",
+            parser=choice(OutputFormat),
+            help="text: a card; json: the ChargeItemDefinition",
+        ),
+    ] = OutputFormat.TEXT,
+) -> None:
+    """Show the LPP row in force for CODE on a day, from the configured LPP table
+    (ADAPTER_LPP_TABLE, else the demo table): tarif, PLV, validity, conditions."""
+    import re
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from adapter.domain.values import LppCode
+    from adapter.errors import ReferenceDataError
+    from adapter.settings import Settings
+    from mappings.fhir import jsonio
+    from mappings.outbound import to_charge_item_definition
+
+    if not re.fullmatch(r"[0-9A-Z]{7}", code):
+        raise fail(f"CODE {code!r} is not an LPP code (7 characters, digits or upper-case letters)")
+    try:
+        on = date.fromisoformat(day) if day is not None and len(day) == 10 else None
+    except ValueError:
+        on = None
+    if day is not None and on is None:
+        raise fail(f"--date {day!r} is not a day (YYYY-MM-DD)")
+    on = on or datetime.now(ZoneInfo("Europe/Paris")).date()
+    settings = Settings()
+    try:
+        table = _composition(ctx).lpp_table(settings)
+    except ReferenceDataError as exc:
+        raise fail(exc.message) from None
+    row = table.lookup(LppCode(code), on)
+    if row is None:
+        raise fail(f"LPP code {code} is not in the LPP table on {on.isoformat()}", EXIT_REFUSED)
+    status = row.status(on)
+    resource = to_charge_item_definition(status, canon=settings.canon)
+    if output is OutputFormat.JSON:
+        _write(jsonio.dumps(resource, indent=2))
+    else:
+        conditions = [condition["description"] for condition in resource.get("applicability", [])]
+        for line in _card(status, conditions):
+            typer.echo(line)
+    raise typer.Exit(EXIT_OK)
 
 
 def _composition(ctx: typer.Context) -> Composition:

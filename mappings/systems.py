@@ -63,6 +63,17 @@ class Canon:
         return f"{self.base}/CodeSystem/lpp"
 
     @property
+    def lpp_price(self) -> str:
+        """The price components of an LPP code's ChargeItemDefinition: ``br`` (base) and ``plv`` (cap)."""
+        return f"{self.base}/CodeSystem/lpp-price"
+
+    def lpp_attribute(self, name: str) -> str:
+        """Extension on an LPP code's ChargeItemDefinition carrying one attribute of its row
+        (``titre``, ``category``, ``kind``, ``deactivated``, ``deactivated-on``, ``sante100``,
+        ``telemonitoring``)."""
+        return f"{self.base}/StructureDefinition/lpp-{name}"
+
+    @property
     def coverage_class(self) -> str:
         return f"{self.base}/CodeSystem/coverage-class"
 

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapter import __version__
-from adapter.api import capability, routes_claim, routes_claimresponse
+from adapter.api import capability, routes_claim, routes_claimresponse, routes_device
 from adapter.api.deps import AppContext, Authenticator, ContextDep
 from adapter.api.docs import install_docs
 from adapter.api.logging import make_logger
@@ -37,6 +37,7 @@ from adapter.service import ClaimService
 from adapter.settings import Settings
 from mappings.fhir.jsonio import dumps
 from mappings.outbound import all_ok
+from mappings.systems import Canon
 
 __all__ = ["create_app"]
 
@@ -82,7 +83,8 @@ def create_app(
         title="FHIR LPP reimbursement adapter",
         version=__version__,
         description=(
-            "FHIR R4 API: Claim/$submit, Claim and ClaimResponse reads, ClaimResponse search. "
+            "FHIR R4 API: Claim/$submit, Claim and ClaimResponse reads, ClaimResponse search, "
+            "LPP code lookups. "
             "Bodies are application/fhir+json or application/fhir+xml; every error is an OperationOutcome."
         ),
         docs_url=None,  # served from the adapter's own assets (api/docs.py), not a CDN
@@ -98,6 +100,7 @@ def create_app(
         "conformance": capability.router,
         "Claim": routes_claim.router,
         "ClaimResponse": routes_claimresponse.router,
+        "LPP reference": routes_device.router,
         "operations": _ops_router(),
     }
     for tag, router in routers.items():
@@ -176,6 +179,8 @@ _RESOURCE_SCHEMAS = {
     "Bundle": "A FHIR R4 Bundle (collection for $submit, searchset for searches)",
     "ClaimResponse": "A FHIR R4 ClaimResponse",
     "CapabilityStatement": "A FHIR R4 CapabilityStatement",
+    "ChargeItemDefinition": "A FHIR R4 ChargeItemDefinition (an LPP code's row in force on a day)",
+    "Parameters": "A FHIR R4 Parameters (the CodeSystem/$lookup answer)",
 }
 
 
@@ -191,6 +196,21 @@ def _drop_framework_validation_errors(schema: dict[str, Any]) -> None:
         schemas.pop(name, None)
 
 
+def _context(app: FastAPI) -> AppContext:
+    ctx = app.state.ctx
+    if not isinstance(ctx, AppContext):  # pragma: no cover - create_app always sets it
+        raise TypeError("the app was not built by adapter.api.create_app")
+    return ctx
+
+
+def _lpp_systems(schema: dict[str, Any], canon: Canon) -> None:
+    """``$lookup``'s ``system``: the app's own LPP system URI (or an alias), known only per app."""
+    operation = schema.get("paths", {}).get("/CodeSystem/$lookup", {}).get("get", {})
+    for parameter in operation.get("parameters", []):
+        if parameter.get("name") == "system":
+            parameter["schema"] = {"type": "string", "enum": [canon.lpp, *canon.lpp_aliases]}
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's schema plus the FHIR pieces it cannot infer: resource schemas, ``_format``, bearer auth."""
     if app.openapi_schema:
@@ -199,6 +219,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     _drop_framework_validation_errors(schema)
+    _lpp_systems(schema, _context(app).canon)
     for name, description in _RESOURCE_SCHEMAS.items():
         schemas[name] = {
             "type": "object",

@@ -20,12 +20,21 @@ from adapter.api.negotiation import content_type, fhir_content, render, response
 from adapter.api.outcomes import error_responses
 from adapter.intake import Format
 
-__all__ = ["CLAIM_SUBMIT", "SEARCH_PARAMETERS", "SOFTWARE_NAME", "capability_statement", "router"]
+__all__ = [
+    "CLAIM_SUBMIT",
+    "CODESYSTEM_LOOKUP",
+    "DEVICE_SEARCH_PARAMETERS",
+    "SEARCH_PARAMETERS",
+    "SOFTWARE_NAME",
+    "capability_statement",
+    "router",
+]
 
 SOFTWARE_NAME = "fhir-lpp-adapter"
 CLAIM_SUBMIT = "http://hl7.org/fhir/OperationDefinition/Claim-submit"
 #: The Da Vinci PAS inquiry, asking after a claim submitted before (here by its Bundle.identifier).
 CLAIM_INQUIRE = "http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-inquiry"
+CODESYSTEM_LOOKUP = "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"
 _SECURITY_SERVICE = "http://terminology.hl7.org/CodeSystem/restful-security-service"
 _SP = "http://hl7.org/fhir/SearchParameter"
 
@@ -73,14 +82,26 @@ SEARCH_PARAMETERS: tuple[tuple[str, str, str | None, str], ...] = (
 )
 
 
-def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, Any]:
-    """The server's CapabilityStatement (FHIR R4 4.0.1) as a FHIR JSON dict."""
-    search_params = []
-    for name, kind, definition, documentation in SEARCH_PARAMETERS:
+#: The ChargeItemDefinition search parameters (the LPP row in force for a code on a day).
+DEVICE_SEARCH_PARAMETERS: tuple[tuple[str, str, str | None, str], ...] = (
+    ("code", "token", None, "The LPP code (7 characters), without a system; required"),
+    ("date", "date", None, "The day the row must be in force: YYYY-MM-DD (default: today, Europe/Paris)"),
+)
+
+
+def _search_params(parameters: tuple[tuple[str, str, str | None, str], ...]) -> list[dict[str, Any]]:
+    out = []
+    for name, kind, definition, documentation in parameters:
         param: dict[str, Any] = {"name": name, "type": kind, "documentation": documentation}
         if definition is not None:
             param["definition"] = definition
-        search_params.append(param)
+        out.append(param)
+    return out
+
+
+def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, Any]:
+    """The server's CapabilityStatement (FHIR R4 4.0.1) as a FHIR JSON dict."""
+    search_params = _search_params(SEARCH_PARAMETERS)
     return {
         "resourceType": "CapabilityStatement",
         "name": "LppReimbursementAdapter",
@@ -110,7 +131,7 @@ def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, An
                     "description": (
                         "Every interaction except /metadata needs 'Authorization: Bearer <access token>', "
                         "a signed JWT granting system/Claim.write (Claim/$submit) or "
-                        "system/ClaimResponse.read (reads and searches)."
+                        "system/ClaimResponse.read (reads, searches and the LPP lookups)."
                     ),
                 },
                 "resource": [
@@ -143,6 +164,28 @@ def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, An
                             {"code": "search-type"},
                         ],
                         "searchParam": search_params,
+                    },
+                    {
+                        "type": "ChargeItemDefinition",
+                        "documentation": (
+                            "An LPP code's reimbursement status on a day (tarif, PLV, validity, "
+                            "conditions), from the LPP table; system/ClaimResponse.read"
+                        ),
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "searchParam": _search_params(DEVICE_SEARCH_PARAMETERS),
+                    },
+                    {
+                        "type": "CodeSystem",
+                        "operation": [
+                            {
+                                "name": "lookup",
+                                "definition": CODESYSTEM_LOOKUP,
+                                "documentation": (
+                                    "GET CodeSystem/$lookup?system=[the LPP system]&code=[code]&date=[day]: "
+                                    "the code's display and properties (system/ClaimResponse.read)"
+                                ),
+                            }
+                        ],
                     },
                 ],
             }

@@ -30,6 +30,7 @@ from adapter.intake import Format
 
 __all__ = [
     "DAYS_ZONE",
+    "DAY_PATTERN",
     "DEFAULT_COUNT",
     "MAX_COUNT",
     "PATTERNS",
@@ -64,6 +65,8 @@ _DAY = (
     r"|(?:19|2[0-9])[0-9]{2}-02-(?:0[1-9]|1[0-9]|2[0-8])"
     r"|(?:(?:19|2[0-9])(?:0[48]|[2468][048]|[13579][26])|2[048]00)-02-29"
 )
+#: A real day, YYYY-MM-DD (1900-2999), as a regular expression.
+DAY_PATTERN = _DAY
 _CREATED_VALUE = re.compile(rf"(eq|ge|gt|le|lt)?({_DAY})")
 #: The values each token parameter takes (anything else is a 400, never an empty page).
 _TOKENS: Mapping[str, tuple[str, ...]] = {

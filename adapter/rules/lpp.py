@@ -6,14 +6,16 @@ execution date), so lookups are always by code *and* day.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
 
+from adapter.domain.device import DeviceStatus
 from adapter.domain.values import LppCode, Money
 
-__all__ = ["TITRES", "CodeKind", "LppEntry", "LppTable", "Telemonitoring"]
+__all__ = ["TITRES", "CodeKind", "LppEntry", "LppTable", "TableVersion", "Telemonitoring", "table_version"]
 
 TITRES = ("I", "II", "III", "IV", "V")
 
@@ -74,6 +76,33 @@ class LppEntry:
             self.kind is CodeKind.GENERIC and self.deactivated_on is not None and day >= self.deactivated_on
         )
 
+    def status(self, day: date) -> DeviceStatus:
+        """The row as plain values, seen on ``day`` (which decides ``deactivated``)."""
+        return DeviceStatus(
+            code=self.code.value,
+            label=self.label,
+            day=day,
+            valid_from=self.valid_from,
+            valid_to=self.valid_to,
+            tarif=self.tarif,
+            plv=self.plv,
+            titre=self.titre,
+            category=self.category,
+            kind=self.kind.value,
+            deactivated_on=self.deactivated_on,
+            deactivated=self.deactivated(day),
+            entente_prealable=self.entente_prealable,
+            max_per_delivery=self.max_per_delivery,
+            max_per_year=self.max_per_year,
+            renewal_months=self.renewal_months,
+            renewal_quantity=self.renewal_quantity,
+            age_min=self.age_min,
+            age_max=self.age_max,
+            sante100=self.sante100,
+            telemonitoring=None if self.telemonitoring is None else self.telemonitoring.value,
+            source=self.source,
+        )
+
     def overlaps(self, other: LppEntry) -> bool:
         ends_before = self.valid_to is not None and self.valid_to < other.valid_from
         starts_after = other.valid_to is not None and other.valid_to < self.valid_from
@@ -121,6 +150,13 @@ class LppTable:
     def telemonitoring(self, code: LppCode) -> Telemonitoring | None:
         return self._forfaits.get(code.value)
 
+    def row(self, code: str, valid_from: date) -> LppEntry | None:
+        """The row of ``code`` (its text) starting on ``valid_from``, or None."""
+        for row in self._by_value.get(code, ()):
+            if row.valid_from == valid_from:
+                return row
+        return None
+
     def rows(self, code: LppCode) -> tuple[LppEntry, ...]:
         return self._by_code.get(code, ())
 
@@ -133,3 +169,21 @@ class LppTable:
 
     def __len__(self) -> int:
         return sum(len(rows) for rows in self._by_code.values())
+
+
+@dataclass(frozen=True, slots=True)
+class TableVersion:
+    """Which LPP table is loaded: ``digest`` hashes every row's values (the same rows give the
+    same digest, whatever the file's name, order or formatting); ``newest`` is the latest
+    ``valid_from`` of any row, the day the table last changed what it says."""
+
+    digest: str
+    newest: date
+
+
+def table_version(table: LppTable) -> TableVersion:
+    """The table's :class:`TableVersion` (computed once by whoever holds the table)."""
+    names = [field.name for field in fields(LppEntry)]
+    lines = sorted("\x1f".join(str(getattr(row, name)) for name in names) for row in table)
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return TableVersion(digest=digest, newest=max((row.valid_from for row in table), default=date.min))

@@ -18,17 +18,21 @@ import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
 
 from adapter.access import Caller, may_read, may_submit
 from adapter.auth import DEV_CLIENT_ID, OrganisationForbidden
+from adapter.domain.device import DeviceStatus, parse_device_status_id
+from adapter.domain.values import LppCode
 from adapter.errors import ConflictError, PayerError, PayerFault, StoreConflict, StoreConnectionLost
 from adapter.flow import Adjudicated, SubmitFlow
 from adapter.intake import Format, Submission, read_inquiry
-from adapter.service.port import Answer, Requeue, Runner, SearchPage, StoredClaim
+from adapter.rules.lpp import LppTable, table_version
+from adapter.rules.lpp_loader import load_lpp_table
+from adapter.service.port import Answer, ReferenceVersion, Requeue, Runner, SearchPage, StoredClaim
 from adapter.service.search import insurer_of, request_criteria, token_value
 from adapter.store import Store, StoredSubmission, submission_row
 from mappings.fhir import jsonio
@@ -120,13 +124,38 @@ class StoreService:
     """``ClaimService`` on a ``Store``, adjudicating through a ``SubmitFlow``.
 
     ``payer_budget`` (seconds) is how long a connected submit waits for the remote payers before
-    it answers ``queued`` and leaves the claim to the worker.
+    it answers ``queued`` and leaves the claim to the worker. ``lpp_table`` is the LPP table the
+    device lookups read (the packaged demo table when None); its version is computed here, once.
     """
 
-    def __init__(self, store: Store, flow: SubmitFlow, *, payer_budget: float = 3.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        flow: SubmitFlow,
+        *,
+        payer_budget: float = 3.0,
+        lpp_table: LppTable | None = None,
+    ) -> None:
         self.store = store
         self.flow = flow
         self.payer_budget = payer_budget
+        self.lpp_table = load_lpp_table() if lpp_table is None else lpp_table
+        version = table_version(self.lpp_table)
+        self._reference_version = ReferenceVersion(digest=version.digest, newest=version.newest)
+
+    # -- the LPP table --------------------------------------------------------------------
+    @property
+    def reference_version(self) -> ReferenceVersion:
+        return self._reference_version
+
+    def device_status(self, code: str, day: date) -> DeviceStatus | None:
+        row = self.lpp_table.lookup(LppCode(code), day)
+        return None if row is None else row.status(day)
+
+    def device_status_by_id(self, resource_id: str, day: date) -> DeviceStatus | None:
+        key = parse_device_status_id(resource_id)
+        row = None if key is None else self.lpp_table.row(*key)
+        return None if row is None else row.status(day)
 
     @property
     def connected(self) -> bool:

@@ -9,14 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from adapter.access import Caller
+from adapter.domain.device import DeviceStatus
 from adapter.intake import Format
 
-__all__ = ["Answer", "ClaimService", "Requeue", "Runner", "SearchPage", "StoredClaim"]
+__all__ = [
+    "Answer",
+    "ClaimService",
+    "DeviceStatus",
+    "ReferenceVersion",
+    "Requeue",
+    "Runner",
+    "SearchPage",
+    "StoredClaim",
+]
 
 _T = TypeVar("_T")
 
@@ -71,6 +81,15 @@ class Requeue(StrEnum):
     REQUEUED = "requeued"  # it was dead-lettered: it is pending again, the worker takes it up
     NOT_FOUND = "not-found"  # unknown, or not readable by the caller (the API answers 404)
     NOT_DEAD = "not-dead"  # readable, but complete or still pending: nothing to retry (409)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceVersion:
+    """Which LPP table the service reads: ``digest`` hashes its rows (computed once, at
+    construction), ``newest`` is the latest ``valid_from`` in it (the answers' Last-Modified)."""
+
+    digest: str
+    newest: date
 
 
 class ClaimService(Protocol):
@@ -140,6 +159,19 @@ class ClaimService(Protocol):
 
     def requeue_claim(self, claim_id: str, *, caller: Caller, now: datetime) -> Requeue:
         """Ask the remote payers again for a dead-lettered claim the caller may read."""
+        ...
+
+    @property
+    def reference_version(self) -> ReferenceVersion:
+        """The loaded LPP table's version."""
+        ...
+
+    def device_status(self, code: str, day: date) -> DeviceStatus | None:
+        """The LPP row in force for ``code`` (7 characters, already checked) on ``day``, or None."""
+        ...
+
+    def device_status_by_id(self, resource_id: str, day: date) -> DeviceStatus | None:
+        """The LPP row whose id is ``resource_id`` (``lpp-<code>-<valid_from>``), seen on ``day``."""
         ...
 
     def ready(self) -> bool: ...

@@ -7,7 +7,7 @@ import json
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -21,9 +21,21 @@ with warnings.catch_warnings():
 
 from adapter.access import Caller
 from adapter.api import create_app
+from adapter.domain.device import parse_device_status_id
+from adapter.domain.values import LppCode
 from adapter.errors import AdapterError
 from adapter.intake import Format
-from adapter.service import Answer, Requeue, Runner, SearchPage, StoredClaim
+from adapter.rules.lpp import LppTable, table_version
+from adapter.rules.lpp_loader import load_lpp_table
+from adapter.service import (
+    Answer,
+    DeviceStatus,
+    ReferenceVersion,
+    Requeue,
+    Runner,
+    SearchPage,
+    StoredClaim,
+)
 from adapter.settings import Settings
 from mappings import systems
 from mappings.fhir.jsonio import dumps
@@ -113,6 +125,23 @@ class FakeService:
     is_ready: bool = True
     connected: bool = False
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    lpp: LppTable = field(default_factory=load_lpp_table)
+
+    @property
+    def reference_version(self) -> ReferenceVersion:
+        version = table_version(self.lpp)
+        return ReferenceVersion(digest=version.digest, newest=version.newest)
+
+    def device_status(self, code: str, day: date) -> DeviceStatus | None:
+        self.calls.append(("device_status", {"code": code, "day": day}))
+        row = self.lpp.lookup(LppCode(code), day)
+        return None if row is None else row.status(day)
+
+    def device_status_by_id(self, resource_id: str, day: date) -> DeviceStatus | None:
+        self.calls.append(("device_status_by_id", {"id": resource_id, "day": day}))
+        key = parse_device_status_id(resource_id)
+        row = None if key is None else self.lpp.row(*key)
+        return None if row is None else row.status(day)
 
     async def submit_connected(
         self,

@@ -33,7 +33,7 @@ def test_metadata_is_a_valid_r4_capability_statement_without_auth(api: Api) -> N
 
 def test_metadata_declares_smart_security_and_what_the_routes_serve(api: Api) -> None:
     """rest[0] is a server with SMART-on-FHIR security, Claim read + $submit + $inquire, ClaimResponse
-    read + history + search."""
+    read + history + search, ChargeItemDefinition read + search, CodeSystem $lookup."""
     rest = api.client.get("/metadata").json()["rest"][0]
 
     resources = {resource["type"]: resource for resource in rest["resource"]}
@@ -67,6 +67,12 @@ def test_metadata_declares_smart_security_and_what_the_routes_serve(api: Api) ->
         "_count",
         "_offset",
     ]
+    assert [i["code"] for i in resources["ChargeItemDefinition"]["interaction"]] == ["read", "search-type"]
+    assert [p["name"] for p in resources["ChargeItemDefinition"]["searchParam"]] == ["code", "date"]
+    assert resources["CodeSystem"]["operation"][0]["name"] == "lookup"
+    assert resources["CodeSystem"]["operation"][0]["definition"] == (
+        "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"
+    )
 
 
 def test_declared_search_parameters_are_exactly_the_accepted_ones() -> None:
