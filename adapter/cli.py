@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from adapter.bootstrap import Composition
     from adapter.domain.device import DeviceStatus
     from adapter.domain.values import Money
+    from adapter.service.claims import StoreService
     from adapter.settings import Settings
 
 __all__ = ["EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "app", "main", "next_steps"]
@@ -390,6 +391,17 @@ def lookup(
     raise typer.Exit(EXIT_OK)
 
 
+def _open_service(composition: Composition, settings: Settings) -> StoreService:
+    """The service on the configured store, or a one-line error and exit 3 when the database
+    cannot be reached."""
+    from adapter.errors import StoreUnavailable
+
+    try:
+        return composition.service(settings)
+    except StoreUnavailable as exc:
+        raise fail(exc.message, EXIT_UNAVAILABLE) from None
+
+
 def _composition(ctx: typer.Context) -> Composition:
     """The composition the command runs on: the caller's (a test's fake payers) or the default."""
     from adapter.bootstrap import Composition
@@ -720,7 +732,6 @@ def worker(ctx: typer.Context) -> None:
     import asyncio
     import signal
 
-    from adapter.errors import StoreUnavailable
     from adapter.flow import RemotePair
     from adapter.settings import Settings
 
@@ -728,10 +739,7 @@ def worker(ctx: typer.Context) -> None:
     if settings.payer_routes is None:
         raise fail("the worker completes claims for remote payers: set ADAPTER_PAYER_ROUTES")
     composition = _composition(ctx)
-    try:
-        service = composition.service(settings)
-    except StoreUnavailable as exc:
-        raise fail(exc.message, EXIT_UNAVAILABLE) from None
+    service = _open_service(composition, settings)
     pended = composition.worker(service, settings)
 
     async def run() -> None:
@@ -773,15 +781,11 @@ def dead_letters(
     from datetime import UTC, datetime
 
     from adapter.access import Caller
-    from adapter.errors import StoreUnavailable
     from adapter.settings import Settings
 
     settings = Settings()
     operator = Caller(client_id="operator", everything=True)
-    try:
-        service = _composition(ctx).service(settings)
-    except StoreUnavailable as exc:
-        raise fail(exc.message, EXIT_UNAVAILABLE) from None
+    service = _open_service(_composition(ctx), settings)
     try:
         if requeue is not None:
             if not service.requeue(requeue, caller=operator, at=datetime.now(UTC)):

@@ -87,13 +87,7 @@ T = TypeVar("T")
     },
 )
 async def submit(request: Request, ctx: ContextDep, caller: SubmitCaller) -> Response:
-    in_format = request_format(request.headers.get("content-type"))
-    out_format = response_format(
-        format_param=request.query_params.get("_format"),
-        accept=request.headers.get("accept"),
-        default=in_format,
-    )
-    data = await _read_body(request, ctx.settings.max_body_bytes)
+    data, in_format, out_format = await _bundle_body(request, ctx)
     info = request_info(request)
     start = ctx.timer()
     try:
@@ -108,6 +102,18 @@ async def submit(request: Request, ctx: ContextDep, caller: SubmitCaller) -> Res
     info.outcome = outcome
     body = answer.json if out_format is Format.JSON and answer.json else render(answer.resource, out_format)
     return Response(body, headers={**NO_STORE, "content-type": content_type(out_format)})
+
+
+async def _bundle_body(request: Request, ctx: AppContext) -> tuple[bytes, Format, Format]:
+    """A Bundle body within the size limit, its format, and the format of the answer: the
+    ``_format`` parameter, else ``Accept``, else the body's own."""
+    in_format = request_format(request.headers.get("content-type"))
+    out_format = response_format(
+        format_param=request.query_params.get("_format"),
+        accept=request.headers.get("accept"),
+        default=in_format,
+    )
+    return await _read_body(request, ctx.settings.max_body_bytes), in_format, out_format
 
 
 async def _submit(
@@ -158,13 +164,7 @@ async def _submit(
     },
 )
 async def inquire(request: Request, ctx: ContextDep, caller: SubmitCaller) -> Response:
-    in_format = request_format(request.headers.get("content-type"))
-    out_format = response_format(
-        format_param=request.query_params.get("_format"),
-        accept=request.headers.get("accept"),
-        default=in_format,
-    )
-    data = await _read_body(request, ctx.settings.max_body_bytes)
+    data, in_format, out_format = await _bundle_body(request, ctx)
     answer = await run_in_threadpool(ctx.service.inquire, data, in_format, caller=caller)
     if answer is None:
         raise NotFound("this client submitted no claim under that Bundle.identifier")
