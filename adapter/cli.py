@@ -781,6 +781,7 @@ def dead_letters(
     from datetime import UTC, datetime
 
     from adapter.access import Caller
+    from adapter.service import Requeue
     from adapter.settings import Settings
 
     settings = Settings()
@@ -788,7 +789,10 @@ def dead_letters(
     service = _open_service(_composition(ctx), settings)
     try:
         if requeue is not None:
-            if not service.requeue(requeue, caller=operator, at=datetime.now(UTC)):
+            done = service.requeue_claim(requeue, caller=operator, now=datetime.now(UTC))
+            if done is Requeue.NOT_FOUND:
+                raise fail(f"no claim {requeue}", EXIT_REFUSED)
+            if done is Requeue.NOT_DEAD:
                 raise fail(f"{requeue} is not a dead-lettered claim", EXIT_REFUSED)
             typer.echo(f"{requeue} requeued")
             return

@@ -412,14 +412,10 @@ class StoreService:
         with self.store.read() as tx:
             return tx.submissions_in_state("dead", caller=caller, limit=limit)
 
-    def requeue(self, claim_id: str, *, caller: Caller, at: datetime) -> bool:
-        """Ask the payers again for a dead-lettered claim: it is pending again, and the worker
-        takes it up with the same keys. False when the claim is not dead (or not the caller's)."""
-        return self.requeue_claim(claim_id, caller=caller, now=at) is Requeue.REQUEUED
-
     def requeue_claim(self, claim_id: str, *, caller: Caller, now: datetime) -> Requeue:
-        """:meth:`requeue`, telling a claim the caller may not read (or unknown) from one that is
-        not dead; audited under the caller's client id."""
+        """Ask the payers again for a dead-lettered claim: it is pending again, and the worker
+        takes it up with the same keys. Tells a claim the caller may not read (or unknown) from
+        one that is not dead; audited under the caller's client id."""
         with self.store.write(lock_keys=(f"claim:{claim_id}",)) as tx:
             row = tx.submission_by_id(claim_id)
             if row is None or not _readable(caller, row):

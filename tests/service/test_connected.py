@@ -17,9 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from adapter.access import Caller
 from adapter.bootstrap import build_app
+from adapter.cli import app as cli
 from adapter.flow import RemotePair, SubmitFlow
 from adapter.intake import Format
 from adapter.payers import ReferencePayers
@@ -242,6 +244,33 @@ def test_payers_that_never_answer_end_in_the_dead_letters(impatient: TestClient,
     assert "payer-unavailable" in dead.response_json.decode()
     with service.store.read() as tx:
         assert [version for version, *_ in tx.answer_versions(dead.id)] == [1]
+
+
+def test_the_dead_letters_command_lists_and_requeues(
+    impatient: TestClient, payers: Payers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``adapter dead-letters`` on the same store: the claim listed with its reason, requeued once,
+    then refused (not dead any more); an unknown id is refused too."""
+    payers.faults.fail_rate = 1.0
+    impatient.post("/Claim/$submit", content=_fixture(), headers=JSON)
+    _drain(_worker(impatient, payers, max_attempts=1))
+    monkeypatch.setenv("ADAPTER_DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+
+    listed = runner.invoke(cli, ["dead-letters"])
+    assert listed.exit_code == 0, listed.output
+    [line] = listed.stdout.splitlines()
+    claim_id, _, reason = line.split("\t")
+    assert "no answer" in reason
+    requeued = runner.invoke(cli, ["dead-letters", "--requeue", claim_id])
+    assert (requeued.exit_code, requeued.stdout.strip()) == (0, f"{claim_id} requeued")
+    again = runner.invoke(cli, ["dead-letters", "--requeue", claim_id])
+    assert again.exit_code == 1
+    assert "is not a dead-lettered claim" in again.stderr
+    unknown = runner.invoke(cli, ["dead-letters", "--requeue", "no-such-claim"])
+    assert unknown.exit_code == 1
+    assert "no claim no-such-claim" in unknown.stderr
+    assert runner.invoke(cli, ["dead-letters"]).stdout == ""
 
 
 def test_the_outbox_is_drained_and_pruned(client: TestClient, payers: Payers) -> None:
