@@ -78,10 +78,22 @@ def test_two_tenants_with_one_bundle_identifier_both_succeed_apart(service: Stor
         theirs = jsonio.loads(other.json)["entry"][0]["resource"]
         read = service.claim_response(mine["id"], caller=tenant)
         assert read is not None
-        assert read.resource == mine
+        assert {key: value for key, value in read.resource.items() if key != "meta"} == mine
+        assert read.resource["meta"]["versionId"] == "1"
         assert service.claim_response(theirs["id"], caller=tenant) is None
         claim_id = mine["request"]["reference"].removeprefix("Claim/")
+        their_claim = theirs["request"]["reference"].removeprefix("Claim/")
         assert service.claim(claim_id, caller=tenant) is not None
+        claim = service.claim_resource(claim_id, caller=tenant)
+        bundle = service.submitted_bundle(claim_id, caller=tenant)
+        assert claim is not None and bundle is not None
+        assert (claim.resource["resourceType"], claim.resource["id"]) == ("Claim", claim_id)
+        assert (bundle.resource["resourceType"], bundle.resource["id"]) == ("Bundle", claim_id)
+        assert service.claim_resource(their_claim, caller=tenant) is None
+        assert service.submitted_bundle(their_claim, caller=tenant) is None
+        shared = _bundle()["identifier"]  # both tenants submitted under it
+        claims = service.search_claims(caller=tenant, identifier=(shared["system"], shared["value"]))
+        assert ([c["id"] for c in claims.resources], claims.total) == ([claim_id], 1)
         page = service.search_claim_responses(
             caller=tenant, request="https://supplier.example/fhir/submissions|SUB-2026-000101"
         )
