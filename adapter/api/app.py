@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapter import __version__
-from adapter.api import capability, routes_claim, routes_claimresponse, routes_device
+from adapter.api import capability, routes_claim, routes_claimresponse, routes_device, routes_reads
 from adapter.api.deps import AppContext, Authenticator, ContextDep
 from adapter.api.docs import install_docs
 from adapter.api.logging import make_logger
@@ -83,7 +83,8 @@ def create_app(
         title="FHIR LPP reimbursement adapter",
         version=__version__,
         description=(
-            "FHIR R4 API: Claim/$submit, Claim and ClaimResponse reads, ClaimResponse search, "
+            "FHIR R4 API: Claim/$submit, Claim, Bundle and ClaimResponse reads, Claim and ClaimResponse "
+            "search, "
             "LPP code lookups. "
             "Bodies are application/fhir+json or application/fhir+xml; every error is an OperationOutcome."
         ),
@@ -99,6 +100,7 @@ def create_app(
     routers = {
         "conformance": capability.router,
         "Claim": routes_claim.router,
+        "Claim and Bundle reads": routes_reads.router,
         "ClaimResponse": routes_claimresponse.router,
         "LPP reference": routes_device.router,
         "operations": _ops_router(),

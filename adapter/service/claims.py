@@ -624,14 +624,14 @@ class StoreService:
         claim = None if row is None else self._claim_of(row)
         if row is None or claim is None:
             return None
-        return Answer(resource=claim, json=jsonio.dumps(claim), version=1, last_updated=row.stored_at)
+        return Answer(resource=claim, json=_encoded(claim), version=1, last_updated=row.stored_at)
 
     def submitted_bundle(self, resource_id: str, *, caller: Caller) -> Answer | None:
         row = self._readable_row(resource_id, caller)
         bundle = None if row is None else self._bundle_of(row)
         if row is None or bundle is None:
             return None
-        return Answer(resource=bundle, json=jsonio.dumps(bundle), version=1, last_updated=row.stored_at)
+        return Answer(resource=bundle, json=_encoded(bundle), version=1, last_updated=row.stored_at)
 
     def _readable_row(self, resource_id: str, caller: Caller) -> StoredSubmission | None:
         with self.store.read() as tx:
@@ -697,6 +697,15 @@ def _with_version(
         | {"meta": meta}
         | {key: value for key, value in resource.items() if key not in ("resourceType", "id", "meta")}
     )
+
+
+def _encoded(resource: dict[str, Any]) -> bytes:
+    """The resource's JSON bytes, or none for a body stored before intake refused what UTF-8
+    cannot carry (a lone surrogate from a ``\\ud800`` escape): the XML answer is still made."""
+    try:
+        return jsonio.dumps(resource)
+    except UnicodeEncodeError:
+        return b""
 
 
 def _updated(row: StoredSubmission) -> datetime:
