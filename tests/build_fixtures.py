@@ -980,9 +980,16 @@ An invalid input's `.expected.json` file reads:
   item); for the AMC, `benefit` and `reste-a-charge` (`amc` is null without a mutuelle). With
   the command line: `adapter submit` on the scenarios of `preceded-by`, then the example, in
   one invocation.
+- After each valid scenario, its reads: `GET [base]/Claim/{id}` (the id its ClaimResponses'
+  `request` names) is the submitted Claim with `meta.versionId` and `meta.lastUpdated`, an
+  `ETag` `W/"<versionId>"` and `Last-Modified`, and `If-None-Match` with that ETag answers a
+  bodiless 304; `GET [base]/Bundle/{id}` holds the submitted entries; `GET
+  [base]/ClaimResponse/{id}` the AMO answer with the same validators; `POST
+  [base]/ClaimResponse/_search` with the form `request=Claim/{id}` finds exactly the answer's
+  ClaimResponses. The token needs `system/ClaimResponse.read` as well as `system/Claim.write`.
 - `adapter conformance --base-url URL --token TOKEN` does all of the above against a running
-  service (any implementation of this contract) and prints one verdict per input, with what
-  was wrong; `--report FILE` writes them as JSON. Run it against a fresh store, or one that
+  service (any implementation of this contract) and prints one verdict per input (and one per
+  scenario's reads, `reads/<file>`), with what was wrong; `--report FILE` writes them as JSON. Run it against a fresh store, or one that
   already holds the kit (the answers are then replays).
 
 ## Reporting rules the expected files assume
