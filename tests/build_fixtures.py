@@ -720,7 +720,7 @@ def _invalid_cases() -> Iterator[InvalidCase]:
         base="02-rental-bed",
         defect="The rental's servicedPeriod ends (2026-03-02) before it starts (2026-03-29).",
         status=422,
-        issues=(("period-invalid", f"{_ITEM0}.servicedPeriod.end"),),
+        issues=(("period-invalid", f"{_ITEM0}.serviced.ofType(Period).end"),),
         make=_json_defect(_reversed_rental_period),
     )
 
@@ -753,7 +753,7 @@ def _invalid_cases() -> Iterator[InvalidCase]:
         base=base,
         defect="The DeviceRequest's only coding is from another code system and it has no text.",
         status=422,
-        issues=(("prescription-device-missing", _at(case, "prescription", ".codeCodeableConcept")),),
+        issues=(("prescription-device-missing", _at(case, "prescription", ".code.ofType(CodeableConcept)")),),
         make=_json_defect(_prescription_without_device),
     )
 
@@ -1002,7 +1002,10 @@ effects:
    forbidden XML constructs, wrong namespace, wrong or unknown resource type, FHIR
    structure errors) gets only its parse issues; the conventions are not checked.
 2. **Expressions** are FHIRPath from the `Bundle` root with zero-based indexes and the
-   `resource` step: `Bundle.entry[3].resource.identifier[0].value`; no type casts.
+   `resource` step: `Bundle.entry[3].resource.identifier[0].value`. A choice element is named
+   by its base name and the type it holds, as FHIRPath does, never by its JSON name:
+   `Bundle.entry[0].resource.item[0].serviced.ofType(Period).end`, not `…servicedPeriod.end`;
+   no other type casts.
 3. **A resource without `resourceType`** is `resource-type-missing` at
    `Bundle.entry[N].resource` only (fhir.resources would otherwise report its elements as
    unknown elements of the abstract Resource).
