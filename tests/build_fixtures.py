@@ -989,8 +989,9 @@ An invalid input's `.expected.json` file reads:
   ClaimResponses. The token needs `system/ClaimResponse.read` as well as `system/Claim.write`.
 - `adapter conformance --base-url URL --token TOKEN` does all of the above against a running
   service (any implementation of this contract) and prints one verdict per input (and one per
-  scenario's reads, `reads/<file>`), with what was wrong; `--report FILE` writes them as JSON. Run it against a fresh store, or one that
-  already holds the kit (the answers are then replays).
+  scenario's reads, `reads/<file>`), with what was wrong; `--report FILE` writes them as JSON.
+  Run it against a fresh store, or one that already holds the kit (the answers are then
+  replays).
 
 ## Reporting rules the expected files assume
 
