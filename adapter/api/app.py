@@ -179,6 +179,7 @@ def _ops_router() -> APIRouter:
 
 _RESOURCE_SCHEMAS = {
     "Bundle": "A FHIR R4 Bundle (collection for $submit, searchset for searches)",
+    "Claim": "A FHIR R4 Claim, as submitted",
     "ClaimResponse": "A FHIR R4 ClaimResponse",
     "CapabilityStatement": "A FHIR R4 CapabilityStatement",
     "ChargeItemDefinition": "A FHIR R4 ChargeItemDefinition (an LPP code's row in force on a day)",
