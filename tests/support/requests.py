@@ -30,6 +30,7 @@ from adapter.domain import (
     ClaimType,
     ClaimUse,
     DateRange,
+    Ear,
     Exoneration,
     Finess,
     Gender,
@@ -81,6 +82,7 @@ def line(
     qty: int = 1,
     day: date = date(2026, 3, 2),
     rental: tuple[date, date] | None = None,
+    ear: Ear | None = None,
 ) -> Line:
     """A purchase line (or a rental when ``rental`` gives its first and last day)."""
     if rental is not None:
@@ -90,9 +92,15 @@ def line(
             quantity=qty,
             unit_price=Money.of(price),
             rental=DateRange(start=rental[0], end=rental[1]),
+            ear=ear,
         )
     return Line(
-        sequence=seq, lpp_code=LppCode(code), quantity=qty, unit_price=Money.of(price), delivery_date=day
+        sequence=seq,
+        lpp_code=LppCode(code),
+        quantity=qty,
+        unit_price=Money.of(price),
+        delivery_date=day,
+        ear=ear,
     )
 
 
