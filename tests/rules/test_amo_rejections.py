@@ -22,9 +22,9 @@ from adapter.rules import DeliveryRecord
 from adapter.rules.history import prescription_key
 from adapter.rules.notes import REASONS
 from tests.support.requests import PARIS, PATIENT, SUPPLIER, euros, line, request
+from tests.support.rules import run
 
 HOSPITAL = BillingProvider(finess=Finess("750712184"), name="Hôpital Démo")
-from tests.support.rules import run
 
 
 def codes(req: ReimbursementRequest, *, history: Sequence[DeliveryRecord] = ()) -> list[tuple[str, ...]]:
