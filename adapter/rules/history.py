@@ -97,7 +97,7 @@ class DeliveryLog:
 
     def __init__(self, history: Iterable[DeliveryRecord], table: LppTable) -> None:
         self._table = table
-        self._seen: set[tuple[str, date, str]] = set()
+        self._seen: dict[tuple[str, date, str], set[str | None]] = {}
         self._groups: dict[str, list[tuple[date, int]]] = {}
         self._ears: dict[tuple[str, str], list[tuple[date, int]]] = {}
         self._months: dict[Telemonitoring, set[int]] = {}
@@ -108,7 +108,7 @@ class DeliveryLog:
 
     def _index(self, record: DeliveryRecord) -> None:
         code, day = record.code, record.day
-        self._seen.add((code.value, day, record.provider))
+        self._seen.setdefault((code.value, day, record.provider), set()).add(record.ear)
         group = self._table.cap_group(code)
         units = self._groups.get(group)
         if units is None:
@@ -128,8 +128,13 @@ class DeliveryLog:
         self._index(record)
         self.added.append(record)
 
-    def is_duplicate(self, code: LppCode, day: date, provider: str) -> bool:
-        return (code.value, day, provider) in self._seen
+    def is_duplicate(self, code: LppCode, day: date, provider: str, ear: str | None = None) -> bool:
+        """Same code, day and provider already paid; for a per-ear device, for the same ear
+        (a record or a line without its ear matches either ear)."""
+        ears = self._seen.get((code.value, day, provider))
+        if ears is None:
+            return False
+        return ear is None or None in ears or ear in ears
 
     def units_in_year(self, cap_group: str, year: int) -> int:
         return sum(units for day, units in self._groups.get(cap_group, ()) if day.year == year)

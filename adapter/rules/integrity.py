@@ -107,7 +107,7 @@ class LineIntegrity:
         """Findings about ``line``, at position ``index`` in the request, dated ``day``."""
         findings: list[Flag] = []
         config, seq = self._config, line.sequence
-        if log.is_duplicate(line.lpp_code, day, self._provider):
+        if log.is_duplicate(line.lpp_code, day, self._provider, None if line.ear is None else line.ear.value):
             findings.append(
                 _finding(
                     "duplicate-delivery",
