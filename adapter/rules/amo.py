@@ -87,7 +87,9 @@ def adjudicate_amo(
     notes: list[Note] = [taux_note(taux.rate, taux.basis)]
     for (index, line), day, entry in zip(ordered, days, entries, strict=True):
         first = not log.delivered_before(key, day)
-        rental = rental_pricing(line, entry, table) if entry is not None else None
+        rental = None
+        if entry is not None and config.rental_units_at_own_tariff:
+            rental = rental_pricing(line, entry, table)
         if rental is not None and rental.missing is not None:
             entry = None
             refusals = [refusal("lpp-code-unknown", code=line.lpp_code, day=rental.missing)]

@@ -85,7 +85,9 @@ class RulesConfig:
     finding blocks its line. ``billing_deadline_months`` is an establishment's deadline after
     the care, ``supplier_billing_deadline_months`` the others' after the quarter of the care.
     ``at_mp_above_tariff`` is the AT/MP cover of LPP devices in percent of the tariff, within
-    the price (L.432-3 CSS).
+    the price (L.432-3 CSS). ``rental_units_at_own_tariff`` prices each unit of a rental at
+    the tariff of its own date (an inference, unconfirmed: off, the start date's tariff
+    prices the whole rental).
     """
 
     rates: AmoRates = AmoRates()
@@ -96,6 +98,7 @@ class RulesConfig:
     billing_deadline_months: int = 12
     supplier_billing_deadline_months: int = 24
     at_mp_above_tariff: Decimal = Decimal(150)
+    rental_units_at_own_tariff: bool = True
     rac0_classes: frozenset[str] = frozenset({"I", "A"})
     responsable_caps: Mapping[str, Money] = field(default_factory=_default_caps)
     warning_findings: frozenset[str] = frozenset(

@@ -176,11 +176,21 @@ def request(
     provider: BillingProvider = SUPPLIER,
     prescriber: Prescriber = PRESCRIBER,
     prescription_id: str | None = None,
+    ame: bool = False,
+    css: bool = False,
 ) -> ReimbursementRequest:
-    """A request for the synthetic patient; one line of the demo code BR 100.00 by default."""
+    """A request for the synthetic patient; one line of the demo code BR 100.00 by default.
+
+    ``ame`` puts the AMO Coverage under the aide médicale de l'État; ``css`` makes the AMC the
+    complémentaire santé solidaire.
+    """
     amc = (
         AmcCoverage(
-            amc_number=AmcNumber("DEMOAMC01"), member_id="M-1", contract_id=contract, rights=amc_rights
+            amc_number=AmcNumber("DEMOAMC01"),
+            member_id="M-1",
+            contract_id=contract,
+            rights=amc_rights,
+            css=css,
         )
         if contract is not None
         else None
@@ -205,6 +215,7 @@ def request(
             insured=beneficiary,
             rights=rights,
             pre_auth_refs=pre_auth,
+            ame=ame,
         ),
         lines=lines or (line(),),
         prescription=Prescription(
