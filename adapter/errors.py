@@ -173,6 +173,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
     ErrorCode("coverage-beneficiary", _T.INVARIANT, "Coverage.beneficiary must be the Claim's patient"),
     ErrorCode("coverage-period", _T.VALUE, "Coverage.period ends before it starts"),
     ErrorCode(
+        "ame-with-amc",
+        _T.BUSINESS_RULE,
+        "A Claim under the aide médicale de l'État (AME) has no AMC insurance: the AME pays alone",
+    ),
+    ErrorCode(
         "coverage-subscriber",
         _T.REQUIRED,
         "Coverage.subscriberId is required: the insured NIR (AMO) or the member number (AMC)",
@@ -233,6 +238,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         "provider-identifier-missing",
         _T.REQUIRED,
         "The provider must be identified by FINESS or SIRET",
+    ),
+    ErrorCode(
+        "provider-kind",
+        _T.CODE_INVALID,
+        "The provider's Organization.type carries an unknown biller kind",
     ),
     ErrorCode(
         "lpp-code-format",
@@ -320,7 +330,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         _T.BUSINESS_RULE,
         "The beneficiary's age on the delivery date is outside the code's age bounds",
     ),
-    ErrorCode("billing-deadline", _T.BUSINESS_RULE, "The line is billed one year or more after the care"),
+    ErrorCode(
+        "billing-deadline",
+        _T.BUSINESS_RULE,
+        "The line is billed after the deadline: one year for an establishment, two years otherwise",
+    ),
     ErrorCode(
         "duplicate-delivery",
         _T.DUPLICATE,
@@ -332,6 +346,16 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
     ),
     ErrorCode(
         "renewal-too-early", _T.BUSINESS_RULE, "The device is renewed before the code's renewal interval"
+    ),
+    ErrorCode(
+        "ear-missing",
+        _T.REQUIRED,
+        "A per-ear device (hearing aid) names no ear in Claim.item.bodySite (a warning)",
+    ),
+    ErrorCode(
+        "css-price-above-tariff",
+        _T.BUSINESS_RULE,
+        "A price above the tariff billed to a complémentaire santé solidaire beneficiary (a warning)",
     ),
     ErrorCode(
         "telemonitoring-cumulative",

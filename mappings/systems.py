@@ -25,6 +25,8 @@ __all__ = [
     "PROCESS_PRIORITY",
     "RPPS",
     "SIRET",
+    "SNOMED",
+    "SNOMED_EARS",
     "Canon",
 ]
 
@@ -45,6 +47,10 @@ PAYEE_TYPE = "http://terminology.hl7.org/CodeSystem/payeetype"
 PAYMENT_TYPE = "http://terminology.hl7.org/CodeSystem/ex-paymenttype"
 PROCESS_PRIORITY = "http://terminology.hl7.org/CodeSystem/processpriority"
 NOTE_TYPE = "http://hl7.org/fhir/note-type"
+SNOMED = "http://snomed.info/sct"
+SNOMED_EARS = {"89644007": "left", "25577004": "right"}
+"""Claim.item.bodySite for a per-ear device: SNOMED CT "Left ear structure" (89644007) and
+"Right ear structure" (25577004), by the ear they name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +82,12 @@ class Canon:
     @property
     def coverage_class(self) -> str:
         return f"{self.base}/CodeSystem/coverage-class"
+
+    @property
+    def biller_kind(self) -> str:
+        """CodeSystem of Organization.type for the billing provider's kind (``establishment``,
+        ``supplier``, ``pharmacist``, ``professional``): it sets the billing deadline."""
+        return f"{self.base}/CodeSystem/biller-kind"
 
     @property
     def adjudication(self) -> str:

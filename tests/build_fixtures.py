@@ -897,6 +897,42 @@ WORKED_EXAMPLES: Final[Mapping[str, WorkedExample]] = {
         "3.4 hospital rounding check", "hospital LPP, PU 1,234.56 × 2, taux 60 %; C2S pays the MRC",
         "2469.12", "2469.12", "60", "1481.47", "987.65", "0.00", "987.65", "0.00",
     ),
+    "22-hearing-aid-left-ear": _worked(
+        "3.4 #11", "hearing aid classe I, left ear named; 100 % Santé",
+        "950.00", "400.00", "60", "240.00", "160.00", "550.00", "710.00", "0.00",
+    ),
+    "23-hearing-aids-both-ears": _worked(
+        "3.4 #12", "hearing aids classe I, one per ear; 100 % Santé",
+        "1900.00", "800.00", "60", "480.00", "320.00", "1100.00", "1420.00", "0.00",
+    ),
+    "26-supplier-two-year-deadline": _worked(
+        "3.4 #13", "supplier billing 18 months after the care; 100 % BR incl. AMO",
+        "150.00", "100.00", "60", "60.00", "40.00", "50.00", "40.00", "50.00",
+    ),
+    "29-css-hearing-aid": _worked(
+        "3.4 #14", "CSS, hearing aid classe I at the PLV; CSS up to the PLV",
+        "950.00", "400.00", "60", "240.00", "160.00", "550.00", "710.00", "0.00",
+    ),
+    "30-css-price-above-tariff": _worked(
+        "3.4 #15", "CSS, code without PLV billed above the tariff; CSS up to the tariff",
+        "150.00", "100.00", "60", "60.00", "40.00", "50.00", "40.00", "50.00",
+    ),
+    "31-ame": _worked(
+        "3.4 #16", "AME, 100 % of the tariff, no AMC",
+        "150.00", "100.00", "100", "100.00", "0.00", "50.00", None, None,
+    ),
+    "32-at-mp-above-tariff": _worked(
+        "3.4 #17", "AT/MP, 150 % of the tariff within the price; 100 % BR incl. AMO",
+        "120.00", "100.00", "150", "120.00", "0.00", "20.00", "0.00", "0.00",
+    ),
+    "33-at-mp-above-ceiling": _worked(
+        "3.4 #18", "AT/MP, price above 150 % of the tariff; 100 % BR incl. AMO",
+        "180.00", "100.00", "150", "150.00", "0.00", "80.00", "0.00", "30.00",
+    ),
+    "34-rental-tariff-change": _worked(
+        "3.4 #19", "oxygen rental, 4 weeks across a tariff change; 100 % BR incl. AMO",
+        "80.00", "78.50", "60", "47.10", "31.40", "1.50", "31.40", "1.50",
+    ),
 }  # fmt: skip
 """Every worked example of domain-fr.md §3.4 by the fixture that reproduces it.
 
@@ -1045,6 +1081,7 @@ ASSUMED_TARIFFS: Final[Mapping[str, str]] = {
     "9900401": "BR 15.00 per box, PLV 15.00",
     "9900402": "BR 43.59, PLV 43.59, from 18 years",
     "9900501": "BR 3,938.00, no PLV, entente préalable required",
+    "9900601": "BR 20.00 per week until 30/6/2026, 18.50 per week from 1/7/2026, no PLV",
 }
 """What the scenarios assume each LPP code is worth; documented for the payers' demo data."""
 

@@ -33,7 +33,8 @@ class Guarantee:
     contract's ``default``. ``supplement_per_unit`` adds euros per unit to the cap ("100 % BR
     + 500 €" per ear); ``max_per_unit`` caps the AMC payment per unit; ``forfait_per_year``
     is the calendar-year budget of a ``forfait`` guarantee; ``renewal_units`` units are
-    paid per ``renewal_months``, beyond which only the contrat-responsable floor is paid.
+    paid per ``renewal_months``, beyond which only the contrat-responsable floor is paid;
+    ``renewal_per_ear`` of them per ear for a line that names its ear (hearing aids).
     """
 
     id: str
@@ -47,6 +48,7 @@ class Guarantee:
     max_per_unit: Money | None = None
     renewal_months: int | None = None
     renewal_units: int = 1
+    renewal_per_ear: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

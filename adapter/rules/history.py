@@ -29,7 +29,8 @@ def prescription_key(prescription: Prescription) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class DeliveryRecord:
-    """One paid delivery: who, what, when (tariff reference date), how many, from whom."""
+    """One paid delivery: who, what, when (tariff reference date), how many, from whom, and
+    for a per-ear device the ear (``left`` or ``right``) when the claim named it."""
 
     nir: Nir
     code: LppCode
@@ -38,6 +39,7 @@ class DeliveryRecord:
     provider: str
     submission: str
     prescription: str | None = None
+    ear: str | None = None
 
     def __init__(
         self,
@@ -49,6 +51,7 @@ class DeliveryRecord:
         provider: str,
         submission: str,
         prescription: str | None = None,
+        ear: str | None = None,
     ) -> None:
         # The AMO writes one per paid line: straight through the slots, as the generated
         # __init__ of a frozen dataclass would through object.__setattr__, at half the cost.
@@ -59,6 +62,7 @@ class DeliveryRecord:
         _SET_PROVIDER(self, provider)
         _SET_SUBMISSION(self, submission)
         _SET_PRESCRIPTION(self, prescription)
+        _SET_EAR(self, ear)
 
     @property
     def months(self) -> range:
@@ -67,9 +71,18 @@ class DeliveryRecord:
         return range(first, first + self.quantity)
 
 
-_SET_NIR, _SET_CODE, _SET_DAY, _SET_QUANTITY, _SET_PROVIDER, _SET_SUBMISSION, _SET_PRESCRIPTION = (
+(
+    _SET_NIR,
+    _SET_CODE,
+    _SET_DAY,
+    _SET_QUANTITY,
+    _SET_PROVIDER,
+    _SET_SUBMISSION,
+    _SET_PRESCRIPTION,
+    _SET_EAR,
+) = (
     DeliveryRecord.__dict__[name].__set__
-    for name in ("nir", "code", "day", "quantity", "provider", "submission", "prescription")
+    for name in ("nir", "code", "day", "quantity", "provider", "submission", "prescription", "ear")
 )
 
 
@@ -80,12 +93,13 @@ class DeliveryLog:
     group, forfait kind, prescription, code and day), so no check scans the whole history.
     """
 
-    __slots__ = ("_first_day", "_groups", "_months", "_seen", "_table", "added")
+    __slots__ = ("_ears", "_first_day", "_groups", "_months", "_seen", "_table", "added")
 
     def __init__(self, history: Iterable[DeliveryRecord], table: LppTable) -> None:
         self._table = table
-        self._seen: set[tuple[str, date, str]] = set()
+        self._seen: dict[tuple[str, date, str], set[str | None]] = {}
         self._groups: dict[str, list[tuple[date, int]]] = {}
+        self._ears: dict[tuple[str, str], list[tuple[date, int]]] = {}
         self._months: dict[Telemonitoring, set[int]] = {}
         self._first_day: dict[str | None, date] = {}
         self.added: list[DeliveryRecord] = []
@@ -94,13 +108,15 @@ class DeliveryLog:
 
     def _index(self, record: DeliveryRecord) -> None:
         code, day = record.code, record.day
-        self._seen.add((code.value, day, record.provider))
+        self._seen.setdefault((code.value, day, record.provider), set()).add(record.ear)
         group = self._table.cap_group(code)
         units = self._groups.get(group)
         if units is None:
             self._groups[group] = [(day, record.quantity)]
         else:
             units.append((day, record.quantity))
+        if record.ear is not None:
+            self._ears.setdefault((group, record.ear), []).append((day, record.quantity))
         kind = self._table.telemonitoring(code)
         if kind is not None:
             self._months.setdefault(kind, set()).update(record.months)
@@ -112,8 +128,13 @@ class DeliveryLog:
         self._index(record)
         self.added.append(record)
 
-    def is_duplicate(self, code: LppCode, day: date, provider: str) -> bool:
-        return (code.value, day, provider) in self._seen
+    def is_duplicate(self, code: LppCode, day: date, provider: str, ear: str | None = None) -> bool:
+        """Same code, day and provider already paid; for a per-ear device, for the same ear
+        (a record or a line without its ear matches either ear)."""
+        ears = self._seen.get((code.value, day, provider))
+        if ears is None:
+            return False
+        return ear is None or None in ears or ear in ears
 
     def units_in_year(self, cap_group: str, year: int) -> int:
         return sum(units for day, units in self._groups.get(cap_group, ()) if day.year == year)
@@ -122,6 +143,11 @@ class DeliveryLog:
         """Units of ``cap_group`` delivered less than ``months`` before or after ``day``."""
         start, end = add_months(day, -months), add_months(day, months)
         return sum(units for when, units in self._groups.get(cap_group, ()) if start < when < end)
+
+    def ear_units_within(self, cap_group: str, ear: str, day: date, months: int) -> int:
+        """Units of ``cap_group`` fitted to ``ear`` less than ``months`` before or after ``day``."""
+        start, end = add_months(day, -months), add_months(day, months)
+        return sum(units for when, units in self._ears.get((cap_group, ear), ()) if start < when < end)
 
     def forfait_months(self, kind: Telemonitoring) -> set[int]:
         return set(self._months.get(kind, ()))

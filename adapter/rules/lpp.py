@@ -42,7 +42,8 @@ class LppEntry:
     billed like LPP items without belonging to a titre. ``cap_group`` pools codes for
     yearly caps and renewals (a classe I and a classe II hearing aid are the same renewal);
     ``renewal_quantity`` units may be delivered per ``renewal_months`` (2 for hearing aids:
-    one per ear).
+    one per ear), and ``renewal_per_ear`` of them per ear when the code is fitted per ear.
+    ``rental_unit`` (``week`` or ``month``) is the period one unit of a rental pays for.
     """
 
     code: LppCode
@@ -66,6 +67,8 @@ class LppEntry:
     age_max: int | None = None
     sante100: str | None = None
     telemonitoring: Telemonitoring | None = None
+    renewal_per_ear: int | None = None
+    rental_unit: str | None = None
 
     def in_force(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)

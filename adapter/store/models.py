@@ -155,6 +155,7 @@ class DeliveryRow(Base):
     provider: Mapped[str]
     submission: Mapped[str] = mapped_column(Text, index=True)
     prescription: Mapped[str | None] = mapped_column(Text)
+    ear: Mapped[str | None] = mapped_column(String(8))
 
 
 class LedgerRow(Base):
@@ -170,6 +171,7 @@ class LedgerRow(Base):
     consumed_cents: Mapped[int] = mapped_column(BigInteger)
     units: Mapped[int] = mapped_column(Integer)
     submission: Mapped[str] = mapped_column(Text, index=True)
+    ear: Mapped[str | None] = mapped_column(String(8))
 
 
 class AuditRow(Base):

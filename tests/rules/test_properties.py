@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapter.domain import Exoneration, Line, LppCode, Money, NatureAssurance, ReimbursementRequest
+from adapter.domain import Ear, Exoneration, Line, LppCode, Money, NatureAssurance, ReimbursementRequest
 from adapter.rules import Contract, ContractCatalogue, Guarantee, GuaranteeKind, adjudicate_amc
 from tests.support.requests import NOW, line, request
 from tests.support.rules import CATALOGUE, TABLE, run
@@ -27,14 +27,20 @@ CODES = [
     "7206147",
     "1241763",
     "9900401",
+    "9900601",
 ]
 SITUATIONS = [
-    (NatureAssurance.MALADIE, Exoneration.NONE, False),
-    (NatureAssurance.MALADIE, Exoneration.ALD, True),
-    (NatureAssurance.ALSACE_MOSELLE, Exoneration.NONE, False),
-    (NatureAssurance.MALADIE, Exoneration.ASPA, False),
-    (NatureAssurance.MATERNITE, Exoneration.NONE, False),
+    (NatureAssurance.MALADIE, Exoneration.NONE, False, False),
+    (NatureAssurance.MALADIE, Exoneration.ALD, True, False),
+    (NatureAssurance.ALSACE_MOSELLE, Exoneration.NONE, False, False),
+    (NatureAssurance.MALADIE, Exoneration.ASPA, False, False),
+    (NatureAssurance.MATERNITE, Exoneration.NONE, False, False),
+    (NatureAssurance.AT_MP, Exoneration.NONE, False, False),
+    (NatureAssurance.MALADIE, Exoneration.NONE, False, True),
 ]
+"""(nature, exonération, ALD prescription, AME)."""
+CSS = "CSS"
+"""A contract pool entry standing for the complémentaire santé solidaire (no contract)."""
 prices = st.one_of(
     st.integers(min_value=0, max_value=300_000).map(Money.from_cents),
     st.sampled_from(
@@ -47,30 +53,43 @@ quantities = st.sampled_from([1, 1, 1, 2, 3])
 @st.composite
 def lines(draw: st.DrawFn) -> tuple[Line, ...]:
     sequences = draw(st.lists(st.integers(1, 30), min_size=1, max_size=5, unique=True))
-    return tuple(
-        line(
-            seq,
-            draw(st.sampled_from(CODES)),
-            str(draw(prices).amount),
-            qty=draw(quantities),
-            day=date(2026, 2, 20) + timedelta(days=draw(st.integers(0, 18))),
+    return tuple(_line(draw, seq) for seq in sequences)
+
+
+def _line(draw: st.DrawFn, seq: int) -> Line:
+    """A purchase (hearing aids with or without their ear), or a rental across a tariff change."""
+    code = draw(st.sampled_from(CODES))
+    qty = draw(quantities)
+    if code == "9900601":
+        start = date(2026, 6, 1) + timedelta(days=draw(st.integers(0, 40)))
+        return line(
+            seq, code, str(draw(prices).amount), qty=qty, rental=(start, start + timedelta(weeks=qty))
         )
-        for seq in sequences
+    return line(
+        seq,
+        code,
+        str(draw(prices).amount),
+        qty=qty,
+        day=date(2026, 2, 20) + timedelta(days=draw(st.integers(0, 18))),
+        ear=draw(st.none() | st.sampled_from(Ear)),
     )
 
 
 @st.composite
 def requests(draw: st.DrawFn, contracts: list[str | None] | None = None) -> ReimbursementRequest:
-    nature, exoneration, ald = draw(st.sampled_from(SITUATIONS))
+    nature, exoneration, ald, ame = draw(st.sampled_from(SITUATIONS))
     pool: list[str | None] = (
-        contracts if contracts is not None else [*(c.id for c in CATALOGUE), None, "UNKNOWN"]
+        contracts if contracts is not None else [*(c.id for c in CATALOGUE), None, "UNKNOWN", CSS]
     )
+    contract = draw(st.sampled_from(pool))
     return request(
         *draw(lines()),
         nature=nature,
         exoneration=exoneration,
         ald=ald,
-        contract=draw(st.sampled_from(pool)),
+        contract=None if ame and contracts is None else contract,
+        ame=ame and contracts is None,
+        css=contract == CSS,
     )
 
 
@@ -122,6 +141,8 @@ def test_results_do_not_depend_on_line_order(req: ReimbursementRequest, data: st
         exoneration=req.amo.exoneration,
         ald=req.prescription.ald,
         contract=req.amc.contract_id if req.amc else None,
+        ame=req.amo.ame,
+        css=req.amc is not None and req.amc.css,
     )
 
     amo, amc = run(req)
@@ -206,4 +227,5 @@ def test_ticket_moderateur_and_depassement_split_the_price(code: str, price: Mon
         assert decided.depassement is not None
         assert decided.benefit + decided.ticket_moderateur == decided.eligible
         assert decided.eligible + decided.depassement == decided.submitted
-        assert decided.eligible <= TABLE.rows(LppCode(code))[-1].tarif.times(qty)
+        highest = max(row.tarif.amount for row in TABLE.rows(LppCode(code)))
+        assert decided.eligible <= Money(highest).times(qty)
