@@ -86,6 +86,12 @@ class Canon:
         return f"{self.base}/CodeSystem/error"
 
     @property
+    def cancel_reason(self) -> str:
+        """Why a claim was withdrawn (``POST /Claim/$cancel``): the codes of
+        ``adapter.intake.cancellation.CANCEL_REASONS``."""
+        return f"{self.base}/CodeSystem/cancel-reason"
+
+    @property
     def amo_organisme(self) -> str:
         return f"{self.base}/NamingSystem/amo-organisme"
 

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapter import __version__
-from adapter.api import capability, routes_claim, routes_claimresponse, routes_device
+from adapter.api import capability, routes_cancel, routes_claim, routes_claimresponse, routes_device
 from adapter.api.deps import AppContext, Authenticator, ContextDep
 from adapter.api.docs import install_docs
 from adapter.api.logging import make_logger
@@ -98,6 +98,8 @@ def create_app(
     install_console(app)
     routers = {
         "conformance": capability.router,
+        # Before "Claim": its GET /Claim/{id} would otherwise answer for /Claim/$cancel (405, Allow: GET).
+        "Claim cancellation": routes_cancel.router,
         "Claim": routes_claim.router,
         "ClaimResponse": routes_claimresponse.router,
         "LPP reference": routes_device.router,

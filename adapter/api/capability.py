@@ -75,7 +75,8 @@ SEARCH_PARAMETERS: tuple[tuple[str, str, str | None, str], ...] = (
         "state",
         "token",
         None,
-        "The claim's processing state (connected mode): complete, pending (queued) or dead (dead letter)",
+        "The claim's processing state: complete, pending (queued) or dead (dead letter) in connected "
+        "mode, or cancelled",
     ),
     ("_count", "number", None, "Page size: default 20, at most 100; 0 returns the total only"),
     ("_offset", "number", None, "Page position, opaque: follow the Bundle's next/previous links"),
@@ -152,6 +153,15 @@ def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, An
                                 "documentation": (
                                     "POST Claim/[id]/$requeue: ask the remote payers again for a "
                                     "dead-lettered claim (system/Claim.write)"
+                                ),
+                            },
+                            {
+                                "name": "cancel",
+                                "definition": f"{canonical_base}/OperationDefinition/Claim-cancel",
+                                "documentation": (
+                                    "POST Claim/$cancel with a Parameters body (identifier or claim, "
+                                    "reason, note): withdraw a decided claim of this client, its "
+                                    "ClaimResponses answered again as cancelled (system/Claim.write)"
                                 ),
                             },
                         ],

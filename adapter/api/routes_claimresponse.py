@@ -71,7 +71,7 @@ _CREATED_VALUE = re.compile(rf"(eq|ge|gt|le|lt)?({_DAY})")
 #: The values each token parameter takes (anything else is a 400, never an empty page).
 _TOKENS: Mapping[str, tuple[str, ...]] = {
     "outcome": ("queued", "complete", "error", "partial"),
-    "state": ("complete", "pending", "dead"),
+    "state": ("complete", "pending", "dead", "cancelled"),
 }
 #: The patterns the OpenAPI description gives (an empty value is ignored, so it is allowed).
 PATTERNS: Mapping[str, str] = {

@@ -32,6 +32,7 @@ from adapter.flow import Adjudicated, SubmitFlow
 from adapter.intake import Format, Submission, read_inquiry
 from adapter.rules.lpp import LppTable, table_version
 from adapter.rules.lpp_loader import load_lpp_table
+from adapter.service.cancellation import cancel_claim
 from adapter.service.port import Answer, ReferenceVersion, Requeue, Runner, SearchPage, StoredClaim
 from adapter.service.search import insurer_of, request_criteria, token_value
 from adapter.store import Store, StoredSubmission, submission_row
@@ -428,6 +429,20 @@ class StoreService:
             )  # fmt: skip
             tx.enqueue(topic=PENDING_TOPIC, payload={"submission": claim_id}, at=now)
         return Requeue.REQUEUED
+
+    # -- cancellation ---------------------------------------------------------------------
+    async def cancel(
+        self,
+        data: bytes,
+        fmt: Format,
+        *,
+        caller: Caller,
+        now: datetime,
+        run: Runner,
+        request_id: str | None = None,
+    ) -> Answer | None:
+        """Withdraw a decided claim of the caller's tenant (``adapter.service.cancellation``)."""
+        return await cancel_claim(self, data, fmt, caller=caller, now=now, run=run, request_id=request_id)
 
     def _replace(
         self, pending: PendingClaim, adjudicated: Adjudicated, *, at: datetime, state: str, reason: str | None
