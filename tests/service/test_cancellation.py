@@ -107,7 +107,8 @@ def test_cancel_withdraws_the_answer_as_a_new_version(service: StoreService) -> 
     submitted = service.submit(data, Format.JSON, caller=SUPPLIER, now=NOW)
     answer = cancel(service, parameters(data=data, note="wrong patient"))
 
-    assert answer is not None and not answer.replayed
+    assert answer is not None
+    assert not answer.replayed
     assert statuses(answer.resource) == ["cancelled", "cancelled"]
     assert statuses(submitted.resource) == ["active", "active"]
     assert benefits(answer.resource) == benefits(submitted.resource)  # what was decided stays readable
@@ -127,7 +128,8 @@ def test_cancel_withdraws_the_answer_as_a_new_version(service: StoreService) -> 
     with service.store.read() as tx:
         record = tx.cancellation(claim_id)
         row = tx.submission_by_id(claim_id)
-    assert record is not None and row is not None
+    assert record is not None
+    assert row is not None
     assert (record.client_id, record.reason_code, record.reason_text, record.version) == (
         "supplier", "entered-in-error", "wrong patient", 2,
     )  # fmt: skip
@@ -160,8 +162,11 @@ def test_cancelling_twice_replays_the_same_answer(service: StoreService) -> None
     again = cancel(service, parameters(claim_id=claim_id, reason="duplicate"), at=LATER + timedelta(days=1))
     xml = cancel(service, dump_xml(jsonio.loads(parameters(data=data))), fmt=Format.XML)
 
-    assert first is not None and again is not None and xml is not None
-    assert again.replayed and xml.replayed
+    assert first is not None
+    assert again is not None
+    assert xml is not None
+    assert again.replayed
+    assert xml.replayed
     assert again.json == first.json == xml.json
     assert count(service.store, "SELECT COUNT(*) FROM cancellations") == 1
     assert count(service.store, "SELECT COUNT(*) FROM submission_versions") == 1
@@ -234,7 +239,8 @@ def test_two_cancellations_at_once_reverse_once(service: StoreService) -> None:
         thread.join()
 
     assert failures == []
-    assert len(answers) == 2 and all(a is not None for a in answers)
+    assert len(answers) == 2
+    assert all(a is not None for a in answers)
     assert len({a.json for a in answers if a is not None}) == 1
     assert sorted(a.replayed for a in answers if a is not None) == [False, True]
     assert count(service.store, "SELECT COUNT(*) FROM cancellations") == 1
@@ -261,7 +267,9 @@ def test_a_pending_or_dead_claim_is_not_cancelled(service: StoreService) -> None
     ("body", "codes"),
     [
         (
-            {"resourceType": "Parameters", "parameter": [{"name": "reason", "valueCoding": {"system": REASON_SYSTEM, "code": "other"}}]},
+            {"resourceType": "Parameters", "parameter": [
+                {"name": "reason", "valueCoding": {"system": REASON_SYSTEM, "code": "other"}},
+            ]},
             [("cancel-request-invalid", "Parameters.parameter")],
         ),
         (
