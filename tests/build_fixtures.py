@@ -757,6 +757,16 @@ def _invalid_cases() -> Iterator[InvalidCase]:
         make=_json_defect(_prescription_without_device),
     )
 
+    nia = fb.SCENARIOS["50-ins-nia-patient"]
+    yield InvalidCase(
+        name="55-ins-nia-key",
+        base=nia.name,
+        defect="The patient's INS-NIA has a wrong key: it is checked as a NIR's (97 − number mod 97).",
+        status=422,
+        issues=(("nir-key", _at(nia, "patient", ".identifier[0].value")),),
+        make=_json_defect(_identifier("patient", _wrong_nir_key)),
+    )
+
 
 def _timestamp_as_number(bundle: dict[str, Any], case: fb.Case) -> None:
     bundle["timestamp"] = 1772440200

@@ -50,7 +50,8 @@ SEARCH_PARAMETERS: tuple[tuple[str, str, str | None, str], ...] = (
         "patient.identifier",
         "token",
         f"{_SP}/ClaimResponse-patient",
-        "The patient's NIR: [NIR] or urn:oid:1.2.250.1.213.1.4.8|[NIR] (chained on patient)",
+        "The patient's NIR: [NIR] or urn:oid:1.2.250.1.213.1.4.8|[NIR], or INS-NIA: "
+        "urn:oid:1.2.250.1.213.1.4.9|[NIA] (chained on patient)",
     ),
     (
         "insurer",

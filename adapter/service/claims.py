@@ -37,7 +37,7 @@ from adapter.service.port import Answer, ReferenceVersion, Requeue, Runner, Sear
 from adapter.service.search import insurer_of, request_criteria, token_value
 from adapter.store import Store, StoredSubmission, submission_row
 from mappings.fhir import jsonio
-from mappings.systems import NIR
+from mappings.systems import INS_NIA, NIR
 
 __all__ = [
     "COMPLETED_TOPIC",
@@ -572,7 +572,8 @@ class StoreService:
         ``[system|]`` AMO organisme or AMC number; ``outcome`` and ``state`` the claim's; the
         ``created`` bounds the time it was received. ``offset`` counts submissions (an opaque cursor)."""
         claim, claim_id = request_criteria(request)
-        nir = token_value(patient_identifier, NIR)
+        nia = patient_identifier is not None and patient_identifier.startswith(f"{INS_NIA}|")
+        nir = token_value(patient_identifier, INS_NIA if nia else NIR)  # both key the history alike
         insurer_value = token_value(insurer, None)
         criteria: dict[str, Any] = {
             "caller": caller,
