@@ -17,6 +17,10 @@ before go-live: ``adapter conformance --base-url … --token …``.
   the submitted entries, ``GET /ClaimResponse/{id}`` the AMO answer with its version, and
   ``POST /ClaimResponse/_search`` (a form, ``request=Claim/{id}``) exactly the answer's
   ClaimResponses.
+- then every ``cancel/*.json`` cancellation (``Claim/$cancel``), after its ``.claim.json`` when
+  it has one: the status of its ``.expected.json`` and exactly its error issues; a 200 answers
+  every ClaimResponse ``cancelled``, and the same cancellation sent again the same bytes. A kit
+  without ``cancel/`` has no cancellations to check.
 
 Sent twice to one store, the kit passes twice: the second run is answered by replays.
 """
@@ -110,6 +114,13 @@ class Kit:
         loaded: dict[str, Any] = _load(self.root / "valid" / f"{name}.meta.json")
         return loaded
 
+    def cancellations(self) -> Iterator[tuple[Path, Path | None, dict[str, Any]]]:
+        """(Parameters, the claim to submit first or None, expected) of every ``cancel/`` case."""
+        for expected in sorted((self.root / "cancel").glob("*.expected.json")):
+            stem = expected.name.removesuffix(".expected.json")
+            claim = expected.with_name(f"{stem}.claim.json")
+            yield expected.with_name(f"{stem}.json"), claim if claim.exists() else None, _expected(expected)
+
     def invalid_inputs(self) -> Iterator[tuple[Path, dict[str, Any]]]:
         for expected in sorted((self.root / "invalid").glob("*.expected.json")):
             stem = expected.name.removesuffix(".expected.json")
@@ -139,7 +150,7 @@ def planned(kit: Kit) -> int:
         return 0
     names = kit.valid_order()
     twins = sum((kit.root / "valid" / f"{name}.xml").exists() for name in names)
-    return 2 * len(names) + twins + sum(1 for _ in kit.invalid_inputs())
+    return 2 * len(names) + twins + sum(1 for _ in kit.invalid_inputs()) + sum(1 for _ in kit.cancellations())
 
 
 def run(client: httpx.Client, kit: Kit, *, on_check: Callable[[Check], object] | None = None) -> list[Check]:
@@ -179,6 +190,9 @@ def run(client: httpx.Client, kit: Kit, *, on_check: Callable[[Check], object] |
         started = time.perf_counter()
         response = _send(client, path.read_bytes(), content_type, accept=FHIR_JSON)
         made(_judged(f"invalid/{path.name}", started, _check_invalid, kit, expected, response))
+    for path, claim, expected in kit.cancellations():
+        started = time.perf_counter()
+        made(_judged(f"cancel/{path.name}", started, _check_cancel, kit, client, path, claim, expected))
     return checks
 
 
@@ -206,9 +220,15 @@ def _load(path: Path) -> Any:
         raise UsageError(f"{path}: not a readable JSON file of the kit ({exc})") from None
 
 
-def _send(client: httpx.Client, body: bytes, content_type: str, accept: str | None = None) -> httpx.Response:
+def _send(
+    client: httpx.Client,
+    body: bytes,
+    content_type: str,
+    accept: str | None = None,
+    path: str = "/Claim/$submit",
+) -> httpx.Response:
     return client.post(
-        "/Claim/$submit",
+        path,
         content=body,
         headers={"Content-Type": content_type, "Accept": accept or content_type},
     )
@@ -405,6 +425,36 @@ def _check_invalid(
             problems.append(f"missing issues {missing}")
         if extra:
             problems.append(f"unexpected issues {extra}")
+    return problems
+
+
+def _check_cancel(
+    compared: list[Comparison],
+    kit: Kit,
+    client: httpx.Client,
+    path: Path,
+    claim: Path | None,
+    expected: Mapping[str, Any],
+) -> list[str]:
+    if claim is not None:
+        submitted = _send(client, claim.read_bytes(), FHIR_JSON)
+        if submitted.status_code != 200:
+            return [f"the claim to cancel was refused: HTTP {submitted.status_code}: {submitted.text[:300]}"]
+    body = path.read_bytes()
+    response = _send(client, body, FHIR_JSON, path="/Claim/$cancel")
+    if expected["status"] != 200:
+        return _check_invalid(compared, kit, expected, response)
+    if not _status(compared, 200, response):
+        return [f"expected HTTP 200, got {response.status_code}: {response.text[:300]}"]
+    bundle, problem = _json_answer(response)
+    if bundle is None:
+        return [str(problem)]
+    statuses = [str(claim_response.get("status")) for claim_response in _claim_responses(bundle)]
+    compared.append(Comparison("ClaimResponse status", "cancelled", ", ".join(statuses) or "none"))
+    problems = [] if statuses and set(statuses) == {"cancelled"} else [f"ClaimResponse status {statuses}"]
+    again = _send(client, body, FHIR_JSON, path="/Claim/$cancel")
+    if again.content != response.content:
+        problems.append("the same cancellation sent again got another answer (it must replay)")
     return problems
 
 

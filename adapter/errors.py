@@ -13,6 +13,8 @@ Hierarchy::
     │   ├── ParseError           unreadable, unsafe or structurally invalid → HTTP 400
     │   └── ConventionError      parses but breaks the conventions → HTTP 422
     ├── ConflictError            an idempotency key reused with other content → HTTP 409
+    ├── CancelError              a claim that cannot be cancelled as asked → HTTP 409
+    ├── CancelUnavailable        a remote payer unreachable for a cancellation → HTTP 503
     ├── AuthError (adapter.auth) missing/invalid/expired token → 401, scope or organisation → 403,
     │                            signing keys unreachable → 503
     ├── ReferenceDataError       a reference-data file (LPP table, contracts) is malformed
@@ -269,6 +271,24 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         _T.CONFLICT,
         "The claim is not dead-lettered (complete, or still pending): there is nothing to requeue",
     ),
+    ErrorCode(
+        "claim-not-decided",
+        _T.CONFLICT,
+        "The claim is not decided yet (pending) or was never decided (dead-lettered): it cannot be cancelled",
+    ),
+    ErrorCode(
+        "cancel-request-invalid",
+        _T.INVALID,
+        "The $cancel Parameters must name one claim (identifier or claim) and give a reason",
+    ),
+    ErrorCode(
+        "cancel-reason-unknown", _T.CODE_INVALID, "The cancel reason is not in the cancel-reason code system"
+    ),
+    ErrorCode(
+        "cancel-refused",
+        _T.PROCESSING,
+        "A remote payer refused to cancel its decision: the claim stays as it was",
+    ),
     ErrorCode("method-not-allowed", _T.NOT_SUPPORTED, "This HTTP method is not supported on this path"),
     ErrorCode(
         "media-type-unsupported",
@@ -502,6 +522,26 @@ class ConflictError(AdapterError):
 
     code = "idempotency-conflict"
     http_status = 409
+
+
+class CancelError(AdapterError):
+    """A cancellation that cannot be done as asked (HTTP 409): the claim is not decided
+    (``claim-not-decided``), or a remote payer refused to cancel (``cancel-refused``)."""
+
+    code = "claim-not-decided"
+    http_status = 409
+
+
+class CancelUnavailable(AdapterError):
+    """A remote payer could not be reached to cancel its decision: nothing was reversed, the
+    client tries again later (HTTP 503 with ``Retry-After``)."""
+
+    code = "payer-unavailable"
+    http_status = 503
+
+    def __init__(self, message: str, *, retry_after: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ReferenceDataError(AdapterError):

@@ -18,6 +18,7 @@ __all__ = [
     "FINESS",
     "IDNATPS",
     "IDNATST",
+    "INS_NIA",
     "NIR",
     "NOTE_TYPE",
     "PAYEE_TYPE",
@@ -33,6 +34,9 @@ __all__ = [
 DEFAULT_BASE = "https://adapter.example/fhir"
 
 NIR = "urn:oid:1.2.250.1.213.1.4.8"
+#: The INS-NIA: a provisional NIR-shaped number (13 characters and the same key) that the CNAV
+#: attributes to a person born abroad until the definitive NIR (ANS, Référentiel INS).
+INS_NIA = "urn:oid:1.2.250.1.213.1.4.9"
 RPPS = "https://rpps.esante.gouv.fr"
 IDNATPS = "urn:oid:1.2.250.1.71.4.2.1"
 FINESS = "https://finess.esante.gouv.fr"
@@ -96,6 +100,12 @@ class Canon:
     @property
     def error(self) -> str:
         return f"{self.base}/CodeSystem/error"
+
+    @property
+    def cancel_reason(self) -> str:
+        """Why a claim was withdrawn (``POST /Claim/$cancel``): the codes of
+        ``adapter.intake.cancellation.CANCEL_REASONS``."""
+        return f"{self.base}/CodeSystem/cancel-reason"
 
     @property
     def amo_organisme(self) -> str:

@@ -15,7 +15,8 @@ import argparse
 import copy
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
@@ -24,7 +25,7 @@ from lxml import etree
 
 from mappings.fhir import jsonio
 from tests.support import bundles as fb
-from tests.support.identifiers import finess
+from tests.support.identifiers import finess, nir
 
 __all__ = [
     "ASSUMED_TARIFFS",
@@ -757,6 +758,16 @@ def _invalid_cases() -> Iterator[InvalidCase]:
         make=_json_defect(_prescription_without_device),
     )
 
+    nia = fb.SCENARIOS["50-ins-nia-patient"]
+    yield InvalidCase(
+        name="55-ins-nia-key",
+        base=nia.name,
+        defect="The patient's INS-NIA has a wrong key: it is checked as a NIR's (97 − number mod 97).",
+        status=422,
+        issues=(("nir-key", _at(nia, "patient", ".identifier[0].value")),),
+        make=_json_defect(_identifier("patient", _wrong_nir_key)),
+    )
+
 
 def _timestamp_as_number(bundle: dict[str, Any], case: fb.Case) -> None:
     bundle["timestamp"] = 1772440200
@@ -950,6 +961,83 @@ def meta(case: fb.Case) -> dict[str, Any]:
     return document
 
 
+# -- cancellations -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelCase:
+    """A ``Claim/$cancel`` check of the kit: the Parameters sent (``cancel/NN-name.json``), the claim
+    submitted first when there is one (``cancel/NN-name.claim.json``, a fresh claim of its own so
+    that the valid scenarios are untouched) and what the service must answer."""
+
+    name: str
+    description: str
+    claim: fb.Case | None
+    parameters: dict[str, Any]
+    status: int
+    issues: tuple[tuple[str, str | None], ...] = ()
+
+    @property
+    def expected(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "issues": [{"code": code, "expression": expression} for code, expression in self.issues],
+        }
+
+
+def _cancel_parameters(identifier: dict[str, str], reason: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "identifier", "valueIdentifier": identifier},
+            {"name": "reason", "valueCoding": {"system": fb.CANON.cancel_reason, "code": reason}},
+        ],
+    }
+
+
+def _cancel_cases() -> Iterator[CancelCase]:
+    base = fb.SCENARIOS["50-ins-nia-patient"]
+    claim = replace(
+        base,
+        name="60-cancel-by-identifier",
+        submission="SUB-2026-006001",
+        patient=replace(base.patient, nir=nir("8870499134305"), given="Carmen", birth_date=date(1987, 4, 2)),
+    )
+    identifier = fb.build_bundle(claim)["identifier"]
+    yield CancelCase(
+        name=claim.name,
+        description=(
+            "A claim of its own (`.claim.json`) is submitted, then withdrawn by its Bundle.identifier "
+            "(reason `not-delivered`): HTTP 200, every ClaimResponse `cancelled`; sent again, the "
+            "same answer byte for byte."
+        ),
+        claim=claim,
+        parameters=_cancel_parameters(identifier, "not-delivered"),
+        status=200,
+    )
+    yield CancelCase(
+        name="61-cancel-unknown-claim",
+        description="A cancellation naming a Bundle.identifier this client never submitted: 404.",
+        claim=None,
+        parameters=_cancel_parameters(
+            {"system": identifier["system"], "value": "SUB-2026-NEVER"}, "duplicate"
+        ),
+        status=404,
+        issues=(("not-found", None),),
+    )
+    yield CancelCase(
+        name="62-cancel-reason-unknown",
+        description="A cancellation whose reason is not a code of the cancel-reason code system: 422.",
+        claim=None,
+        parameters=_cancel_parameters(identifier, "changed-my-mind"),
+        status=422,
+        issues=(("cancel-reason-unknown", "Parameters.parameter[1].valueCoding.code"),),
+    )
+
+
+CANCEL_CASES: Final[tuple[CancelCase, ...]] = tuple(_cancel_cases())
+
+
 # -- README ------------------------------------------------------------------------------
 
 _README_HEAD = """\
@@ -971,6 +1059,9 @@ fixtures/
   valid/<NN>-<name>.expected.meta.json  a worked example's amounts (domain-fr.md §3.4)
   invalid/<NN>-<name>.json|.xml         an input with exactly one defect
   invalid/<NN>-<name>.expected.json     what the adapter must answer to it
+  cancel/<NN>-<name>.json               a `Claim/$cancel` Parameters body
+  cancel/<NN>-<name>.claim.json         the claim it withdraws, submitted first (when there is one)
+  cancel/<NN>-<name>.expected.json      what the adapter must answer to the cancellation
 ```
 
 Each valid Bundle is a `collection` with `identifier`, `timestamp` and the Claim as entry 0,
@@ -1140,6 +1231,14 @@ def _expected_cell(case: InvalidCase) -> str:
     return f"{case.status}: {issues}"
 
 
+def _cancel_table() -> Iterator[str]:
+    yield "| file | checks | expected |"
+    yield "|---|---|---|"
+    for case in CANCEL_CASES:
+        expected = f"{case.status}" + "".join(f" `{code}`" for code, _ in case.issues)
+        yield f"| `cancel/{case.name}.json` | {case.description} | {expected} |"
+
+
 def _invalid_table() -> Iterator[str]:
     yield "| file | based on | defect | expected |"
     yield "|---|---|---|---|"
@@ -1200,6 +1299,13 @@ def readme() -> str:
         *(line + "\n" for line in _reference_data()),
         "\n## Invalid inputs\n\n",
         *(line + "\n" for line in _invalid_table()),
+        "\n## Cancellations\n\n",
+        "Sent after the valid and invalid inputs, in order: a `.claim.json` to `Claim/$submit` "
+        "(HTTP 200), then the Parameters to `Claim/$cancel`, whose answer must have the "
+        "expected `status` and exactly its error issues (as for invalid inputs); a 200 must "
+        "answer every ClaimResponse with `status` `cancelled`, and the same cancellation sent "
+        "again must get the same answer byte for byte.\n\n",
+        *(line + "\n" for line in _cancel_table()),
         "\n",
         _README_TAIL,
     ]
@@ -1223,12 +1329,17 @@ def render_all() -> dict[str, bytes]:
     for invalid in INVALID_CASES:
         files[f"invalid/{invalid.name}.{invalid.suffix}"] = invalid.make(fb.SCENARIOS[invalid.base])
         files[f"invalid/{invalid.name}.expected.json"] = dumps_json(invalid.expected)
+    for cancel in CANCEL_CASES:
+        if cancel.claim is not None:
+            files[f"cancel/{cancel.name}.claim.json"] = dumps_json(fb.build_bundle(cancel.claim))
+        files[f"cancel/{cancel.name}.json"] = dumps_json(cancel.parameters)
+        files[f"cancel/{cancel.name}.expected.json"] = dumps_json(cancel.expected)
     return files
 
 
 def _on_disk(root: Path) -> set[str]:
     found = {"README.md"} if (root / "README.md").exists() else set()
-    for folder in ("valid", "invalid"):
+    for folder in ("valid", "invalid", "cancel"):
         if (root / folder).is_dir():
             found |= {f"{folder}/{path.name}" for path in (root / folder).iterdir()}
     return found

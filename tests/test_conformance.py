@@ -30,9 +30,17 @@ with warnings.catch_warnings():
 NOW = datetime(2026, 12, 15, 11, 0, tzinfo=UTC)
 KIT = Kit(FIXTURES)
 SCENARIOS = [p for p in (FIXTURES / "valid").iterdir() if p.suffix == ".json" and ".meta." not in p.name]
-INPUTS = len(
-    [p for p in (FIXTURES / "valid").iterdir() if p.suffix in (".json", ".xml") and ".meta." not in p.name]
-) + len([p for p in (FIXTURES / "invalid").iterdir() if not p.name.endswith(".expected.json")])
+INPUTS = (
+    len(
+        [
+            p
+            for p in (FIXTURES / "valid").iterdir()
+            if p.suffix in (".json", ".xml") and ".meta." not in p.name
+        ]
+    )
+    + len([p for p in (FIXTURES / "invalid").iterdir() if not p.name.endswith(".expected.json")])
+    + len([p for p in (FIXTURES / "cancel").iterdir() if p.name.endswith(".expected.json")])
+)
 #: Every input, and the reads of every scenario.
 CHECKS = INPUTS + len(SCENARIOS)
 

@@ -194,7 +194,7 @@ def test_valid_xml_follows_fhir_element_order(path: Path) -> None:
 
 
 def _check_identifier(system: str, value: str) -> None:
-    if system == systems.NIR:
+    if system in (systems.NIR, systems.INS_NIA):  # an INS-NIA is built and keyed as a NIR
         Nir(value)
     elif system == systems.RPPS or (system == systems.IDNATPS and value[0] == "8"):
         number = Rpps(value if system == systems.RPPS else value[1:]).value

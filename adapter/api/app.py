@@ -22,7 +22,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapter import __version__
-from adapter.api import capability, routes_claim, routes_claimresponse, routes_device, routes_reads
+from adapter.api import (
+    capability,
+    routes_cancel,
+    routes_claim,
+    routes_claimresponse,
+    routes_device,
+    routes_reads,
+)
 from adapter.api.deps import AppContext, Authenticator, ContextDep
 from adapter.api.docs import install_docs
 from adapter.api.logging import make_logger
@@ -99,6 +106,8 @@ def create_app(
     install_console(app)
     routers = {
         "conformance": capability.router,
+        # Before "Claim": its GET /Claim/{id} would otherwise answer for /Claim/$cancel (405, Allow: GET).
+        "Claim cancellation": routes_cancel.router,
         "Claim": routes_claim.router,
         "Claim and Bundle reads": routes_reads.router,
         "ClaimResponse": routes_claimresponse.router,

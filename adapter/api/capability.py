@@ -55,8 +55,9 @@ SEARCH_PARAMETERS: tuple[tuple[str, str, str | None, str], ...] = (
         "patient",
         "reference",
         f"{_SP}/ClaimResponse-patient",
-        "By the patient's NIR only, chained or with the identifier modifier: patient.identifier=[NIR] or "
-        "patient:identifier=urn:oid:1.2.250.1.213.1.4.8|[NIR]",
+        "By the patient's identifier only, chained or with the identifier modifier: patient.identifier=[NIR] "
+        "or patient:identifier=urn:oid:1.2.250.1.213.1.4.8|[NIR], or an INS-NIA: "
+        "urn:oid:1.2.250.1.213.1.4.9|[NIA]",
     ),
     (
         "insurer",
@@ -82,7 +83,8 @@ SEARCH_PARAMETERS: tuple[tuple[str, str, str | None, str], ...] = (
         "state",
         "token",
         None,
-        "The claim's processing state (connected mode): complete, pending (queued) or dead (dead letter)",
+        "The claim's processing state: complete, pending (queued) or dead (dead letter) in connected "
+        "mode, or cancelled",
     ),
 )
 
@@ -181,6 +183,15 @@ def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, An
                                 "documentation": (
                                     "POST Claim/[id]/$requeue: ask the remote payers again for a "
                                     "dead-lettered claim (system/Claim.write)"
+                                ),
+                            },
+                            {
+                                "name": "cancel",
+                                "definition": f"{canonical_base}/OperationDefinition/Claim-cancel",
+                                "documentation": (
+                                    "POST Claim/$cancel with a Parameters body (identifier or claim, "
+                                    "reason, note): withdraw a decided claim of this client, its "
+                                    "ClaimResponses answered again as cancelled (system/Claim.write)"
                                 ),
                             },
                         ],

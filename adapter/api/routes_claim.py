@@ -32,7 +32,7 @@ from adapter.intake import Format
 from adapter.service import Answer, Requeue
 from mappings.outbound import all_ok
 
-__all__ = ["NO_STORE", "router"]
+__all__ = ["NO_STORE", "read_body", "router"]
 
 #: Answers carry health data: no shared or browser cache may keep them.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -59,6 +59,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
         chunks.append(chunk)
     return b"".join(chunks)
 
+
+read_body = _read_body  # the other Claim operations read their bodies the same way
 
 T = TypeVar("T")
 

@@ -73,7 +73,7 @@ SPEC = SearchSpec(
             "must be [system|] then an AMO organisme (9 digits) or an AMC number (1-10 of 0-9 A-Z)",
         ),
         "outcome": ("queued|complete|error|partial", "must be one of queued, complete, error, partial"),
-        "state": ("complete|pending|dead", "must be one of complete, pending, dead"),
+        "state": ("complete|pending|dead|cancelled", "must be one of complete, pending, dead, cancelled"),
     },
     dates=("created",),
     aliases={"patient:identifier": "patient.identifier", "insurer:identifier": "insurer"},
@@ -97,7 +97,8 @@ QUERY_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("request", "The Claim: Claim/[id], [id], or [system]|[value] of the Claim or submission identifier"),
     (
         "patient.identifier",
-        "The patient's NIR: [NIR] or urn:oid:1.2.250.1.213.1.4.8|[NIR] (patient:identifier too)",
+        "The patient's NIR: [NIR] or urn:oid:1.2.250.1.213.1.4.8|[NIR], or INS-NIA: "
+        "urn:oid:1.2.250.1.213.1.4.9|[NIA] (patient:identifier too)",
     ),
     (
         "insurer",
@@ -109,7 +110,7 @@ QUERY_PARAMETERS: tuple[tuple[str, str], ...] = (
         "ge, gt, le or lt; a time without a zone is French; at most twice (a range)",
     ),
     ("outcome", "The claim's outcome, the worst of its ClaimResponses': queued, complete, error or partial"),
-    ("state", "The claim's processing state (connected mode): complete, pending or dead"),
+    ("state", "The claim's processing state: complete, pending or dead (connected mode), or cancelled"),
     ("_sort", "created, -created (the default), _lastUpdated or -_lastUpdated"),
     ("_count", "Page size, a hard maximum: default 20, at most 100; 0 returns the total only"),
     ("_offset", "Page position: follow the Bundle's next/previous links"),

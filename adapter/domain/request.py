@@ -66,6 +66,15 @@ class Gender(StrEnum):
     UNKNOWN = "unknown"
 
 
+class IdentityKind(StrEnum):
+    """Which national number identifies the beneficiary: the definitive NIR, or the INS-NIA,
+    the provisional number (constituted like a NIR, key included) a person born abroad gets
+    while the definitive one is attributed. Both key the history alike."""
+
+    NIR = "nir"
+    NIA = "nia"
+
+
 class NatureAssurance(StrEnum):
     """B2 field 0277: the insurance branch that pays."""
 
@@ -139,6 +148,8 @@ class Beneficiary:
     nir: Nir
     birth_date: date | None = None
     gender: Gender | None = None
+    identity: IdentityKind | None = None
+    """``NIA`` when ``nir`` is an INS-NIA; None for a NIR (the default, left out of the JSON view)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -39,6 +39,7 @@ from adapter.flow import Adjudicated, SubmitFlow
 from adapter.intake import Format, Submission, parse_payload, read_inquiry
 from adapter.rules.lpp import LppTable, table_version
 from adapter.rules.lpp_loader import load_lpp_table
+from adapter.service.cancellation import cancel_claim
 from adapter.service.port import (
     SORTS,
     Answer,
@@ -51,7 +52,7 @@ from adapter.service.port import (
 from adapter.service.search import insurer_of, request_criteria, token_value
 from adapter.store import Store, StoredSubmission, submission_row
 from mappings.fhir import jsonio
-from mappings.systems import NIR
+from mappings.systems import INS_NIA, NIR
 
 __all__ = [
     "COMPLETED_TOPIC",
@@ -444,6 +445,20 @@ class StoreService:
             tx.enqueue(topic=PENDING_TOPIC, payload={"submission": claim_id}, at=now)
         return Requeue.REQUEUED
 
+    # -- cancellation ---------------------------------------------------------------------
+    async def cancel(
+        self,
+        data: bytes,
+        fmt: Format,
+        *,
+        caller: Caller,
+        now: datetime,
+        run: Runner,
+        request_id: str | None = None,
+    ) -> Answer | None:
+        """Withdraw a decided claim of the caller's tenant (``adapter.service.cancellation``)."""
+        return await cancel_claim(self, data, fmt, caller=caller, now=now, run=run, request_id=request_id)
+
     def _replace(
         self, pending: PendingClaim, adjudicated: Adjudicated, *, at: datetime, state: str, reason: str | None
     ) -> Answer | None:
@@ -576,7 +591,8 @@ class StoreService:
         ``created`` bounds the time it was received. ``offset`` counts ClaimResponses, and a page
         holds at most ``count`` of them (the AMO and AMC answers of a claim may be split)."""
         claim, claim_id = request_criteria(request)
-        nir = token_value(patient_identifier, NIR)
+        nia = patient_identifier is not None and patient_identifier.startswith(f"{INS_NIA}|")
+        nir = token_value(patient_identifier, INS_NIA if nia else NIR)  # both key the history alike
         insurer_value = token_value(insurer, None)
         with self.store.read() as tx:
             rows, total = tx.search_responses(

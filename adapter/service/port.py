@@ -194,6 +194,22 @@ class ClaimService(Protocol):
         OperationOutcome) as the submit answered it or as the worker completed it."""
         ...
 
+    async def cancel(
+        self,
+        data: bytes,
+        fmt: Format,
+        *,
+        caller: Caller,
+        now: datetime,
+        run: Runner,
+        request_id: str | None = None,
+    ) -> Answer | None:
+        """Withdraw the caller's claim a ``Parameters`` body names (``Claim/$cancel``): its answer
+        with every ClaimResponse ``cancelled`` (a replay when it was cancelled before); None when
+        the caller's tenant submitted no such claim. Raises ``InputError`` (400/422),
+        ``CancelError`` (409: not decided, or a payer refused) or ``CancelUnavailable`` (503)."""
+        ...
+
     def requeue_claim(self, claim_id: str, *, caller: Caller, now: datetime) -> Requeue:
         """Ask the remote payers again for a dead-lettered claim the caller may read."""
         ...

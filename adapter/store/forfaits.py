@@ -25,7 +25,7 @@ _LEDGER = table_of(LedgerRow)
 _L = _LEDGER.c
 _BY_NIR = Prepared(
     select(_L.contract_id, _L.guarantee_id, _L.day, _L.consumed_cents, _L.units, _L.submission, _L.ear)
-    .where(_L.nir == bindparam("nir"))
+    .where(_L.nir == bindparam("nir"), _L.reversed_at.is_(None))  # a cancelled claim's no longer count
     .order_by(_L.day, _L.id)
 )
 _COLUMNS = ("nir", "contract_id", "guarantee_id", "day", "consumed_cents", "units", "submission", "ear")
@@ -41,6 +41,10 @@ class DbForfaitLedger:
         self._queue = queue
         self._writable = writable
         self._rows = BeneficiaryRows(queue, _BY_NIR)
+
+    def forget(self) -> None:
+        """Drop what was read ahead: the rows changed under it (a cancellation)."""
+        self._rows.forget()
 
     def preload(self, nir: Nir) -> None:
         """Queue the read of ``nir``'s entries now; :meth:`entries` then takes its rows."""

@@ -31,7 +31,8 @@ from sqlalchemy import (
 from adapter.access import READ_GRANTS, Caller
 from adapter.domain.values import Nir
 from adapter.errors import UsageError
-from adapter.store import outbox
+from adapter.store import cancellations, outbox
+from adapter.store.cancellations import Cancellation
 from adapter.store.deliveries import DbDeliveryHistory
 from adapter.store.forfaits import DbForfaitLedger
 from adapter.store.models import AuditRow, SubmissionRow, SubmissionVersionRow, table_of
@@ -423,6 +424,44 @@ class Tx:
         self.queue.send()
         rows = self._connection.execute(_ROW.where(*conditions).order_by(_S.received_at, _S.id).limit(limit))
         return [_stored(row) for row in rows]
+
+    # -- cancellations --------------------------------------------------------------------
+
+    def cancellation(self, submission_id: str) -> Cancellation | None:
+        """The cancellation of a submission, if it was withdrawn."""
+        self.queue.send()
+        return cancellations.cancellation(self._connection, submission_id)
+
+    def cancel(
+        self,
+        row: StoredSubmission,
+        *,
+        response_json: bytes,
+        client_id: str,
+        reason_code: str,
+        reason_text: str | None,
+        at: datetime,
+        request_id: str | None = None,
+    ) -> Cancellation | None:
+        """Withdraw ``row`` (read under the claim's lock): its answer becomes ``response_json`` as a
+        new version, state ``cancelled``; its delivery records and ledger entries stop counting;
+        the cancellation is recorded. None when the row changed since it was read."""
+        self._require_writable("cancel")
+        self.queue.send()
+        done = cancellations.cancel(
+            self._connection,
+            row,
+            response_json=response_json,
+            client_id=client_id,
+            reason_code=reason_code,
+            reason_text=reason_text,
+            at=at,
+            request_id=request_id,
+        )
+        if done is not None:
+            self.history.forget()
+            self.ledger.forget()
+        return done
 
     # -- audit and outbox ---------------------------------------------------------------
 

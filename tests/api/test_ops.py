@@ -52,7 +52,7 @@ def test_metadata_declares_smart_security_and_what_the_routes_serve(api: Api) ->
             "definition": "http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-inquiry",
         },
     ]
-    assert [operation["name"] for operation in operations[2:]] == ["answer", "requeue"]
+    assert [operation["name"] for operation in operations[2:]] == ["answer", "requeue", "cancel"]
     assert [i["code"] for i in resources["ClaimResponse"]["interaction"]] == [
         "read",
         "vread",

@@ -96,6 +96,8 @@ class Person:
     given: str
     gender: str
     birth_date: date
+    nia: bool = False
+    """``nir`` is an INS-NIA (a provisional number, born abroad): identified under its system."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -350,7 +352,7 @@ def patient_resource(person: Person) -> dict[str, Any]:
     """A Patient identified by NIR; also used to add a second patient to a Bundle."""
     return {
         "resourceType": "Patient",
-        "identifier": [{"system": systems.NIR, "value": person.nir}],
+        "identifier": [{"system": systems.INS_NIA if person.nia else systems.NIR, "value": person.nir}],
         "name": _name(person.family, person.given),
         "gender": person.gender,
         "birthDate": person.birth_date.isoformat(),
@@ -1171,6 +1173,37 @@ def _scenarios() -> Iterator[Case]:
         authored_on=date(2026, 10, 5),
         prescribed_quantity=2,
         lines=(_line(_IMPLANT, "1234.56", on=date(2026, 10, 14), quantity=2),),
+        tiers_payant=True,
+    )
+
+    yield Case(
+        name="50-ins-nia-patient",
+        description=(
+            "A patient born abroad (Spain, INSEE country 99134) who awaits her NIR: Patient.identifier "
+            "is her INS-NIA (system urn:oid:1.2.250.1.213.1.4.9, 13 characters and the NIR's key, "
+            "sex digit 8 for a provisional number), and the AMO Coverage's subscriberId the same "
+            "number; adjudicated as the standard purchase of 01 (AMO 60.00, mutuelle 90.00), the "
+            "ClaimResponses naming the patient by her INS-NIA."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-005001",
+        timestamp=datetime(2026, 3, 9, 10, 15, 4, tzinfo=CET),
+        created=datetime(2026, 3, 9, 10, 15, tzinfo=CET),
+        patient=Person(
+            nir=nir("8850599134217"),
+            family="Ejemplo",
+            given="Lucía",
+            gender="female",
+            birth_date=date(1985, 5, 21),
+            nia=True,
+        ),
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY,
+        amo=AmoCover(organisme=_PARIS, name="CPAM de Paris", start=date(2026, 1, 15)),
+        amc=_mutuelle("ADH-0050011", "DEMO-RESP-150"),
+        authored_on=date(2026, 2, 23),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 3, 6)),),
         tiers_payant=True,
     )
 
