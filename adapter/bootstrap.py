@@ -21,15 +21,19 @@ from fastapi import FastAPI
 from adapter.api import create_app
 from adapter.api.logging import configure_logging
 from adapter.auth import authenticator_from_settings
+from adapter.eligibility_flow import EligibilityFlow
 from adapter.errors import StoreUnavailable
 from adapter.flow import RemotePair, SubmitFlow
 from adapter.intake import Limits
 from adapter.payers import InMemoryRecords, PayerRecords, Payers, ReferencePayers
 from adapter.payers.http import HttpAmc, HttpAmo, PayerHttp
+from adapter.payers.reference_eligibility import ReferenceEligibility
 from adapter.payers.routing import load_routes
+from adapter.rules.contracts_loader import load_contracts
 from adapter.rules.lpp import LppTable
 from adapter.rules.lpp_loader import load_lpp_table
 from adapter.service.claims import StoreService
+from adapter.service.eligibility import EligibilityUseCases
 from adapter.service.worker import PendingWorker, WorkerSettings
 from adapter.serving import STARTUP_FAILURE
 from adapter.settings import Settings
@@ -90,6 +94,24 @@ class Composition:
             limits=Limits(max_bytes=settings.max_body_bytes, max_depth=settings.max_depth),
         )
 
+    def eligibility_flow(self, settings: Settings, *, in_process: bool = False) -> EligibilityFlow:
+        """The eligibility flow: the reference payers' answers in-process (on the given reference
+        payers' data, else on the configured reference data)."""
+        payers = self.reference_payers(settings)
+        if isinstance(payers, ReferencePayers):
+            eligibility = ReferenceEligibility(
+                table=payers.table, catalogue=payers.catalogue, config=payers.config
+            )
+        else:
+            eligibility = ReferenceEligibility(
+                table=load_lpp_table(settings.lpp_table), catalogue=load_contracts(settings.amc_contracts)
+            )
+        return EligibilityFlow(
+            eligibility,
+            canon=settings.canon,
+            limits=Limits(max_bytes=settings.max_body_bytes, max_depth=settings.max_depth),
+        )
+
     def scratch_records(self) -> PayerRecords:
         """Payer records in memory, for a run that stores nothing (``adapter submit``)."""
         return InMemoryRecords()
@@ -103,6 +125,7 @@ class Composition:
             self.flow(settings),
             payer_budget=settings.payer_budget,
             lpp_table=self.lpp_table(settings),
+            eligibility=EligibilityUseCases(store, self.eligibility_flow(settings)),
         )
 
     def lpp_table(self, settings: Settings) -> LppTable:

@@ -9,9 +9,19 @@ database refuses. See docs/persistence.md.
 from __future__ import annotations
 
 from adapter.store.database import Store
+from adapter.store.eligibility import EligibilityCheck
 from adapter.store.engine import DbTimeouts
 from adapter.store.records import NewSubmission, OutboxEvent, StoredSubmission
 from adapter.store.rows import submission_row
 from adapter.store.tx import Tx
 
-__all__ = ["DbTimeouts", "NewSubmission", "OutboxEvent", "Store", "StoredSubmission", "Tx", "submission_row"]
+__all__ = [
+    "DbTimeouts",
+    "EligibilityCheck",
+    "NewSubmission",
+    "OutboxEvent",
+    "Store",
+    "StoredSubmission",
+    "Tx",
+    "submission_row",
+]

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from mappings.inbound._bundle import Reading, from_bundle, read_bundle, to_bundle
 from mappings.inbound._eligibility import EligibilityReading, read_eligibility_bundle
+from mappings.inbound._prescription import PrescriptionReading, read_lone_prescription
 
 __all__ = [
     "EligibilityReading",
+    "PrescriptionReading",
     "Reading",
     "from_bundle",
     "read_bundle",
     "read_eligibility_bundle",
+    "read_lone_prescription",
     "to_bundle",
 ]

@@ -102,9 +102,10 @@ def _request(case: EligibilityCase, base: Case) -> dict[str, Any]:
     return request
 
 
-def lone_prescription(name: str, *, contained: bool = True) -> dict[str, Any]:
+def lone_prescription(name: str, *, contained: bool = True, coverage: bool = False) -> dict[str, Any]:
     """The DeviceRequest of a claim scenario on its own: the patient and the prescriber contained
-    (``#patient``, ``#prescriber``), or referenced by identifier only."""
+    (``#patient``, ``#prescriber``), or referenced by identifier only; with ``coverage``, a
+    contained AMO Coverage (``#coverage``, carrying the exonération) named in ``insurance``."""
     base = SCENARIOS[name]
     request = build_resource(base, "prescription")
     patient = build_resource(base, "patient")
@@ -120,6 +121,21 @@ def lone_prescription(name: str, *, contained: bool = True) -> dict[str, Any]:
     else:
         request["subject"] = {"type": "Patient", "identifier": patient["identifier"][0]}
         request["requester"] = {"type": "Practitioner", "identifier": prescriber["identifier"][0]}
+    if coverage:
+        amo = build_resource(base, "amo-coverage")
+        cover = {
+            "resourceType": "Coverage",
+            "id": "coverage",
+            "status": "active",
+            "type": amo["type"],
+            "beneficiary": {"type": "Patient", "identifier": patient["identifier"][0]},
+            "payor": [{"type": "Organization", "identifier": build_resource(base, "amo")["identifier"][0]}],
+            "class": amo["class"],
+        }
+        request = {"resourceType": "DeviceRequest", "contained": [*request.get("contained", []), cover]} | {
+            k: v for k, v in request.items() if k not in ("resourceType", "contained")
+        }
+        request["insurance"] = [{"reference": "#coverage"}]
     return request
 
 
