@@ -130,7 +130,7 @@ def _xml_tagged(document: bytes, path: Path) -> bytes:
 
 @app.command(
     cls=ToolCommand,
-    short_help="Check Bundles against FHIR R4 and the conventions.",
+    short_help="Check Bundles or lone prescriptions against the rules.",
     epilog="Exit 0 all valid, 1 any invalid, 2 usage error or unreadable file.",
 )
 def validate(
@@ -446,7 +446,7 @@ def _composition(ctx: typer.Context) -> Composition:
 
 @app.command(
     cls=ToolCommand,
-    short_help="Ask whether rights are open and what would be reimbursed, in process.",
+    short_help="Ask what would be reimbursed, in process.",
     epilog="Exit 0 all answered, 1 any refused, 2 usage error or unreadable file.",
 )
 def eligibility(
