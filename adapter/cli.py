@@ -565,7 +565,8 @@ def _eligibility_card(assessed: Any) -> list[str]:
                 ("yearly cap", item.yearly),
             ):
                 if allowance is not None:
-                    per = f" per {allowance.months} months" if allowance.months else " this year"
+                    months = getattr(allowance, "months", None)
+                    per = f" per {months} months" if months else " this year"
                     left, allowed = _quantity(allowance.remaining), _quantity(allowance.allowed)
                     parts.append(f"{label} {left} left of {allowed}{per}")
             status = "" if item.covered else " NOT COVERED"

@@ -30,6 +30,7 @@ __all__ = [
     "EligibilityItem",
     "EligibilityPurpose",
     "EligibilityRequest",
+    "Forfait",
     "ItemEligibility",
 ]
 
@@ -90,21 +91,29 @@ class EligibilityRequest:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Allowance:
-    """A limit and what the beneficiary already used of it: euros (a yearly forfait) or units
-    (a renewal period or a yearly cap). ``months`` is the renewal period, None for a year."""
+class Forfait:
+    """A yearly euro budget of a guarantee and what the beneficiary already used of it this year."""
 
-    allowed: Money | int
-    used: Money | int
+    allowed: Money
+    used: Money
+
+    @property
+    def remaining(self) -> Money:
+        return (self.allowed - self.used).clamp_min_zero()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Allowance:
+    """A limit in units and what the beneficiary already used of it: per ``months`` (a renewal
+    period, around the planned day) or, when ``months`` is None, per calendar year."""
+
+    allowed: int
+    used: int
     months: int | None = None
 
     @property
-    def remaining(self) -> Money | int:
-        if isinstance(self.allowed, Money) and isinstance(self.used, Money):
-            return (self.allowed - self.used).clamp_min_zero()
-        if isinstance(self.allowed, int) and isinstance(self.used, int):
-            return max(self.allowed - self.used, 0)
-        raise TypeError("an allowance counts euros or units, not both")
+    def remaining(self) -> int:
+        return max(self.allowed - self.used, 0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,7 +136,7 @@ class ItemEligibility:
     rate: Decimal | None = None
     accord_prealable: bool = False
     reasons: tuple[Rejection, ...] = ()
-    forfait: Allowance | None = None
+    forfait: Forfait | None = None
     renewal: Allowance | None = None
     yearly: Allowance | None = None
 

@@ -19,6 +19,7 @@ from adapter.domain.eligibility import (
     EligibilityAnswer,
     EligibilityItem,
     EligibilityRequest,
+    Forfait,
     ItemEligibility,
 )
 from adapter.domain.request import (
@@ -249,7 +250,7 @@ def _amc_item(
         guarantee = catalogue.guarantee_for(contract, line.lpp_code, entry.category)
     if contract is not None and guarantee is not None:
         if guarantee.forfait_per_year is not None:
-            forfait = Allowance(
+            forfait = Forfait(
                 allowed=guarantee.forfait_per_year, used=book.consumed(contract.id, guarantee.id, day.year)
             )
         if guarantee.renewal_months is not None:

@@ -24,6 +24,7 @@ from adapter.domain.eligibility import (
     EligibilityAnswer,
     EligibilityPurpose,
     EligibilityRequest,
+    Forfait,
     ItemEligibility,
 )
 from adapter.domain.values import Money
@@ -190,12 +191,14 @@ def _money_benefit(system: str, code: str, money: Money) -> dict[str, Any]:
     return _benefit(system, code) | {"allowedMoney": _money(money)}
 
 
-def _allowance(system: str, code: str, allowance: Allowance) -> dict[str, Any]:
+def _allowance(system: str, code: str, allowance: Allowance | Forfait) -> dict[str, Any]:
     out = _benefit(system, code)
-    if allowance.months is not None:
-        out["type"]["text"] = f"per {allowance.months} months"
-    if isinstance(allowance.allowed, Money) and isinstance(allowance.used, Money):
+    if isinstance(allowance, Forfait):
+        out["type"]["text"] = "per calendar year"
         return out | {"allowedMoney": _money(allowance.allowed), "usedMoney": _money(allowance.used)}
+    out["type"]["text"] = (
+        "per calendar year" if allowance.months is None else f"per {allowance.months} months"
+    )
     return out | {"allowedUnsignedInt": allowance.allowed, "usedUnsignedInt": allowance.used}
 
 

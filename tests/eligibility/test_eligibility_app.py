@@ -3,12 +3,12 @@ every refusal a 4xx OperationOutcome naming its element, the audit record the te
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from adapter.auth import mint_dev_token
 from adapter.bootstrap import build_app
@@ -16,6 +16,10 @@ from adapter.settings import Settings
 from mappings.fhir import jsonio
 from mappings.fhir.xml import dump_xml, parse_xml
 from tests.support.eligibility import ELIGIBILITY, eligibility_bundle, lone_prescription
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+    from fastapi.testclient import TestClient
 
 JSON = "application/fhir+json"
 XML = "application/fhir+xml"
