@@ -877,8 +877,16 @@ def payer_sim(
     folder = data_dir if data_dir is not None else settings.data_dir / f"payer-sim-{role.value}"
     state = SimState(folder / "payer.sqlite3")
     faults = Faults(fail_rate=fail_rate, latency_ms=latency_ms, spike_rate=spike_rate)
-    payers = _composition(ctx).reference_payers(settings)
-    sim = create_sim_app(role.value, payers, state, faults=faults, seed=seed)
+    composition = _composition(ctx)
+    payers = composition.reference_payers(settings)
+    sim = create_sim_app(
+        role.value,
+        payers,
+        state,
+        faults=faults,
+        seed=seed,
+        eligibility=composition.eligibility_payers(settings),
+    )
     typer.echo(f"payer simulator ({role.value}) on http://{host}:{port}, records in {folder}", err=True)
     try:
         uvicorn.run(sim, host=host, port=port, log_level="warning", access_log=False)

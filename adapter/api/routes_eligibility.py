@@ -47,7 +47,7 @@ router = APIRouter()
     response_class=Response,
     responses={
         200: {"description": "The answer Bundle", "content": fhir_content("Bundle")},
-        **error_responses(400, 401, 403, 406, 409, 413, 415, 422, 500, 503),
+        **error_responses(400, 401, 403, 406, 409, 413, 415, 422, 500, 502, 503),
     },
     openapi_extra={
         "requestBody": {"required": True, "content": fhir_content("Bundle")},

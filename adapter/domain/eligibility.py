@@ -150,7 +150,7 @@ class EligibilityAnswer:
     created: datetime
     serviced: date
     rights_open: bool
-    rights: DateRange | None
+    rights: DateRange | None = None
     disposition: str
     rate: Decimal | None = None
     basis: Note | None = None

@@ -18,7 +18,7 @@ from adapter.access import Caller, may_submit
 from adapter.auth import OrganisationForbidden
 from adapter.domain.request import BillingProvider
 from adapter.eligibility_flow import Assessed, EligibilityFlow
-from adapter.errors import ConflictError, StoreConflict
+from adapter.errors import AdapterError, ConflictError, PayerFault, PayerRefusal, StoreConflict
 from adapter.intake import Format
 from adapter.intake.eligibility import EligibilityQuestion
 from adapter.service.claims import content_hash, id_scope
@@ -26,10 +26,29 @@ from adapter.service.port import Answer, Runner
 from adapter.store import EligibilityCheck, Store
 from mappings.fhir import jsonio
 
-__all__ = ["EligibilityUseCases", "eligibility_check_id"]
+__all__ = ["EligibilityUseCases", "PayersRefused", "PayersUnavailable", "eligibility_check_id"]
 
 _log = structlog.get_logger("adapter.service")
 _NAMESPACE = uuid.UUID("2f6a8c51-7d3e-5b49-a0c2-91e4d7b36f08")
+
+
+class PayersUnavailable(AdapterError):
+    """The remote payers gave no eligibility answer in time (HTTP 503): ask again later."""
+
+    code = "payer-unavailable"
+    http_status = 503
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        if retry_after is not None:
+            self.retry_after = max(1, round(retry_after))
+
+
+class PayersRefused(AdapterError):
+    """A remote payer refused the eligibility exchange itself (HTTP 502): not the asker's input."""
+
+    code = "payer-refused"
+    http_status = 502
 
 
 def eligibility_check_id(client_id: str, system: str, value: str) -> str:
@@ -93,7 +112,12 @@ class EligibilityUseCases:
         if stored is not None:
             return _replay(stored, digest)
         check_id = self._check_id(caller, question)
-        assessed = await flow.assess_remote(question, now=now, key=check_id, scope=_scope(caller))
+        try:
+            assessed = await flow.assess_remote(question, now=now, key=check_id, scope=_scope(caller))
+        except PayerFault as exc:
+            raise PayersUnavailable(exc.message, retry_after=exc.retry_after) from None
+        except PayerRefusal as exc:
+            raise PayersRefused(exc.message) from None
         return await run(
             lambda: self._keep(assessed, check_id, digest, caller=caller, now=now, request_id=request_id)
         )
