@@ -34,6 +34,7 @@ from adapter.console import (
 )
 from adapter.errors import InputError, Issue, UsageError
 from adapter.intake import Format, Limits, parse_payload, read_submission
+from adapter.intake.eligibility import read_eligibility
 
 if TYPE_CHECKING:
     import httpx
@@ -147,9 +148,10 @@ def validate(
         ),
     ] = OutputFormat.TEXT,
 ) -> None:
-    """Check submission Bundles against FHIR R4 and the adapter's conventions, and lone
-    prescriptions (a DeviceRequest file) as DeviceRequest/$validate does: valid when no
-    finding is an error."""
+    """Check submission Bundles against FHIR R4 and the adapter's conventions, eligibility
+    Bundles (a CoverageEligibilityRequest first) as CoverageEligibilityRequest/$submit reads
+    them, and lone prescriptions (a DeviceRequest file) as DeviceRequest/$validate does: valid
+    when no finding is an error."""
     from mappings.fhir import jsonio
     from mappings.outbound import all_ok, to_operation_outcome
 
@@ -160,8 +162,11 @@ def validate(
         for path, data in inputs:
             fmt = _format(path, data)
             try:
-                if _is_device_request(data, fmt):
+                lead = _lead_type(data, fmt)
+                if lead == "DeviceRequest":
                     status, issues = 200, _prescription_issues(ctx, data, fmt)
+                elif lead == "CoverageEligibilityRequest":
+                    status, issues = 200, read_eligibility(data, fmt).warnings
                 else:
                     submission = read_submission(data, fmt)
                     status, issues = 200, submission.warnings
@@ -186,12 +191,20 @@ def validate(
     raise typer.Exit(EXIT_REFUSED if tally.failed else EXIT_OK)
 
 
-def _is_device_request(data: bytes, fmt: Format) -> bool:
-    """True for a lone DeviceRequest (a prescription to check), whatever else it holds."""
+def _lead_type(data: bytes, fmt: Format) -> str | None:
+    """What the input is about: ``DeviceRequest`` for a lone prescription, the type of a Bundle's
+    first entry (``CoverageEligibilityRequest`` for an eligibility question), else None."""
     try:
-        return parse_payload(data, fmt).get("resourceType") == "DeviceRequest"
+        resource = parse_payload(data, fmt)
     except InputError:
-        return False
+        return None
+    if resource.get("resourceType") == "DeviceRequest":
+        return "DeviceRequest"
+    entries = resource.get("entry")
+    first = entries[0] if isinstance(entries, list) and entries else None
+    lead = first.get("resource") if isinstance(first, dict) else None
+    kind = lead.get("resourceType") if isinstance(lead, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def _prescription_issues(ctx: typer.Context, data: bytes, fmt: Format) -> tuple[Issue, ...]:

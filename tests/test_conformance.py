@@ -29,9 +29,22 @@ with warnings.catch_warnings():
 
 NOW = datetime(2026, 12, 15, 11, 0, tzinfo=UTC)
 KIT = Kit(FIXTURES)
-INPUTS = len(
-    [p for p in (FIXTURES / "valid").iterdir() if p.suffix in (".json", ".xml") and ".meta." not in p.name]
-) + len([p for p in (FIXTURES / "invalid").iterdir() if not p.name.endswith(".expected.json")])
+INPUTS = (
+    len(
+        [
+            p
+            for p in (FIXTURES / "valid").iterdir()
+            if p.suffix in (".json", ".xml") and ".meta." not in p.name
+        ]
+    )
+    + len([p for p in (FIXTURES / "invalid").iterdir() if not p.name.endswith(".expected.json")])
+    + sum(
+        1
+        for folder in ("eligibility", "prescriptions")
+        for p in (FIXTURES / folder).iterdir()
+        if ".meta." not in p.name and ".expected." not in p.name
+    )
+)
 
 
 @pytest.fixture

@@ -29,9 +29,9 @@ def test_the_card_gives_each_payers_answer(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eligibility", str(path), "--now", NOW])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "AMO 011751234: rights open on 2026-02-16; taux 60 % (general case)",
+        "AMO 011751234: rights open on 2026-03-02; taux 60 % (general case)",
         "  9900001: BR €100.00, AMO €60.00, reste à charge €90.00, accord préalable not needed",
-        "Mutuelle MUTEX00001: rights open on 2026-02-16",
+        "Mutuelle MUTEX00001: rights open on 2026-03-02",
         "  9900001: BR €100.00, Mutuelle €90.00, reste à charge €0.00",
     ]
 

@@ -42,7 +42,7 @@ def service(store: Store) -> StoreService:
 
 
 def _forfait_question() -> bytes:
-    return as_bytes(eligibility_bundle(ELIGIBILITY["05-forfait-remaining"]))
+    return as_bytes(eligibility_bundle(ELIGIBILITY["05-forfait-used-up"]))
 
 
 def _amc_item(answer: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def test_a_question_is_kept_as_the_tenants_audit_record(service: StoreService, s
     [check] = service.eligibility_checks(caller=TENANT_A)
     assert (check.client_id, check.key_value, check.outcome, check.request_id) == (
         "billing-a",
-        "ELIG-05-forfait-remaining",
+        "ELIG-05-forfait-used-up",
         "open",
         "req-1",
     )
@@ -115,7 +115,7 @@ def test_tenants_keys_are_their_own_and_other_content_is_refused(service: StoreS
     ids_a = {e["resource"]["id"] for e in first_a.resource["entry"]}
     ids_b = {e["resource"]["id"] for e in first_b.resource["entry"]}
     assert not ids_a & ids_b  # each tenant's answer has ids of its own
-    changed = eligibility_bundle(ELIGIBILITY["05-forfait-remaining"])
+    changed = eligibility_bundle(ELIGIBILITY["05-forfait-used-up"])
     changed["timestamp"] = "2026-06-17T10:00:00+02:00"
     with pytest.raises(ConflictError):
         service.check_eligibility(as_bytes(changed), Format.JSON, caller=TENANT_A, now=NOW)
