@@ -182,6 +182,7 @@ _RESOURCE_SCHEMAS = {
     "CapabilityStatement": "A FHIR R4 CapabilityStatement",
     "ChargeItemDefinition": "A FHIR R4 ChargeItemDefinition (an LPP code's row in force on a day)",
     "Parameters": "A FHIR R4 Parameters (the CodeSystem/$lookup answer)",
+    "DeviceRequest": "A FHIR R4 DeviceRequest (a prescription checked on its own by DeviceRequest/$validate)",
 }
 
 
