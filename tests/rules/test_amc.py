@@ -170,17 +170,16 @@ def test_guarantee_by_code_with_a_cap_per_unit() -> None:
     assert amc.decision.lines[0].reste_a_charge == euros("1137.20")
 
 
-def test_c2s_covers_hearing_aids_up_to_its_price_limit() -> None:
-    """Under the demo C2S, an 800 € classe II aid leaves nothing to pay; a dearer one is capped."""
-    _, within = run(request(line(code="9900103", price="800.00"), contract="DEMO-C2S"))
-    _, above = run(request(line(code="9900103", price="1000.00"), contract="DEMO-C2S"))
+def test_demo_c2s_contract_pays_the_ticket_moderateur_only() -> None:
+    """The demo C2S contract (a CSS Coverage without the class scheme = css) pays the ticket
+    modérateur of a classe II aid and no more: the CMU-C era caps are gone from the demo data,
+    and the CSS rules themselves apply only with the class (tests/rules/test_second_pass.py)."""
+    amo, amc = run(request(line(code="9900103", price="800.00"), contract="DEMO-C2S"))
 
-    assert within is not None
-    assert above is not None
-    assert within.decision.lines[0].benefit == euros("560.00")
-    assert within.decision.lines[0].reste_a_charge == euros("0.00")
-    assert above.decision.lines[0].benefit == euros("560.00")
-    assert above.decision.lines[0].reste_a_charge == euros("200.00")
+    assert amc is not None
+    assert amo.decision.lines[0].benefit == euros("240.00")
+    assert amc.decision.lines[0].benefit == euros("160.00")
+    assert amc.decision.lines[0].reste_a_charge == euros("400.00")
 
 
 def test_guarantee_within_its_renewal_period_pays_only_the_floor() -> None:
