@@ -722,12 +722,15 @@ def payer_sim(
 
 @app.command(
     cls=ToolCommand,
-    short_help="Complete pended claims with the remote payers.",
-    epilog="Exit 0 stopped (SIGTERM, Ctrl-C), 2 usage error (no routing file), 3 no database.",
+    short_help="Complete pended claims with the remote payers, and deliver events.",
+    epilog=(
+        "Exit 0 stopped (SIGTERM, Ctrl-C), 2 usage error (no routing file, no event stream), 3 no database."
+    ),
 )
 def worker(ctx: typer.Context) -> None:
     """Run the worker that completes claims pended while the remote payers did not answer
-    (docs/payer-protocol.md), until SIGTERM or Ctrl-C. Any number may run against PostgreSQL;
+    (docs/payer-protocol.md) and delivers the events to the mutuelles and the event stream
+    (docs/delivery.md), until SIGTERM or Ctrl-C. Any number may run against PostgreSQL;
     adapter serve runs one of its own unless ADAPTER_WORKER_EMBEDDED=false."""
     import asyncio
     import signal
@@ -736,8 +739,11 @@ def worker(ctx: typer.Context) -> None:
     from adapter.settings import Settings
 
     settings = Settings()
-    if settings.payer_routes is None:
-        raise fail("the worker completes claims for remote payers: set ADAPTER_PAYER_ROUTES")
+    if settings.payer_routes is None and settings.events_url is None:
+        raise fail(
+            "the worker completes claims for remote payers and delivers events: "
+            "set ADAPTER_PAYER_ROUTES or ADAPTER_EVENTS_URL"
+        )
     composition = _composition(ctx)
     service = _open_service(composition, settings)
     pended = composition.worker(service, settings)

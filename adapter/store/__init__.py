@@ -9,9 +9,21 @@ database refuses. See docs/persistence.md.
 from __future__ import annotations
 
 from adapter.store.database import Store
+from adapter.store.dispatches import DISPATCH_LOCK
 from adapter.store.engine import DbTimeouts
-from adapter.store.records import NewSubmission, OutboxEvent, StoredSubmission
+from adapter.store.records import NewDelivery, NewSubmission, OutboxEvent, StoredDelivery, StoredSubmission
 from adapter.store.rows import submission_row
 from adapter.store.tx import Tx
 
-__all__ = ["DbTimeouts", "NewSubmission", "OutboxEvent", "Store", "StoredSubmission", "Tx", "submission_row"]
+__all__ = [
+    "DISPATCH_LOCK",
+    "DbTimeouts",
+    "NewDelivery",
+    "NewSubmission",
+    "OutboxEvent",
+    "Store",
+    "StoredDelivery",
+    "StoredSubmission",
+    "Tx",
+    "submission_row",
+]

@@ -22,6 +22,7 @@ COLUMNS = ("raw", "request_json", "amo_decision_json", "amc_decision_json", "fin
 TABLES = {
     "alembic_version",
     "audit_log",
+    "deliveries",
     "delivery_records",
     "ledger_entries",
     "outbox",
@@ -48,7 +49,7 @@ def test_migrating_an_empty_database_twice_is_idempotent(empty_url: str) -> None
         store.migrate()
         store.migrate()
         with store.engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0005"
+            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0008"
             assert set(inspect(connection).get_table_names()) == TABLES
     finally:
         store.dispose()
