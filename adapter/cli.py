@@ -808,6 +808,68 @@ def dead_letters(
         service.store.dispose()
 
 
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+@app.command(
+    "deliveries",
+    cls=ToolCommand,
+    short_help="List the deliveries to the mutuelles and the event stream, or requeue one.",
+    epilog="Exit 0 listed or requeued, 1 nothing to requeue under that id, 3 the database cannot be reached.",
+)
+def deliveries(
+    ctx: typer.Context,
+    state: Annotated[
+        DeliveryState | None,
+        typer.Option(
+            "--state",
+            metavar="pending|delivered|dead",
+            help="only the deliveries in this state",
+            show_default=False,
+        ),
+    ] = None,
+    requeue: Annotated[
+        int | None,
+        typer.Option(
+            "--requeue", metavar="ID", min=1, help="send this dead delivery again", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """List the deliveries (id, state, destination/target, event type, claim, attempts, last error),
+    one per line, oldest first, or requeue a dead one: it is sent again with the same event id
+    (docs/delivery.md)."""
+    from datetime import UTC, datetime
+
+    from adapter.access import Caller
+    from adapter.service import Requeue
+    from adapter.settings import Settings
+
+    settings = Settings()
+    operator = Caller(client_id="operator", everything=True)
+    service = _open_service(_composition(ctx), settings)
+    try:
+        if requeue is not None:
+            done = service.requeue_delivery(requeue, caller=operator, now=datetime.now(UTC))
+            if done is Requeue.NOT_FOUND:
+                raise fail(f"no delivery {requeue}", EXIT_REFUSED)
+            if done is Requeue.NOT_DEAD:
+                raise fail(f"delivery {requeue} is not in the dead letters", EXIT_REFUSED)
+            typer.echo(f"delivery {requeue} requeued")
+            return
+        for row in service.deliveries(
+            caller=operator, state=None if state is None else state.value, limit=1000
+        ):
+            typer.echo(
+                f"{row.id}\t{row.state}\t{row.destination}/{row.target}\t{row.event_type}\t{row.claim_id}"
+                f"\t{row.attempts}\t{row.last_error or ''}"
+            )
+    finally:
+        service.store.dispose()
+
+
 @app.command(
     "dev-token",
     cls=ToolCommand,

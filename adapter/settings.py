@@ -86,7 +86,8 @@ class Settings(BaseSettings):
         description="seconds $submit waits for remote payers before answering queued",
     )
     worker_embedded: bool = Field(
-        default=True, description="with remote payers, run the pended-claims worker inside adapter serve"
+        default=True,
+        description="with remote payers or delivery destinations, run the worker inside adapter serve",
     )
     worker_retry_seconds: float = Field(
         default=10.0, gt=0, description="seconds before the worker asks a payer that failed again"
@@ -114,7 +115,9 @@ class Settings(BaseSettings):
         default=300.0, gt=0, description="the longest wait between two sends of one delivery"
     )
     outbox_retention_days: int = Field(
-        default=7, gt=0, description="days a processed outbox event is kept before the worker deletes it"
+        default=7,
+        gt=0,
+        description="days a processed outbox event, and a delivered delivery, is kept by the worker",
     )
     retention_days: int = Field(
         default=365, gt=0, description="days a submission's body is kept before `adapter purge` empties it"

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapter import __version__
-from adapter.api import capability, routes_claim, routes_claimresponse, routes_device
+from adapter.api import capability, routes_claim, routes_claimresponse, routes_delivery, routes_device
 from adapter.api.deps import AppContext, Authenticator, ContextDep
 from adapter.api.docs import install_docs
 from adapter.api.logging import make_logger
@@ -101,6 +101,7 @@ def create_app(
         "Claim": routes_claim.router,
         "ClaimResponse": routes_claimresponse.router,
         "LPP reference": routes_device.router,
+        "deliveries": routes_delivery.router,
         "operations": _ops_router(),
     }
     for tag, router in routers.items():
