@@ -695,7 +695,9 @@ def payer_sim(
 ) -> None:
     """Serve the reference payers over the payer protocol (docs/payer-protocol.md), as a remote
     AMO or AMC would: with records of its own, a count of decisions per idempotency key
-    (GET /_stats) and faults injected on demand (PUT /_faults)."""
+    (GET /_stats) and faults injected on demand (PUT /_faults). As the AMC it also receives the
+    decisions the adapter delivers, applied once per event id (POST /amc/deliveries, listed at
+    GET /_deliveries; docs/delivery.md)."""
     import uvicorn
 
     from adapter import serving
