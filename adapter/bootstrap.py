@@ -22,6 +22,8 @@ from fastapi import FastAPI
 from adapter.api import create_app
 from adapter.api.logging import configure_logging
 from adapter.auth import authenticator_from_settings
+from adapter.delivery import Destination
+from adapter.delivery.mutuelle import MutuelleDestination
 from adapter.eligibility_flow import EligibilityFlow
 from adapter.errors import StoreUnavailable
 from adapter.flow import RemotePair, SubmitFlow
@@ -31,11 +33,12 @@ from adapter.payers.http import HttpAmc, HttpAmo, PayerHttp
 from adapter.payers.http_eligibility import HttpEligibility
 from adapter.payers.ports import EligibilityPayers, RemoteEligibility
 from adapter.payers.reference_eligibility import ReferenceEligibility
-from adapter.payers.routing import load_routes
+from adapter.payers.routing import PayerRoutes, load_routes
 from adapter.rules.contracts_loader import load_contracts
 from adapter.rules.lpp import LppTable
 from adapter.rules.lpp_loader import load_lpp_table
 from adapter.service.claims import StoreService
+from adapter.service.dispatch import Dispatcher, DispatchSettings, Observer
 from adapter.service.eligibility import EligibilityUseCases
 from adapter.service.worker import PendingWorker, WorkerSettings
 from adapter.serving import STARTUP_FAILURE
@@ -65,10 +68,34 @@ class Composition:
         else the in-process reference payers."""
         if self.payers is not None:
             return self.payers
-        if settings.payer_routes is not None:
-            http = PayerHttp(load_routes(settings.payer_routes))
+        routes = self.routes(settings)
+        if routes is not None and routes.remote_payers:
+            http = PayerHttp(routes)
             return RemotePair(amo=HttpAmo(http), amc=HttpAmc(http), close=http.aclose)
         return self.reference_payers(settings)
+
+    def routes(self, settings: Settings) -> PayerRoutes | None:
+        """The routing file, when one is configured."""
+        return None if settings.payer_routes is None else load_routes(settings.payer_routes)
+
+    def destinations(self, settings: Settings) -> list[Destination]:
+        """Where events go (docs/delivery.md): the mutuelles with a ``delivery_url`` in the routing
+        file, and the event stream with ``ADAPTER_EVENTS_URL``. Empty: nothing is delivered."""
+        found: list[Destination] = []
+        routes = self.routes(settings)
+        if routes is not None and routes.deliveries:
+            found.append(MutuelleDestination(routes))
+        if settings.events_url is not None:
+            from adapter.delivery.stream import EventStream
+
+            found.append(
+                EventStream(settings.events_url.get_secret_value(), exchange=settings.events_exchange)
+            )
+        return found
+
+    def needs_worker(self, service: StoreService, settings: Settings) -> bool:
+        """A worker has work with remote payers (pended claims) or with destinations (deliveries)."""
+        return isinstance(service.flow.payers, RemotePair) or bool(self.destinations(settings))
 
     def reference_payers(self, settings: Settings) -> Payers:
         """In-process payers: the given ones when they are, else the reference payers on the
@@ -77,8 +104,24 @@ class Composition:
             return self.payers
         return ReferencePayers.load(lpp_table=settings.lpp_table, contracts=settings.amc_contracts)
 
-    def worker(self, service: StoreService, settings: Settings) -> PendingWorker:
-        """The worker that completes pended claims, with the configured retries and retention."""
+    def worker(
+        self, service: StoreService, settings: Settings, *, observe: Observer | None = None
+    ) -> PendingWorker:
+        """The worker that completes pended claims, with the configured retries and retention, and
+        the dispatcher when events have destinations (``observe`` counts its sends)."""
+        destinations = self.destinations(settings)
+        dispatch = DispatchSettings(
+            max_attempts=settings.delivery_max_attempts,
+            initial=settings.delivery_retry_seconds,
+            max_backoff=settings.delivery_retry_max_seconds,
+            retention=timedelta(days=settings.outbox_retention_days),
+        )
+
+        def dispatcher(name: str) -> Dispatcher:
+            return Dispatcher(
+                service, destinations, clock=utc_now, name=name, settings=dispatch, observe=observe
+            )
+
         return PendingWorker(
             service,
             clock=utc_now,
@@ -87,6 +130,7 @@ class Composition:
                 max_attempts=settings.worker_max_attempts,
                 retention=timedelta(days=settings.outbox_retention_days),
             ),
+            dispatcher=dispatcher if destinations else None,
         )
 
     def flow(self, settings: Settings, *, in_process: bool = False) -> SubmitFlow:
@@ -161,17 +205,19 @@ class Composition:
         return app
 
     def _lifespan(self, service: StoreService, settings: Settings) -> Lifespan:
-        """With remote payers: the worker loop (unless ``worker_embedded`` is off) for the app's
-        life, and the payers' connections closed at the end."""
+        """With remote payers or destinations: the worker loop (unless ``worker_embedded`` is off)
+        for the app's life, its sends counted in the app's metrics, and the payers' connections
+        closed at the end."""
         payers = service.flow.payers
         asked = None if service.eligibility is None else service.eligibility.eligibility.payers
 
         @asynccontextmanager
-        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             stop = asyncio.Event()
             task = None
-            if isinstance(payers, RemotePair) and settings.worker_embedded:
-                task = asyncio.create_task(self.worker(service, settings).run(stop))
+            if settings.worker_embedded and self.needs_worker(service, settings):
+                observe = app.state.ctx.metrics.observe_delivery
+                task = asyncio.create_task(self.worker(service, settings, observe=observe).run(stop))
             try:
                 yield
             finally:

@@ -336,6 +336,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         _T.PROCESSING,
         "A remote payer refused to cancel its decision: the claim stays as it was",
     ),
+    ErrorCode(
+        "delivery-not-dead",
+        _T.CONFLICT,
+        "The delivery is not in the dead letters (delivered, or still pending): there is nothing to requeue",
+    ),
     ErrorCode("method-not-allowed", _T.NOT_SUPPORTED, "This HTTP method is not supported on this path"),
     ErrorCode(
         "media-type-unsupported",

@@ -27,6 +27,7 @@ from adapter.api import (
     routes_cancel,
     routes_claim,
     routes_claimresponse,
+    routes_delivery,
     routes_device,
     routes_eligibility,
     routes_reads,
@@ -114,6 +115,7 @@ def create_app(
         "ClaimResponse": routes_claimresponse.router,
         "LPP reference": routes_device.router,
         "eligibility and prescriptions": routes_eligibility.router,
+        "deliveries": routes_delivery.router,
         "operations": _ops_router(),
     }
     for tag, router in routers.items():

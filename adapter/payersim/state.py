@@ -39,6 +39,9 @@ CREATE TABLE IF NOT EXISTS cancellations (
     key TEXT PRIMARY KEY, decision_key TEXT NOT NULL, cancelled INTEGER NOT NULL,
     asked INTEGER NOT NULL DEFAULT 1
 );
+CREATE TABLE IF NOT EXISTS received (
+    event_id TEXT PRIMARY KEY, claim_responses TEXT NOT NULL, received INTEGER NOT NULL DEFAULT 1
+);
 """
 #: Columns added since the first schema (an older simulator file gets them on open): the
 #: decision that wrote a record, and whether a cancellation reversed it.
@@ -193,6 +196,43 @@ class SimState:
                 ).fetchone()[0]
                 for table in ("deliveries", "ledger")
             )
+
+    def receive(self, event_id: str, claim_responses: Sequence[str]) -> bool:
+        """Record a delivered decision once per event id (a mutuelle's deduplication); True when it
+        is new (applied now), False for a repeat (only counted)."""
+        with self._lock:
+            self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                seen = self._connection.execute(
+                    "UPDATE received SET received = received + 1 WHERE event_id = ?", (event_id,)
+                ).rowcount
+                if not seen:
+                    self._connection.execute(
+                        "INSERT INTO received (event_id, claim_responses) VALUES (?, ?)",
+                        (event_id, json.dumps(list(claim_responses))),
+                    )
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+            self._connection.execute("COMMIT")
+        return not seen
+
+    def received(self) -> dict[str, Any]:
+        """The decisions delivered to this mutuelle: per event id, how often it arrived (it was
+        applied once) and the ClaimResponse ids it carried."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT event_id, claim_responses, received FROM received ORDER BY event_id"
+            ).fetchall()
+        events = {
+            event_id: {"received": count, "applied": 1, "claim_responses": json.loads(ids)}
+            for event_id, ids, count in rows
+        }
+        return {
+            "applied": len(events),
+            "received": sum(entry["received"] for entry in events.values()),
+            "events": events,
+        }
 
     def stats(self) -> dict[str, Any]:
         """Decisions per key (``decided`` is how often it was computed: never more than 1)."""

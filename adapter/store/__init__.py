@@ -10,19 +10,23 @@ from __future__ import annotations
 
 from adapter.store.cancellations import Cancellation
 from adapter.store.database import Store
+from adapter.store.dispatches import DISPATCH_LOCK
 from adapter.store.eligibility import EligibilityCheck
 from adapter.store.engine import DbTimeouts
-from adapter.store.records import NewSubmission, OutboxEvent, StoredSubmission
+from adapter.store.records import NewDelivery, NewSubmission, OutboxEvent, StoredDelivery, StoredSubmission
 from adapter.store.rows import submission_row
 from adapter.store.tx import Tx
 
 __all__ = [
+    "DISPATCH_LOCK",
     "Cancellation",
     "DbTimeouts",
     "EligibilityCheck",
+    "NewDelivery",
     "NewSubmission",
     "OutboxEvent",
     "Store",
+    "StoredDelivery",
     "StoredSubmission",
     "Tx",
     "submission_row",

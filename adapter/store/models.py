@@ -35,6 +35,7 @@ __all__ = [
     "Base",
     "CancellationRow",
     "DeliveryRow",
+    "DispatchRow",
     "EligibilityRow",
     "LedgerRow",
     "OutboxRow",
@@ -238,6 +239,36 @@ class OutboxRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(255))
     claimed_until: Mapped[datetime | None]
     completed_at: Mapped[datetime | None] = mapped_column(index=True)
+    # When the dispatcher turned it into deliveries (revision 0008); None: not yet, or no dispatcher.
+    dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class DispatchRow(Base):
+    """One event to deliver to one target of one destination (revision 0008): a mutuelle's
+    endpoint, the event exchange. ``event_json`` is the event as the destination sends it."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "destination", "target"),
+        Index(None, "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(_SERIAL, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    event_type: Mapped[str] = mapped_column(String(64))
+    claim_id: Mapped[str] = mapped_column(String(36), index=True)
+    tenant: Mapped[str] = mapped_column(String(255))
+    destination: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16))  # pending, delivered, dead
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]  # due time; while leased, the end of the lease
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    event_json: Mapped[str] = mapped_column(Text)
 
 
 def table_of(model: type[Base]) -> Table:

@@ -88,9 +88,11 @@ def complete(connection: Connection, event_id: int, now: datetime) -> bool:
     return result.rowcount > 0
 
 
-def prune(connection: Connection, completed_before: datetime) -> int:
-    """Delete the events completed before ``completed_before`` (their retention is over)."""
-    result = connection.execute(
-        delete(_OUTBOX).where(_O.completed_at.is_not(None), _O.completed_at < completed_before)
-    )
+def prune(connection: Connection, completed_before: datetime, *, keep_undispatched: bool = False) -> int:
+    """Delete the events completed before ``completed_before`` (their retention is over); with
+    ``keep_undispatched``, only those the dispatcher has fanned out."""
+    conditions = [_O.completed_at.is_not(None), _O.completed_at < completed_before]
+    if keep_undispatched:
+        conditions.append(_O.dispatched_at.is_not(None))
+    result = connection.execute(delete(_OUTBOX).where(*conditions))
     return int(result.rowcount or 0)

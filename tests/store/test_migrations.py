@@ -23,6 +23,7 @@ TABLES = {
     "alembic_version",
     "cancellations",
     "audit_log",
+    "deliveries",
     "delivery_records",
     "eligibility_checks",
     "ledger_entries",
@@ -50,7 +51,7 @@ def test_migrating_an_empty_database_twice_is_idempotent(empty_url: str) -> None
         store.migrate()
         store.migrate()
         with store.engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0008"
+            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0009"
             assert set(inspect(connection).get_table_names()) == TABLES
     finally:
         store.dispose()
