@@ -10,7 +10,8 @@ service and the real command line.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,13 +25,15 @@ from adapter.auth import authenticator_from_settings
 from adapter.errors import StoreUnavailable
 from adapter.flow import RemotePair, SubmitFlow
 from adapter.intake import Limits
+from adapter.notify import RestHook, SecretBox, load_or_create_key
 from adapter.payers import InMemoryRecords, PayerRecords, Payers, ReferencePayers
 from adapter.payers.http import HttpAmc, HttpAmo, PayerHttp
 from adapter.payers.routing import load_routes
 from adapter.rules.lpp import LppTable
 from adapter.rules.lpp_loader import load_lpp_table
 from adapter.service.claims import StoreService
-from adapter.service.worker import PendingWorker, WorkerSettings
+from adapter.service.subscriptions import StoreSubscriptions, SubscriptionSettings
+from adapter.service.worker import EventHandler, PendingWorker, WorkerSettings
 from adapter.serving import STARTUP_FAILURE
 from adapter.settings import Settings
 from adapter.store import DbTimeouts, Store
@@ -69,11 +72,15 @@ class Composition:
             return self.payers
         return ReferencePayers.load(lpp_table=settings.lpp_table, contracts=settings.amc_contracts)
 
-    def worker(self, service: StoreService, settings: Settings) -> PendingWorker:
-        """The worker that completes pended claims, with the configured retries and retention."""
+    def worker(
+        self, service: StoreService, settings: Settings, handlers: Mapping[str, EventHandler] | None = None
+    ) -> PendingWorker:
+        """The worker that completes pended claims, with the configured retries and retention, and
+        hands the topics of ``handlers`` (the subscriptions') to them."""
         return PendingWorker(
             service,
             clock=utc_now,
+            handlers=handlers,
             settings=WorkerSettings(
                 retry_after=timedelta(seconds=settings.worker_retry_seconds),
                 max_attempts=settings.worker_max_attempts,
@@ -105,6 +112,26 @@ class Composition:
             lpp_table=self.lpp_table(settings),
         )
 
+    def subscriptions(self, service: StoreService, settings: Settings) -> StoreSubscriptions:
+        """Subscriptions on the service's store: secrets sealed with the configured key, notifications
+        posted by the rest-hook client."""
+        key_file = settings.effective_subscription_key_file
+        key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return StoreSubscriptions(
+            service.store,
+            notifier=RestHook(timeout=settings.subscription_timeout, clock=time.time),
+            box=SecretBox(load_or_create_key(key_file)),
+            canon=settings.canon,
+            clock=utc_now,
+            settings=SubscriptionSettings(
+                allow_http=settings.subscription_allow_http,
+                retry=timedelta(seconds=settings.subscription_retry_seconds),
+                max_attempts=settings.subscription_max_attempts,
+                base_url=(settings.public_base_url or "").rstrip("/"),
+            ),
+            limits=Limits(max_bytes=settings.max_body_bytes, max_depth=settings.max_depth),
+        )
+
     def lpp_table(self, settings: Settings) -> LppTable:
         """The configured LPP table (the packaged demo table by default): the device lookups' source."""
         return load_lpp_table(settings.lpp_table)
@@ -112,9 +139,15 @@ class Composition:
     def app(self, settings: Settings) -> FastAPI:
         configure_logging(clock=utc_now, level=settings.log_level)
         service = self.service(settings)
+        subscriptions = self.subscriptions(service, settings)
         authenticator = authenticator_from_settings(settings)
         app = create_app(
-            settings, service, authenticator, clock=utc_now, lifespan=self._lifespan(service, settings)
+            settings,
+            service,
+            authenticator,
+            clock=utc_now,
+            lifespan=self._lifespan(service, settings, subscriptions),
+            subscriptions=subscriptions,
         )
         log = structlog.get_logger("adapter.startup")
         for warning in authenticator.warnings():
@@ -123,9 +156,12 @@ class Composition:
         log.info("startup.ready", backend=service.store.backend, auth=settings.auth)
         return app
 
-    def _lifespan(self, service: StoreService, settings: Settings) -> Lifespan:
+    def _lifespan(
+        self, service: StoreService, settings: Settings, subscriptions: StoreSubscriptions
+    ) -> Lifespan:
         """With remote payers: the worker loop (unless ``worker_embedded`` is off) for the app's
-        life, and the payers' connections closed at the end."""
+        life, notifying the subscriptions too, and the payers' and subscribers' connections closed
+        at the end."""
         payers = service.flow.payers
 
         @asynccontextmanager
@@ -133,7 +169,8 @@ class Composition:
             stop = asyncio.Event()
             task = None
             if isinstance(payers, RemotePair) and settings.worker_embedded:
-                task = asyncio.create_task(self.worker(service, settings).run(stop))
+                worker = self.worker(service, settings, subscriptions.handlers())
+                task = asyncio.create_task(worker.run(stop))
             try:
                 yield
             finally:
@@ -142,6 +179,7 @@ class Composition:
                     await task
                 if isinstance(payers, RemotePair) and payers.close is not None:
                     await payers.close()
+                await subscriptions.close()
 
         return lifespan
 

@@ -727,8 +727,9 @@ def payer_sim(
 )
 def worker(ctx: typer.Context) -> None:
     """Run the worker that completes claims pended while the remote payers did not answer
-    (docs/payer-protocol.md), until SIGTERM or Ctrl-C. Any number may run against PostgreSQL;
-    adapter serve runs one of its own unless ADAPTER_WORKER_EMBEDDED=false."""
+    (docs/payer-protocol.md) and notifies the subscriptions, until SIGTERM or Ctrl-C. Any number
+    may run against PostgreSQL; adapter serve runs one of its own unless
+    ADAPTER_WORKER_EMBEDDED=false."""
     import asyncio
     import signal
 
@@ -740,7 +741,8 @@ def worker(ctx: typer.Context) -> None:
         raise fail("the worker completes claims for remote payers: set ADAPTER_PAYER_ROUTES")
     composition = _composition(ctx)
     service = _open_service(composition, settings)
-    pended = composition.worker(service, settings)
+    subscriptions = composition.subscriptions(service, settings)
+    pended = composition.worker(service, settings, subscriptions.handlers())
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -753,6 +755,7 @@ def worker(ctx: typer.Context) -> None:
             payers = service.flow.payers
             if isinstance(payers, RemotePair) and payers.close is not None:
                 await payers.close()
+            await subscriptions.close()
 
     typer.echo(f"worker {pended.name} started", err=True)
     try:

@@ -97,6 +97,24 @@ class Settings(BaseSettings):
     outbox_retention_days: int = Field(
         default=7, gt=0, description="days a processed outbox event is kept before the worker deletes it"
     )
+    subscription_allow_http: bool = Field(
+        default=False, description="let subscriptions notify plain-http endpoints beyond loopback"
+    )
+    subscription_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="seconds one notification (or handshake) POST may take"
+    )
+    subscription_retry_seconds: float = Field(
+        default=5.0, gt=0, description="first wait before a failed notification is posted again (doubles)"
+    )
+    subscription_max_attempts: int = Field(
+        default=8, gt=0, description="posts of one notification before its subscription goes to error"
+    )
+    subscription_key_file: Path | None = Field(
+        default=None, description="AES key sealing subscription secrets; default in data_dir"
+    )
+    public_base_url: str | None = Field(
+        default=None, description="the adapter's public URL, for the references in notifications"
+    )
     retention_days: int = Field(
         default=365, gt=0, description="days a submission's body is kept before `adapter purge` empties it"
     )
@@ -116,6 +134,10 @@ class Settings(BaseSettings):
     @property
     def canon(self) -> Canon:
         return Canon(base=self.canonical_base, lpp_aliases=self.lpp_aliases)
+
+    @property
+    def effective_subscription_key_file(self) -> Path:
+        return self.subscription_key_file or self.data_dir / "subscription-secrets.key"
 
     @property
     def effective_database_url(self) -> str:

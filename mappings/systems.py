@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 __all__ = [
     "ACT_CODE",
     "ADJUDICATION",
+    "BACKPORT_PAYLOAD_CONTENT",
+    "BACKPORT_SUBSCRIPTION",
+    "BACKPORT_SUBSCRIPTION_STATUS",
     "CLAIM_TYPE",
     "COVERAGE_CLASS_HL7",
     "DEFAULT_BASE",
@@ -46,6 +49,12 @@ PAYMENT_TYPE = "http://terminology.hl7.org/CodeSystem/ex-paymenttype"
 PROCESS_PRIORITY = "http://terminology.hl7.org/CodeSystem/processpriority"
 NOTE_TYPE = "http://hl7.org/fhir/note-type"
 
+#: The R4 backport of R5 Subscriptions (HL7 Subscriptions R5 Backport IG, STU 1.1).
+_BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition"
+BACKPORT_SUBSCRIPTION = f"{_BACKPORT}/backport-subscription"
+BACKPORT_SUBSCRIPTION_STATUS = f"{_BACKPORT}/backport-subscription-status-r4"
+BACKPORT_PAYLOAD_CONTENT = f"{_BACKPORT}/backport-payload-content"
+
 
 @dataclass(frozen=True, slots=True)
 class Canon:
@@ -72,6 +81,16 @@ class Canon:
         (``titre``, ``category``, ``kind``, ``deactivated``, ``deactivated-on``, ``sante100``,
         ``telemonitoring``)."""
         return f"{self.base}/StructureDefinition/lpp-{name}"
+
+    @property
+    def subscription_secret(self) -> str:
+        """Extension on ``Subscription.channel`` carrying the secret that signs its notifications."""
+        return f"{self.base}/StructureDefinition/subscription-signing-secret"
+
+    @property
+    def claim_response_topic(self) -> str:
+        """The topic every subscription's notifications name: a claim's ClaimResponses became final."""
+        return f"{self.base}/SubscriptionTopic/claim-response"
 
     @property
     def coverage_class(self) -> str:

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapter import __version__
-from adapter.api import capability, routes_claim, routes_claimresponse, routes_device
+from adapter.api import capability, routes_claim, routes_claimresponse, routes_device, routes_subscription
 from adapter.api.deps import AppContext, Authenticator, ContextDep
 from adapter.api.docs import install_docs
 from adapter.api.logging import make_logger
@@ -33,7 +33,7 @@ from adapter.api.operator_console import install_console
 from adapter.api.outcomes import error_responses, install_exception_handlers, outcome_body
 from adapter.errors import Issue
 from adapter.intake import Format
-from adapter.service import ClaimService
+from adapter.service import ClaimService, SubscriptionService
 from adapter.settings import Settings
 from mappings.fhir.jsonio import dumps
 from mappings.outbound import all_ok
@@ -58,13 +58,15 @@ def create_app(
     new_request_id: Callable[[], str] = _new_request_id,
     log_stream: TextIO | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    subscriptions: SubscriptionService | None = None,
 ) -> FastAPI:
     """Build the HTTP API.
 
     ``clock`` gives timezone-aware "now" (token expiry, submission time, log timestamps);
     ``timer`` is a monotonic seconds counter for latencies; ``log_stream`` receives the JSON
     log lines (standard output when None); ``lifespan`` runs for the app's life (background
-    work the composition root starts, such as the pended-claims worker).
+    work the composition root starts, such as the pended-claims worker); ``subscriptions`` serves
+    ``/Subscription`` (without it those paths answer 404 and the CapabilityStatement omits them).
     """
     metrics = Metrics()
     logger = make_logger(clock=clock, stream=log_stream, level=settings.log_level)
@@ -76,15 +78,18 @@ def create_app(
         timer=timer,
         metrics=metrics,
         logger=logger,
-        capability=capability.capability_statement(canonical_base=settings.canonical_base, date=clock()),
+        capability=capability.capability_statement(
+            canonical_base=settings.canonical_base, date=clock(), subscriptions=subscriptions is not None
+        ),
         submit_slots=asyncio.Semaphore(settings.submit_concurrency) if settings.submit_concurrency else None,
+        subscriptions=subscriptions,
     )
     app = FastAPI(
         title="FHIR LPP reimbursement adapter",
         version=__version__,
         description=(
             "FHIR R4 API: Claim/$submit, Claim and ClaimResponse reads, ClaimResponse search, "
-            "LPP code lookups. "
+            "LPP code lookups, Subscriptions (signed rest-hooks). "
             "Bodies are application/fhir+json or application/fhir+xml; every error is an OperationOutcome."
         ),
         docs_url=None,  # served from the adapter's own assets (api/docs.py), not a CDN
@@ -101,6 +106,7 @@ def create_app(
         "Claim": routes_claim.router,
         "ClaimResponse": routes_claimresponse.router,
         "LPP reference": routes_device.router,
+        "Subscription": routes_subscription.router,
         "operations": _ops_router(),
     }
     for tag, router in routers.items():
@@ -181,6 +187,7 @@ _RESOURCE_SCHEMAS = {
     "CapabilityStatement": "A FHIR R4 CapabilityStatement",
     "ChargeItemDefinition": "A FHIR R4 ChargeItemDefinition (an LPP code's row in force on a day)",
     "Parameters": "A FHIR R4 Parameters (the CodeSystem/$lookup answer)",
+    "Subscription": "A FHIR R4 Subscription (rest-hook, the R4 backport of R5 Subscriptions)",
 }
 
 

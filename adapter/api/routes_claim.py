@@ -35,7 +35,7 @@ from mappings.fhir.jsonio import dumps, loads
 from mappings.fhir.xml import parse_xml
 from mappings.outbound import all_ok
 
-__all__ = ["NO_STORE", "router"]
+__all__ = ["NO_STORE", "read_body", "router"]
 
 #: Answers carry health data: no shared or browser cache may keep them.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -51,7 +51,7 @@ class NotDead(AdapterError):
     http_status = 409
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int) -> bytes:
     """The body, read chunk by chunk; the middleware stops it at the limit as it streams."""
     chunks: list[bytes] = []
     size = 0
@@ -113,7 +113,7 @@ async def _bundle_body(request: Request, ctx: AppContext) -> tuple[bytes, Format
         accept=request.headers.get("accept"),
         default=in_format,
     )
-    return await _read_body(request, ctx.settings.max_body_bytes), in_format, out_format
+    return await read_body(request, ctx.settings.max_body_bytes), in_format, out_format
 
 
 async def _submit(

@@ -11,5 +11,15 @@ Stages 1–3 stop at their first failing stage; stage 4 reports every issue at o
 from adapter.intake.formats import Format, Limits
 from adapter.intake.inquiry import read_inquiry
 from adapter.intake.pipeline import Submission, check, parse_payload, read_submission
+from adapter.intake.subscription import read_subscription_body
 
-__all__ = ["Format", "Limits", "Submission", "check", "parse_payload", "read_inquiry", "read_submission"]
+__all__ = [
+    "Format",
+    "Limits",
+    "Submission",
+    "check",
+    "parse_payload",
+    "read_inquiry",
+    "read_submission",
+    "read_subscription_body",
+]

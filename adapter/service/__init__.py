@@ -10,6 +10,7 @@ from adapter.service.port import (
     Runner,
     SearchPage,
     StoredClaim,
+    SubscriptionService,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "Runner",
     "SearchPage",
     "StoredClaim",
+    "SubscriptionService",
 ]

@@ -7,9 +7,9 @@ at the same time; one writer at a time on SQLite). A ``claim.pending`` event ask
 payers again, with the claim's own keys and as of its reception, so that a payer that decided
 before answers the same decision; the answer becomes the claim's next version. A payer fault
 leaves the event leased: the lease is the retry interval, and after ``max_attempts`` the
-claim is dead-lettered with an error answer. Events of other topics have no consumer yet
-(the delivery of results comes later): they are marked done. Completed events are deleted
-after ``retention``.
+claim is dead-lettered with an error answer. Events of the topics in ``handlers`` go to their
+handler (the subscriptions' fan-out and notifications); the others are marked done. Completed
+events are deleted after ``retention``.
 
 Nothing here blocks on a payer: the payers are awaited, and the store's work runs on threads.
 """
@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,7 +30,10 @@ from adapter.errors import PayerFault
 from adapter.service.claims import PENDING_TOPIC, StoreService
 from adapter.store import OutboxEvent
 
-__all__ = ["PendingWorker", "WorkerSettings"]
+__all__ = ["EventHandler", "PendingWorker", "WorkerSettings"]
+
+#: Consumes one leased outbox event of its topic; it marks the event done (or leaves it leased to retry).
+EventHandler = Callable[[OutboxEvent], Awaitable[None]]
 
 _log = structlog.get_logger("adapter.worker")
 
@@ -51,7 +54,8 @@ class WorkerSettings:
 
 
 class PendingWorker:
-    """One worker of the outbox; run :meth:`run` until its stop event is set."""
+    """One worker of the outbox; run :meth:`run` until its stop event is set. ``handlers`` maps
+    further topics to their consumers (each marks its event done, or leaves it leased to retry)."""
 
     def __init__(
         self,
@@ -60,8 +64,10 @@ class PendingWorker:
         clock: Callable[[], datetime],
         settings: WorkerSettings | None = None,
         name: str | None = None,
+        handlers: Mapping[str, EventHandler] | None = None,
     ) -> None:
         self.service = service
+        self.handlers = dict(handlers or {})
         self.clock = clock
         self.settings = settings or WorkerSettings()
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -86,8 +92,11 @@ class PendingWorker:
         now = self.clock()
         events = await asyncio.to_thread(self._lease, now)
         for event in events:
+            handler = self.handlers.get(event.topic)
             if event.topic == PENDING_TOPIC:
                 await self._complete(event)
+            elif handler is not None:
+                await handler(event)
             else:
                 await asyncio.to_thread(self._done, event)
         if self._pruned_at is None or now - self._pruned_at >= self.settings.prune_every:

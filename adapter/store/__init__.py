@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from adapter.store.database import Store
 from adapter.store.engine import DbTimeouts
-from adapter.store.records import NewSubmission, OutboxEvent, StoredSubmission
+from adapter.store.records import NewSubmission, OutboxEvent, StoredSubmission, StoredSubscription
 from adapter.store.rows import submission_row
 from adapter.store.tx import Tx
 
-__all__ = ["DbTimeouts", "NewSubmission", "OutboxEvent", "Store", "StoredSubmission", "Tx", "submission_row"]
+__all__ = [
+    "DbTimeouts",
+    "NewSubmission",
+    "OutboxEvent",
+    "Store",
+    "StoredSubmission",
+    "StoredSubscription",
+    "Tx",
+    "submission_row",
+]

@@ -21,7 +21,7 @@ from adapter.store.models import OutboxRow, table_of
 from adapter.store.prepared import Prepared
 from adapter.store.records import OutboxEvent
 
-__all__ = ["DEFAULT_LEASE", "INSERT", "claim", "complete", "prune", "row"]
+__all__ = ["DEFAULT_LEASE", "INSERT", "claim", "complete", "postpone", "prune", "row"]
 
 DEFAULT_LEASE = timedelta(minutes=5)
 
@@ -86,6 +86,13 @@ def complete(connection: Connection, event_id: int, now: datetime) -> bool:
         .values(completed_at=now, claimed_until=None)
     )
     return result.rowcount > 0
+
+
+def postpone(connection: Connection, event_id: int, until: datetime) -> None:
+    """Extend a pending event's lease to ``until``: no worker claims it before (a backoff)."""
+    connection.execute(
+        update(_OUTBOX).where(_O.id == event_id, _O.completed_at.is_(None)).values(claimed_until=until)
+    )
 
 
 def prune(connection: Connection, completed_before: datetime) -> int:

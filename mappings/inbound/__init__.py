@@ -2,11 +2,21 @@
 
 ``read_bundle`` reads a structurally valid Bundle into a ``ReimbursementRequest`` with every
 conventions issue at once; ``to_bundle`` writes a request back as a Bundle that reads the same
-(tests and tools build submissions with it). One private module per resource.
+(tests and tools build submissions with it). One private module per resource; ``read_subscription``
+reads a client's ``Subscription`` (``_subscription``).
 """
 
 from __future__ import annotations
 
 from mappings.inbound._bundle import Reading, from_bundle, read_bundle, to_bundle
+from mappings.inbound._subscription import SECRET_MAX, SECRET_MIN, read_subscription
 
-__all__ = ["Reading", "from_bundle", "read_bundle", "to_bundle"]
+__all__ = [
+    "SECRET_MAX",
+    "SECRET_MIN",
+    "Reading",
+    "from_bundle",
+    "read_bundle",
+    "read_subscription",
+    "to_bundle",
+]

@@ -3,7 +3,8 @@
 The writers build FHIR-JSON dicts; the readers are their inverses, for answers that come
 back from a remote payer or a conformance run. Private modules: ``_write`` and ``_read`` for
 ClaimResponses, ``_terms`` for the codes both agree on, ``_operationoutcome``; ``_device`` for a device's
-LPP status (a ChargeItemDefinition, a ``CodeSystem/$lookup`` answer).
+LPP status (a ChargeItemDefinition, a ``CodeSystem/$lookup`` answer); ``_subscription`` for a
+Subscription and its notifications.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 from mappings.outbound._device import to_charge_item_definition, to_lookup_parameters
 from mappings.outbound._operationoutcome import all_ok, from_operation_outcome, to_operation_outcome
 from mappings.outbound._read import from_claim_response, from_response_bundle
+from mappings.outbound._subscription import NotificationEvent, to_notification, to_subscription
 from mappings.outbound._write import claim_response_id, to_claim_response, to_claim_responses
 
 __all__ = [
+    "NotificationEvent",
     "all_ok",
     "claim_response_id",
     "from_claim_response",
@@ -23,5 +26,7 @@ __all__ = [
     "to_claim_response",
     "to_claim_responses",
     "to_lookup_parameters",
+    "to_notification",
     "to_operation_outcome",
+    "to_subscription",
 ]

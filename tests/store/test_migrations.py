@@ -26,6 +26,7 @@ TABLES = {
     "ledger_entries",
     "outbox",
     "submission_versions",
+    "subscriptions",
     "submissions",
 }
 
@@ -48,7 +49,7 @@ def test_migrating_an_empty_database_twice_is_idempotent(empty_url: str) -> None
         store.migrate()
         store.migrate()
         with store.engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0005"
+            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0009"
             assert set(inspect(connection).get_table_names()) == TABLES
     finally:
         store.dispose()
