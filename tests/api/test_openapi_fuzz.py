@@ -6,8 +6,8 @@ answer must conform to the description (status, content type, headers, body sche
 request the description allows must be accepted (``_format``, ``_count`` and ``_offset`` once
 allowed values that were refused) and every request it forbids refused. ``$submit`` is spared
 the last two: a FHIR Bundle's rules do not fit in a JSON schema, so most generated Bundles are
-rightly refused; the same goes for ``$inquire`` and for a Subscription's creation. The number of examples is bounded and
-derandomised: a few seconds.
+rightly refused; the same goes for ``$inquire`` and for a Subscription's creation. The number
+of examples is bounded and derandomised: a few seconds.
 """
 
 from __future__ import annotations
