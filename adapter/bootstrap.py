@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,18 +22,21 @@ from fastapi import FastAPI
 from adapter.api import create_app
 from adapter.api.logging import configure_logging
 from adapter.auth import authenticator_from_settings
+from adapter.delivery import Destination
+from adapter.delivery.mutuelle import MutuelleDestination
 from adapter.errors import StoreUnavailable
 from adapter.flow import RemotePair, SubmitFlow
 from adapter.intake import Limits
 from adapter.notify import RestHook, SecretBox, load_or_create_key
 from adapter.payers import InMemoryRecords, PayerRecords, Payers, ReferencePayers
 from adapter.payers.http import HttpAmc, HttpAmo, PayerHttp
-from adapter.payers.routing import load_routes
+from adapter.payers.routing import PayerRoutes, load_routes
 from adapter.rules.lpp import LppTable
 from adapter.rules.lpp_loader import load_lpp_table
 from adapter.service.claims import StoreService
+from adapter.service.dispatch import Dispatcher, DispatchSettings, Observer
 from adapter.service.subscriptions import StoreSubscriptions, SubscriptionSettings
-from adapter.service.worker import EventHandler, PendingWorker, WorkerSettings
+from adapter.service.worker import PendingWorker, WorkerSettings
 from adapter.serving import STARTUP_FAILURE
 from adapter.settings import Settings
 from adapter.store import DbTimeouts, Store
@@ -60,10 +63,41 @@ class Composition:
         else the in-process reference payers."""
         if self.payers is not None:
             return self.payers
-        if settings.payer_routes is not None:
-            http = PayerHttp(load_routes(settings.payer_routes))
+        routes = self.routes(settings)
+        if routes is not None and routes.remote_payers:
+            http = PayerHttp(routes)
             return RemotePair(amo=HttpAmo(http), amc=HttpAmc(http), close=http.aclose)
         return self.reference_payers(settings)
+
+    def routes(self, settings: Settings) -> PayerRoutes | None:
+        """The routing file, when one is configured."""
+        return None if settings.payer_routes is None else load_routes(settings.payer_routes)
+
+    def destinations(
+        self, settings: Settings, subscriptions: StoreSubscriptions | None = None
+    ) -> list[Destination]:
+        """Where events go (docs/delivery.md): the mutuelles with a ``delivery_url`` in the routing
+        file, the event stream with ``ADAPTER_EVENTS_URL``, and the clients' subscriptions when
+        they are kept. Empty: nothing is delivered."""
+        found: list[Destination] = []
+        if subscriptions is not None:
+            found.append(subscriptions.destination())
+        routes = self.routes(settings)
+        if routes is not None and routes.deliveries:
+            found.append(MutuelleDestination(routes))
+        if settings.events_url is not None:
+            from adapter.delivery.stream import EventStream
+
+            found.append(
+                EventStream(settings.events_url.get_secret_value(), exchange=settings.events_exchange)
+            )
+        return found
+
+    def needs_worker(
+        self, service: StoreService, settings: Settings, subscriptions: StoreSubscriptions | None = None
+    ) -> bool:
+        """A worker has work with remote payers (pended claims) or with destinations (deliveries)."""
+        return isinstance(service.flow.payers, RemotePair) or bool(self.destinations(settings, subscriptions))
 
     def reference_payers(self, settings: Settings) -> Payers:
         """In-process payers: the given ones when they are, else the reference payers on the
@@ -73,19 +107,37 @@ class Composition:
         return ReferencePayers.load(lpp_table=settings.lpp_table, contracts=settings.amc_contracts)
 
     def worker(
-        self, service: StoreService, settings: Settings, handlers: Mapping[str, EventHandler] | None = None
+        self,
+        service: StoreService,
+        settings: Settings,
+        *,
+        observe: Observer | None = None,
+        subscriptions: StoreSubscriptions | None = None,
     ) -> PendingWorker:
         """The worker that completes pended claims, with the configured retries and retention, and
-        hands the topics of ``handlers`` (the subscriptions') to them."""
+        the dispatcher when events have destinations (``observe`` counts its sends)."""
+        destinations = self.destinations(settings, subscriptions)
+        dispatch = DispatchSettings(
+            max_attempts=settings.delivery_max_attempts,
+            initial=settings.delivery_retry_seconds,
+            max_backoff=settings.delivery_retry_max_seconds,
+            retention=timedelta(days=settings.outbox_retention_days),
+        )
+
+        def dispatcher(name: str) -> Dispatcher:
+            return Dispatcher(
+                service, destinations, clock=utc_now, name=name, settings=dispatch, observe=observe
+            )
+
         return PendingWorker(
             service,
             clock=utc_now,
-            handlers=handlers,
             settings=WorkerSettings(
                 retry_after=timedelta(seconds=settings.worker_retry_seconds),
                 max_attempts=settings.worker_max_attempts,
                 retention=timedelta(days=settings.outbox_retention_days),
             ),
+            dispatcher=dispatcher if destinations else None,
         )
 
     def flow(self, settings: Settings, *, in_process: bool = False) -> SubmitFlow:
@@ -112,9 +164,11 @@ class Composition:
             lpp_table=self.lpp_table(settings),
         )
 
-    def subscriptions(self, service: StoreService, settings: Settings) -> StoreSubscriptions:
-        """Subscriptions on the service's store: secrets sealed with the configured key, notifications
-        posted by the rest-hook client."""
+    def subscriptions(self, service: StoreService, settings: Settings) -> StoreSubscriptions | None:
+        """Subscriptions on the service's store (unless ``ADAPTER_SUBSCRIPTIONS`` is off): secrets
+        sealed with the configured key, notifications posted by the rest-hook client."""
+        if not settings.subscriptions:
+            return None
         key_file = settings.effective_subscription_key_file
         key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         return StoreSubscriptions(
@@ -125,8 +179,6 @@ class Composition:
             clock=utc_now,
             settings=SubscriptionSettings(
                 allow_http=settings.subscription_allow_http,
-                retry=timedelta(seconds=settings.subscription_retry_seconds),
-                max_attempts=settings.subscription_max_attempts,
                 base_url=(settings.public_base_url or "").rstrip("/"),
             ),
             limits=Limits(max_bytes=settings.max_body_bytes, max_depth=settings.max_depth),
@@ -157,19 +209,20 @@ class Composition:
         return app
 
     def _lifespan(
-        self, service: StoreService, settings: Settings, subscriptions: StoreSubscriptions
+        self, service: StoreService, settings: Settings, subscriptions: StoreSubscriptions | None = None
     ) -> Lifespan:
-        """With remote payers: the worker loop (unless ``worker_embedded`` is off) for the app's
-        life, notifying the subscriptions too, and the payers' and subscribers' connections closed
-        at the end."""
+        """With remote payers or destinations: the worker loop (unless ``worker_embedded`` is off)
+        for the app's life, its sends counted in the app's metrics, and the payers' connections
+        closed at the end."""
         payers = service.flow.payers
 
         @asynccontextmanager
-        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             stop = asyncio.Event()
             task = None
-            if isinstance(payers, RemotePair) and settings.worker_embedded:
-                worker = self.worker(service, settings, subscriptions.handlers())
+            if settings.worker_embedded and self.needs_worker(service, settings, subscriptions):
+                observe = app.state.ctx.metrics.observe_delivery
+                worker = self.worker(service, settings, observe=observe, subscriptions=subscriptions)
                 task = asyncio.create_task(worker.run(stop))
             try:
                 yield
@@ -179,7 +232,8 @@ class Composition:
                     await task
                 if isinstance(payers, RemotePair) and payers.close is not None:
                     await payers.close()
-                await subscriptions.close()
+                if subscriptions is not None:
+                    await subscriptions.close()
 
         return lifespan
 

@@ -722,14 +722,16 @@ def payer_sim(
 
 @app.command(
     cls=ToolCommand,
-    short_help="Complete pended claims with the remote payers.",
-    epilog="Exit 0 stopped (SIGTERM, Ctrl-C), 2 usage error (no routing file), 3 no database.",
+    short_help="Complete pended claims with the remote payers, and deliver events.",
+    epilog=(
+        "Exit 0 stopped (SIGTERM, Ctrl-C), 2 usage error (no routing file, no event stream), 3 no database."
+    ),
 )
 def worker(ctx: typer.Context) -> None:
     """Run the worker that completes claims pended while the remote payers did not answer
-    (docs/payer-protocol.md) and notifies the subscriptions, until SIGTERM or Ctrl-C. Any number
-    may run against PostgreSQL; adapter serve runs one of its own unless
-    ADAPTER_WORKER_EMBEDDED=false."""
+    (docs/payer-protocol.md) and delivers the events to the mutuelles, the event stream and the
+    subscriptions (docs/delivery.md), until SIGTERM or Ctrl-C. Any number may run against PostgreSQL;
+    adapter serve runs one of its own unless ADAPTER_WORKER_EMBEDDED=false."""
     import asyncio
     import signal
 
@@ -737,12 +739,15 @@ def worker(ctx: typer.Context) -> None:
     from adapter.settings import Settings
 
     settings = Settings()
-    if settings.payer_routes is None:
-        raise fail("the worker completes claims for remote payers: set ADAPTER_PAYER_ROUTES")
+    if settings.payer_routes is None and settings.events_url is None and not settings.subscriptions:
+        raise fail(
+            "the worker completes claims for remote payers and delivers events: "
+            "set ADAPTER_PAYER_ROUTES or ADAPTER_EVENTS_URL, or keep ADAPTER_SUBSCRIPTIONS on"
+        )
     composition = _composition(ctx)
     service = _open_service(composition, settings)
     subscriptions = composition.subscriptions(service, settings)
-    pended = composition.worker(service, settings, subscriptions.handlers())
+    pended = composition.worker(service, settings, subscriptions=subscriptions)
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -755,7 +760,8 @@ def worker(ctx: typer.Context) -> None:
             payers = service.flow.payers
             if isinstance(payers, RemotePair) and payers.close is not None:
                 await payers.close()
-            await subscriptions.close()
+            if subscriptions is not None:
+                await subscriptions.close()
 
     typer.echo(f"worker {pended.name} started", err=True)
     try:
@@ -801,6 +807,68 @@ def dead_letters(
             return
         for row in service.dead_letters(caller=operator):
             typer.echo(f"{row.id}\t{row.received_at.isoformat()}\t{row.dead_reason or ''}")
+    finally:
+        service.store.dispose()
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+@app.command(
+    "deliveries",
+    cls=ToolCommand,
+    short_help="List the deliveries to the mutuelles and the event stream, or requeue one.",
+    epilog="Exit 0 listed or requeued, 1 nothing to requeue under that id, 3 the database cannot be reached.",
+)
+def deliveries(
+    ctx: typer.Context,
+    state: Annotated[
+        DeliveryState | None,
+        typer.Option(
+            "--state",
+            metavar="pending|delivered|dead",
+            help="only the deliveries in this state",
+            show_default=False,
+        ),
+    ] = None,
+    requeue: Annotated[
+        int | None,
+        typer.Option(
+            "--requeue", metavar="ID", min=1, help="send this dead delivery again", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """List the deliveries (id, state, destination/target, event type, claim, attempts, last error),
+    one per line, oldest first, or requeue a dead one: it is sent again with the same event id
+    (docs/delivery.md)."""
+    from datetime import UTC, datetime
+
+    from adapter.access import Caller
+    from adapter.service import Requeue
+    from adapter.settings import Settings
+
+    settings = Settings()
+    operator = Caller(client_id="operator", everything=True)
+    service = _open_service(_composition(ctx), settings)
+    try:
+        if requeue is not None:
+            done = service.requeue_delivery(requeue, caller=operator, now=datetime.now(UTC))
+            if done is Requeue.NOT_FOUND:
+                raise fail(f"no delivery {requeue}", EXIT_REFUSED)
+            if done is Requeue.NOT_DEAD:
+                raise fail(f"delivery {requeue} is not in the dead letters", EXIT_REFUSED)
+            typer.echo(f"delivery {requeue} requeued")
+            return
+        for row in service.deliveries(
+            caller=operator, state=None if state is None else state.value, limit=1000
+        ):
+            typer.echo(
+                f"{row.id}\t{row.state}\t{row.destination}/{row.target}\t{row.event_type}\t{row.claim_id}"
+                f"\t{row.attempts}\t{row.last_error or ''}"
+            )
     finally:
         service.store.dispose()
 

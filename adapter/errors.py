@@ -259,6 +259,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         _T.CONFLICT,
         "The claim is not dead-lettered (complete, or still pending): there is nothing to requeue",
     ),
+    ErrorCode(
+        "delivery-not-dead",
+        _T.CONFLICT,
+        "The delivery is not in the dead letters (delivered, or still pending): there is nothing to requeue",
+    ),
     # -- subscriptions (docs/http-api.md) --
     ErrorCode(
         "subscription-criteria",

@@ -86,7 +86,8 @@ class Settings(BaseSettings):
         description="seconds $submit waits for remote payers before answering queued",
     )
     worker_embedded: bool = Field(
-        default=True, description="with remote payers, run the pended-claims worker inside adapter serve"
+        default=True,
+        description="with remote payers or delivery destinations, run the worker inside adapter serve",
     )
     worker_retry_seconds: float = Field(
         default=10.0, gt=0, description="seconds before the worker asks a payer that failed again"
@@ -94,20 +95,38 @@ class Settings(BaseSettings):
     worker_max_attempts: int = Field(
         default=20, gt=0, description="times the worker asks for a pended claim before dead-lettering it"
     )
+    events_url: SecretStr | None = Field(
+        default=None,
+        description="AMQP URL (amqp:// or amqps://) of the broker every event is published to",
+    )
+    events_exchange: str = Field(
+        default="fhir-lpp-adapter.events",
+        min_length=1,
+        max_length=255,
+        description="the topic exchange the events are published to (routing key: the event type)",
+    )
+    delivery_max_attempts: int = Field(
+        default=10, gt=0, description="sends of one delivery before it goes to the dead letters"
+    )
+    delivery_retry_seconds: float = Field(
+        default=1.0, gt=0, description="seconds before a failed delivery is sent again (then doubling)"
+    )
+    delivery_retry_max_seconds: float = Field(
+        default=300.0, gt=0, description="the longest wait between two sends of one delivery"
+    )
     outbox_retention_days: int = Field(
-        default=7, gt=0, description="days a processed outbox event is kept before the worker deletes it"
+        default=7,
+        gt=0,
+        description="days a processed outbox event, and a delivered delivery, is kept by the worker",
+    )
+    subscriptions: bool = Field(
+        default=True, description="serve /Subscription and notify subscribers (the worker then always runs)"
     )
     subscription_allow_http: bool = Field(
         default=False, description="let subscriptions notify plain-http endpoints beyond loopback"
     )
     subscription_timeout: float = Field(
         default=5.0, gt=0, le=60, description="seconds one notification (or handshake) POST may take"
-    )
-    subscription_retry_seconds: float = Field(
-        default=5.0, gt=0, description="first wait before a failed notification is posted again (doubles)"
-    )
-    subscription_max_attempts: int = Field(
-        default=8, gt=0, description="posts of one notification before its subscription goes to error"
     )
     subscription_key_file: Path | None = Field(
         default=None, description="AES key sealing subscription secrets; default in data_dir"

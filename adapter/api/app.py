@@ -22,7 +22,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapter import __version__
-from adapter.api import capability, routes_claim, routes_claimresponse, routes_device, routes_subscription
+from adapter.api import (
+    capability,
+    routes_claim,
+    routes_claimresponse,
+    routes_delivery,
+    routes_device,
+    routes_subscription,
+)
 from adapter.api.deps import AppContext, Authenticator, ContextDep
 from adapter.api.docs import install_docs
 from adapter.api.logging import make_logger
@@ -107,6 +114,7 @@ def create_app(
         "ClaimResponse": routes_claimresponse.router,
         "LPP reference": routes_device.router,
         "Subscription": routes_subscription.router,
+        "deliveries": routes_delivery.router,
         "operations": _ops_router(),
     }
     for tag, router in routers.items():

@@ -227,6 +227,24 @@ def capability_statement(
                         ],
                     },
                 ],
+                "operation": [
+                    {
+                        "name": "deliveries",
+                        "definition": f"{canonical_base}/OperationDefinition/deliveries",
+                        "documentation": (
+                            "GET $deliveries?state=pending|delivered|dead&destination=&claim=: the "
+                            "deliveries to the mutuelles and the event stream of the claims the client may "
+                            "read, with destination, attempts and last error (system/ClaimResponse.read)"
+                        ),
+                    },
+                    {
+                        "name": "requeue-delivery",
+                        "definition": f"{canonical_base}/OperationDefinition/deliveries-requeue",
+                        "documentation": (
+                            "POST $deliveries/[id]/$requeue: send a dead delivery again (system/Claim.write)"
+                        ),
+                    },
+                ],
             }
         ],
     }

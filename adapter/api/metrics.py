@@ -59,6 +59,13 @@ class Metrics:
         )
         for outcome in SUBMISSION_OUTCOMES:
             self.submissions.labels(outcome)  # exported at 0 from the start: rates need a baseline
+        self.deliveries = Counter(
+            "adapter_deliveries",
+            "Sends of events to a destination's target (a mutuelle route, the event exchange) by "
+            "result: delivered, retry (failed, to be sent again), dead (gone to the dead letters)",
+            ["destination", "target", "result"],
+            registry=self.registry,
+        )
 
     def observe_request(self, *, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -66,6 +73,10 @@ class Metrics:
 
     def observe_submission(self, outcome: str) -> None:
         self.submissions.labels(outcome if outcome in SUBMISSION_OUTCOMES else "failed").inc()
+
+    def observe_delivery(self, destination: str, target: str, result: str) -> None:
+        """One send by the dispatcher (``adapter.service.dispatch``) in this process."""
+        self.deliveries.labels(destination, target, result).inc()
 
     def exposition(self) -> tuple[bytes, str]:
         """The text exposition format and its content type."""

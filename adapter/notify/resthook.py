@@ -1,7 +1,7 @@
 """The rest-hook client: one signed POST of a notification, and what came of it.
 
-One attempt per call: the retries, their backoff and the giving up are the outbox's (a failed
-notification is leased again later), so that a retry survives a restart. Redirects are not
+One attempt per call: the retries, their backoff and the giving up are the dispatcher's
+(``adapter.service.dispatch``), so that a retry survives a restart. Redirects are not
 followed (a notification goes to the registered endpoint or nowhere).
 """
 
@@ -20,12 +20,18 @@ __all__ = ["Delivery", "RestHook"]
 _REASON_MAX = 200
 
 
+#: Statuses worth another attempt later; any other 4xx is the receiver's lasting refusal.
+_RETRY_STATUSES = frozenset({408, 425, 429})
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """What one POST gave: ``ok`` for a 2xx, else the reason (status or transport failure)."""
+    """What one POST gave: ``ok`` for a 2xx, else the reason (status or transport failure) and
+    whether it is ``permanent`` (a 4xx other than 408, 425 and 429: trying again will not help)."""
 
     ok: bool
     reason: str | None = None
+    permanent: bool = False
 
 
 class RestHook:
@@ -64,7 +70,8 @@ class RestHook:
             return Delivery(False, f"the endpoint could not be reached ({type(exc).__name__})")
         if 200 <= response.status_code < 300:
             return Delivery(True)
-        return Delivery(False, f"the endpoint answered HTTP {response.status_code}"[:_REASON_MAX])
+        permanent = 400 <= response.status_code < 500 and response.status_code not in _RETRY_STATUSES
+        return Delivery(False, f"the endpoint answered HTTP {response.status_code}"[:_REASON_MAX], permanent)
 
     async def aclose(self) -> None:
         await self._client.aclose()

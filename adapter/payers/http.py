@@ -47,7 +47,7 @@ from adapter.payers import protocol
 from adapter.payers.ports import AmoAnswer
 from adapter.payers.routing import Endpoint, PayerRoutes
 
-__all__ = ["HttpAmc", "HttpAmo", "PayerHttp"]
+__all__ = ["HttpAmc", "HttpAmo", "PayerHttp", "retry_after_seconds"]
 
 #: The largest answer read from a payer; more is a fault of that payer.
 MAX_ANSWER_BYTES = 2_000_000
@@ -63,7 +63,7 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-def _retry_after(value: str | None, now: float) -> float | None:
+def retry_after_seconds(value: str | None, now: float) -> float | None:
     """``Retry-After`` in seconds, from its delay-seconds or HTTP-date form (RFC 9110 §10.2.3)."""
     if value is None:
         return None
@@ -188,7 +188,8 @@ class PayerHttp:
                 status = response.status_code
                 if status in _RETRYABLE_STATUSES:
                     raise _Retryable(
-                        f"HTTP {status}", _retry_after(response.headers.get("Retry-After"), self._clock())
+                        f"HTTP {status}",
+                        retry_after_seconds(response.headers.get("Retry-After"), self._clock()),
                     )
                 content = bytearray()
                 async for chunk in response.aiter_bytes():

@@ -12,19 +12,23 @@ and key, and the CA that signs the payer's certificate). Format (YAML)::
     amc:
       - amc_numbers: ["MUTEX00001"]
         url: https://mutuelle.example/lpp-payer
+        delivery_url: https://mutuelle.example/lpp-payer/amc/deliveries  # the decisions, pushed
         tls: {cert: /etc/adapter/amc.pem, key: /etc/adapter/amc.key, ca: /etc/adapter/amc-ca.pem}
     timeouts: {connect: 2.0, read: 5.0}          # seconds, per attempt
     retries: {attempts: 4, initial: 0.2, max: 5.0, budget: 8.0}
     breaker: {failures: 5, reset_after: 30.0}    # per endpoint
 
-Every problem is a :class:`RoutesError` naming the file and the entry.
+An AMC entry's ``delivery_url`` is where the adapter delivers the decisions on its claims
+(docs/delivery.md), with the entry's credentials; an AMC entry may have a ``delivery_url`` and no
+``url``, and a file with no AMO entry and no AMC ``url`` keeps the payers in process and only
+delivers. Every problem is a :class:`RoutesError` naming the file and the entry.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +100,8 @@ class PayerRoutes:
     amo: tuple[tuple[str, Endpoint], ...] = ()
     amc: Mapping[str, Endpoint] = field(default_factory=dict)
     timeouts: Timeouts = Timeouts()
+    #: AMC number → the mutuelle's delivery endpoint (``delivery_url``, the route's credentials).
+    deliveries: Mapping[str, Endpoint] = field(default_factory=dict)
     retries: Retries = Retries()
     breaker: Breaker = Breaker()
 
@@ -110,6 +116,15 @@ class PayerRoutes:
     def amc_for(self, amc_number: str) -> Endpoint | None:
         return self.amc.get(amc_number)
 
+    def delivery_for(self, amc_number: str) -> Endpoint | None:
+        """Where the decisions on ``amc_number``'s claims are delivered, if anywhere."""
+        return self.deliveries.get(amc_number)
+
+    @property
+    def remote_payers(self) -> bool:
+        """Whether any payer is remote: a file with delivery routes only keeps them in process."""
+        return bool(self.amo or self.amc)
+
     @property
     def endpoints(self) -> tuple[Endpoint, ...]:
         seen: dict[str, Endpoint] = {}
@@ -119,6 +134,10 @@ class PayerRoutes:
 
 
 _ENTRY_KEYS = {"url", "name", "bearer_token_file", "bearer_token_env", "tls"}
+
+
+def _http_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://"))
 
 
 def _number(
@@ -142,13 +161,16 @@ def _section(document: Mapping[str, Any], key: str, where: str, allowed: set[str
     return section
 
 
-def _endpoint(entry: Mapping[str, Any], keys: set[str], where: str, default_name: str) -> Endpoint:
+def _endpoint(
+    entry: Mapping[str, Any], keys: set[str], where: str, default_name: str, *, url_optional: bool = False
+) -> Endpoint:
     unknown = sorted(set(entry) - _ENTRY_KEYS - keys)
     if unknown:
         raise RoutesError(f"{where}: unknown field {unknown[0]!r}")
-    url = entry.get("url")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+    url = entry.get("url", "" if url_optional else None)
+    if not (url == "" and url_optional) and not _http_url(url):
         raise RoutesError(f"{where}: url must be an http:// or https:// URL")
+    url = str(url)
     name = entry.get("name", default_name)
     if not isinstance(name, str) or not name:
         raise RoutesError(f"{where}: name must be a non-empty string")
@@ -213,15 +235,28 @@ def parse_routes(text: str, *, source: str = "routing file") -> PayerRoutes:
                 raise RoutesError(f"{where}: organisme prefix {prefix!r} is routed twice")
             amo.append((prefix, endpoint))
     amc: dict[str, Endpoint] = {}
+    deliveries: dict[str, Endpoint] = {}
     for index, entry in enumerate(document.get("amc") or []):
         where = f"{source}: amc[{index}]"
         if not isinstance(entry, Mapping):
             raise RoutesError(f"{where} must be a mapping")
-        endpoint = _endpoint(entry, {"amc_numbers"}, where, f"amc-{index}")
+        delivery_url = entry.get("delivery_url")
+        if delivery_url is not None and not _http_url(delivery_url):
+            raise RoutesError(f"{where}: delivery_url must be an http:// or https:// URL")
+        endpoint = _endpoint(
+            entry,
+            {"amc_numbers", "delivery_url"},
+            where,
+            f"amc-{index}",
+            url_optional=delivery_url is not None,
+        )
         for number in _codes(entry, "amc_numbers", where):
-            if number in amc:
+            if number in amc or number in deliveries:
                 raise RoutesError(f"{where}: AMC number {number!r} is routed twice")
-            amc[number] = endpoint
+            if endpoint.url:
+                amc[number] = endpoint
+            if delivery_url is not None:
+                deliveries[number] = replace(endpoint, url=str(delivery_url))
     timeouts = _section(document, "timeouts", source, {"connect", "read"})
     retries = _section(document, "retries", source, {"attempts", "initial", "max", "budget"})
     breaker = _section(document, "breaker", source, {"failures", "reset_after"})
@@ -229,6 +264,7 @@ def parse_routes(text: str, *, source: str = "routing file") -> PayerRoutes:
     return PayerRoutes(
         amo=tuple(amo),
         amc=amc,
+        deliveries=deliveries,
         timeouts=Timeouts(
             connect=_number(timeouts, "connect", 2.0, f"{where}timeouts"),
             read=_number(timeouts, "read", 5.0, f"{where}timeouts"),

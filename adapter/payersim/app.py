@@ -7,6 +7,12 @@ request is refused (409). Faults are drawn from a seeded generator, so a run can
 with probability ``fail_rate`` an exchange fails, half the time before deciding (503) and half
 after deciding and keeping the decision (504, the answer "lost"); ``latency_ms`` delays every
 answer, and ``spike_rate`` makes one in so many ten times slower.
+
+As the AMC, it is also a mutuelle's reference receiver of the decisions the adapter delivers
+(docs/delivery.md): ``POST /amc/deliveries`` takes the Bundle, applies it once per event id
+(the ``X-Event-Id`` header, which must match the Bundle's identifier) and lists what it got at
+``GET /_deliveries``. ``delivery_fail_rate`` fails a delivery, half the time before recording it
+(503) and half after (504, the answer lost); ``delivery_reject_rate`` refuses it (422).
 """
 
 from __future__ import annotations
@@ -41,10 +47,15 @@ class Faults:
     fail_rate: float = 0.0
     latency_ms: float = 0.0
     spike_rate: float = 0.0
+    delivery_fail_rate: float = 0.0
+    delivery_reject_rate: float = 0.0
 
     def update(self, changes: Any) -> None:
-        if not isinstance(changes, dict) or set(changes) - {"fail_rate", "latency_ms", "spike_rate"}:
-            raise ValueError("faults take fail_rate, latency_ms and spike_rate")
+        names = {"fail_rate", "latency_ms", "spike_rate", "delivery_fail_rate", "delivery_reject_rate"}
+        if not isinstance(changes, dict) or set(changes) - names:
+            raise ValueError(
+                "faults take fail_rate, latency_ms, spike_rate, delivery_fail_rate and delivery_reject_rate"
+            )
         for name, value in changes.items():
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ValueError(f"{name} must be a number >= 0")
@@ -52,6 +63,14 @@ class Faults:
                 raise ValueError(f"{name} is a probability, at most 1")
         for name, value in changes.items():
             setattr(self, name, float(value))
+
+
+_INFORMATION = {"severity": "information", "code": "informational", "diagnostics": "applied"}
+
+
+def _outcome(status: int, code: str, text: str) -> JSONResponse:
+    issue = {"severity": "error", "code": code, "diagnostics": text}
+    return JSONResponse({"resourceType": "OperationOutcome", "issue": [issue]}, status_code=status)
 
 
 def _error(status: int, code: str, message: str, key: str | None = None) -> JSONResponse:
@@ -130,6 +149,40 @@ def create_sim_app(
         if fault:
             return _error(504, "lost", "injected fault: decided, but the answer was lost", key)
         return JSONResponse(answer, headers={"Idempotency-Key": key})
+
+    if role == "amc":
+
+        @app.post("/amc/deliveries")
+        async def deliveries(request: Request) -> JSONResponse:
+            raw = await request.body()
+            if len(raw) > MAX_MESSAGE_BYTES:
+                return _outcome(413, "too-costly", f"a delivery holds at most {MAX_MESSAGE_BYTES} bytes")
+            try:
+                bundle = json.loads(raw)
+            except ValueError:
+                return _outcome(400, "structure", "the body is not JSON")
+            event_id = request.headers.get("X-Event-Id", "")
+            identifier = bundle.get("identifier", {}) if isinstance(bundle, dict) else {}
+            if not event_id or identifier.get("value") != f"urn:uuid:{event_id}":
+                return _outcome(400, "required", "X-Event-Id must name the Bundle's identifier (urn:uuid:…)")
+            if faults.delivery_reject_rate and draw.random() < faults.delivery_reject_rate:
+                return _outcome(422, "business-rule", "injected refusal: this delivery is not accepted")
+            fault = faults.delivery_fail_rate and draw.random() < faults.delivery_fail_rate
+            if fault and draw.random() < 0.5:
+                return _outcome(503, "transient", "injected fault: failed before recording")
+            responses = [
+                str(entry["resource"].get("id"))
+                for entry in bundle.get("entry", [])
+                if entry.get("resource", {}).get("resourceType") == "ClaimResponse"
+            ]
+            state.receive(event_id, responses)
+            if fault:
+                return _outcome(504, "transient", "injected fault: recorded, but the answer was lost")
+            return JSONResponse({"resourceType": "OperationOutcome", "issue": [_INFORMATION]})
+
+    @app.get("/_deliveries")
+    async def received() -> dict[str, Any]:
+        return {"role": role, **state.received()}
 
     @app.get("/_stats")
     async def stats() -> dict[str, Any]:

@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS deliveries (id INTEGER PRIMARY KEY, nir TEXT NOT NULL
 CREATE INDEX IF NOT EXISTS deliveries_nir ON deliveries (nir);
 CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY, nir TEXT NOT NULL, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ledger_nir ON ledger (nir);
+CREATE TABLE IF NOT EXISTS received (
+    event_id TEXT PRIMARY KEY, claim_responses TEXT NOT NULL, received INTEGER NOT NULL DEFAULT 1
+);
 """
 
 
@@ -134,6 +137,43 @@ class SimState:
             "INSERT INTO decisions (key, type, request_hash, answer) VALUES (?, ?, ?, ?)",
             (key, kind, request_hash, json.dumps(answer, ensure_ascii=False)),
         )
+
+    def receive(self, event_id: str, claim_responses: Sequence[str]) -> bool:
+        """Record a delivered decision once per event id (a mutuelle's deduplication); True when it
+        is new (applied now), False for a repeat (only counted)."""
+        with self._lock:
+            self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                seen = self._connection.execute(
+                    "UPDATE received SET received = received + 1 WHERE event_id = ?", (event_id,)
+                ).rowcount
+                if not seen:
+                    self._connection.execute(
+                        "INSERT INTO received (event_id, claim_responses) VALUES (?, ?)",
+                        (event_id, json.dumps(list(claim_responses))),
+                    )
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+            self._connection.execute("COMMIT")
+        return not seen
+
+    def received(self) -> dict[str, Any]:
+        """The decisions delivered to this mutuelle: per event id, how often it arrived (it was
+        applied once) and the ClaimResponse ids it carried."""
+        with self._lock:
+            rows = self._connection.execute(
+                "SELECT event_id, claim_responses, received FROM received ORDER BY event_id"
+            ).fetchall()
+        events = {
+            event_id: {"received": count, "applied": 1, "claim_responses": json.loads(ids)}
+            for event_id, ids, count in rows
+        }
+        return {
+            "applied": len(events),
+            "received": sum(entry["received"] for entry in events.values()),
+            "events": events,
+        }
 
     def stats(self) -> dict[str, Any]:
         """Decisions per key (``decided`` is how often it was computed: never more than 1)."""

@@ -4,6 +4,7 @@ implementation on the submit flow and the store (``claims``, wired by the compos
 from adapter.service.port import (
     Answer,
     ClaimService,
+    DeliveryInfo,
     DeviceStatus,
     ReferenceVersion,
     Requeue,
@@ -16,6 +17,7 @@ from adapter.service.port import (
 __all__ = [
     "Answer",
     "ClaimService",
+    "DeliveryInfo",
     "DeviceStatus",
     "ReferenceVersion",
     "Requeue",

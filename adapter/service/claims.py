@@ -32,7 +32,15 @@ from adapter.flow import Adjudicated, SubmitFlow
 from adapter.intake import Format, Submission, read_inquiry
 from adapter.rules.lpp import LppTable, table_version
 from adapter.rules.lpp_loader import load_lpp_table
-from adapter.service.port import Answer, ReferenceVersion, Requeue, Runner, SearchPage, StoredClaim
+from adapter.service.port import (
+    Answer,
+    DeliveryInfo,
+    ReferenceVersion,
+    Requeue,
+    Runner,
+    SearchPage,
+    StoredClaim,
+)
 from adapter.service.search import insurer_of, request_criteria, token_value
 from adapter.store import Store, StoredSubmission, submission_row
 from mappings.fhir import jsonio
@@ -426,7 +434,58 @@ class StoreService:
                 action="requeue", outcome="pending", client_id=caller.client_id, submission_id=claim_id,
                 request_id=None, at=now,
             )  # fmt: skip
-            tx.enqueue(topic=PENDING_TOPIC, payload={"submission": claim_id}, at=now)
+            tx.enqueue(
+                topic=PENDING_TOPIC,
+                payload={"submission": claim_id, "requeued": True, "version": row.version},
+                at=now,
+            )
+        return Requeue.REQUEUED
+
+    # -- deliveries (docs/delivery.md) ------------------------------------------------------
+    def deliveries(
+        self,
+        *,
+        caller: Caller,
+        state: str | None = None,
+        destination: str | None = None,
+        claim_id: str | None = None,
+        limit: int = 100,
+    ) -> list[DeliveryInfo]:
+        """The deliveries of the claims ``caller`` may read, oldest first."""
+        with self.store.read() as tx:
+            rows = tx.deliveries(
+                caller=caller, state=state, destination=destination, claim_id=claim_id, limit=limit
+            )
+        return [
+            DeliveryInfo(
+                id=row.id,
+                event_id=row.event_id,
+                event_type=row.event_type,
+                claim_id=row.claim_id,
+                destination=row.destination,
+                target=row.target,
+                state=row.state,
+                attempts=row.attempts,
+                last_error=row.last_error,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+                delivered_at=row.delivered_at,
+            )
+            for row in rows
+        ]
+
+    def requeue_delivery(self, delivery_id: int, *, caller: Caller, now: datetime) -> Requeue:
+        """Send a dead delivery again (its attempts counted afresh); audited under the caller."""
+        with self.store.write(lock_keys=(f"delivery:{delivery_id}",)) as tx:
+            found = tx.deliveries(caller=caller, delivery_id=delivery_id, limit=1)
+            if not found:
+                return Requeue.NOT_FOUND
+            if not tx.requeue_delivery(delivery_id, now=now):
+                return Requeue.NOT_DEAD
+            tx.audit(
+                action="requeue-delivery", outcome="pending", client_id=caller.client_id,
+                submission_id=found[0].claim_id, request_id=None, at=now,
+            )  # fmt: skip
         return Requeue.REQUEUED
 
     def _replace(

@@ -20,6 +20,7 @@ from adapter.intake import Format
 __all__ = [
     "Answer",
     "ClaimService",
+    "DeliveryInfo",
     "DeviceStatus",
     "ReferenceVersion",
     "Requeue",
@@ -82,6 +83,25 @@ class Requeue(StrEnum):
     REQUEUED = "requeued"  # it was dead-lettered: it is pending again, the worker takes it up
     NOT_FOUND = "not-found"  # unknown, or not readable by the caller (the API answers 404)
     NOT_DEAD = "not-dead"  # readable, but complete or still pending: nothing to retry (409)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryInfo:
+    """One delivery of an event to a destination's target, as an operator sees it: ``state``
+    ``pending``, ``delivered`` or ``dead``; ``last_error`` the last failed send's reason."""
+
+    id: int
+    event_id: str
+    event_type: str
+    claim_id: str
+    destination: str
+    target: str
+    state: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +180,22 @@ class ClaimService(Protocol):
 
     def requeue_claim(self, claim_id: str, *, caller: Caller, now: datetime) -> Requeue:
         """Ask the remote payers again for a dead-lettered claim the caller may read."""
+        ...
+
+    def deliveries(
+        self,
+        *,
+        caller: Caller,
+        state: str | None = None,
+        destination: str | None = None,
+        claim_id: str | None = None,
+        limit: int = 100,
+    ) -> list[DeliveryInfo]:
+        """The deliveries (to the mutuelles, to the event stream) of the claims the caller may read."""
+        ...
+
+    def requeue_delivery(self, delivery_id: int, *, caller: Caller, now: datetime) -> Requeue:
+        """Send a dead delivery of a claim the caller may read again."""
         ...
 
     @property

@@ -5,12 +5,13 @@ the R4 backport's) goes to its endpoint: a 2xx makes it ``active``, anything els
 the reason. The owner's read grants are kept with it, so that the worker, which has no caller,
 notifies a subscription only of claims its owner may read (``adapter.access``).
 
-The worker's side goes through the outbox, so that nothing is lost and a retry survives a
-restart: a final claim event (completed, dead-lettered, cancelled) is fanned out, in the same
-transaction that marks it done, into one ``subscription.notification`` event per matching active
-subscription, numbered there (the backport's event number) and given its event id. Each is
-posted, signed; a failure leases it again after a backoff that doubles, and when its attempts
-run out the subscription goes to ``error`` with the reason, visible to its owner.
+The notifications are a destination of the dispatcher (``adapter.service.dispatch``), so that
+nothing is lost and a retry survives a restart: a claim's final event (completed, dead-lettered,
+cancelled) becomes one delivery per active subscription whose owner may read the claim and whose
+criteria match; each is posted, signed, numbered (the backport's event number, kept per
+subscription and event, so that a retry carries the same one) and identified by the event's id.
+The dispatcher retries with backoff; a notification it gives up on comes back as
+``delivery.failed`` and puts its subscription in ``error`` with the reason, visible to its owner.
 """
 
 from __future__ import annotations
@@ -18,35 +19,38 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 import structlog
 
 from adapter.access import Caller, may_read
+from adapter.delivery import Event, Sent
 from adapter.domain.subscription import PayloadContent, SubscriptionStatus, SubscriptionView
 from adapter.intake import Format, Limits, read_subscription_body
 from adapter.notify import Delivery, SecretBox
 from adapter.service.port import Answer, SearchPage
-from adapter.store import OutboxEvent, Store, StoredSubmission, StoredSubscription
+from adapter.store import Store, StoredSubscription, Tx
 from mappings.fhir import jsonio
 from mappings.outbound import NotificationEvent, to_notification, to_subscription
 from mappings.systems import Canon
 
 __all__ = [
-    "CLAIM_TOPICS",
-    "NOTIFICATION_TOPIC",
+    "EVENT_TYPES",
+    "KIND",
     "Notifier",
     "StoreSubscriptions",
+    "SubscriptionDestination",
     "SubscriptionSettings",
 ]
 
-#: The outbox topics a subscriber hears of: a pended claim completed or dead-lettered, a claim cancelled.
-CLAIM_TOPICS: tuple[str, ...] = ("claim.completed", "claim.dead-letter", "claim.cancelled")
-#: One notification to one subscription (the worker posts it).
-NOTIFICATION_TOPIC = "subscription.notification"
+#: The events a subscriber hears of: a claim's final answer, its dead letter, its cancellation.
+EVENT_TYPES: tuple[str, ...] = ("claim.completed", "claim.dead-letter", "claim.cancelled")
+#: The dispatcher's name for this destination (in the deliveries table and the metrics).
+KIND = "subscription"
+DELIVERY_FAILED = "delivery.failed"
 
 _log = structlog.get_logger("adapter.subscriptions")
 
@@ -63,15 +67,10 @@ class Notifier(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionSettings:
-    """``allow_http``: plain-http endpoints anywhere (else loopback only); ``retry``: the first
-    backoff, doubled at each failure up to ``retry_max``; ``max_attempts``: posts of one
-    notification before the subscription goes to ``error``; ``base_url``: the adapter's public
-    base, for the references in notifications (relative references when empty)."""
+    """``allow_http``: plain-http endpoints anywhere (else loopback only); ``base_url``: the
+    adapter's public base, for the references in notifications (relative references when empty)."""
 
     allow_http: bool = False
-    retry: timedelta = timedelta(seconds=5)
-    retry_max: timedelta = timedelta(minutes=10)
-    max_attempts: int = 8
     base_url: str = ""
 
 
@@ -113,23 +112,75 @@ def _view(row: StoredSubscription) -> SubscriptionView:
     )
 
 
-def _matches(subscription: StoredSubscription, claim: StoredSubmission) -> bool:
-    outcomes = {code for code in subscription.outcomes.split(",") if code}
-    if outcomes and claim.outcome not in outcomes:
-        return False
-    return may_read(
-        _owner(subscription),
-        {
-            "client_id": claim.client_id,
-            "provider_finess": claim.provider_finess,
-            "provider_siret": claim.provider_siret,
-            "amc_number": claim.amc_number,
-        },
-    )
+def _outcome(bundle: Any) -> str | None:
+    """The claim's outcome: the worst of its ClaimResponses' (as the store keeps it)."""
+    outcomes = [str(resource.get("outcome")) for resource in _claim_responses(bundle)]
+    for worst in ("error", "partial", "queued", "complete"):
+        if worst in outcomes:
+            return worst
+    return None
 
 
-def _claim_responses(claim: StoredSubmission) -> list[dict[str, Any]]:
-    bundle = jsonio.loads(claim.response_json)
+@dataclass(frozen=True, slots=True)
+class _Listener:
+    """An active subscription as the fan-out sees it: who owns it and which outcomes it wants."""
+
+    id: str
+    owner: Caller
+    outcomes: frozenset[str]
+
+    def wants(self, event: Event) -> bool:
+        if self.outcomes and _outcome(event.resource) not in self.outcomes:
+            return False
+        return may_read(
+            self.owner,
+            {
+                "client_id": event.tenant,
+                "provider_finess": event.provider_finess,
+                "provider_siret": event.provider_siret,
+                "amc_number": event.amc_number,
+            },
+        )
+
+
+class SubscriptionDestination:
+    """The subscriptions as a destination of the dispatcher (``adapter.delivery.Destination``):
+    one target per active subscription whose owner may read the claim and whose criteria match,
+    each notified on its own (retries, backoff and dead letters are the dispatcher's). The dead
+    letter of a notification comes back as ``delivery.failed``, and puts its subscription in
+    ``error``."""
+
+    kind = KIND
+
+    def __init__(self, service: StoreSubscriptions) -> None:
+        self.service = service
+        self._listeners: tuple[_Listener, ...] = ()
+
+    def prepare(self, tx: Tx, *, now: datetime) -> None:
+        """Read the active subscriptions, in the fan-out's transaction."""
+        self._listeners = tuple(
+            _Listener(row.id, _owner(row), frozenset(code for code in row.outcomes.split(",") if code))
+            for row in tx.active_subscriptions(now=now)
+        )
+
+    def targets(self, event: Event) -> Sequence[str]:
+        if event.type == DELIVERY_FAILED:
+            failed = event.detail.get("target", "")
+            if event.detail.get("destination") != KIND:
+                return ()
+            return tuple(listener.id for listener in self._listeners if listener.id == failed)
+        if event.type not in EVENT_TYPES:
+            return ()
+        return tuple(listener.id for listener in self._listeners if listener.wants(event))
+
+    async def send(self, event: Event, target: str) -> Sent:
+        return await self.service.notify(event, target)
+
+    async def close(self) -> None:
+        """Nothing of its own: the service's notifier is closed with the service."""
+
+
+def _claim_responses(bundle: Any) -> list[dict[str, Any]]:
     entries = bundle.get("entry", []) if isinstance(bundle, dict) else []
     return [
         entry["resource"]
@@ -227,109 +278,58 @@ class StoreSubscriptions:
                 )  # fmt: skip
         return deleted
 
-    # -- the worker's handlers -------------------------------------------------------------
-
-    def handlers(self) -> dict[str, Callable[[OutboxEvent], Awaitable[None]]]:
-        """The outbox topics this service consumes, each with its handler."""
-        handlers: dict[str, Callable[[OutboxEvent], Awaitable[None]]] = dict.fromkeys(
-            CLAIM_TOPICS, self.fan_out
-        )
-        handlers[NOTIFICATION_TOPIC] = self.deliver
-        return handlers
+    # -- the dispatcher's destination -----------------------------------------------------
 
     async def close(self) -> None:
         """Close the notifier's connections."""
         await self.notifier.aclose()
 
-    async def fan_out(self, event: OutboxEvent) -> None:
-        """A final claim event → one notification event per matching active subscription."""
-        count = await asyncio.to_thread(self._fan_out, event)
-        if count:
-            _log.info("subscription.fan_out", topic=event.topic, notifications=count)
+    def destination(self) -> SubscriptionDestination:
+        """The destination through which the dispatcher notifies the subscriptions."""
+        return SubscriptionDestination(self)
 
-    def _fan_out(self, event: OutboxEvent) -> int:
-        now = self.clock()
-        claim_id = event.payload.get("submission")
-        count = 0
-        with self.store.write() as tx:
-            claim = tx.submission_by_id(claim_id) if isinstance(claim_id, str) else None
-            if claim is not None:
-                for subscription in tx.active_subscriptions(now=now):
-                    if not _matches(subscription, claim):
-                        continue
-                    number = tx.next_event_number(subscription.id)
-                    tx.enqueue(
-                        topic=NOTIFICATION_TOPIC,
-                        payload={
-                            "subscription": subscription.id,
-                            "event_id": str(uuid.uuid4()),
-                            "event_number": number,
-                            "claim": claim.id,
-                            "topic": event.topic,
-                            "at": now,
-                        },
-                        at=now,
-                    )
-                    count += 1
-            tx.complete(event.id, now)  # with the notifications, or not at all
-        return count
-
-    async def deliver(self, event: OutboxEvent) -> None:
-        """Post one notification; on failure lease it again after a backoff, and after the last
-        attempt put its subscription in ``error``."""
-        prepared = await asyncio.to_thread(self._prepare, event)
+    async def notify(self, event: Event, subscription_id: str) -> Sent:
+        """Post ``event`` to one subscription, signed and numbered; or, for the dead letter of one
+        of its notifications, put the subscription in ``error`` with the reason."""
+        if event.type == DELIVERY_FAILED:
+            reason = event.detail.get("reason", "") or "no reason given"
+            await asyncio.to_thread(
+                self._set_status, subscription_id, SubscriptionStatus.ERROR,
+                f"a notification could not be delivered: {reason}", ("active",),
+            )  # fmt: skip
+            _log.warning(
+                "subscription.error", subscription=subscription_id, event_type=event.detail.get("event_type")
+            )
+            return Sent.delivered()
+        prepared = await asyncio.to_thread(self._number, event, subscription_id)
         if prepared is None:
-            await asyncio.to_thread(self._done, event)
-            return
-        view, secret, notification = prepared
-        number = int(event.payload["event_number"])
+            return Sent.failed("the subscription was deleted, or is no longer active")
+        view, secret, number = prepared
+        responses = _claim_responses(event.resource)
+        notification = NotificationEvent(
+            number=number,
+            timestamp=event.time,
+            response_ids=[str(resource.get("id")) for resource in responses],
+            resources=responses if view.content is PayloadContent.FULL_RESOURCE else (),
+        )
         # The same bytes on every attempt: stamped with the event's time, counting up to this event.
         delivery = await self._send(
             replace(view, events_since_start=number), secret, kind="event-notification",
-            events=(notification,), event_number=number, event_id=str(event.payload["event_id"]),
-            at=notification.timestamp,
+            events=(notification,), event_number=number, event_id=event.id, at=event.time,
         )  # fmt: skip
         if delivery.ok:
-            await asyncio.to_thread(self._done, event)
-            return
-        if event.attempts >= self.settings.max_attempts:
-            reason = (
-                f"{event.attempts} attempts to deliver event {number} failed; the last: {delivery.reason}"
-            )
-            await asyncio.to_thread(self._set_status, view.id, SubscriptionStatus.ERROR, reason, ("active",))
-            await asyncio.to_thread(self._done, event)
-            _log.warning(
-                "subscription.error", subscription=view.id, event_number=number, reason=delivery.reason
-            )
-            return
-        delay = min(self.settings.retry * 2 ** (event.attempts - 1), self.settings.retry_max)
-        await asyncio.to_thread(self._postpone, event, self.clock() + delay)
-        _log.info(
-            "subscription.retry", subscription=view.id, event_number=number, attempt=event.attempts,
-            delay_seconds=delay.total_seconds(), reason=delivery.reason,
-        )  # fmt: skip
+            return Sent.delivered()
+        reason = delivery.reason or "the endpoint refused the notification"
+        return Sent.failed(reason) if delivery.permanent else Sent.retry(reason)
 
-    def _prepare(self, event: OutboxEvent) -> tuple[SubscriptionView, str, NotificationEvent] | None:
-        """The subscription (active, still there), its secret and the event; None: nothing to send."""
-        subscription_id, claim_id = event.payload.get("subscription"), event.payload.get("claim")
-        if not isinstance(subscription_id, str) or not isinstance(claim_id, str):
-            return None
-        with self.store.read() as tx:
+    def _number(self, event: Event, subscription_id: str) -> tuple[SubscriptionView, str, int] | None:
+        """The subscription (still there and active), its secret, and the event's number for it."""
+        with self.store.write(lock_keys=(f"subscription:{subscription_id}",)) as tx:
             row = tx.subscription(subscription_id, client_id=None)
-            claim = tx.submission_by_id(claim_id)
-        if row is None or claim is None or row.status != SubscriptionStatus.ACTIVE.value:
-            return None
-        if not _matches(row, claim):
-            return None
-        responses = _claim_responses(claim)
-        at = event.payload.get("at")
-        notification = NotificationEvent(
-            number=int(event.payload["event_number"]),
-            timestamp=datetime.fromisoformat(at) if isinstance(at, str) else event.created_at,
-            response_ids=[str(resource.get("id")) for resource in responses],
-            resources=responses if row.content == PayloadContent.FULL_RESOURCE.value else (),
-        )
-        return _view(row), self.box.open(row.secret_sealed, context=row.id), notification
+            if row is None or row.status != SubscriptionStatus.ACTIVE.value:
+                return None
+            number = tx.event_number(subscription_id, event.id, at=self.clock())
+        return _view(row), self.box.open(row.secret_sealed, context=row.id), number
 
     # -- shared ----------------------------------------------------------------------------
 
@@ -383,11 +383,3 @@ class StoreSubscriptions:
             tx.set_subscription_status(
                 subscription_id, status=status.value, error=error, at=self.clock(), only_if=only_if
             )
-
-    def _done(self, event: OutboxEvent) -> None:
-        with self.store.write() as tx:
-            tx.complete(event.id, self.clock())
-
-    def _postpone(self, event: OutboxEvent, until: datetime) -> None:
-        with self.store.write() as tx:
-            tx.postpone(event.id, until=until)

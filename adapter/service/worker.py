@@ -7,9 +7,11 @@ at the same time; one writer at a time on SQLite). A ``claim.pending`` event ask
 payers again, with the claim's own keys and as of its reception, so that a payer that decided
 before answers the same decision; the answer becomes the claim's next version. A payer fault
 leaves the event leased: the lease is the retry interval, and after ``max_attempts`` the
-claim is dead-lettered with an error answer. Events of the topics in ``handlers`` go to their
-handler (the subscriptions' fan-out and notifications); the others are marked done. Completed
-events are deleted after ``retention``.
+claim is dead-lettered with an error answer. Events of other topics are the dispatcher's
+(``adapter.service.dispatch``): with destinations configured, a loop of its own beside this one
+fans every outbox event out to deliveries and sends them; the pending-claims loop marks those
+events done. Completed events are deleted after ``retention`` (with a dispatcher, only once
+fanned out), and delivered deliveries after the dispatcher's retention.
 
 Nothing here blocks on a payer: the payers are awaited, and the store's work runs on threads.
 """
@@ -20,7 +22,7 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,12 +30,10 @@ import structlog
 
 from adapter.errors import PayerFault
 from adapter.service.claims import PENDING_TOPIC, StoreService
+from adapter.service.dispatch import Dispatcher
 from adapter.store import OutboxEvent
 
-__all__ = ["EventHandler", "PendingWorker", "WorkerSettings"]
-
-#: Consumes one leased outbox event of its topic; it marks the event done (or leaves it leased to retry).
-EventHandler = Callable[[OutboxEvent], Awaitable[None]]
+__all__ = ["PendingWorker", "WorkerSettings"]
 
 _log = structlog.get_logger("adapter.worker")
 
@@ -54,8 +54,7 @@ class WorkerSettings:
 
 
 class PendingWorker:
-    """One worker of the outbox; run :meth:`run` until its stop event is set. ``handlers`` maps
-    further topics to their consumers (each marks its event done, or leaves it leased to retry)."""
+    """One worker of the outbox; run :meth:`run` until its stop event is set."""
 
     def __init__(
         self,
@@ -64,39 +63,47 @@ class PendingWorker:
         clock: Callable[[], datetime],
         settings: WorkerSettings | None = None,
         name: str | None = None,
-        handlers: Mapping[str, EventHandler] | None = None,
+        dispatcher: Callable[[str], Dispatcher] | None = None,
     ) -> None:
         self.service = service
-        self.handlers = dict(handlers or {})
         self.clock = clock
         self.settings = settings or WorkerSettings()
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.dispatcher = None if dispatcher is None else dispatcher(self.name)
         self._pruned_at: datetime | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Rounds until ``stop`` is set; a round that found nothing waits ``idle`` seconds."""
+        """Rounds until ``stop`` is set, and the dispatcher's beside them; a round that found
+        nothing waits ``idle`` seconds."""
         _log.info("worker.started", worker=self.name)
+        loops = [self._loop(stop, self.run_once, "worker.round_failed")]
+        if self.dispatcher is not None:
+            loops.append(self._loop(stop, self.dispatcher.run_once, "dispatch.round_failed"))
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            if self.dispatcher is not None:
+                await self.dispatcher.close()
+        _log.info("worker.stopped", worker=self.name)
+
+    async def _loop(self, stop: asyncio.Event, round_: Callable[[], Awaitable[int]], failed: str) -> None:
         while not stop.is_set():
             try:
-                done = await self.run_once()
+                done = await round_()
             except Exception:  # a database outage: try again after a pause, never die
-                _log.warning("worker.round_failed", worker=self.name, exc_info=True)
+                _log.warning(failed, worker=self.name, exc_info=True)
                 done = 0
             if done == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.settings.idle)
-        _log.info("worker.stopped", worker=self.name)
 
     async def run_once(self) -> int:
         """One round: the events leased and handled (0 when there was nothing to do)."""
         now = self.clock()
         events = await asyncio.to_thread(self._lease, now)
         for event in events:
-            handler = self.handlers.get(event.topic)
             if event.topic == PENDING_TOPIC:
                 await self._complete(event)
-            elif handler is not None:
-                await handler(event)
             else:
                 await asyncio.to_thread(self._done, event)
         if self._pruned_at is None or now - self._pruned_at >= self.settings.prune_every:
@@ -115,7 +122,11 @@ class PendingWorker:
 
     def _prune(self, now: datetime) -> None:
         with self.service.store.write() as tx:
-            pruned = tx.prune_outbox(completed_before=now - self.settings.retention)
+            pruned = tx.prune_outbox(
+                completed_before=now - self.settings.retention, keep_undispatched=self.dispatcher is not None
+            )
+        if self.dispatcher is not None:
+            pruned += self.dispatcher.prune(now)
         self._pruned_at = now
         if pruned:
             _log.info("worker.pruned", worker=self.name, events=pruned)

@@ -9,16 +9,27 @@ database refuses. See docs/persistence.md.
 from __future__ import annotations
 
 from adapter.store.database import Store
+from adapter.store.dispatches import DISPATCH_LOCK
 from adapter.store.engine import DbTimeouts
-from adapter.store.records import NewSubmission, OutboxEvent, StoredSubmission, StoredSubscription
+from adapter.store.records import (
+    NewDelivery,
+    NewSubmission,
+    OutboxEvent,
+    StoredDelivery,
+    StoredSubmission,
+    StoredSubscription,
+)
 from adapter.store.rows import submission_row
 from adapter.store.tx import Tx
 
 __all__ = [
+    "DISPATCH_LOCK",
     "DbTimeouts",
+    "NewDelivery",
     "NewSubmission",
     "OutboxEvent",
     "Store",
+    "StoredDelivery",
     "StoredSubmission",
     "StoredSubscription",
     "Tx",

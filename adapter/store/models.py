@@ -34,9 +34,11 @@ __all__ = [
     "AuditRow",
     "Base",
     "DeliveryRow",
+    "DispatchRow",
     "LedgerRow",
     "OutboxRow",
     "SubmissionRow",
+    "SubscriptionEventRow",
     "SubscriptionRow",
     "UtcDateTime",
     "table_of",
@@ -200,6 +202,36 @@ class OutboxRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(255))
     claimed_until: Mapped[datetime | None]
     completed_at: Mapped[datetime | None] = mapped_column(index=True)
+    # When the dispatcher turned it into deliveries (revision 0008); None: not yet, or no dispatcher.
+    dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class DispatchRow(Base):
+    """One event to deliver to one target of one destination (revision 0008): a mutuelle's
+    endpoint, the event exchange. ``event_json`` is the event as the destination sends it."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "destination", "target"),
+        Index(None, "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(_SERIAL, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    event_type: Mapped[str] = mapped_column(String(64))
+    claim_id: Mapped[str] = mapped_column(String(36), index=True)
+    tenant: Mapped[str] = mapped_column(String(255))
+    destination: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16))  # pending, delivered, dead
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]  # due time; while leased, the end of the lease
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    event_json: Mapped[str] = mapped_column(Text)
 
 
 class SubscriptionRow(Base):
@@ -223,6 +255,18 @@ class SubscriptionRow(Base):
     events_since_start: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class SubscriptionEventRow(Base):
+    """The number an event got for a subscription (the backport's event number), kept so that
+    every retry of its notification carries the same one (revision 0009)."""
+
+    __tablename__ = "subscription_events"
+
+    subscription_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
 
 
 def table_of(model: type[Base]) -> Table:

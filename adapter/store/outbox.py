@@ -21,7 +21,7 @@ from adapter.store.models import OutboxRow, table_of
 from adapter.store.prepared import Prepared
 from adapter.store.records import OutboxEvent
 
-__all__ = ["DEFAULT_LEASE", "INSERT", "claim", "complete", "postpone", "prune", "row"]
+__all__ = ["DEFAULT_LEASE", "INSERT", "claim", "complete", "prune", "row"]
 
 DEFAULT_LEASE = timedelta(minutes=5)
 
@@ -88,16 +88,11 @@ def complete(connection: Connection, event_id: int, now: datetime) -> bool:
     return result.rowcount > 0
 
 
-def postpone(connection: Connection, event_id: int, until: datetime) -> None:
-    """Extend a pending event's lease to ``until``: no worker claims it before (a backoff)."""
-    connection.execute(
-        update(_OUTBOX).where(_O.id == event_id, _O.completed_at.is_(None)).values(claimed_until=until)
-    )
-
-
-def prune(connection: Connection, completed_before: datetime) -> int:
-    """Delete the events completed before ``completed_before`` (their retention is over)."""
-    result = connection.execute(
-        delete(_OUTBOX).where(_O.completed_at.is_not(None), _O.completed_at < completed_before)
-    )
+def prune(connection: Connection, completed_before: datetime, *, keep_undispatched: bool = False) -> int:
+    """Delete the events completed before ``completed_before`` (their retention is over); with
+    ``keep_undispatched``, only those the dispatcher has fanned out."""
+    conditions = [_O.completed_at.is_not(None), _O.completed_at < completed_before]
+    if keep_undispatched:
+        conditions.append(_O.dispatched_at.is_not(None))
+    result = connection.execute(delete(_OUTBOX).where(*conditions))
     return int(result.rowcount or 0)

@@ -90,6 +90,41 @@ class OutboxEvent:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NewDelivery:
+    """One event for one target of one destination, as the dispatcher fans an outbox event out."""
+
+    event_id: str
+    event_type: str
+    claim_id: str
+    tenant: str
+    destination: str
+    target: str
+    event_json: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredDelivery:
+    """A delivery as stored: ``state`` is ``pending``, ``delivered`` or ``dead``; ``attempts`` the
+    sends tried; ``last_error`` the last failed send's reason."""
+
+    id: int
+    event_id: str
+    event_type: str
+    claim_id: str
+    tenant: str
+    destination: str
+    target: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+    event_json: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StoredSubscription:
     """A subscription as stored: ``grants_json`` holds the owner's read grants when it subscribed
     (the rule of ``adapter.access``), ``outcomes`` the criteria's outcomes, comma-separated (empty:

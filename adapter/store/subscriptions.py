@@ -13,12 +13,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, or_, select, update
 
-from adapter.store.models import SubscriptionRow, table_of
+from adapter.store.models import SubscriptionEventRow, SubscriptionRow, table_of
 from adapter.store.records import StoredSubscription
 
-__all__ = ["active", "by_id", "insert_row", "next_event_number", "of_client", "remove", "set_status"]
+__all__ = ["active", "by_id", "event_number", "insert_row", "of_client", "remove", "set_status"]
 
 _TABLE = table_of(SubscriptionRow)
+_EVENTS = table_of(SubscriptionEventRow)
+_E = _EVENTS.c
 _C = _TABLE.c
 _FIELDS = tuple(f.name for f in fields(StoredSubscription))
 _ROW = select(*(_C[name] for name in _FIELDS))
@@ -61,6 +63,8 @@ def active(connection: Connection, *, now: datetime) -> list[StoredSubscription]
 
 def remove(connection: Connection, subscription_id: str, *, client_id: str) -> bool:
     result = connection.execute(delete(_TABLE).where(_C.id == subscription_id, _C.client_id == client_id))
+    if result.rowcount:
+        connection.execute(delete(_EVENTS).where(_E.subscription_id == subscription_id))
     return bool(result.rowcount)
 
 
@@ -81,10 +85,23 @@ def set_status(
     return bool(result.rowcount)
 
 
-def next_event_number(connection: Connection, subscription_id: str) -> int:
-    """Count one more event for the subscription and return its number (1 for the first)."""
+def event_number(connection: Connection, subscription_id: str, event_id: str, *, at: datetime) -> int:
+    """The number of ``event_id`` for the subscription: the one it got before, else the next one
+    (the subscription's count of events goes up by one). Call it holding the subscription's lock."""
+    kept = connection.execute(
+        select(_E.number).where(_E.subscription_id == subscription_id, _E.event_id == event_id)
+    ).scalar()
+    if kept is not None:
+        return int(kept)
     connection.execute(
         update(_TABLE).where(_C.id == subscription_id).values(events_since_start=_C.events_since_start + 1)
     )
-    number = connection.execute(select(_C.events_since_start).where(_C.id == subscription_id)).scalar()
-    return int(number or 0)
+    number = int(
+        connection.execute(select(_C.events_since_start).where(_C.id == subscription_id)).scalar() or 0
+    )
+    connection.execute(
+        insert(_EVENTS).values(
+            subscription_id=subscription_id, event_id=event_id, number=number, created_at=at
+        )
+    )
+    return number

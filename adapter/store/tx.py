@@ -19,12 +19,19 @@ from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, func, in
 from adapter.access import READ_GRANTS, Caller
 from adapter.domain.values import Nir
 from adapter.errors import UsageError
-from adapter.store import outbox, subscriptions
+from adapter.store import dispatches, outbox, subscriptions
 from adapter.store.deliveries import DbDeliveryHistory
 from adapter.store.forfaits import DbForfaitLedger
 from adapter.store.models import AuditRow, SubmissionRow, SubmissionVersionRow, table_of
 from adapter.store.prepared import Prepared, StatementQueue
-from adapter.store.records import NewSubmission, OutboxEvent, StoredSubmission, StoredSubscription
+from adapter.store.records import (
+    NewDelivery,
+    NewSubmission,
+    OutboxEvent,
+    StoredDelivery,
+    StoredSubmission,
+    StoredSubscription,
+)
 
 __all__ = ["Tx", "readable_by"]
 
@@ -330,17 +337,88 @@ class Tx:
         self.queue.send()
         return outbox.complete(self._connection, event_id, now)
 
-    def prune_outbox(self, *, completed_before: datetime) -> int:
-        """Delete the events completed before ``completed_before``; how many were deleted."""
+    def prune_outbox(self, *, completed_before: datetime, keep_undispatched: bool = False) -> int:
+        """Delete the events completed before ``completed_before`` (with ``keep_undispatched``,
+        only those fanned out to the deliveries); how many were deleted."""
         self._require_writable("prune_outbox")
         self.queue.send()
-        return outbox.prune(self._connection, completed_before)
+        return outbox.prune(self._connection, completed_before, keep_undispatched=keep_undispatched)
 
-    def postpone(self, event_id: int, *, until: datetime) -> None:
-        """Keep a leased event away from every worker until ``until`` (a retry's backoff)."""
-        self._require_writable("postpone")
+    # -- deliveries (adapter.store.dispatches) ---------------------------------------------
+
+    def undispatched(self, *, limit: int) -> list[OutboxEvent]:
+        """Outbox events not yet fanned out to deliveries, oldest first (take them in a
+        transaction locked on ``dispatches.DISPATCH_LOCK``)."""
+        self._require_writable("undispatched")
         self.queue.send()
-        outbox.postpone(self._connection, event_id, until)
+        return dispatches.undispatched(self._connection, limit=limit)
+
+    def add_deliveries(self, new: list[NewDelivery], *, dispatched: list[int], now: datetime) -> None:
+        """Store the deliveries an outbox event fans out to, and mark those events dispatched."""
+        self._require_writable("add_deliveries")
+        self.queue.send()
+        dispatches.insert_deliveries(self._connection, new, now)
+        dispatches.mark_dispatched(self._connection, dispatched, now)
+
+    def lease_deliveries(
+        self, worker: str, *, limit: int, now: datetime, lease: timedelta
+    ) -> list[StoredDelivery]:
+        """Lease due deliveries, each the earliest pending one of its claim for its target."""
+        self._require_writable("lease_deliveries")
+        self.queue.send()
+        return dispatches.lease(self._connection, worker, limit=limit, now=now, lease_for=lease)
+
+    def settle_delivery(
+        self,
+        delivery_id: int,
+        *,
+        state: str,
+        now: datetime,
+        next_attempt_at: datetime | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """Record how a send ended (``delivered``, ``dead``, or ``pending`` again)."""
+        self._require_writable("settle_delivery")
+        self.queue.send()
+        return dispatches.settle(
+            self._connection, delivery_id, state=state, now=now, next_attempt_at=next_attempt_at, error=error
+        )
+
+    def deliveries(
+        self,
+        *,
+        caller: Caller,
+        state: str | None = None,
+        destination: str | None = None,
+        claim_id: str | None = None,
+        delivery_id: int | None = None,
+        limit: int = 100,
+    ) -> list[StoredDelivery]:
+        """Deliveries of the claims ``caller`` may read, oldest first."""
+        if not 0 < limit <= MAX_PAGE:
+            raise UsageError(f"deliveries needs 0 < limit <= {MAX_PAGE}")
+        self.queue.send()
+        return dispatches.deliveries(
+            self._connection,
+            visible=readable_by(caller),
+            state=state,
+            destination=destination,
+            claim_id=claim_id,
+            delivery_id=delivery_id,
+            limit=limit,
+        )
+
+    def requeue_delivery(self, delivery_id: int, *, now: datetime) -> bool:
+        """Make a dead delivery pending again; False when it is not dead."""
+        self._require_writable("requeue_delivery")
+        self.queue.send()
+        return dispatches.requeue(self._connection, delivery_id, now)
+
+    def prune_deliveries(self, *, delivered_before: datetime) -> int:
+        """Delete the deliveries delivered before ``delivered_before``."""
+        self._require_writable("prune_deliveries")
+        self.queue.send()
+        return dispatches.prune(self._connection, delivered_before)
 
     # -- subscriptions ------------------------------------------------------------------
 
@@ -388,8 +466,9 @@ class Tx:
             self._connection, subscription_id, status=status, error=error, at=at, only_if=only_if
         )
 
-    def next_event_number(self, subscription_id: str) -> int:
-        """Number the subscription's next event (the backport's event number, from 1)."""
-        self._require_writable("next_event_number")
+    def event_number(self, subscription_id: str, event_id: str, *, at: datetime) -> int:
+        """The backport's event number of ``event_id`` for the subscription (from 1): the one it
+        got before, or the next one. Take it in a transaction locked on the subscription."""
+        self._require_writable("event_number")
         self.queue.send()
-        return subscriptions.next_event_number(self._connection, subscription_id)
+        return subscriptions.event_number(self._connection, subscription_id, event_id, at=at)

@@ -23,9 +23,9 @@ from adapter.flow import SubmitFlow
 from adapter.intake import Format
 from adapter.notify import RestHook, SecretBox, verify
 from adapter.payers import ReferencePayers
-from adapter.service.claims import COMPLETED_TOPIC, StoreService
+from adapter.service.claims import StoreService
+from adapter.service.dispatch import Dispatcher, DispatchSettings
 from adapter.service.subscriptions import StoreSubscriptions, SubscriptionSettings
-from adapter.service.worker import PendingWorker, WorkerSettings
 from adapter.settings import Settings
 from adapter.store import Store
 from mappings.fhir import jsonio
@@ -79,29 +79,32 @@ class World:
     subscriptions: StoreSubscriptions
     clock: Clock
 
-    def worker(self) -> PendingWorker:
-        settings = WorkerSettings(retry_after=timedelta(0), idle=0.01)
-        return PendingWorker(
-            self.claims, clock=self.clock, settings=settings, handlers=self.subscriptions.handlers()
+    def dispatcher(self) -> Dispatcher:
+        settings = DispatchSettings(max_attempts=3, initial=30.0, max_backoff=600.0)
+        return Dispatcher(
+            self.claims,
+            [self.subscriptions.destination()],
+            clock=self.clock,
+            name="test-dispatcher",
+            settings=settings,
+            seed=7,
         )
 
     def drain(self, rounds: int = 4) -> None:
-        worker = self.worker()
+        """Rounds of the dispatcher, as the worker runs them."""
+        dispatcher = self.dispatcher()
 
         async def go() -> None:
             for _ in range(rounds):
-                await worker.run_once()
+                await dispatcher.run_once()
 
         asyncio.run(go())
 
     def complete(self, caller: Caller, fixture: str = "01-purchase-standard") -> dict[str, Any]:
-        """Store a claim for ``caller`` and announce its completion, as the worker does."""
+        """Adjudicate a claim for ``caller`` in process: its answer is final at once (claim.completed)."""
         answer = self.claims.submit(
             (FIXTURES / f"{fixture}.json").read_bytes(), Format.JSON, caller=caller, now=self.clock()
         )
-        claim_id = answer.resource["entry"][0]["resource"]["request"]["reference"].removeprefix("Claim/")
-        with self.claims.store.write() as tx:
-            tx.enqueue(topic=COMPLETED_TOPIC, payload={"submission": claim_id, "version": 2}, at=self.clock())
         return answer.resource
 
 
@@ -114,7 +117,7 @@ def build_world(store: Store, tmp_path: Path, **settings: Any) -> World:
         box=SecretBox(os.urandom(32)),
         canon=CANON,
         clock=clock,
-        settings=SubscriptionSettings(**{"retry": timedelta(seconds=30), "max_attempts": 3, **settings}),
+        settings=SubscriptionSettings(**settings),
     )
     app = create_app(
         Settings(data_dir=tmp_path, log_level="ERROR"),
@@ -380,13 +383,12 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_the_subscription_is_in_
         assert len(hook.received) == 2  # handshake, first attempt; the next waits out its backoff
         world.drain()
         assert len(hook.received) == 2
-        world.clock.now += timedelta(seconds=31)  # the first backoff: 30 s
+        world.clock.now += timedelta(seconds=31)  # the first backoff: 15 to 30 s
         world.drain()
         assert len(hook.received) == 3
-        world.clock.now += timedelta(seconds=31)  # the second is 60 s
         world.drain()
         assert len(hook.received) == 3
-        world.clock.now += timedelta(seconds=30)
+        world.clock.now += timedelta(seconds=61)  # the second: 30 to 60 s; the last attempt
         world.drain()
     _, *attempts = hook.received
     assert len(attempts) == 3  # max_attempts
@@ -394,9 +396,19 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_the_subscription_is_in_
     assert {sent.body for sent in attempts} == {attempts[0].body}
     read = world.client.get(f"/Subscription/{mine}", headers={"Authorization": "Bearer a"}).json()
     assert read["status"] == "error"
-    assert read["error"] == "3 attempts to deliver event 1 failed; the last: the endpoint answered HTTP 503"
-    with world.claims.store.write() as tx:
-        assert tx.claim_outbox("probe", limit=10, now=world.clock() + timedelta(days=1)) == []
+    assert read["error"] == "a notification could not be delivered: the endpoint answered HTTP 503"
+    with world.claims.store.read() as tx:
+        [dead] = tx.deliveries(caller=Caller(client_id="ops", everything=True), state="dead")
+    assert (dead.destination, dead.target, dead.attempts) == ("subscription", mine, 3)
+    world.complete(CALLERS["Bearer a"], "03-two-lines")  # a subscription in error is not notified
+    world.drain()
+    with world.claims.store.read() as tx:
+        sent = tx.deliveries(caller=Caller(client_id="ops", everything=True), destination="subscription")
+    # the dead notification, and its dead letter that put the subscription in error; nothing since
+    assert [(d.event_type, d.state) for d in sent] == [
+        ("claim.completed", "dead"),
+        ("delivery.failed", "delivered"),
+    ]
 
 
 def test_a_deleted_subscription_gets_no_more_notifications(world: World) -> None:
@@ -406,9 +418,6 @@ def test_a_deleted_subscription_gets_no_more_notifications(world: World) -> None
         world.client.delete(f"/Subscription/{mine}", headers={"Authorization": "Bearer a"})
         world.drain()
     assert len(hook.received) == 1
-    with world.claims.store.write() as tx:
-        leftover = tx.claim_outbox("probe", limit=10, now=world.clock())
-    assert [event.topic for event in leftover] == []
 
 
 def test_metadata_declares_subscriptions(world: World) -> None:

@@ -22,10 +22,12 @@ COLUMNS = ("raw", "request_json", "amo_decision_json", "amc_decision_json", "fin
 TABLES = {
     "alembic_version",
     "audit_log",
+    "deliveries",
     "delivery_records",
     "ledger_entries",
     "outbox",
     "submission_versions",
+    "subscription_events",
     "subscriptions",
     "submissions",
 }

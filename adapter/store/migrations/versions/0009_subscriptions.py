@@ -1,12 +1,13 @@
 """Subscriptions: clients' rest-hooks on their ClaimResponses.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 
 One row per subscription: the owner and its read grants when it subscribed, the criteria, the
 endpoint, the payload content, the signing secret sealed with a key kept outside the
 database, the status (``requested``, ``active``, ``error``, ``off``) and its error, and the
-count of events notified (the backport's event numbers).
+count of events notified (the backport's event numbers); and ``subscription_events``, the number
+each event got for a subscription, so that every retry of a notification carries the same one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0005"
+down_revision: str | None = "0008"
 branch_labels: str | tuple[str, ...] | None = None
 depends_on: str | tuple[str, ...] | None = None
 
@@ -42,9 +43,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_subscriptions_client_id", "subscriptions", ["client_id"])
     op.create_index("ix_subscriptions_status", "subscriptions", ["status"])
+    op.create_table(
+        "subscription_events",
+        sa.Column("subscription_id", sa.String(36), nullable=False),
+        sa.Column("event_id", sa.String(36), nullable=False),
+        sa.Column("number", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("subscription_id", "event_id", name="pk_subscription_events"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("subscription_events")
     op.drop_index("ix_subscriptions_status", table_name="subscriptions")
     op.drop_index("ix_subscriptions_client_id", table_name="subscriptions")
     op.drop_table("subscriptions")
