@@ -18,6 +18,7 @@ import pytest
 
 from adapter.access import Caller
 from adapter.api import create_app
+from adapter.bootstrap import build_app
 from adapter.errors import AdapterError
 from adapter.flow import SubmitFlow
 from adapter.intake import Format
@@ -427,3 +428,33 @@ def test_metadata_declares_subscriptions(world: World) -> None:
     assert declared["supportedProfile"] == [
         "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription"
     ]
+
+
+def test_the_served_app_notifies_through_its_own_worker(tmp_path: Path) -> None:
+    """``adapter serve``'s app as built by the composition root: its embedded worker delivers a
+    final answer to the subscription, signed, without anything else to run."""
+    settings = Settings(data_dir=tmp_path / "data", auth="disabled", log_level="ERROR")
+    with receiver() as hook, TestClient(build_app(settings)) as client:
+        created = client.post(
+            "/Subscription", content=jsonio.dumps(subscription(hook.url)), headers={"Content-Type": JSON}
+        )
+        assert created.json()["status"] == "active"
+        submitted = client.post(
+            "/Claim/$submit",
+            content=(FIXTURES / "01-purchase-standard.json").read_bytes(),
+            headers={"Content-Type": JSON},
+        )
+        assert submitted.status_code == 200
+        deadline = time.monotonic() + 30
+        while len(hook.received) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    _, sent = hook.received
+    assert verify(SECRET, sent.headers["x-signature"], sent.body, now=int(time.time()))
+    [event] = [
+        p
+        for p in jsonio.loads(sent.body)["entry"][0]["resource"]["parameter"]
+        if p["name"] == "notification-event"
+    ]
+    focus = {part["name"]: part for part in event["part"]}["focus"]["valueReference"]["reference"]
+    assert focus == f"ClaimResponse/{submitted.json()['entry'][0]['resource']['id']}"
+    assert (tmp_path / "data" / "subscription-secrets.key").stat().st_mode & 0o777 == 0o600
