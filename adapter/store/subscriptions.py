@@ -11,7 +11,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, or_, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
 
 from adapter.store.models import SubscriptionEventRow, SubscriptionRow, table_of
 from adapter.store.records import StoredSubscription
@@ -49,8 +49,15 @@ def of_client(
     connection: Connection, client_id: str, *, offset: int, limit: int
 ) -> tuple[list[StoredSubscription], int]:
     """One page of a client's subscriptions, oldest first, and how many it has."""
-    rows = connection.execute(_ROW.where(_C.client_id == client_id).order_by(_C.created_at, _C.id)).all()
-    return [_stored(row) for row in rows[offset : offset + limit]], len(rows)
+    total = connection.execute(
+        select(func.count()).select_from(_TABLE).where(_C.client_id == client_id)
+    ).scalar()
+    if not total or limit == 0 or offset >= total:
+        return [], int(total or 0)
+    rows = connection.execute(
+        _ROW.where(_C.client_id == client_id).order_by(_C.created_at, _C.id).offset(offset).limit(limit)
+    )
+    return [_stored(row) for row in rows], int(total)
 
 
 def active(connection: Connection, *, now: datetime) -> list[StoredSubscription]:

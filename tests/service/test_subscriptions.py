@@ -458,3 +458,18 @@ def test_the_served_app_notifies_through_its_own_worker(tmp_path: Path) -> None:
     focus = {part["name"]: part for part in event["part"]}["focus"]["valueReference"]["reference"]
     assert focus == f"ClaimResponse/{submitted.json()['entry'][0]['resource']['id']}"
     assert (tmp_path / "data" / "subscription-secrets.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_subscriptions_search_pages_with_links(world: World) -> None:
+    a = {"Authorization": "Bearer a"}
+    with receiver() as hook:
+        first = post(world, subscription(hook.url)).json()["id"]
+        world.clock.now += timedelta(seconds=1)  # oldest first
+        second = post(world, subscription(hook.url)).json()["id"]
+    page = world.client.get("/Subscription?_count=1", headers=a).json()
+    assert page["total"] == 2
+    assert [entry["resource"]["id"] for entry in page["entry"]] == [first]
+    [following] = [link["url"] for link in page["link"] if link["relation"] == "next"]
+    rest = world.client.get(following.removeprefix("http://testserver"), headers=a).json()
+    assert [entry["resource"]["id"] for entry in rest["entry"]] == [second]
+    assert [link["relation"] for link in rest["link"]] == ["self", "previous"]
