@@ -98,14 +98,23 @@ def _owner(row: StoredSubscription) -> Caller:
     )
 
 
-def _view(row: StoredSubscription) -> SubscriptionView:
+def _view(row: StoredSubscription, now: datetime | None = None) -> SubscriptionView:
+    """The owner's view; an active subscription past its ``end`` (at ``now``) reads ``off``."""
+    status = SubscriptionStatus(row.status)
+    if (
+        status is SubscriptionStatus.ACTIVE
+        and now is not None
+        and row.end_at is not None
+        and row.end_at <= now
+    ):
+        status = SubscriptionStatus.OFF
     return SubscriptionView(
         id=row.id,
         criteria=row.criteria,
         endpoint=row.endpoint,
         content=PayloadContent(row.content),
         reason=row.reason,
-        status=SubscriptionStatus(row.status),
+        status=status,
         error=row.error,
         end=row.end_at,
         events_since_start=row.events_since_start,
@@ -255,14 +264,14 @@ class StoreSubscriptions:
 
     def subscription(self, subscription_id: str, *, caller: Caller) -> Answer | None:
         row = self._read(subscription_id, caller.client_id)
-        return None if row is None else self._answer(_view(row))
+        return None if row is None else self._answer(_view(row, self.clock()))
 
     def subscriptions(self, *, caller: Caller, offset: int = 0, count: int = 20) -> SearchPage:
         with self.store.read() as tx:
             rows, total = tx.subscriptions_of(caller.client_id, offset=offset, limit=count)
         following = offset + len(rows)
         return SearchPage(
-            resources=[to_subscription(_view(row)) for row in rows],
+            resources=[to_subscription(_view(row, self.clock())) for row in rows],
             total=total,
             next_offset=following if count and following < total else None,
             previous_offset=max(offset - count, 0) if offset > 0 and count else None,

@@ -473,3 +473,16 @@ def test_the_subscriptions_search_pages_with_links(world: World) -> None:
     rest = world.client.get(following.removeprefix("http://testserver"), headers=a).json()
     assert [entry["resource"]["id"] for entry in rest["entry"]] == [second]
     assert [link["relation"] for link in rest["link"]] == ["self", "previous"]
+
+
+def test_a_subscription_past_its_end_is_off_and_notified_no_more(world: World) -> None:
+    end = (world.clock() + timedelta(hours=1)).isoformat()
+    with receiver() as hook:
+        mine = post(world, subscription(hook.url, end=end)).json()
+        assert mine["status"] == "active"
+        world.clock.now += timedelta(hours=2)
+        world.complete(CALLERS["Bearer a"])
+        world.drain()
+    assert len(hook.received) == 1  # the handshake only
+    read = world.client.get(f"/Subscription/{mine['id']}", headers={"Authorization": "Bearer a"}).json()
+    assert read["status"] == "off"
