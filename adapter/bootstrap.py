@@ -73,15 +73,11 @@ class Composition:
         """The routing file, when one is configured."""
         return None if settings.payer_routes is None else load_routes(settings.payer_routes)
 
-    def destinations(
-        self, settings: Settings, subscriptions: StoreSubscriptions | None = None
-    ) -> list[Destination]:
+    def destinations(self, settings: Settings) -> list[Destination]:
         """Where events go (docs/delivery.md): the mutuelles with a ``delivery_url`` in the routing
-        file, the event stream with ``ADAPTER_EVENTS_URL``, and the clients' subscriptions when
-        they are kept. Empty: nothing is delivered."""
+        file, and the event stream with ``ADAPTER_EVENTS_URL``. Empty: nothing is delivered. (The
+        clients' subscriptions are one more, on the store: see :meth:`worker`.)"""
         found: list[Destination] = []
-        if subscriptions is not None:
-            found.append(subscriptions.destination())
         routes = self.routes(settings)
         if routes is not None and routes.deliveries:
             found.append(MutuelleDestination(routes))
@@ -97,7 +93,11 @@ class Composition:
         self, service: StoreService, settings: Settings, subscriptions: StoreSubscriptions | None = None
     ) -> bool:
         """A worker has work with remote payers (pended claims) or with destinations (deliveries)."""
-        return isinstance(service.flow.payers, RemotePair) or bool(self.destinations(settings, subscriptions))
+        return (
+            isinstance(service.flow.payers, RemotePair)
+            or subscriptions is not None
+            or bool(self.destinations(settings))
+        )
 
     def reference_payers(self, settings: Settings) -> Payers:
         """In-process payers: the given ones when they are, else the reference payers on the
@@ -115,8 +115,11 @@ class Composition:
         subscriptions: StoreSubscriptions | None = None,
     ) -> PendingWorker:
         """The worker that completes pended claims, with the configured retries and retention, and
-        the dispatcher when events have destinations (``observe`` counts its sends)."""
-        destinations = self.destinations(settings, subscriptions)
+        the dispatcher when events have destinations, the ``subscriptions`` among them (``observe``
+        counts its sends)."""
+        destinations = self.destinations(settings)
+        if subscriptions is not None:
+            destinations.append(subscriptions.destination())
         dispatch = DispatchSettings(
             max_attempts=settings.delivery_max_attempts,
             initial=settings.delivery_retry_seconds,
