@@ -25,13 +25,21 @@ _KEY = 32
 def load_or_create_key(path: Path) -> bytes:
     """The 32-byte key in ``path``, created (mode 0600, atomically) when the file does not exist;
     a key file readable by others is tightened to 0600."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
+    if not path.exists():
+        # Written whole under another name, then linked into place: a process starting at the same
+        # time sees either no key or the whole key, and only one key ever wins.
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(os.urandom(_KEY))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     if path.stat().st_mode & 0o077:
         path.chmod(0o600)
     key = path.read_bytes()
