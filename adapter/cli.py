@@ -722,7 +722,7 @@ def payer_sim(
 
 @app.command(
     cls=ToolCommand,
-    short_help="Complete pended claims with the remote payers, and deliver events.",
+    short_help="Complete pended claims and deliver events.",
     epilog=(
         "Exit 0 stopped (SIGTERM, Ctrl-C), 2 usage error (no routing file, no event stream), 3 no database."
     ),
@@ -820,7 +820,7 @@ class DeliveryState(StrEnum):
 @app.command(
     "deliveries",
     cls=ToolCommand,
-    short_help="List the deliveries to the mutuelles and the event stream, or requeue one.",
+    short_help="List the deliveries of events, or requeue one.",
     epilog="Exit 0 listed or requeued, 1 nothing to requeue under that id, 3 the database cannot be reached.",
 )
 def deliveries(

@@ -35,7 +35,12 @@ from adapter.delivery import Destination, Event, SendStatus, Sent
 from adapter.intake import Format
 from adapter.service.claims import StoreService
 from adapter.service.events import build_events, event_from_json, event_json
+<<<<<<< HEAD
 from adapter.store import DISPATCH_LOCK, NewDelivery, StoredDelivery, StoredSubmission, Tx
+=======
+from adapter.store import DISPATCH_LOCK, NewDelivery, StoredDelivery, StoredSubmission
+from mappings.fhir import jsonio
+>>>>>>> delivery
 
 __all__ = ["DELIVERY_FAILED_TOPIC", "DispatchSettings", "Dispatcher", "Observer", "PreparedDestination"]
 
@@ -94,10 +99,14 @@ class Dispatcher:
 
     # -- fan-out ------------------------------------------------------------------------
     def _bundle_of(self, row: StoredSubmission) -> Mapping[str, Any] | None:
+        """The stored body as a Bundle dict: JSON parsed as it is (it passed intake when stored),
+        XML read through intake; None once purged."""
         if row.raw is None:
             return None
-        fmt = Format.XML if row.media_type.endswith("xml") else Format.JSON
-        return self.service.flow.read(row.raw, fmt).bundle
+        if not row.media_type.endswith("xml"):
+            bundle = jsonio.loads(row.raw)
+            return bundle if isinstance(bundle, dict) else None
+        return self.service.flow.read(row.raw, Format.XML).bundle
 
     def fan_out(self) -> int:
         """Turn the undispatched outbox events into deliveries; how many outbox events it took."""

@@ -139,8 +139,9 @@ def test_the_decision_reaches_the_mutuelle_once_with_what_identifies_its_member(
     assert len(ids) == 2
 
 
+@pytest.mark.parametrize("suffix", ["json", "xml"])
 def test_the_bundle_carries_the_event_id_the_patient_and_the_amc_coverage(
-    service: StoreService, mutuelle: Mutuelle
+    service: StoreService, suffix: str
 ) -> None:
     seen: list[dict[str, Any]] = []
     clock = Clock()
@@ -150,7 +151,8 @@ def test_the_bundle_carries_the_event_id_the_patient_and_the_amc_coverage(
         return httpx.Response(200, json={"resourceType": "OperationOutcome"})
 
     destination = MutuelleDestination(ROUTES, transport=httpx.MockTransport(spy))
-    _submit(service, "01-purchase-standard.json", clock)
+    data = (FIXTURES / f"01-purchase-standard.{suffix}").read_bytes()
+    service.submit(data, Format.XML if suffix == "xml" else Format.JSON, caller=OPERATOR, now=clock())
     _drain(_dispatcher(service, [destination], clock), clock)
     (request,) = seen
     import json

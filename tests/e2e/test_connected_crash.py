@@ -7,6 +7,11 @@ Claims go in from several threads while the worker is killed with SIGKILL and re
 service is killed and restarted. Then every acknowledged claim reaches a final state exactly
 once, no payer decided any key twice, and a resubmission replays the final answer.
 
+The decisions are delivered to the mutuelle (the AMC simulator's receiver, failing 20 % of the
+deliveries) and, with ``ADAPTER_TEST_AMQP_URL``, every event is published to an exchange of the
+run's own; the worker is killed again while it delivers. Then every decision arrived at least
+once and was applied once, and every event of every claim arrived, in order per claim.
+
 The long form (hundreds of claims, more rounds, PostgreSQL too) is ``python -m
 tests.e2e.test_connected_crash --claims 500 --rounds 5`` (docs/payer-protocol.md).
 """
@@ -14,6 +19,7 @@ tests.e2e.test_connected_crash --claims 500 --rounds 5`` (docs/payer-protocol.md
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -23,10 +29,12 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import httpx
 import pytest
 
@@ -47,7 +55,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_up(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+def _wait_up(url: str, process: subprocess.Popen[bytes], seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -59,12 +67,57 @@ def _wait_up(url: str, process: subprocess.Popen[bytes], seconds: float = 30) ->
             time.sleep(0.1)
 
 
+class StreamConsumer:
+    """A queue bound to every event of the run's own exchange, read on a thread of its own."""
+
+    def __init__(self, url: str, exchange: str) -> None:
+        self.url = url
+        self.exchange = exchange
+        self.messages: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._consume()), daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        if not self._ready.wait(timeout=30):
+            raise RuntimeError("the event stream's test queue could not be set up")
+
+    async def _consume(self) -> None:
+        connection = await aio_pika.connect(self.url)
+        try:
+            channel = await connection.channel()
+            exchange = await channel.declare_exchange(
+                self.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            queue = await channel.declare_queue(f"{self.exchange}.crash", exclusive=True, auto_delete=True)
+            await queue.bind(exchange, routing_key="#")
+            self._ready.set()
+            while not self._stop.is_set():
+                message = await queue.get(fail=False)
+                if message is None:
+                    await asyncio.sleep(0.05)
+                    continue
+                await message.ack()
+                body = json.loads(message.body)
+                self.messages.append({"id": message.message_id, "type": message.type, "claim": body["claim"]})
+            await exchange.delete()
+        finally:
+            await connection.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
 @dataclass
 class Deployment:
     """The processes of one connected deployment, started and killed at will."""
 
     workdir: Path
     database_url: str | None = None
+    events_url: str | None = None
+    exchange: str = field(default_factory=lambda: f"adapter-crash.{uuid.uuid4().hex}")
     env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
@@ -76,7 +129,11 @@ class Deployment:
         routes.write_text(
             f"""
 amo: [{{organismes: ["0"], url: "http://127.0.0.1:{self.ports["amo"]}", name: amo-sim}}]
-amc: [{{amc_numbers: ["{AMC_NUMBER}"], url: "http://127.0.0.1:{self.ports["amc"]}", name: amc-sim}}]
+amc:
+  - amc_numbers: ["{AMC_NUMBER}"]
+    url: "http://127.0.0.1:{self.ports["amc"]}"
+    delivery_url: "http://127.0.0.1:{self.ports["amc"]}/amc/deliveries"
+    name: amc-sim
 timeouts: {{connect: 1, read: 2}}
 retries: {{attempts: 3, initial: 0.05, max: 0.2, budget: 2}}
 breaker: {{failures: 50, reset_after: 1}}
@@ -93,9 +150,15 @@ breaker: {{failures: 50, reset_after: 1}}
             "ADAPTER_WORKER_EMBEDDED": "false",
             "ADAPTER_WORKER_RETRY_SECONDS": "0.3",
             "ADAPTER_WORKER_MAX_ATTEMPTS": "200",
+            "ADAPTER_DELIVERY_RETRY_SECONDS": "0.1",
+            "ADAPTER_DELIVERY_RETRY_MAX_SECONDS": "1",
+            "ADAPTER_DELIVERY_MAX_ATTEMPTS": "200",
         }
         if self.database_url:
             self.env["ADAPTER_DATABASE_URL"] = self.database_url
+        if self.events_url:
+            self.env["ADAPTER_EVENTS_URL"] = self.events_url
+            self.env["ADAPTER_EVENTS_EXCHANGE"] = self.exchange
 
     @property
     def base(self) -> str:
@@ -119,6 +182,11 @@ breaker: {{failures: 50, reset_after: 1}}
         self.processes[name] = process
         if url:
             _wait_up(url, process)
+        if name == "amc":  # the mutuelle's receiver fails one delivery in five
+            faults = httpx.put(
+                f"http://127.0.0.1:{self.ports[name]}/_faults", json={"delivery_fail_rate": 0.2}
+            )
+            faults.raise_for_status()
 
     def kill(self, name: str) -> None:
         process = self.processes.pop(name)
@@ -134,6 +202,14 @@ breaker: {{failures: 50, reset_after: 1}}
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+    def deliveries(self, state: str) -> list[dict[str, Any]]:
+        answer = httpx.get(f"{self.base}/$deliveries", params={"state": state, "_count": 1000}, timeout=10)
+        answer.raise_for_status()
+        return answer.json()["deliveries"]  # type: ignore[no-any-return]
+
+    def received(self) -> dict[str, Any]:
+        return httpx.get(f"http://127.0.0.1:{self.ports['amc']}/_deliveries", timeout=10).json()  # type: ignore[no-any-return]
 
     def stats(self, role: str) -> dict[str, Any]:
         return httpx.get(f"http://127.0.0.1:{self.ports[role]}/_stats", timeout=10).json()  # type: ignore[no-any-return]
@@ -151,7 +227,7 @@ def _claim(n: int) -> bytes:
 def _submit(base: str, n: int) -> tuple[int, dict[str, Any] | None]:
     """One claim until the service answers it (it may be down for a moment): (status, body).
     Every third claim is sent as XML (answered in JSON), the others as JSON."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     data, media = _claim(n), "application/fhir+json"
     if n % 3 == 2:
         data, media = dump_xml(jsonio.loads(data)), "application/fhir+xml"
@@ -180,11 +256,22 @@ def _outcomes(bundle: dict[str, Any]) -> list[str]:
     ]
 
 
-def crash_run(workdir: Path, *, claims: int, rounds: int, database_url: str | None = None) -> dict[str, Any]:
-    """Run the crash test; the figures it checked (raises AssertionError on a broken guarantee)."""
-    deployment = Deployment(workdir, database_url=database_url)
+def crash_run(
+    workdir: Path,
+    *,
+    claims: int,
+    rounds: int,
+    database_url: str | None = None,
+    events_url: str | None = None,
+) -> dict[str, Any]:
+    """Run the crash test; the figures it checked (raises AssertionError on a broken guarantee).
+    With ``events_url`` (a RabbitMQ), the event stream is checked too."""
+    deployment = Deployment(workdir, database_url=database_url, events_url=events_url)
     chaos = random.Random(7)  # noqa: S311 - test chaos, not security
+    consumer = None if events_url is None else StreamConsumer(events_url, deployment.exchange)
     try:
+        if consumer is not None:
+            consumer.start()
         for name in ("amo", "amc", "serve", "worker"):
             deployment.start(name)
         answers: dict[int, dict[str, Any]] = {}
@@ -213,10 +300,10 @@ def crash_run(workdir: Path, *, claims: int, rounds: int, database_url: str | No
                 deployment.kill("serve")  # with submits in flight: they retry until it is back
                 deployment.start("serve")
             for thread in threads:
-                thread.join(timeout=120)
+                thread.join(timeout=300)
         queued = sum(_outcomes(body)[0] == "queued" for body in answers.values())
         # every acknowledged claim reaches a final state: the replay answers it
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180
         final: dict[int, list[str]] = {}
         while time.monotonic() < deadline:
             for n in range(claims):
@@ -246,21 +333,72 @@ def crash_run(workdir: Path, *, claims: int, rounds: int, database_url: str | No
                 f"{role} decided a key twice"
             )
             assert stats["decisions"] == claims, f"{role} decided {stats['decisions']} claims"
-        return {
+        figures = {
             "claims": claims,
             "rounds": rounds,
             "queued at first": queued,
             "asked (amo)": deployment.stats("amo")["asked"],
             "asked (amc)": deployment.stats("amc")["asked"],
-            "seconds": round(time.monotonic() - started, 1),
         }
+        figures |= _check_deliveries(deployment, answers, claims, consumer)
+        figures["seconds"] = round(time.monotonic() - started, 1)
+        return figures
     finally:
         deployment.stop_all()
+        if consumer is not None:
+            consumer.stop()
+
+
+def _check_deliveries(
+    deployment: Deployment, answers: dict[int, dict[str, Any]], claims: int, consumer: StreamConsumer | None
+) -> dict[str, Any]:
+    """Kill the worker while it delivers, then: every decision delivered to the mutuelle and applied
+    once, nothing dead, and (with a stream) every event of every claim arrived, in order per claim."""
+    deployment.kill("worker")
+    deployment.start("worker")
+    time.sleep(0.3)
+    deployment.kill("worker")  # again, in the middle of its sends
+    deployment.start("worker")
+    deadline = time.monotonic() + 120
+    while deployment.deliveries("pending") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert deployment.deliveries("pending") == [], "every delivery was made"
+    assert deployment.deliveries("dead") == [], "no delivery in the dead letters"
+    received = deployment.received()
+    assert received["applied"] == claims, f"the mutuelle applied {received['applied']} decisions"
+    amc_ids = {answers[n]["entry"][1]["resource"]["id"] for n in range(claims)}
+    delivered_ids = {ids[1] for ids in (entry["claim_responses"] for entry in received["events"].values())}
+    assert delivered_ids == amc_ids, "each claim's decision reached the mutuelle"
+    figures: dict[str, Any] = {
+        "mutuelle received": received["received"],
+        "mutuelle applied": received["applied"],
+    }
+    if consumer is None:
+        return figures
+    expected = ["claim.accepted", "claim.pended", "claim.adjudicated", "claim.completed"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if len({message["id"] for message in consumer.messages}) >= claims * len(expected):
+            break
+        time.sleep(0.2)
+    per_claim: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for message in list(consumer.messages):
+        if message["id"] not in seen:  # a repeat carries the same id: applied once
+            seen.add(message["id"])
+            per_claim.setdefault(message["claim"], []).append(message["type"])
+    assert len(per_claim) == claims, f"events of {len(per_claim)} claims arrived"
+    assert all(types == expected for types in per_claim.values()), "every event, in order per claim"
+    figures |= {"events received": len(consumer.messages), "events applied": len(seen)}
+    return figures
 
 
 def test_the_crash_test_short_form(tmp_path: Path) -> None:
-    figures = crash_run(tmp_path, claims=40, rounds=2)
-    assert figures["claims"] == 40
+    events_url = os.environ.get("ADAPTER_TEST_AMQP_URL")
+    figures = crash_run(tmp_path, claims=40, rounds=2, events_url=events_url)
+    assert figures["mutuelle applied"] == 40
+    if events_url:
+        assert figures["events applied"] == 4 * 40
 
 
 @pytest.fixture
@@ -272,8 +410,9 @@ def pg_url(request: pytest.FixtureRequest) -> str:
 
 
 def test_the_crash_test_short_form_on_postgresql(tmp_path: Path, pg_url: str) -> None:
-    figures = crash_run(tmp_path, claims=30, rounds=2, database_url=pg_url)
-    assert figures["claims"] == 30
+    events_url = os.environ.get("ADAPTER_TEST_AMQP_URL")
+    figures = crash_run(tmp_path, claims=30, rounds=2, database_url=pg_url, events_url=events_url)
+    assert figures["mutuelle applied"] == 30
 
 
 if __name__ == "__main__":  # pragma: no cover - the long form, by hand
@@ -283,10 +422,15 @@ if __name__ == "__main__":  # pragma: no cover - the long form, by hand
     parser.add_argument("--claims", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--database-url", default=None, help="a fresh PostgreSQL database (default SQLite)")
+    parser.add_argument("--events-url", default=None, help="a RabbitMQ to publish the events to (amqp://…)")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         print(
             crash_run(
-                Path(scratch), claims=options.claims, rounds=options.rounds, database_url=options.database_url
+                Path(scratch),
+                claims=options.claims,
+                rounds=options.rounds,
+                database_url=options.database_url,
+                events_url=options.events_url,
             )
         )
