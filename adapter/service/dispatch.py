@@ -35,12 +35,8 @@ from adapter.delivery import Destination, Event, SendStatus, Sent
 from adapter.intake import Format
 from adapter.service.claims import StoreService
 from adapter.service.events import build_events, event_from_json, event_json
-<<<<<<< HEAD
 from adapter.store import DISPATCH_LOCK, NewDelivery, StoredDelivery, StoredSubmission, Tx
-=======
-from adapter.store import DISPATCH_LOCK, NewDelivery, StoredDelivery, StoredSubmission
 from mappings.fhir import jsonio
->>>>>>> delivery
 
 __all__ = ["DELIVERY_FAILED_TOPIC", "DispatchSettings", "Dispatcher", "Observer", "PreparedDestination"]
 
