@@ -10,6 +10,7 @@ service and the real command line.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from adapter.eligibility_flow import EligibilityFlow
 from adapter.errors import StoreUnavailable
 from adapter.flow import RemotePair, SubmitFlow
 from adapter.intake import Limits
+from adapter.notify import RestHook, SecretBox, load_or_create_key
 from adapter.payers import InMemoryRecords, PayerRecords, Payers, ReferencePayers
 from adapter.payers.http import HttpAmc, HttpAmo, PayerHttp
 from adapter.payers.http_eligibility import HttpEligibility
@@ -40,6 +42,7 @@ from adapter.rules.lpp_loader import load_lpp_table
 from adapter.service.claims import StoreService
 from adapter.service.dispatch import Dispatcher, DispatchSettings, Observer
 from adapter.service.eligibility import EligibilityUseCases
+from adapter.service.subscriptions import StoreSubscriptions, SubscriptionSettings
 from adapter.service.worker import PendingWorker, WorkerSettings
 from adapter.serving import STARTUP_FAILURE
 from adapter.settings import Settings
@@ -80,7 +83,8 @@ class Composition:
 
     def destinations(self, settings: Settings) -> list[Destination]:
         """Where events go (docs/delivery.md): the mutuelles with a ``delivery_url`` in the routing
-        file, and the event stream with ``ADAPTER_EVENTS_URL``. Empty: nothing is delivered."""
+        file, and the event stream with ``ADAPTER_EVENTS_URL``. Empty: nothing is delivered. (The
+        clients' subscriptions are one more, on the store: see :meth:`worker`.)"""
         found: list[Destination] = []
         routes = self.routes(settings)
         if routes is not None and routes.deliveries:
@@ -93,9 +97,15 @@ class Composition:
             )
         return found
 
-    def needs_worker(self, service: StoreService, settings: Settings) -> bool:
+    def needs_worker(
+        self, service: StoreService, settings: Settings, subscriptions: StoreSubscriptions | None = None
+    ) -> bool:
         """A worker has work with remote payers (pended claims) or with destinations (deliveries)."""
-        return isinstance(service.flow.payers, RemotePair) or bool(self.destinations(settings))
+        return (
+            isinstance(service.flow.payers, RemotePair)
+            or subscriptions is not None
+            or bool(self.destinations(settings))
+        )
 
     def reference_payers(self, settings: Settings) -> Payers:
         """In-process payers: the given ones when they are, else the reference payers on the
@@ -105,11 +115,19 @@ class Composition:
         return ReferencePayers.load(lpp_table=settings.lpp_table, contracts=settings.amc_contracts)
 
     def worker(
-        self, service: StoreService, settings: Settings, *, observe: Observer | None = None
+        self,
+        service: StoreService,
+        settings: Settings,
+        *,
+        observe: Observer | None = None,
+        subscriptions: StoreSubscriptions | None = None,
     ) -> PendingWorker:
         """The worker that completes pended claims, with the configured retries and retention, and
-        the dispatcher when events have destinations (``observe`` counts its sends)."""
+        the dispatcher when events have destinations, the ``subscriptions`` among them (``observe``
+        counts its sends)."""
         destinations = self.destinations(settings)
+        if subscriptions is not None:
+            destinations.append(subscriptions.destination())
         dispatch = DispatchSettings(
             max_attempts=settings.delivery_max_attempts,
             initial=settings.delivery_retry_seconds,
@@ -186,6 +204,26 @@ class Composition:
             eligibility=EligibilityUseCases(store, self.eligibility_flow(settings)),
         )
 
+    def subscriptions(self, service: StoreService, settings: Settings) -> StoreSubscriptions | None:
+        """Subscriptions on the service's store (unless ``ADAPTER_SUBSCRIPTIONS`` is off): secrets
+        sealed with the configured key, notifications posted by the rest-hook client."""
+        if not settings.subscriptions:
+            return None
+        key_file = settings.effective_subscription_key_file
+        key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return StoreSubscriptions(
+            service.store,
+            notifier=RestHook(timeout=settings.subscription_timeout, clock=time.time),
+            box=SecretBox(load_or_create_key(key_file)),
+            canon=settings.canon,
+            clock=utc_now,
+            settings=SubscriptionSettings(
+                allow_http=settings.subscription_allow_http,
+                base_url=(settings.public_base_url or "").rstrip("/"),
+            ),
+            limits=Limits(max_bytes=settings.max_body_bytes, max_depth=settings.max_depth),
+        )
+
     def lpp_table(self, settings: Settings) -> LppTable:
         """The configured LPP table (the packaged demo table by default): the device lookups' source."""
         return load_lpp_table(settings.lpp_table)
@@ -193,9 +231,15 @@ class Composition:
     def app(self, settings: Settings) -> FastAPI:
         configure_logging(clock=utc_now, level=settings.log_level)
         service = self.service(settings)
+        subscriptions = self.subscriptions(service, settings)
         authenticator = authenticator_from_settings(settings)
         app = create_app(
-            settings, service, authenticator, clock=utc_now, lifespan=self._lifespan(service, settings)
+            settings,
+            service,
+            authenticator,
+            clock=utc_now,
+            lifespan=self._lifespan(service, settings, subscriptions),
+            subscriptions=subscriptions,
         )
         log = structlog.get_logger("adapter.startup")
         for warning in authenticator.warnings():
@@ -204,7 +248,9 @@ class Composition:
         log.info("startup.ready", backend=service.store.backend, auth=settings.auth)
         return app
 
-    def _lifespan(self, service: StoreService, settings: Settings) -> Lifespan:
+    def _lifespan(
+        self, service: StoreService, settings: Settings, subscriptions: StoreSubscriptions | None = None
+    ) -> Lifespan:
         """With remote payers or destinations: the worker loop (unless ``worker_embedded`` is off)
         for the app's life, its sends counted in the app's metrics, and the payers' connections
         closed at the end."""
@@ -215,9 +261,10 @@ class Composition:
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             stop = asyncio.Event()
             task = None
-            if settings.worker_embedded and self.needs_worker(service, settings):
+            if settings.worker_embedded and self.needs_worker(service, settings, subscriptions):
                 observe = app.state.ctx.metrics.observe_delivery
-                task = asyncio.create_task(self.worker(service, settings, observe=observe).run(stop))
+                worker = self.worker(service, settings, observe=observe, subscriptions=subscriptions)
+                task = asyncio.create_task(worker.run(stop))
             try:
                 yield
             finally:
@@ -228,6 +275,8 @@ class Composition:
                     await payers.close()
                 if isinstance(asked, HttpEligibility):
                     await asked.http.aclose()
+                if subscriptions is not None:
+                    await subscriptions.close()
 
         return lifespan
 

@@ -918,8 +918,8 @@ def payer_sim(
 )
 def worker(ctx: typer.Context) -> None:
     """Run the worker that completes claims pended while the remote payers did not answer
-    (docs/payer-protocol.md) and delivers the events to the mutuelles and the event stream
-    (docs/delivery.md), until SIGTERM or Ctrl-C. Any number may run against PostgreSQL;
+    (docs/payer-protocol.md) and delivers the events to the mutuelles, the event stream and the
+    subscriptions (docs/delivery.md), until SIGTERM or Ctrl-C. Any number may run against PostgreSQL;
     adapter serve runs one of its own unless ADAPTER_WORKER_EMBEDDED=false."""
     import asyncio
     import signal
@@ -928,14 +928,15 @@ def worker(ctx: typer.Context) -> None:
     from adapter.settings import Settings
 
     settings = Settings()
-    if settings.payer_routes is None and settings.events_url is None:
+    if settings.payer_routes is None and settings.events_url is None and not settings.subscriptions:
         raise fail(
             "the worker completes claims for remote payers and delivers events: "
-            "set ADAPTER_PAYER_ROUTES or ADAPTER_EVENTS_URL"
+            "set ADAPTER_PAYER_ROUTES or ADAPTER_EVENTS_URL, or keep ADAPTER_SUBSCRIPTIONS on"
         )
     composition = _composition(ctx)
     service = _open_service(composition, settings)
-    pended = composition.worker(service, settings)
+    subscriptions = composition.subscriptions(service, settings)
+    pended = composition.worker(service, settings, subscriptions=subscriptions)
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -948,6 +949,8 @@ def worker(ctx: typer.Context) -> None:
             payers = service.flow.payers
             if isinstance(payers, RemotePair) and payers.close is not None:
                 await payers.close()
+            if subscriptions is not None:
+                await subscriptions.close()
 
     typer.echo(f"worker {pended.name} started", err=True)
     try:

@@ -341,6 +341,28 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         _T.CONFLICT,
         "The delivery is not in the dead letters (delivered, or still pending): there is nothing to requeue",
     ),
+    # -- subscriptions (docs/http-api.md) --
+    ErrorCode(
+        "subscription-criteria",
+        _T.NOT_SUPPORTED,
+        "The criteria is not ClaimResponse, optionally narrowed by outcome: nothing else can be subscribed to",
+    ),
+    ErrorCode(
+        "subscription-channel",
+        _T.NOT_SUPPORTED,
+        "The channel is not a rest-hook sending FHIR JSON (type, payload, content, headers)",
+    ),
+    ErrorCode(
+        "subscription-endpoint",
+        _T.VALUE,
+        "The endpoint is not an https URL (plain http only to loopback, or when the settings allow it)",
+    ),
+    ErrorCode(
+        "subscription-secret",
+        _T.REQUIRED,
+        "The signing secret extension is missing or not 32 to 256 printable ASCII characters",
+    ),
+    ErrorCode("subscription-end", _T.VALUE, "The subscription's end is already past"),
     ErrorCode("method-not-allowed", _T.NOT_SUPPORTED, "This HTTP method is not supported on this path"),
     ErrorCode(
         "media-type-unsupported",

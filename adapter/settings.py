@@ -119,6 +119,21 @@ class Settings(BaseSettings):
         gt=0,
         description="days a processed outbox event, and a delivered delivery, is kept by the worker",
     )
+    subscriptions: bool = Field(
+        default=True, description="serve /Subscription and notify subscribers (the worker then always runs)"
+    )
+    subscription_allow_http: bool = Field(
+        default=False, description="let subscriptions notify plain-http endpoints beyond loopback"
+    )
+    subscription_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="seconds one notification (or handshake) POST may take"
+    )
+    subscription_key_file: Path | None = Field(
+        default=None, description="AES key sealing subscription secrets; default in data_dir"
+    )
+    public_base_url: str | None = Field(
+        default=None, description="the adapter's public URL, for the references in notifications"
+    )
     retention_days: int = Field(
         default=365, gt=0, description="days a submission's body is kept before `adapter purge` empties it"
     )
@@ -138,6 +153,10 @@ class Settings(BaseSettings):
     @property
     def canon(self) -> Canon:
         return Canon(base=self.canonical_base, lpp_aliases=self.lpp_aliases)
+
+    @property
+    def effective_subscription_key_file(self) -> Path:
+        return self.subscription_key_file or self.data_dir / "subscription-secrets.key"
 
     @property
     def effective_database_url(self) -> str:

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 __all__ = [
     "ACT_CODE",
     "ADJUDICATION",
+    "BACKPORT_PAYLOAD_CONTENT",
+    "BACKPORT_SUBSCRIPTION",
+    "BACKPORT_SUBSCRIPTION_STATUS",
     "CLAIM_TYPE",
     "COVERAGE_CLASS_HL7",
     "DEFAULT_BASE",
@@ -56,6 +59,12 @@ SNOMED_EARS = {"89644007": "left", "25577004": "right"}
 """Claim.item.bodySite for a per-ear device: SNOMED CT "Left ear structure" (89644007) and
 "Right ear structure" (25577004), by the ear they name."""
 
+#: The R4 backport of R5 Subscriptions (HL7 Subscriptions R5 Backport IG, STU 1.1).
+_BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition"
+BACKPORT_SUBSCRIPTION = f"{_BACKPORT}/backport-subscription"
+BACKPORT_SUBSCRIPTION_STATUS = f"{_BACKPORT}/backport-subscription-status-r4"
+BACKPORT_PAYLOAD_CONTENT = f"{_BACKPORT}/backport-payload-content"
+
 
 @dataclass(frozen=True, slots=True)
 class Canon:
@@ -82,6 +91,16 @@ class Canon:
         (``titre``, ``category``, ``kind``, ``deactivated``, ``deactivated-on``, ``sante100``,
         ``telemonitoring``)."""
         return f"{self.base}/StructureDefinition/lpp-{name}"
+
+    @property
+    def subscription_secret(self) -> str:
+        """Extension on ``Subscription.channel`` carrying the secret that signs its notifications."""
+        return f"{self.base}/StructureDefinition/subscription-signing-secret"
+
+    @property
+    def claim_response_topic(self) -> str:
+        """The topic every subscription's notifications name: a claim's ClaimResponses became final."""
+        return f"{self.base}/SubscriptionTopic/claim-response"
 
     @property
     def coverage_class(self) -> str:

@@ -31,6 +31,7 @@ from adapter.api import (
     routes_device,
     routes_eligibility,
     routes_reads,
+    routes_subscription,
 )
 from adapter.api.deps import AppContext, Authenticator, ContextDep
 from adapter.api.docs import install_docs
@@ -42,7 +43,7 @@ from adapter.api.operator_console import install_console
 from adapter.api.outcomes import error_responses, install_exception_handlers, outcome_body
 from adapter.errors import Issue
 from adapter.intake import Format
-from adapter.service import ClaimService
+from adapter.service import ClaimService, SubscriptionService
 from adapter.settings import Settings
 from mappings.fhir.jsonio import dumps
 from mappings.outbound import all_ok
@@ -67,13 +68,15 @@ def create_app(
     new_request_id: Callable[[], str] = _new_request_id,
     log_stream: TextIO | None = None,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    subscriptions: SubscriptionService | None = None,
 ) -> FastAPI:
     """Build the HTTP API.
 
     ``clock`` gives timezone-aware "now" (token expiry, submission time, log timestamps);
     ``timer`` is a monotonic seconds counter for latencies; ``log_stream`` receives the JSON
     log lines (standard output when None); ``lifespan`` runs for the app's life (background
-    work the composition root starts, such as the pended-claims worker).
+    work the composition root starts, such as the pended-claims worker); ``subscriptions`` serves
+    ``/Subscription`` (without it those paths answer 404 and the CapabilityStatement omits them).
     """
     metrics = Metrics()
     logger = make_logger(clock=clock, stream=log_stream, level=settings.log_level)
@@ -85,16 +88,19 @@ def create_app(
         timer=timer,
         metrics=metrics,
         logger=logger,
-        capability=capability.capability_statement(canonical_base=settings.canonical_base, date=clock()),
+        capability=capability.capability_statement(
+            canonical_base=settings.canonical_base, date=clock(), subscriptions=subscriptions is not None
+        ),
         submit_slots=asyncio.Semaphore(settings.submit_concurrency) if settings.submit_concurrency else None,
+        subscriptions=subscriptions,
     )
     app = FastAPI(
         title="FHIR LPP reimbursement adapter",
         version=__version__,
         description=(
-            "FHIR R4 API: Claim/$submit, Claim, Bundle and ClaimResponse reads, Claim and ClaimResponse "
-            "search, "
-            "LPP code lookups. "
+            "FHIR R4 API: Claim/$submit, $cancel, Claim, Bundle and ClaimResponse reads, Claim and "
+            "ClaimResponse search, CoverageEligibilityRequest/$submit, DeviceRequest/$validate, "
+            "LPP code lookups, Subscriptions (signed rest-hooks). "
             "Bodies are application/fhir+json or application/fhir+xml; every error is an OperationOutcome."
         ),
         docs_url=None,  # served from the adapter's own assets (api/docs.py), not a CDN
@@ -115,6 +121,7 @@ def create_app(
         "ClaimResponse": routes_claimresponse.router,
         "LPP reference": routes_device.router,
         "eligibility and prescriptions": routes_eligibility.router,
+        "Subscription": routes_subscription.router,
         "deliveries": routes_delivery.router,
         "operations": _ops_router(),
     }
@@ -198,6 +205,7 @@ _RESOURCE_SCHEMAS = {
     "ChargeItemDefinition": "A FHIR R4 ChargeItemDefinition (an LPP code's row in force on a day)",
     "Parameters": "A FHIR R4 Parameters (the CodeSystem/$lookup answer)",
     "DeviceRequest": "A FHIR R4 DeviceRequest (a prescription checked on its own by DeviceRequest/$validate)",
+    "Subscription": "A FHIR R4 Subscription (rest-hook, the R4 backport of R5 Subscriptions)",
 }
 
 

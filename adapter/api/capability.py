@@ -1,9 +1,10 @@
 """``GET /metadata``: the CapabilityStatement, i.e. what this server really implements.
 
 It lists only what the routes serve, so a client (or a conformance tool) can trust it: Claim
-read, search and ``$submit``, Bundle read, ClaimResponse read, vread, history and search with
-exactly the parameters the search routes accept. No authentication: FHIR clients read it
-before they have a token.
+read, search, ``$submit`` and ``$cancel``, Bundle read, ClaimResponse read, vread, history and
+search with exactly the parameters the search routes accept, the eligibility and prescription
+operations, Subscription when the app keeps subscriptions. No authentication: FHIR clients read
+it before they have a token.
 """
 
 from __future__ import annotations
@@ -126,10 +127,48 @@ def _search_params(parameters: tuple[tuple[str, str, str | None, str], ...]) -> 
     return out
 
 
-def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, Any]:
-    """The server's CapabilityStatement (FHIR R4 4.0.1) as a FHIR JSON dict."""
-    search_params = _search_params(SEARCH_PARAMETERS)
+#: The R4 backport of R5 Subscriptions: the Subscription profile this server's subscriptions follow.
+BACKPORT_SUBSCRIPTION = (
+    "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription"
+)
+BACKPORT_IG = (
+    "http://hl7.org/fhir/uv/subscriptions-backport/ImplementationGuide/hl7.fhir.uv.subscriptions-backport"
+)
+
+
+def _subscription_resource(canonical_base: str) -> dict[str, Any]:
     return {
+        "type": "Subscription",
+        "supportedProfile": [BACKPORT_SUBSCRIPTION],
+        "documentation": (
+            "rest-hook subscriptions on the caller's own ClaimResponses: criteria ClaimResponse, "
+            "optionally ?outcome=complete,error,partial; every notification is a backport "
+            "history Bundle (handshake, event-notification) signed with HMAC-SHA256 (X-Signature), the "
+            f"secret in the extension {canonical_base}/StructureDefinition/subscription-signing-secret "
+            "on channel, never returned; system/ClaimResponse.read; only the caller's own are seen"
+        ),
+        "interaction": [
+            {"code": "create"},
+            {"code": "read"},
+            {"code": "delete"},
+            {"code": "search-type"},
+        ],
+        "searchParam": _search_params(
+            (
+                ("_count", "number", None, "Page size: default 20, at most 100"),
+                ("_offset", "number", None, "Page position: follow the Bundle's next/previous links"),
+            )
+        ),
+    }
+
+
+def capability_statement(
+    *, canonical_base: str, date: datetime, subscriptions: bool = False
+) -> dict[str, Any]:
+    """The server's CapabilityStatement (FHIR R4 4.0.1) as a FHIR JSON dict; ``subscriptions``
+    declares ``/Subscription`` (when the app serves it)."""
+    search_params = _search_params(SEARCH_PARAMETERS)
+    statement: dict[str, Any] = {
         "resourceType": "CapabilityStatement",
         "name": "LppReimbursementAdapter",
         "title": "FHIR reimbursement adapter for French medical devices (LPP)",
@@ -297,6 +336,10 @@ def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, An
             }
         ],
     }
+    if subscriptions:
+        statement["implementationGuide"] = [BACKPORT_IG]
+        statement["rest"][0]["resource"].append(_subscription_resource(canonical_base))
+    return statement
 
 
 router = APIRouter()

@@ -18,7 +18,7 @@ from structlog.typing import FilteringBoundLogger
 
 from adapter.access import Caller
 from adapter.api.metrics import Metrics
-from adapter.service import ClaimService
+from adapter.service import ClaimService, SubscriptionService
 from adapter.settings import Settings
 from mappings.systems import Canon
 
@@ -71,6 +71,7 @@ class AppContext:
     logger: FilteringBoundLogger
     capability: dict[str, Any]
     submit_slots: asyncio.Semaphore | None = None
+    subscriptions: SubscriptionService | None = None
 
     @property
     def canon(self) -> Canon:

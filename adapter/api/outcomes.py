@@ -9,7 +9,7 @@ The OperationOutcome is written in the format the client asked for when that can
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import Headers, QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Mount, Route
 
 from adapter.api.deps import context_of, request_info
 from adapter.api.negotiation import (
@@ -138,11 +139,35 @@ async def _adapter_error(request: Request, exc: Exception) -> Response:
     return _respond(request, issues, status, headers)
 
 
+def _routes(routes: Iterable[BaseRoute]) -> Iterator[Route]:
+    for route in routes:
+        if isinstance(route, Route):
+            yield route
+        elif not isinstance(route, Mount):  # an included router (no prefix): its own routes
+            included = getattr(route, "original_router", route)
+            yield from _routes(getattr(included, "routes", ()))
+
+
+def _allowed(request: Request) -> str:
+    """Every method served on the path template the request matched (Starlette names only the
+    methods of its first route, and one template may have a route per method)."""
+    template: str | None = None
+    methods: set[str] = set()
+    for route in _routes(request.app.router.routes):
+        if template is None and route.matches(request.scope)[0] is Match.PARTIAL:
+            template = route.path
+        if template is not None and route.path == template:
+            methods.update(route.methods or ())
+    return ", ".join(sorted(methods))
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, StarletteHTTPException):  # pragma: no cover - registered for that type only
         raise exc
     status = exc.status_code
     headers = dict(exc.headers or {})
+    if status == 405:
+        headers["Allow"] = _allowed(request) or headers.get("Allow", "")
     if status == 404:
         message = f"No resource or operation at {request.method} {request.url.path}"
     elif status == 405:

@@ -48,7 +48,7 @@ class NotDead(AdapterError):
     http_status = 409
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int) -> bytes:
     """The body, read chunk by chunk; the middleware stops it at the limit as it streams."""
     chunks: list[bytes] = []
     size = 0
@@ -59,8 +59,6 @@ async def _read_body(request: Request, limit: int) -> bytes:
         chunks.append(chunk)
     return b"".join(chunks)
 
-
-read_body = _read_body  # the other Claim operations read their bodies the same way
 
 T = TypeVar("T")
 
@@ -112,7 +110,7 @@ async def _bundle_body(request: Request, ctx: AppContext) -> tuple[bytes, Format
         accept=request.headers.get("accept"),
         default=in_format,
     )
-    return await _read_body(request, ctx.settings.max_body_bytes), in_format, out_format
+    return await read_body(request, ctx.settings.max_body_bytes), in_format, out_format
 
 
 async def _submit(

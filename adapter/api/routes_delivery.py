@@ -118,7 +118,12 @@ def _query(request: Request) -> dict[str, Any]:
     },
     openapi_extra={
         "parameters": [
-            {"name": "state", "in": "query", "schema": {"type": "string", "enum": list(STATES)}},
+            {
+                "name": "state",
+                "in": "query",
+                # an empty value is ignored, so the description allows it
+                "schema": {"type": "string", "pattern": f"^(?:{'|'.join(STATES)})?$"},
+            },
             {"name": "destination", "in": "query", "schema": {"type": "string"}},
             {"name": "claim", "in": "query", "schema": {"type": "string"}},
             {

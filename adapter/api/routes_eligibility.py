@@ -20,7 +20,7 @@ from starlette.responses import Response
 from adapter.api.deps import ContextDep, SubmitCaller, request_info
 from adapter.api.negotiation import content_type, fhir_content, render, request_format, response_format
 from adapter.api.outcomes import error_responses
-from adapter.api.routes_claim import NO_STORE, _read_body
+from adapter.api.routes_claim import NO_STORE, read_body
 from adapter.api.routes_claimresponse import DAYS_ZONE
 from adapter.intake import Format
 
@@ -62,7 +62,7 @@ async def submit_eligibility(request: Request, ctx: ContextDep, caller: SubmitCa
         accept=request.headers.get("accept"),
         default=in_format,
     )
-    data = await _read_body(request, ctx.settings.max_body_bytes)
+    data = await read_body(request, ctx.settings.max_body_bytes)
     info = request_info(request)
     now = ctx.clock()
 
@@ -112,7 +112,7 @@ async def validate_prescription(request: Request, ctx: ContextDep, caller: Submi
         accept=request.headers.get("accept"),
         default=in_format,
     )
-    data = await _read_body(request, ctx.settings.max_body_bytes)
+    data = await read_body(request, ctx.settings.max_body_bytes)
     today = ctx.clock().astimezone(DAYS_ZONE).date()
     outcome = await run_in_threadpool(lambda: ctx.service.validate_prescription(data, in_format, today=today))
     errors = any(issue.get("severity") in ("error", "fatal") for issue in outcome.get("issue", ()))

@@ -43,7 +43,9 @@ class Event:
     ``amc_number`` the claim's AMC number (None without an AMC leg); ``member`` the resources
     that identify the beneficiary to the mutuelle (Patient and the AMC Coverage), only on
     ``claim.adjudicated`` and only while the submitted body is kept; ``detail`` what else a
-    destination may use (for ``delivery.failed``: the failed delivery's destination and target).
+    destination may use (for ``delivery.failed``: the failed delivery's destination and target);
+    ``provider_finess`` and ``provider_siret`` the claim's provider, so that a destination can
+    apply the read rule (``adapter.access``) to its targets without reading the store.
     """
 
     id: str
@@ -55,6 +57,8 @@ class Event:
     amc_number: str | None = None
     member: tuple[dict[str, Any], ...] = field(default=(), repr=False)
     detail: Mapping[str, str] = field(default_factory=dict)
+    provider_finess: str | None = None
+    provider_siret: str | None = None
 
 
 class SendStatus(StrEnum):

@@ -12,6 +12,7 @@ from adapter.intake.cancellation import CANCEL_REASONS, CancelRequest, read_canc
 from adapter.intake.formats import Format, Limits
 from adapter.intake.inquiry import read_inquiry
 from adapter.intake.pipeline import Submission, check, parse_payload, read_submission
+from adapter.intake.subscription import read_subscription_body
 
 __all__ = [
     "CANCEL_REASONS",
@@ -24,4 +25,5 @@ __all__ = [
     "read_cancel_request",
     "read_inquiry",
     "read_submission",
+    "read_subscription_body",
 ]

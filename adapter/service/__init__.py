@@ -12,6 +12,7 @@ from adapter.service.port import (
     Runner,
     SearchPage,
     StoredClaim,
+    SubscriptionService,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "Runner",
     "SearchPage",
     "StoredClaim",
+    "SubscriptionService",
 ]

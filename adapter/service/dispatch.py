@@ -15,7 +15,9 @@ Two steps, each a short transaction, run by the worker in every round:
    event is enqueued for the event stream. A worker that dies mid-send leaves the delivery
    leased; the lease runs out and it is sent again: at least once.
 
-A destination is anything that implements ``adapter.delivery.Destination`` (docs/delivery.md).
+A destination is anything that implements ``adapter.delivery.Destination`` (docs/delivery.md);
+one whose targets depend on stored state (the subscriptions) also implements
+``PreparedDestination``, and reads that state in the fan-out's transaction.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
 
@@ -33,16 +35,24 @@ from adapter.delivery import Destination, Event, SendStatus, Sent
 from adapter.intake import Format
 from adapter.service.claims import StoreService
 from adapter.service.events import build_events, event_from_json, event_json
-from adapter.store import DISPATCH_LOCK, NewDelivery, StoredDelivery, StoredSubmission
+from adapter.store import DISPATCH_LOCK, NewDelivery, StoredDelivery, StoredSubmission, Tx
 from mappings.fhir import jsonio
 
-__all__ = ["DELIVERY_FAILED_TOPIC", "DispatchSettings", "Dispatcher", "Observer"]
+__all__ = ["DELIVERY_FAILED_TOPIC", "DispatchSettings", "Dispatcher", "Observer", "PreparedDestination"]
 
 DELIVERY_FAILED_TOPIC = "delivery.failed"
 _log = structlog.get_logger("adapter.dispatch")
 
 #: Called after each send: (destination kind, target, result), result ``delivered``, ``retry`` or ``dead``.
 Observer = Callable[[str, str, str], None]
+
+
+@runtime_checkable
+class PreparedDestination(Protocol):
+    """A destination whose targets depend on stored state (the subscriptions): ``prepare`` reads
+    it in the fan-out's transaction, before ``targets`` is asked, which then does no I/O."""
+
+    def prepare(self, tx: Tx, *, now: datetime) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +109,10 @@ class Dispatcher:
         now = self.clock()
         with self.service.store.write(lock_keys=(DISPATCH_LOCK,)) as tx:
             outbox = tx.undispatched(limit=self.settings.batch)
+            if outbox:
+                for destination in self.destinations.values():
+                    if isinstance(destination, PreparedDestination):
+                        destination.prepare(tx, now=now)
             new: list[NewDelivery] = []
             for item in outbox:
                 for event in build_events(tx, item, bundle_of=self._bundle_of):

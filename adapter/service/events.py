@@ -145,6 +145,8 @@ def build_events(
                 amc_number=row.amc_number,
                 member=member,
                 detail=detail,
+                provider_finess=row.provider_finess,
+                provider_siret=row.provider_siret,
             )
         )
     return events
@@ -163,6 +165,8 @@ def event_json(event: Event) -> str:
             "amc_number": event.amc_number,
             "member": list(event.member),
             "detail": dict(event.detail),
+            "provider_finess": event.provider_finess,
+            "provider_siret": event.provider_siret,
         },
         sort_keys=True,
     ).decode()
@@ -180,4 +184,6 @@ def event_from_json(text: str) -> Event:
         amc_number=data.get("amc_number"),
         member=tuple(data.get("member", ())),
         detail=data.get("detail", {}),
+        provider_finess=data.get("provider_finess"),
+        provider_siret=data.get("provider_siret"),
     )

@@ -28,6 +28,7 @@ __all__ = [
     "Runner",
     "SearchPage",
     "StoredClaim",
+    "SubscriptionService",
 ]
 
 _T = TypeVar("_T")
@@ -295,3 +296,23 @@ class ClaimService(Protocol):
         ...
 
     def ready(self) -> bool: ...
+
+
+class SubscriptionService(Protocol):
+    """Clients' rest-hook subscriptions on their ClaimResponses (docs/http-api.md, "Subscriptions").
+
+    Every method sees only the caller's own subscriptions: another client's is None (or False),
+    as an unknown one is, so that the API answers 404 for both. Bad input raises
+    ``adapter.errors.InputError`` (400/422) naming the element by FHIRPath.
+    """
+
+    async def create(self, data: bytes, fmt: Format, *, caller: Caller, now: datetime) -> Answer:
+        """Store the subscription ``requested``, send the handshake, and answer it ``active`` (the
+        endpoint acknowledged) or ``error`` (it did not, with the reason)."""
+        ...
+
+    def subscription(self, subscription_id: str, *, caller: Caller) -> Answer | None: ...
+
+    def subscriptions(self, *, caller: Caller, offset: int = 0, count: int = 20) -> SearchPage: ...
+
+    def delete(self, subscription_id: str, *, caller: Caller, now: datetime) -> bool: ...

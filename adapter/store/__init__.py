@@ -13,7 +13,14 @@ from adapter.store.database import Store
 from adapter.store.dispatches import DISPATCH_LOCK
 from adapter.store.eligibility import EligibilityCheck
 from adapter.store.engine import DbTimeouts
-from adapter.store.records import NewDelivery, NewSubmission, OutboxEvent, StoredDelivery, StoredSubmission
+from adapter.store.records import (
+    NewDelivery,
+    NewSubmission,
+    OutboxEvent,
+    StoredDelivery,
+    StoredSubmission,
+    StoredSubscription,
+)
 from adapter.store.rows import submission_row
 from adapter.store.tx import Tx
 
@@ -28,6 +35,7 @@ __all__ = [
     "Store",
     "StoredDelivery",
     "StoredSubmission",
+    "StoredSubscription",
     "Tx",
     "submission_row",
 ]

@@ -40,6 +40,8 @@ __all__ = [
     "LedgerRow",
     "OutboxRow",
     "SubmissionRow",
+    "SubscriptionEventRow",
+    "SubscriptionRow",
     "UtcDateTime",
     "table_of",
 ]
@@ -269,6 +271,41 @@ class DispatchRow(Base):
     updated_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
     event_json: Mapped[str] = mapped_column(Text)
+
+
+class SubscriptionRow(Base):
+    """A client's rest-hook subscription (revision 0009): its criteria, endpoint and status; the
+    signing secret sealed (``adapter.notify.sealing``), the owner's read grants as JSON."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(255), index=True)
+    grants_json: Mapped[str] = mapped_column(Text)
+    criteria: Mapped[str] = mapped_column(Text)
+    outcomes: Mapped[str] = mapped_column(String(64))
+    endpoint: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(String(16))
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    end_at: Mapped[datetime | None]
+    events_since_start: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SubscriptionEventRow(Base):
+    """The number an event got for a subscription (the backport's event number), kept so that
+    every retry of its notification carries the same one (revision 0009)."""
+
+    __tablename__ = "subscription_events"
+
+    subscription_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
 
 
 def table_of(model: type[Base]) -> Table:

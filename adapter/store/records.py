@@ -8,7 +8,7 @@ from typing import Any
 
 from adapter.errors import UsageError
 
-__all__ = ["NewSubmission", "OutboxEvent", "StoredSubmission"]
+__all__ = ["NewSubmission", "OutboxEvent", "StoredSubmission", "StoredSubscription"]
 
 
 def _require_aware(name: str, value: datetime) -> None:
@@ -122,3 +122,30 @@ class StoredDelivery:
     updated_at: datetime
     delivered_at: datetime | None
     event_json: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredSubscription:
+    """A subscription as stored: ``grants_json`` holds the owner's read grants when it subscribed
+    (the rule of ``adapter.access``), ``outcomes`` the criteria's outcomes, comma-separated (empty:
+    all), ``secret_sealed`` the signing secret as ``adapter.notify.SecretBox`` sealed it."""
+
+    id: str
+    client_id: str
+    grants_json: str
+    criteria: str
+    outcomes: str
+    endpoint: str
+    content: str
+    secret_sealed: bytes = field(repr=False)
+    reason: str
+    status: str
+    error: str | None
+    end_at: datetime | None
+    events_since_start: int
+    created_at: datetime
+    updated_at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware("created_at", self.created_at)
+        _require_aware("updated_at", self.updated_at)

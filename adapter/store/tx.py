@@ -31,13 +31,20 @@ from sqlalchemy import (
 from adapter.access import READ_GRANTS, Caller
 from adapter.domain.values import Nir
 from adapter.errors import UsageError
-from adapter.store import cancellations, dispatches, eligibility, outbox
+from adapter.store import cancellations, dispatches, eligibility, outbox, subscriptions
 from adapter.store.cancellations import Cancellation
 from adapter.store.deliveries import DbDeliveryHistory
 from adapter.store.forfaits import DbForfaitLedger
 from adapter.store.models import AuditRow, SubmissionRow, SubmissionVersionRow, table_of
 from adapter.store.prepared import Prepared, StatementQueue
-from adapter.store.records import NewDelivery, NewSubmission, OutboxEvent, StoredDelivery, StoredSubmission
+from adapter.store.records import (
+    NewDelivery,
+    NewSubmission,
+    OutboxEvent,
+    StoredDelivery,
+    StoredSubmission,
+    StoredSubscription,
+)
 
 __all__ = ["SORTS", "Tx", "readable_by"]
 
@@ -624,3 +631,56 @@ class Tx:
         self._require_writable("prune_deliveries")
         self.queue.send()
         return dispatches.prune(self._connection, delivered_before)
+
+    # -- subscriptions ------------------------------------------------------------------
+
+    def insert_subscription(self, subscription: StoredSubscription) -> None:
+        self._require_writable("insert_subscription")
+        self.queue.send()
+        subscriptions.insert_row(self._connection, subscription)
+
+    def subscription(self, subscription_id: str, *, client_id: str | None) -> StoredSubscription | None:
+        """The subscription; with ``client_id``, only when that client owns it (else None)."""
+        self.queue.send()
+        return subscriptions.by_id(self._connection, subscription_id, client_id=client_id)
+
+    def subscriptions_of(
+        self, client_id: str, *, offset: int = 0, limit: int = 100
+    ) -> tuple[list[StoredSubscription], int]:
+        """One page of the client's subscriptions, oldest first, and the total."""
+        if offset < 0 or not 0 <= limit <= MAX_PAGE:
+            raise UsageError(f"subscriptions_of needs offset >= 0 and 0 <= limit <= {MAX_PAGE}")
+        self.queue.send()
+        return subscriptions.of_client(self._connection, client_id, offset=offset, limit=limit)
+
+    def active_subscriptions(self, *, now: datetime) -> list[StoredSubscription]:
+        self.queue.send()
+        return subscriptions.active(self._connection, now=now)
+
+    def delete_subscription(self, subscription_id: str, *, client_id: str) -> bool:
+        self._require_writable("delete_subscription")
+        self.queue.send()
+        return subscriptions.remove(self._connection, subscription_id, client_id=client_id)
+
+    def set_subscription_status(
+        self,
+        subscription_id: str,
+        *,
+        status: str,
+        error: str | None,
+        at: datetime,
+        only_if: tuple[str, ...] = (),
+    ) -> bool:
+        """Set a subscription's status (and its error); with ``only_if``, only from those statuses."""
+        self._require_writable("set_subscription_status")
+        self.queue.send()
+        return subscriptions.set_status(
+            self._connection, subscription_id, status=status, error=error, at=at, only_if=only_if
+        )
+
+    def event_number(self, subscription_id: str, event_id: str, *, at: datetime) -> int:
+        """The backport's event number of ``event_id`` for the subscription (from 1): the one it
+        got before, or the next one. Take it in a transaction locked on the subscription."""
+        self._require_writable("event_number")
+        self.queue.send()
+        return subscriptions.event_number(self._connection, subscription_id, event_id, at=at)

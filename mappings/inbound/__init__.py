@@ -2,7 +2,8 @@
 
 ``read_bundle`` reads a structurally valid Bundle into a ``ReimbursementRequest`` with every
 conventions issue at once; ``to_bundle`` writes a request back as a Bundle that reads the same
-(tests and tools build submissions with it). One private module per resource.
+(tests and tools build submissions with it). One private module per resource; ``read_subscription``
+reads a client's ``Subscription`` (``_subscription``).
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from __future__ import annotations
 from mappings.inbound._bundle import Reading, from_bundle, read_bundle, to_bundle
 from mappings.inbound._eligibility import EligibilityReading, read_eligibility_bundle
 from mappings.inbound._prescription import PrescriptionReading, read_lone_prescription
+from mappings.inbound._subscription import SECRET_MAX, SECRET_MIN, read_subscription
 
 __all__ = [
+    "SECRET_MAX",
+    "SECRET_MIN",
     "EligibilityReading",
     "PrescriptionReading",
     "Reading",
@@ -19,5 +23,6 @@ __all__ = [
     "read_bundle",
     "read_eligibility_bundle",
     "read_lone_prescription",
+    "read_subscription",
     "to_bundle",
 ]

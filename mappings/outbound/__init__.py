@@ -4,7 +4,8 @@ The writers build FHIR-JSON dicts; the readers are their inverses, for answers t
 back from a remote payer or a conformance run. Private modules: ``_write`` and ``_read`` for
 ClaimResponses, ``_terms`` for the codes both agree on, ``_operationoutcome``; ``_device`` for a device's
 LPP status (a ChargeItemDefinition, a ``CodeSystem/$lookup`` answer); ``_eligibility`` for the
-``CoverageEligibilityRequest/$submit`` answer (CoverageEligibilityResponses).
+``CoverageEligibilityRequest/$submit`` answer (CoverageEligibilityResponses); ``_subscription``
+for a Subscription and its notifications.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from mappings.outbound._device import to_charge_item_definition, to_lookup_param
 from mappings.outbound._eligibility import eligibility_response_id, to_eligibility_responses
 from mappings.outbound._operationoutcome import all_ok, from_operation_outcome, to_operation_outcome
 from mappings.outbound._read import from_claim_response, from_response_bundle
+from mappings.outbound._subscription import NotificationEvent, to_notification, to_subscription
 from mappings.outbound._write import claim_response_id, to_claim_response, to_claim_responses
 
 __all__ = [
+    "NotificationEvent",
     "all_ok",
     "cancelled_answer",
     "claim_response_id",
@@ -29,5 +32,7 @@ __all__ = [
     "to_claim_responses",
     "to_eligibility_responses",
     "to_lookup_parameters",
+    "to_notification",
     "to_operation_outcome",
+    "to_subscription",
 ]

@@ -29,6 +29,8 @@ TABLES = {
     "ledger_entries",
     "outbox",
     "submission_versions",
+    "subscription_events",
+    "subscriptions",
     "submissions",
 }
 
@@ -51,7 +53,7 @@ def test_migrating_an_empty_database_twice_is_idempotent(empty_url: str) -> None
         store.migrate()
         store.migrate()
         with store.engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0009"
+            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0010"
             assert set(inspect(connection).get_table_names()) == TABLES
     finally:
         store.dispose()
