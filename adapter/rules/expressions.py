@@ -1,7 +1,7 @@
 """FHIRPath expressions for findings, relative to the resource that holds the element.
 
 The request does not know Bundle entry indexes, so the engines write paths rooted at the
-resource type (``Claim.item[1].servicedDate``, ``DeviceRequest.requester``); the submit flow
+resource type (``Claim.item[1].serviced.ofType(date)``, ``DeviceRequest.requester``); the submit flow
 (``adapter.flow``), which knows where each resource sits in the submitted Bundle, rewrites
 them with :func:`rebase_expression`.
 ``item[n]`` is the position of the line in ``ReimbursementRequest.lines`` (Claim.item
@@ -22,7 +22,8 @@ def item_expression(index: int, element: str) -> str:
 
 
 def serviced_expression(index: int, line: Line) -> str:
-    element = "servicedDate" if line.delivery_date is not None else "servicedPeriod"
+    """The line's ``serviced[x]``, a choice element, named the FHIRPath way (as the intake does)."""
+    element = "serviced.ofType(date)" if line.delivery_date is not None else "serviced.ofType(Period)"
     return item_expression(index, element)
 
 

@@ -111,10 +111,10 @@ def _request(reader: BundleReader, bundle: Mapping[str, Any], entry: Entry) -> E
         reader.error(
             "eligibility-serviced",
             "CoverageEligibilityRequest.servicedDate (the planned day) is required",
-            f"{path}.servicedDate",
+            f"{path}.serviced",
         )
     else:
-        serviced = reader.date(resource.get("servicedDate"), f"{path}.servicedDate", "servicedDate")
+        serviced = reader.date(resource.get("servicedDate"), f"{path}.serviced.ofType(date)", "servicedDate")
     created = reader.datetime(
         resource.get("created"), f"{path}.created", "CoverageEligibilityRequest.created"
     )

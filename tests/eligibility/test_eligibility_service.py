@@ -135,6 +135,6 @@ def test_a_broken_question_names_its_element_and_keeps_nothing(service: StoreSer
     with pytest.raises(ConventionError) as refused:
         service.check_eligibility(as_bytes(broken), Format.JSON, caller=DEV, now=NOW)
     assert [(i.code, i.expression) for i in refused.value.issues] == [
-        ("eligibility-serviced", "Bundle.entry[0].resource.servicedDate")
+        ("eligibility-serviced", "Bundle.entry[0].resource.serviced")
     ]
     assert service.eligibility_checks(caller=DEV) == []

@@ -38,7 +38,7 @@ def test_duplicate_of_a_past_delivery_is_blocking() -> None:
         Finding(
             code="duplicate-delivery",
             text="duplicate: code 9900001 on 2026-03-02 from the same provider is already billed",
-            expression="Claim.item[0].servicedDate",
+            expression="Claim.item[0].serviced.ofType(date)",
             blocking=True,
             sequence=1,
         ),
@@ -65,7 +65,7 @@ def test_duplicate_within_one_request_flags_the_later_line() -> None:
     amo, _ = run(request(line(2), line(1)))
 
     assert [(f.code, f.sequence, f.expression) for f in amo.findings] == [
-        ("duplicate-delivery", 2, "Claim.item[0].servicedDate")
+        ("duplicate-delivery", 2, "Claim.item[0].serviced.ofType(date)")
     ]
     assert amo.decision.line(1).benefit == euros("60.00")
     assert amo.decision.line(2).rejected
@@ -118,7 +118,7 @@ def test_renewal_before_the_interval_is_blocking() -> None:
     amo, _ = run(request(line(code="9900103", price="1500.00", ear=Ear.LEFT)), history=history)
 
     assert [(f.code, f.expression) for f in amo.findings] == [
-        ("renewal-too-early", "Claim.item[0].servicedDate")
+        ("renewal-too-early", "Claim.item[0].serviced.ofType(date)")
     ]
     assert amo.decision.lines[0].rejected
 
@@ -205,12 +205,12 @@ def test_delivery_before_the_prescription_is_blocking() -> None:
 
 
 def test_rental_findings_point_at_the_serviced_period() -> None:
-    """A rental line's date findings point at servicedPeriod."""
+    """A rental line's date findings point at serviced.ofType(Period)."""
     rental = line(2, "1241763", "12.35", qty=2, rental=(date(2026, 2, 1), date(2026, 2, 14)))
 
     amo, _ = run(request(line(1), rental, authored=date(2026, 2, 20)))
 
-    assert [f.expression for f in amo.findings] == ["Claim.item[1].servicedPeriod"]
+    assert [f.expression for f in amo.findings] == ["Claim.item[1].serviced.ofType(Period)"]
 
 
 def test_suspect_prescriber_identifier_only_warns() -> None:
@@ -243,8 +243,8 @@ def test_expressions_are_rebased_onto_the_bundle() -> None:
     """A Claim-relative path becomes a Bundle path given the entry index of each resource type."""
     entries = {"Claim": 0, "DeviceRequest": 3}
 
-    assert rebase_expression("Claim.item[1].servicedDate", entries) == (
-        "Bundle.entry[0].resource.item[1].servicedDate"
+    assert rebase_expression("Claim.item[1].serviced.ofType(date)", entries) == (
+        "Bundle.entry[0].resource.item[1].serviced.ofType(date)"
     )
     assert rebase_expression("DeviceRequest.requester", entries) == "Bundle.entry[3].resource.requester"
     assert rebase_expression("Patient.birthDate", entries) == "Patient.birthDate"

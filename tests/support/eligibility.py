@@ -295,7 +295,7 @@ REFUSED_QUESTIONS: Final = (
         defect="no servicedDate",
         make=_question(lambda b: _lead(b).pop("servicedDate")),
         status=422,
-        issues=(("eligibility-serviced", f"{_LEAD}.servicedDate"),),
+        issues=(("eligibility-serviced", f"{_LEAD}.serviced"),),
     ),
     RefusedQuestion(
         name="91-amo-not-focal",
