@@ -1,7 +1,8 @@
 """The decision to the mutuelle (NOEMIE-like): the claim's ClaimResponses, pushed as FHIR.
 
-On ``claim.adjudicated`` (an in-process submit, or a pended claim completed), when the claim's
-AMC number has a ``delivery_url`` in the routing file, the mutuelle gets one ``POST`` of a
+On ``claim.adjudicated`` (an in-process submit, or a pended claim completed) and on
+``claim.cancelled`` (the claim withdrawn: its ClaimResponses then read ``cancelled``), when the
+claim's AMC number has a ``delivery_url`` in the routing file, the mutuelle gets one ``POST`` of a
 ``collection`` Bundle: the AMO and AMC ClaimResponses, then the Patient, the AMC Coverage and
 the AMC's Organization as submitted (what it needs to find its member). The Bundle's ``id`` and
 ``identifier`` (``urn:uuid:<event id>``) and the ``X-Event-Id`` header carry the event id, the
@@ -32,6 +33,8 @@ EVENT_ID_HEADER = "X-Event-Id"
 #: The answer's characters kept as the reason of a failed delivery.
 _REASON_CHARS = 300
 _RETRY_STATUSES = frozenset({408, 425, 429})
+#: The events a mutuelle receives: a decision, and its withdrawal.
+_DELIVERED = frozenset({"claim.adjudicated", "claim.cancelled"})
 
 
 def decision_bundle(event: Event) -> dict[str, Any]:
@@ -70,7 +73,7 @@ class MutuelleDestination:
         self._clients: dict[str, httpx.AsyncClient] = {}
 
     def targets(self, event: Event) -> Sequence[str]:
-        if event.type != "claim.adjudicated" or event.amc_number is None:
+        if event.type not in _DELIVERED or event.amc_number is None:
             return ()
         endpoint = self._routes.delivery_for(event.amc_number)
         return () if endpoint is None else (endpoint.name,)

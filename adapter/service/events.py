@@ -27,7 +27,7 @@ from adapter.delivery import Event
 from adapter.store import OutboxEvent, StoredSubmission, Tx
 from mappings.fhir import jsonio
 
-__all__ = ["build_events", "event_from_json", "event_json", "event_types", "member_entries"]
+__all__ = ["MEMBER_EVENTS", "build_events", "event_from_json", "event_json", "event_types", "member_entries"]
 
 _EVENTS = uuid.UUID("0b7d8f5e-3c2a-5e41-9a6d-27c1f0e4b8a3")
 _TYPES: Mapping[str, tuple[str, ...]] = {
@@ -38,6 +38,11 @@ _TYPES: Mapping[str, tuple[str, ...]] = {
     "claim.cancelled": ("claim.cancelled",),
     "delivery.failed": ("delivery.failed",),
 }
+
+
+#: The events a mutuelle is told of, with what it needs to find its member: a decision, and its
+#: withdrawal (the ClaimResponses then read ``cancelled``).
+MEMBER_EVENTS = frozenset({"claim.adjudicated", "claim.cancelled"})
 
 
 def event_types(topic: str, payload: Mapping[str, Any]) -> tuple[str, ...]:
@@ -130,7 +135,7 @@ def build_events(
             resource = jsonio.loads(body)
             detail = {}
         member: tuple[dict[str, Any], ...] = ()
-        if kind == "claim.adjudicated" and row.amc_number is not None:
+        if kind in MEMBER_EVENTS and row.amc_number is not None:
             submitted = bundle_of(row)
             if submitted is not None:
                 member = member_entries(submitted, row.amc_number)

@@ -253,3 +253,61 @@ def test_a_tenant_sees_only_the_deliveries_of_its_claims(service: StoreService) 
     _drain(_dispatcher(service, [Recorder()], clock), clock)
     assert len(service.deliveries(caller=OPERATOR)) == 3
     assert service.deliveries(caller=Caller(client_id="someone-else")) == []
+
+
+def test_a_cancellation_reaches_the_mutuelle_with_the_claim_responses_cancelled(
+    service: StoreService,
+) -> None:
+    """The mutuelle hears of the decision, then of its withdrawal (``POST /Claim/$cancel``): a
+    second Bundle under its own event id, whose ClaimResponses read ``cancelled``, with the member."""
+    import json
+
+    seen: list[dict[str, Any]] = []
+    clock = Clock()
+
+    async def spy(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.read()))
+        return httpx.Response(200, json={"resourceType": "OperationOutcome"})
+
+    async def inline(function: Any, *args: Any) -> Any:
+        return function(*args)
+
+    destination = MutuelleDestination(ROUTES, transport=httpx.MockTransport(spy))
+    _submit(service, "01-purchase-standard.json", clock)
+    _drain(_dispatcher(service, [destination], clock), clock)
+    submitted = json.loads((FIXTURES / "01-purchase-standard.json").read_bytes())
+    body = json.dumps(
+        {
+            "resourceType": "Parameters",
+            "parameter": [
+                {"name": "identifier", "valueIdentifier": submitted["identifier"]},
+                {
+                    "name": "reason",
+                    "valueCoding": {
+                        "system": "https://adapter.example/fhir/CodeSystem/cancel-reason",
+                        "code": "not-delivered",
+                    },
+                },
+            ],
+        }
+    ).encode()
+    cancelled = asyncio.run(service.cancel(body, Format.JSON, caller=OPERATOR, now=clock(), run=inline))
+    assert cancelled is not None
+    _drain(_dispatcher(service, [destination], clock), clock)
+
+    decision, withdrawal = seen
+    assert decision["id"] != withdrawal["id"]
+
+    def statuses(bundle: dict[str, Any]) -> list[str]:
+        return [
+            e["resource"]["status"]
+            for e in bundle["entry"]
+            if e["resource"]["resourceType"] == "ClaimResponse"
+        ]
+
+    assert statuses(decision) == ["active", "active"]
+    assert statuses(withdrawal) == ["cancelled", "cancelled"]
+    kinds = [entry["resource"]["resourceType"] for entry in withdrawal["entry"]]
+    assert kinds == ["ClaimResponse", "ClaimResponse", "Patient", "Coverage", "Organization"]
+    types = sorted(d.event_type for d in service.deliveries(caller=OPERATOR))
+    assert types == ["claim.adjudicated", "claim.cancelled"]
