@@ -8,9 +8,11 @@ service is killed and restarted. Then every acknowledged claim reaches a final s
 once, no payer decided any key twice, and a resubmission replays the final answer.
 
 The decisions are delivered to the mutuelle (the AMC simulator's receiver, failing 20 % of the
-deliveries) and, with ``ADAPTER_TEST_AMQP_URL``, every event is published to an exchange of the
-run's own; the worker is killed again while it delivers. Then every decision arrived at least
-once and was applied once, and every event of every claim arrived, in order per claim.
+deliveries), every completion is notified to a rest-hook Subscription (its endpoint failing one
+notification in five, each checked for its signature), and, with ``ADAPTER_TEST_AMQP_URL``,
+every event is published to an exchange of the run's own; the worker is killed again while it
+delivers. Then every decision and every notification arrived at least once and was applied
+once, and every event of every claim arrived, in order per claim.
 
 The long form (hundreds of claims, more rounds, PostgreSQL too) is ``python -m
 tests.e2e.test_connected_crash --claims 500 --rounds 5`` (docs/payer-protocol.md).
@@ -38,9 +40,12 @@ import aio_pika
 import httpx
 import pytest
 
+from adapter.notify import verify
 from mappings.fhir import jsonio
 from mappings.fhir.xml import dump_xml
+from mappings.systems import Canon
 from tests.support.identifiers import nir
+from tests.support.receiver import Receiver, receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = json.loads((ROOT / "fixtures" / "valid" / "01-purchase-standard.json").read_text("utf-8"))
@@ -269,11 +274,27 @@ def crash_run(
     deployment = Deployment(workdir, database_url=database_url, events_url=events_url)
     chaos = random.Random(7)  # noqa: S311 - test chaos, not security
     consumer = None if events_url is None else StreamConsumer(events_url, deployment.exchange)
+    with receiver() as subscriber:
+        # the subscriber's endpoint answers the handshake, then fails one notification in five
+        subscriber.statuses = [200] + [503 if chaos.random() < 0.2 else 200 for _ in range(20 * claims)]
+        return _crash_run(deployment, chaos, consumer, subscriber, claims=claims, rounds=rounds)
+
+
+def _crash_run(
+    deployment: Deployment,
+    chaos: random.Random,
+    consumer: StreamConsumer | None,
+    subscriber: Receiver,
+    *,
+    claims: int,
+    rounds: int,
+) -> dict[str, Any]:
     try:
         if consumer is not None:
             consumer.start()
         for name in ("amo", "amc", "serve", "worker"):
             deployment.start(name)
+        _subscribe(deployment, subscriber)
         answers: dict[int, dict[str, Any]] = {}
         lock = threading.Lock()
         per_round = max(1, claims // rounds)
@@ -341,12 +362,69 @@ def crash_run(
             "asked (amc)": deployment.stats("amc")["asked"],
         }
         figures |= _check_deliveries(deployment, answers, claims, consumer)
+        figures |= _check_notifications(answers, claims, subscriber)
         figures["seconds"] = round(time.monotonic() - started, 1)
         return figures
     finally:
         deployment.stop_all()
         if consumer is not None:
             consumer.stop()
+
+
+SECRET = "crash-test-secret-0123456789abcdef0123456789"  # noqa: S105 - a test endpoint's signing secret
+
+
+def _subscribe(deployment: Deployment, subscriber: Receiver) -> None:
+    """Register a rest-hook Subscription to every final ClaimResponse; its handshake succeeds."""
+    resource = {
+        "resourceType": "Subscription",
+        "status": "requested",
+        "reason": "crash test",
+        "criteria": "ClaimResponse",
+        "channel": {
+            "type": "rest-hook",
+            "endpoint": subscriber.url,
+            "payload": "application/fhir+json",
+            "extension": [{"url": Canon().subscription_secret, "valueString": SECRET}],
+        },
+    }
+    answer = httpx.post(
+        f"{deployment.base}/Subscription",
+        content=json.dumps(resource),
+        headers={"Content-Type": "application/fhir+json"},
+        timeout=30,
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["status"] == "active", answer.text
+
+
+def _check_notifications(
+    answers: dict[int, dict[str, Any]], claims: int, subscriber: Receiver
+) -> dict[str, Any]:
+    """Every claim's completion was notified, signed, at least once with a 2xx answer; a repeat
+    carries the same event id, so the subscriber applies each once."""
+    applied: dict[str, bytes] = {}
+    for received in subscriber.received:
+        assert verify(SECRET, received.headers["x-signature"], received.body, now=int(time.time())), "signed"
+        if received.status == 200:
+            applied.setdefault(received.headers["x-event-id"], received.body)
+    focus: set[str] = set()
+    for body in applied.values():
+        notification = json.loads(body)
+        status = notification["entry"][0]["resource"]
+        kinds = [p.get("valueCode") for p in status["parameter"] if p["name"] == "type"]
+        if kinds == ["handshake"]:
+            continue
+        for parameter in status["parameter"]:
+            if parameter["name"] == "notification-event":
+                focus |= {
+                    part["valueReference"]["reference"].rsplit("/", 1)[-1]
+                    for part in parameter["part"]
+                    if part["name"] == "focus"
+                }
+    amo_ids = {answers[n]["entry"][0]["resource"]["id"] for n in range(claims)}
+    assert amo_ids <= focus, f"{len(amo_ids - focus)} claims' completions were never notified"
+    return {"notifications received": len(subscriber.received), "notifications applied": len(applied)}
 
 
 def _check_deliveries(

@@ -15,6 +15,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    status: int = 200  # what the receiver answered
 
 
 @dataclass
@@ -39,10 +40,11 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
+            status = state[0].next_status()
             state[0].received.append(
-                Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, status)
             )
-            self.send_response(state[0].next_status())
+            self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
