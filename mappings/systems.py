@@ -98,6 +98,12 @@ class Canon:
         return f"{self.base}/StructureDefinition/ald"
 
     @property
+    def vision_change(self) -> str:
+        """Extension (valueBoolean) on DeviceRequest: an optics prescription for a change of sight,
+        which shortens the optics renewal interval (docs/domain-fr.md §2.3)."""
+        return f"{self.base}/StructureDefinition/vision-change"
+
+    @property
     def estimate(self) -> str:
         """Extension (valueBoolean) on ClaimResponse marking a predetermination estimate."""
         return f"{self.base}/StructureDefinition/estimate"

@@ -141,8 +141,9 @@ class Prescription:
     """The device prescription (DeviceRequest).
 
     ``ald`` is True when the prescription sits in the ALD part of the bizone form: only then
-    does an ALD exonération apply. ``quantity`` is the prescribed quantity if stated and
-    ``period`` the covered period ("à renouveler" prescriptions).
+    does an ALD exonération apply. ``vision_change`` is True for an optics prescription made
+    for a change of sight (a shorter optics renewal interval). ``quantity`` is the prescribed
+    quantity if stated and ``period`` the covered period ("à renouveler" prescriptions).
     """
 
     authored_on: date
@@ -150,6 +151,7 @@ class Prescription:
     lpp_code: LppCode | None = None
     text: str | None = None
     ald: bool = False
+    vision_change: bool = False
     quantity: int | None = None
     period: DateRange | None = None
     identifier: BusinessIdentifier | None = None

@@ -18,6 +18,7 @@ from adapter.domain.values import Money
 __all__ = ["AmoRates", "Deduction", "RulesConfig"]
 
 _ZERO = Money.zero()
+_PECAN_YEAR_CAP = Money.of(780)  # gnius.esante.gouv.fr (domain-fr S30)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +73,24 @@ def _default_caps() -> Mapping[str, Money]:
     return MappingProxyType({"II": Money.of(1700)})
 
 
+def _optics_ceilings() -> Mapping[str, Money]:
+    # R.871-2 CSS (decree 2019-21): equipment ceilings 420 / 700 / 800 € incl. a 100 € frame,
+    # split per lens: (420 − 100) / 2, (700 − 100) / 2, (800 − 100) / 2 (domain-fr §2.3).
+    return MappingProxyType(
+        {
+            "frame": Money.of(100),
+            "simple": Money.of(160),
+            "complex": Money.of(300),
+            "very-complex": Money.of(350),
+        }
+    )
+
+
+def _optics_floors() -> Mapping[str, Money]:
+    # R.871-2 CSS floors 50 € (simple lenses) and 200 € (complex) per equipment, per lens ✖.
+    return MappingProxyType({"simple": Money.of(25), "complex": Money.of(100), "very-complex": Money.of(100)})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RulesConfig:
     """The engines' parameters.
@@ -81,6 +100,13 @@ class RulesConfig:
     ``rac0_classes`` are the 100 % Santé baskets a contrat responsable pays in full up to
     the PLV. ``warning_findings`` lists the integrity findings that only warn; every other
     finding blocks its line.
+
+    The ``optics_*`` values follow decree 2016-1381 (prescription validity by age, renewal
+    intervals) and R.871-2 CSS (``optics_ceilings`` per unit, AMO included, and
+    ``optics_floors`` per unit, by optics class). The ``near_duplicate_days``,
+    ``unusual_quantity_factor`` and ``unusual_quantity_default`` tune the fraud findings;
+    ``pecan_*`` the PECAN forfaits; ``non_listed_category`` is the contract category of
+    devices off the LPP.
     """
 
     rates: AmoRates = AmoRates()
@@ -91,7 +117,28 @@ class RulesConfig:
     billing_deadline_months: int = 12
     rac0_classes: frozenset[str] = frozenset({"I", "A"})
     responsable_caps: Mapping[str, Money] = field(default_factory=_default_caps)
-    warning_findings: frozenset[str] = frozenset({"prescriber-identifier-suspect"})
+    warning_findings: frozenset[str] = frozenset(
+        {
+            "prescriber-identifier-suspect",
+            "near-duplicate-delivery",
+            "renewal-other-provider",
+            "quantity-unusual",
+        }
+    )
+    optics_validity_under_16_months: int = 12
+    optics_validity_16_to_42_months: int = 60
+    optics_validity_over_42_months: int = 36
+    optics_renewal_under_16_months: int = 12
+    optics_renewal_months: int = 24
+    optics_renewal_vision_change_months: int = 12
+    optics_ceilings: Mapping[str, Money] = field(default_factory=_optics_ceilings)
+    optics_floors: Mapping[str, Money] = field(default_factory=_optics_floors)
+    near_duplicate_days: int = 3
+    unusual_quantity_factor: int = 3
+    unusual_quantity_default: int | None = None
+    pecan_year_cap: Money = _PECAN_YEAR_CAP
+    pecan_months: int = 12
+    pecan_first_period_months: int = 3
 
     def deduction_for(self, *, day: date, titre: str, quantity: int) -> Money:
         total = _ZERO

@@ -20,6 +20,7 @@ from adapter.rules.expressions import item_expression, serviced_expression
 from adapter.rules.history import DeliveryLog
 from adapter.rules.lpp import LppEntry, Telemonitoring
 from adapter.rules.notes import Refusal, reason
+from adapter.rules.optics import is_optics, optics_renewal_months
 
 __all__ = ["Flag", "LineIntegrity", "line_findings", "request_findings"]
 
@@ -91,11 +92,13 @@ class LineIntegrity:
     """The integrity checks for the lines of one request, with the request's own facts
     (provider, prescription date) read once."""
 
-    __slots__ = ("_authored", "_config", "_provider")
+    __slots__ = ("_authored", "_birth", "_config", "_provider", "_vision_change")
 
     def __init__(self, request: ReimbursementRequest, config: RulesConfig) -> None:
         self._provider = request.provider.identifier
         self._authored = request.prescription.authored_on
+        self._birth = request.beneficiary.birth_date
+        self._vision_change = request.prescription.vision_change
         self._config = config
 
     def findings(
@@ -154,8 +157,11 @@ class LineIntegrity:
                         cap=entry.max_per_year,
                     )
                 )
-        if entry.renewal_months is not None:
-            total = log.units_within(entry.cap_group, day, entry.renewal_months) + line.quantity
+        renewal_months = entry.renewal_months
+        if renewal_months is not None and is_optics(entry):
+            renewal_months = optics_renewal_months(self._birth, day, self._vision_change, config)
+        if renewal_months is not None:
+            total = log.units_within(entry.cap_group, day, renewal_months) + line.quantity
             if total > entry.renewal_quantity:
                 findings.append(
                     _finding(
@@ -163,7 +169,7 @@ class LineIntegrity:
                         config,
                         expression=serviced_expression(index, line),
                         sequence=seq,
-                        months=entry.renewal_months,
+                        months=renewal_months,
                         total=total,
                         allowed=entry.renewal_quantity,
                     )

@@ -42,7 +42,10 @@ class LppEntry:
     billed like LPP items without belonging to a titre. ``cap_group`` pools codes for
     yearly caps and renewals (a classe I and a classe II hearing aid are the same renewal);
     ``renewal_quantity`` units may be delivered per ``renewal_months`` (2 for hearing aids:
-    one per ear).
+    one per ear). ``optics_class`` places an optics code under the contrat-responsable floors
+    and ceilings (``frame``, ``simple``, ``complex``, ``very-complex``); ``usual_quantity`` is
+    the quantity per line above which a line is unusual (fraud control); ``pecan`` marks a
+    PECAN forfait (``first-period`` or ``monthly``).
     """
 
     code: LppCode
@@ -66,6 +69,9 @@ class LppEntry:
     age_max: int | None = None
     sante100: str | None = None
     telemonitoring: Telemonitoring | None = None
+    optics_class: str | None = None
+    usual_quantity: int | None = None
+    pecan: str | None = None
 
     def in_force(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)

@@ -106,6 +106,22 @@ def _sante100(value: str) -> str:
     return value
 
 
+_OPTICS_CLASSES = ("frame", "simple", "complex", "very-complex")
+_PECAN_KINDS = ("first-period", "monthly")
+
+
+def _optics_class(value: str) -> str:
+    if value not in _OPTICS_CLASSES:
+        raise _CellError(f"{value!r} is not an optics class ({', '.join(_OPTICS_CLASSES)})")
+    return value
+
+
+def _pecan(value: str) -> str:
+    if value not in _PECAN_KINDS:
+        raise _CellError(f"{value!r} is not a PECAN forfait ({', '.join(_PECAN_KINDS)})")
+    return value
+
+
 _Parser = Callable[[str], Any]
 
 # column → (parser, field name, required)
@@ -131,6 +147,9 @@ COLUMNS: dict[str, tuple[_Parser, str, bool]] = {
     "sante100": (_sante100, "sante100", False),
     "telemonitoring": (_telemonitoring, "telemonitoring", False),
     "source": (_text, "source", True),
+    "optics_class": (_optics_class, "optics_class", False),
+    "usual_quantity": (_positive, "usual_quantity", False),
+    "pecan": (_pecan, "pecan", False),
 }
 REQUIRED_COLUMNS = tuple(name for name, (_, _, required) in COLUMNS.items() if required)
 
@@ -155,6 +174,8 @@ def parse_lpp_table(text: str, *, source: str) -> LppTable:
             if not any(cell.strip() for cell in row):
                 continue
             line = reader.line_num
+            if len(row) < len(header) and all(not COLUMNS[name][2] for name in header[len(row) :]):
+                row = row + [""] * (len(header) - len(row))  # trailing optional cells left out
             if len(row) != len(header):
                 raise ReferenceDataFormatError(
                     source, line, None, f"{len(row)} cells where the header has {len(header)}"

@@ -360,6 +360,7 @@ def to_bundle(request: ReimbursementRequest, *, canon: Canon | None = None) -> d
         urls["prescriber"],
         canon.lpp,
         canon.ald,
+        canon.vision_change,
     )
     resources += [("prescriber", prescriber), ("prescription", device_request)]
     return {
