@@ -16,6 +16,7 @@ from adapter.domain.values import (
     AmcNumber,
     AmoOrganisme,
     Finess,
+    Gtin,
     LppCode,
     Money,
     Nir,
@@ -214,20 +215,26 @@ class AmcCoverage:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Line:
-    """One billed LPP line (Claim.item).
+    """One billed line (Claim.item): an LPP code, or the GTIN of a device off the LPP.
 
     Exactly one of ``delivery_date`` (purchase) or ``rental`` (rental period) is set; the
-    tariff reference date is the delivery date, or the rental start.
+    tariff reference date is the delivery date, or the rental start. A device off the LPP
+    (``product``, no ``lpp_code``) is refused by the AMO; ``category`` (Claim.item.category)
+    lets a mutuelle guarantee it by category.
     """
 
     sequence: int
-    lpp_code: LppCode
+    lpp_code: LppCode | None
     quantity: int
     unit_price: Money
     delivery_date: date | None = None
     rental: DateRange | None = None
+    product: Gtin | None = None
+    category: str | None = None
 
     def __post_init__(self) -> None:
+        if (self.lpp_code is None) == (self.product is None):
+            raise ValueError("a line has exactly one of an LPP code or a GTIN")
         if self.sequence < 1:
             raise ValueError("a line sequence is a positive integer")
         if self.quantity < 1:

@@ -21,6 +21,7 @@ from adapter.rules.config import RulesConfig
 from adapter.rules.contracts import Contract, ContractCatalogue
 from adapter.rules.ledger import Ledger, LedgerEntry
 from adapter.rules.lpp import LppTable
+from adapter.rules.non_listed import non_listed_line
 from adapter.rules.notes import Refusal, amc_note, disposition, refusal, rejected_line_note
 from adapter.rules.outcome import outcome_for
 
@@ -60,7 +61,14 @@ def adjudicate_amc(
     for line in sorted(request.lines, key=_sequence):
         day = line.reference_date
         amo_line = amo_lines.get(line.sequence)
-        refused = _refusal(coverage, contract, day, amo_line)
+        refused = _refusal(coverage, contract, day, amo_line, listed=line.lpp_code is not None)
+        if refused is None and contract is not None and line.lpp_code is None:
+            decision, note, used = non_listed_line(request, catalogue, contract, line, book, config)
+            lines.append(decision)
+            notes.append(note)
+            if used is not None:
+                book.add(used)
+            continue
         if refused is not None or contract is None or amo_line is None:
             decision = _rejected(line, amo_line, refused)
             lines.append(decision)
@@ -110,10 +118,12 @@ def _refusal(
     contract: Contract | None,
     day: date,
     amo_line: LineDecision | None,
+    *,
+    listed: bool = True,
 ) -> Refusal | None:
     if contract is None:
         return refusal("amc-contract-unknown", contract=coverage.contract_id)
-    if amo_line is None or amo_line.rejections:
+    if listed and (amo_line is None or amo_line.rejections):
         return refusal("amc-amo-rejected")
     if coverage.rights is not None and not coverage.rights.contains(day):
         return refusal("amc-rights-closed", day=day)
@@ -145,8 +155,10 @@ def _covered(
     book: Ledger,
     config: RulesConfig,
 ) -> tuple[LineDecision, Note, LedgerEntry | None]:
-    entry = table.lookup(line.lpp_code, day)
-    guarantee = catalogue.guarantee_for(contract, line.lpp_code, entry.category if entry else "")
+    code = line.lpp_code
+    assert code is not None  # noqa: S101 - lines off the LPP take non_listed_line
+    entry = table.lookup(code, day)
+    guarantee = catalogue.guarantee_for(contract, code, entry.category if entry else "")
     if guarantee is None and not contract.responsable:
         refused = refusal("amc-no-guarantee", contract=contract.id, code=line.lpp_code)
         return (

@@ -212,6 +212,8 @@ def _guarantee_cap(
         wording.append((f"solde {forfait_left.fr()}", f"balance {forfait_left.en()}"))
     elif kind is GuaranteeKind.FRAIS_REELS:
         cap = remaining
+    elif kind is GuaranteeKind.PERCENT_PRICE:
+        cap = Money._cents_exact(price).percent(guarantee.percent or 0).amount
     else:
         cap = tm
     if guarantee.supplement_per_unit is not None:
@@ -243,6 +245,8 @@ def _wording(guarantee: Guarantee) -> _Words:
         fr, en = f"TM + forfait {budget.fr()} par an", f"TM + forfait {budget.en()} a year"
     elif kind is GuaranteeKind.FRAIS_REELS:
         fr, en = "frais réels", "actual costs"
+    elif kind is GuaranteeKind.PERCENT_PRICE:
+        fr, en = f"{percent_fr(percent)} du prix", f"{percent_en(percent)} of the price"
     else:
         fr, en = "ticket modérateur", "ticket modérateur"
     if guarantee.supplement_per_unit is not None:

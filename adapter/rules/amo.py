@@ -24,6 +24,7 @@ from adapter.rules.config import RulesConfig
 from adapter.rules.history import DeliveryLog, DeliveryRecord, prescription_key
 from adapter.rules.integrity import LineIntegrity, request_findings
 from adapter.rules.lpp import LppEntry, LppTable
+from adapter.rules.non_listed import not_listed_refusal
 from adapter.rules.notes import (
     Refusal,
     amo_line_note,
@@ -65,7 +66,10 @@ def adjudicate_amo(
     taux = amo_taux(request.amo, request.prescription, config.rates)
     ordered = sorted(enumerate(request.lines), key=_sequence)  # (position in Claim.item, line)
     days = [line.reference_date for _, line in ordered]
-    entries = [table.lookup(line.lpp_code, day) for (_, line), day in zip(ordered, days, strict=True)]
+    entries = [
+        table.lookup(line.lpp_code, day) if line.lpp_code is not None else None
+        for (_, line), day in zip(ordered, days, strict=True)
+    ]
     generic = next(
         (
             line.sequence
@@ -84,6 +88,12 @@ def adjudicate_amo(
     lines: list[LineDecision] = []
     notes: list[Note] = [taux_note(taux.rate, taux.basis)]
     for (index, line), day, entry in zip(ordered, days, entries, strict=True):
+        code = line.lpp_code
+        if code is None:  # a device off the LPP: the AMO does not reimburse it
+            refused = not_listed_refusal(line)
+            lines.append(_rejected(line, [refused]))
+            notes.append(rejected_line_note(line.sequence, [refused.reason]))
+            continue
         first = not log.delivered_before(key, day)
         refusals = checks.rejections(line, day, entry, first)
         if generic is not None and generic != line.sequence:
@@ -103,7 +113,7 @@ def adjudicate_amo(
         log.add(
             DeliveryRecord(
                 nir=nir,
-                code=line.lpp_code,
+                code=code,
                 day=day,
                 quantity=line.quantity,
                 provider=provider,

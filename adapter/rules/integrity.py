@@ -107,7 +107,10 @@ class LineIntegrity:
         """Findings about ``line``, at position ``index`` in the request, dated ``day``."""
         findings: list[Flag] = []
         config, seq = self._config, line.sequence
-        if log.is_duplicate(line.lpp_code, day, self._provider):
+        code = line.lpp_code
+        if code is None:  # a device off the LPP: the AMO refuses it without checks
+            return findings
+        if log.is_duplicate(code, day, self._provider):
             findings.append(
                 _finding(
                     "duplicate-delivery",

@@ -323,6 +323,7 @@ def to_bundle(request: ReimbursementRequest, *, canon: Canon | None = None) -> d
         prescription_url=urls["prescription"],
         insurance=insurance,
         lines=request.lines,
+        category_system=canon.device_category,
         tiers_payant=request.tiers_payant,
         identifier=(request.claim_identifier.system, request.claim_identifier.value)
         if request.claim_identifier is not None
