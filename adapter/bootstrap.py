@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -27,6 +27,7 @@ from adapter.intake import Limits
 from adapter.payers import InMemoryRecords, PayerRecords, Payers, ReferencePayers
 from adapter.payers.http import HttpAmc, HttpAmo, PayerHttp
 from adapter.payers.routing import load_routes
+from adapter.rules.config import RulesConfig
 from adapter.rules.lpp import LppTable
 from adapter.rules.lpp_loader import load_lpp_table
 from adapter.service.claims import StoreService
@@ -67,7 +68,9 @@ class Composition:
         configured reference data (what ``adapter payer-sim`` serves)."""
         if self.payers is not None and not isinstance(self.payers, RemotePair):
             return self.payers
-        return ReferencePayers.load(lpp_table=settings.lpp_table, contracts=settings.amc_contracts)
+        return ReferencePayers.load(
+            lpp_table=settings.lpp_table, contracts=settings.amc_contracts, config=rules_config(settings)
+        )
 
     def worker(self, service: StoreService, settings: Settings) -> PendingWorker:
         """The worker that completes pended claims, with the configured retries and retention."""
@@ -144,6 +147,18 @@ class Composition:
                     await payers.close()
 
         return lifespan
+
+
+def rules_config(settings: Settings) -> RulesConfig:
+    """The reference payers' parameters that the settings override (docs/configuration.md)."""
+    defaults = RulesConfig()
+    warnings = settings.rules_warning_findings
+    return replace(
+        defaults,
+        warning_findings=frozenset(warnings) if warnings is not None else defaults.warning_findings,
+        near_duplicate_days=settings.rules_near_duplicate_days,
+        unusual_quantity_factor=settings.rules_unusual_quantity_factor,
+    )
 
 
 def db_timeouts(settings: Settings) -> DbTimeouts:

@@ -47,6 +47,18 @@ class Settings(BaseSettings):
     amc_contracts: Path | None = Field(
         default=None, description="AMC contract catalogue replacing the demo one"
     )
+    rules_warning_findings: tuple[str, ...] | None = Field(
+        default=None,
+        description="integrity findings that only warn (every other one blocks its line); default: the engine's",  # noqa: E501
+    )
+    rules_near_duplicate_days: int = Field(
+        default=3,
+        ge=0,
+        description="days within which the same code from the same provider is a near-duplicate",
+    )
+    rules_unusual_quantity_factor: int = Field(
+        default=3, ge=1, description="a quantity above this many times the code's usual quantity is unusual"
+    )
     max_body_bytes: int = Field(default=5_000_000, gt=0, description="largest accepted request body")
     max_depth: int = Field(default=64, gt=0, description="deepest accepted element nesting")
     submit_concurrency: int = Field(

@@ -21,6 +21,7 @@ from adapter.domain.request import ClaimUse, Line, ReimbursementRequest
 from adapter.domain.values import Money
 from adapter.rules.amo_checks import LineChecks
 from adapter.rules.config import RulesConfig
+from adapter.rules.fraud import fraud_findings
 from adapter.rules.history import DeliveryLog, DeliveryRecord, prescription_key
 from adapter.rules.integrity import LineIntegrity, request_findings
 from adapter.rules.lpp import LppEntry, LppTable
@@ -36,6 +37,7 @@ from adapter.rules.notes import (
     taux_note,
 )
 from adapter.rules.outcome import outcome_for
+from adapter.rules.pecan import pecan_findings
 from adapter.rules.taux import Taux, amo_taux
 
 __all__ = ["AmoResult", "adjudicate_amo"]
@@ -85,6 +87,7 @@ def adjudicate_amo(
     integrity = LineIntegrity(request, config)
     log = DeliveryLog(history, table)
     nir, provider, submission = request.beneficiary.nir, request.provider.identifier, request.submission.value
+    birth, vision_change = request.beneficiary.birth_date, request.prescription.vision_change
     lines: list[LineDecision] = []
     notes: list[Note] = [taux_note(taux.rate, taux.basis)]
     for (index, line), day, entry in zip(ordered, days, entries, strict=True):
@@ -99,6 +102,18 @@ def adjudicate_amo(
         if generic is not None and generic != line.sequence:
             refusals.append(refusal("invoice-generic-line", other=generic))
         found = integrity.findings(line, index, day, entry, log)
+        found += fraud_findings(
+            line,
+            index,
+            day,
+            entry,
+            log,
+            provider=provider,
+            birth=birth,
+            vision_change=vision_change,
+            config=config,
+        )
+        found += pecan_findings(line, index, day, entry, log, table, config)
         refusals.extend(request_blocks)
         if found:
             flags.extend(found)

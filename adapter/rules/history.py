@@ -80,7 +80,17 @@ class DeliveryLog:
     group, forfait kind, prescription, code and day), so no check scans the whole history.
     """
 
-    __slots__ = ("_first_day", "_groups", "_months", "_seen", "_table", "added")
+    __slots__ = (
+        "_by_code",
+        "_first_day",
+        "_groups",
+        "_months",
+        "_pecan",
+        "_providers",
+        "_seen",
+        "_table",
+        "added",
+    )
 
     def __init__(self, history: Iterable[DeliveryRecord], table: LppTable) -> None:
         self._table = table
@@ -88,6 +98,9 @@ class DeliveryLog:
         self._groups: dict[str, list[tuple[date, int]]] = {}
         self._months: dict[Telemonitoring, set[int]] = {}
         self._first_day: dict[str | None, date] = {}
+        self._by_code: dict[tuple[str, str], list[date]] = {}
+        self._providers: dict[str, list[tuple[date, str]]] = {}
+        self._pecan: dict[str, list[DeliveryRecord]] = {}
         self.added: list[DeliveryRecord] = []
         for record in history:
             self._index(record)
@@ -101,6 +114,10 @@ class DeliveryLog:
             self._groups[group] = [(day, record.quantity)]
         else:
             units.append((day, record.quantity))
+        self._by_code.setdefault((code.value, record.provider), []).append(day)
+        self._providers.setdefault(group, []).append((day, record.provider))
+        if self._table.pecan(code) is not None:
+            self._pecan.setdefault(group, []).append(record)
         kind = self._table.telemonitoring(code)
         if kind is not None:
             self._months.setdefault(kind, set()).update(record.months)
@@ -122,6 +139,31 @@ class DeliveryLog:
         """Units of ``cap_group`` delivered less than ``months`` before or after ``day``."""
         start, end = add_months(day, -months), add_months(day, months)
         return sum(units for when, units in self._groups.get(cap_group, ()) if start < when < end)
+
+    def near_day(self, code: LppCode, provider: str, day: date, days: int) -> date | None:
+        """Another day, at most ``days`` away from ``day`` (not ``day`` itself), on which
+        ``provider`` delivered ``code``: the nearest, or None."""
+        near = [
+            when
+            for when in self._by_code.get((code.value, provider), ())
+            if when != day and abs((when - day).days) <= days
+        ]
+        return min(near, key=lambda when: (abs((when - day).days), when)) if near else None
+
+    def other_provider_within(self, cap_group: str, provider: str, day: date, months: int) -> date | None:
+        """The latest delivery of ``cap_group`` by another provider less than ``months``
+        before or after ``day``, or None."""
+        start, end = add_months(day, -months), add_months(day, months)
+        found = [
+            when
+            for when, other in self._providers.get(cap_group, ())
+            if other != provider and start < when < end
+        ]
+        return max(found) if found else None
+
+    def pecan_records(self, cap_group: str) -> list[DeliveryRecord]:
+        """The PECAN forfaits of ``cap_group`` (one digital device), in delivery order."""
+        return sorted(self._pecan.get(cap_group, ()), key=lambda record: record.day)
 
     def forfait_months(self, kind: Telemonitoring) -> set[int]:
         return set(self._months.get(kind, ()))

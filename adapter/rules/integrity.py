@@ -22,7 +22,7 @@ from adapter.rules.lpp import LppEntry, Telemonitoring
 from adapter.rules.notes import Refusal, reason
 from adapter.rules.optics import is_optics, optics_renewal_months
 
-__all__ = ["Flag", "LineIntegrity", "line_findings", "request_findings"]
+__all__ = ["Flag", "LineIntegrity", "flag", "line_findings", "request_findings"]
 
 _FORFAIT_KINDS = {
     Telemonitoring.OPERATOR: Note(fr="opérateur", en="operator"),
@@ -59,6 +59,19 @@ def _finding(
         sequence=sequence,
     )
     return Flag(finding, note)
+
+
+def flag(
+    code: str,
+    config: RulesConfig,
+    /,
+    *,
+    expression: str,
+    sequence: int | None = None,
+    **params: object,
+) -> Flag:
+    """A finding ``code`` at ``expression``, blocking unless the configuration makes it a warning."""
+    return _finding(code, config, expression=expression, sequence=sequence, **params)
 
 
 def request_findings(request: ReimbursementRequest, config: RulesConfig) -> list[Flag]:

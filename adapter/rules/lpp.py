@@ -118,7 +118,7 @@ class LppEntry:
 class LppTable:
     """The loaded LPP table, indexed by code; periods of one code never overlap."""
 
-    __slots__ = ("_by_code", "_by_value", "_forfaits", "_groups", "source")
+    __slots__ = ("_by_code", "_by_value", "_forfaits", "_groups", "_pecan", "source")
 
     def __init__(self, entries: Iterable[LppEntry], *, source: str = "") -> None:
         by_code: dict[LppCode, list[LppEntry]] = {}
@@ -136,6 +136,7 @@ class LppTable:
         self._by_value = {code.value: rows for code, rows in self._by_code.items()}
         self._groups = {code.value: rows[-1].cap_group for code, rows in self._by_code.items()}
         self._forfaits = {code.value: rows[-1].telemonitoring for code, rows in self._by_code.items()}
+        self._pecan = {code.value: rows[-1].pecan for code, rows in self._by_code.items()}
         self.source = source
 
     def lookup(self, code: LppCode, day: date) -> LppEntry | None:
@@ -155,6 +156,10 @@ class LppTable:
 
     def telemonitoring(self, code: LppCode) -> Telemonitoring | None:
         return self._forfaits.get(code.value)
+
+    def pecan(self, code: LppCode) -> str | None:
+        """The code's PECAN forfait kind (``first-period`` or ``monthly``), from its latest row."""
+        return self._pecan.get(code.value)
 
     def row(self, code: str, valid_from: date) -> LppEntry | None:
         """The row of ``code`` (its text) starting on ``valid_from``, or None."""
