@@ -978,8 +978,9 @@ decimals (`150.00`); quantities are integers; datetimes carry the Paris UTC offs
 A `.meta.json` file reads `{"description": "...", "outcome": "complete"}`: `outcome` is
 the `ClaimResponse.outcome` of every ClaimResponse the reference payers answer (`error` for a
 scenario the payers reject); `"amc-outcome"`, when present, is the AMC's where it differs (a
-device off the LPP: the AMO refuses it, a mutuelle may pay it). `"preceded-by": ["18-forfait-first-use"]` names scenarios to
-submit first against the same history and ledger.
+device off the LPP: the AMO refuses it, a mutuelle may pay it).
+`"preceded-by": ["18-forfait-first-use"]` names scenarios to submit first against the same
+history and ledger.
 
 An invalid input's `.expected.json` file reads:
 

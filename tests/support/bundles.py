@@ -1166,7 +1166,7 @@ def _scenarios() -> Iterator[Case]:
 
 
 def _all_scenarios() -> Iterator[Case]:
-    from tests.support.bundles_second_pass import second_pass_scenarios  # noqa: PLC0415 - it imports this module
+    from tests.support.bundles_second_pass import second_pass_scenarios  # it imports this module
 
     yield from _scenarios()
     yield from second_pass_scenarios()

@@ -97,7 +97,7 @@ _PECAN_PATIENT = Person(
 )
 
 
-def second_pass_scenarios() -> Iterator[Case]:  # noqa: PLR0915 - one scenario after another
+def second_pass_scenarios() -> Iterator[Case]:
     yield Case(
         name="35-optics-class-a",
         description=(
