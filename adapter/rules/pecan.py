@@ -7,9 +7,10 @@ forfaits (38.30 €) follow once the first period is over; the forfaits of the y
 ``pecan`` column of the LPP table (``first-period`` or ``monthly``) and one ``cap_group`` per
 device; the windows and the cap are ``RulesConfig.pecan_*``.
 
-- ``pecan-sequence``: a monthly forfait without a first-period forfait in the year before it,
-  or dated inside the first period; a second first-period forfait within the year;
-- ``pecan-cap``: a forfait after the year, or one that takes the year's total above the cap.
+- ``pecan-sequence``: a monthly forfait without any first-period forfait, or dated inside the
+  first period; a second first-period forfait within the year;
+- ``pecan-cap``: any forfait once the year opened by the first-period forfait is over (PECAN is
+  not renewable), or one that takes the year's total above the cap.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ from adapter.rules.integrity import Flag, flag
 from adapter.rules.lpp import LppEntry, LppTable
 
 __all__ = ["FIRST_PERIOD", "MONTHLY", "pecan_findings"]
+
+
+def _fr(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
 
 FIRST_PERIOD = "first-period"
 MONTHLY = "monthly"
@@ -45,10 +51,17 @@ def pecan_findings(
         return []
     records = log.pecan_records(entry.cap_group)
     year_start = add_months(day, -config.pecan_months)
-    firsts = [r.day for r in records if table.pecan(r.code) == FIRST_PERIOD and year_start < r.day <= day]
-    first = min(firsts) if firsts else None
+    firsts = [r.day for r in records if table.pecan(r.code) == FIRST_PERIOD and r.day <= day]
+    first = min((when for when in firsts if year_start < when), default=None)
+    opened = min(firsts, default=None)
     problem: tuple[str, str, str] | None = None
-    if entry.pecan == MONTHLY and first is None:
+    if opened is not None and first is None:
+        problem = (
+            "pecan-cap",
+            f"prise en charge anticipée d'un an, non renouvelable, terminée (ouverte le {_fr(opened)})",
+            f"the one-year early coverage, not renewable, is over (opened on {opened.isoformat()})",
+        )
+    elif entry.pecan == MONTHLY and first is None:
         problem = (
             "pecan-sequence",
             "forfait mensuel sans forfait de première période",
@@ -61,31 +74,25 @@ def pecan_findings(
     ):
         problem = (
             "pecan-sequence",
-            f"forfait mensuel dans la première période ouverte le {first.strftime('%d/%m/%Y')}",
+            f"forfait mensuel dans la première période ouverte le {_fr(first)}",
             f"monthly forfait inside the first period opened on {first.isoformat()}",
         )
     elif entry.pecan == FIRST_PERIOD and first is not None:
         problem = (
             "pecan-sequence",
-            f"forfait de première période déjà facturé le {first.strftime('%d/%m/%Y')}",
+            f"forfait de première période déjà facturé le {_fr(first)}",
             f"first-period forfait already billed on {first.isoformat()}",
         )
     else:
-        opened = first or day
+        start = first or day
         spent = Money.zero()
         for record in records:
-            if opened <= record.day <= day:
+            if start <= record.day <= day:
                 row = table.lookup(record.code, record.day)
                 if row is not None:
                     spent = spent + row.tarif.times(record.quantity)
         total = spent + entry.tarif.times(line.quantity)
-        if day >= add_months(opened, config.pecan_months):
-            problem = (
-                "pecan-cap",
-                f"prise en charge anticipée d'un an terminée (ouverte le {opened.strftime('%d/%m/%Y')})",
-                f"the one-year early coverage is over (opened on {opened.isoformat()})",
-            )
-        elif total > config.pecan_year_cap:
+        if total > config.pecan_year_cap:
             problem = (
                 "pecan-cap",
                 f"{total.fr()} de forfaits sur l'année, au-delà du plafond de {config.pecan_year_cap.fr()}",
