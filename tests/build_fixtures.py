@@ -332,6 +332,11 @@ def _bad_lpp_code(bundle: dict[str, Any], case: fb.Case) -> None:
     coding["code"] = coding["code"][:6]
 
 
+def _bad_gtin(bundle: dict[str, Any], case: fb.Case) -> None:
+    coding = _first_item(bundle)["productOrService"]["coding"][0]
+    coding["code"] = coding["code"][:-1] + str((int(coding["code"][-1]) + 1) % 10)
+
+
 def _net_and_total(value: str) -> Mutation:
     def mutate(bundle: dict[str, Any], case: fb.Case) -> None:
         _first_item(bundle)["net"] = fb.money(Decimal(value))
@@ -755,6 +760,14 @@ def _invalid_cases() -> Iterator[InvalidCase]:
         status=422,
         issues=(("prescription-device-missing", _at(case, "prescription", ".codeCodeableConcept")),),
         make=_json_defect(_prescription_without_device),
+    )
+    yield InvalidCase(
+        name="60-gtin-check-digit",
+        base="42-non-listed-forfait",
+        defect="The GTIN of a device off the LPP has a wrong check digit.",
+        status=422,
+        issues=(("gtin-format", f"{_ITEM0}.productOrService.coding[0].code"),),
+        make=_json_defect(_bad_gtin),
     )
 
 

@@ -224,7 +224,7 @@ class Line:
     """
 
     sequence: int
-    lpp_code: LppCode | None
+    lpp_code: LppCode | None = None
     quantity: int
     unit_price: Money
     delivery_date: date | None = None
