@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 
 import structlog
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from fastapi import FastAPI
 from adapter.api import create_app
 from adapter.api.logging import configure_logging
 from adapter.auth import authenticator_from_settings
+from adapter.domain.values import Money
 from adapter.errors import StoreUnavailable
 from adapter.flow import RemotePair, SubmitFlow
 from adapter.intake import Limits
@@ -158,6 +160,12 @@ def rules_config(settings: Settings) -> RulesConfig:
         warning_findings=frozenset(warnings) if warnings is not None else defaults.warning_findings,
         near_duplicate_days=settings.rules_near_duplicate_days,
         unusual_quantity_factor=settings.rules_unusual_quantity_factor,
+        technical_forfait_tariffs=MappingProxyType(
+            {
+                provider: Money.exact(amount)
+                for provider, amount in settings.rules_technical_forfait_tariffs.items()
+            }
+        ),
     )
 
 

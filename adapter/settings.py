@@ -13,6 +13,7 @@ a key generated under the data directory. Every setting is documented in docs/co
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -58,6 +59,10 @@ class Settings(BaseSettings):
     )
     rules_unusual_quantity_factor: int = Field(
         default=3, ge=1, description="a quantity above this many times the code's usual quantity is unusual"
+    )
+    rules_technical_forfait_tariffs: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description="telemonitoring exploitant (SIRET or FINESS) → technical forfait per month at its active-file tier",  # noqa: E501
     )
     max_body_bytes: int = Field(default=5_000_000, gt=0, description="largest accepted request body")
     max_depth: int = Field(default=64, gt=0, description="deepest accepted element nesting")

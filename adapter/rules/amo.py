@@ -39,6 +39,7 @@ from adapter.rules.notes import (
 from adapter.rules.outcome import outcome_for
 from adapter.rules.pecan import pecan_findings
 from adapter.rules.taux import Taux, amo_taux
+from adapter.rules.telemonitoring import modulated
 
 __all__ = ["AmoResult", "adjudicate_amo"]
 
@@ -72,6 +73,8 @@ def adjudicate_amo(
         table.lookup(line.lpp_code, day) if line.lpp_code is not None else None
         for (_, line), day in zip(ordered, days, strict=True)
     ]
+    if config.technical_forfait_tariffs:
+        entries = [modulated(entry, request.provider.identifier, config) for entry in entries]
     generic = next(
         (
             line.sequence

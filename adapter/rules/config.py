@@ -105,8 +105,8 @@ class RulesConfig:
     intervals) and R.871-2 CSS (``optics_ceilings`` per unit, AMO included, and
     ``optics_floors`` per unit, by optics class). The ``near_duplicate_days``,
     ``unusual_quantity_factor`` and ``unusual_quantity_default`` tune the fraud findings;
-    ``pecan_*`` the PECAN forfaits; ``non_listed_category`` is the contract category of
-    devices off the LPP.
+    ``pecan_*`` the PECAN forfaits. ``technical_forfait_tariffs`` maps an exploitant (provider
+    identifier) to its telemonitoring technical forfait modulated by its active patient file.
     """
 
     rates: AmoRates = AmoRates()
@@ -139,6 +139,7 @@ class RulesConfig:
     pecan_year_cap: Money = _PECAN_YEAR_CAP
     pecan_months: int = 12
     pecan_first_period_months: int = 3
+    technical_forfait_tariffs: Mapping[str, Money] = field(default_factory=lambda: MappingProxyType({}))
 
     def deduction_for(self, *, day: date, titre: str, quantity: int) -> Money:
         total = _ZERO
