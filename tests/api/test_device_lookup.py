@@ -143,8 +143,8 @@ def test_etag_last_modified_and_304(api: Api) -> None:
     stale = api.client.get(url, headers={**AUTH, "If-None-Match": 'W/"old"'})
 
     assert etag.startswith('W/"')
-    # The demo table's newest valid_from is 2023-07-01.
-    assert first.headers["last-modified"] == "Sat, 01 Jul 2023 00:00:00 GMT"
+    # The demo table's newest valid_from is 2024-01-01 (the telemonitoring majorations).
+    assert first.headers["last-modified"] == "Mon, 01 Jan 2024 00:00:00 GMT"
     assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
     assert other.headers["etag"] != etag
     assert stale.status_code == 200
