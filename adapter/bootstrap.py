@@ -160,6 +160,11 @@ def rules_config(settings: Settings) -> RulesConfig:
         warning_findings=frozenset(warnings) if warnings is not None else defaults.warning_findings,
         near_duplicate_days=settings.rules_near_duplicate_days,
         unusual_quantity_factor=settings.rules_unusual_quantity_factor,
+        billing_deadline_months=settings.rules_billing_deadline_months,
+        supplier_billing_deadline_months=settings.rules_supplier_billing_deadline_months,
+        at_mp_above_tariff=settings.rules_at_mp_above_tariff,
+        rental_units_at_own_tariff=settings.rules_rental_units_at_own_tariff,
+        rates=replace(defaults.rates, ame=settings.rules_ame_rate),
         technical_forfait_tariffs=MappingProxyType(
             {
                 provider: Money.exact(amount)

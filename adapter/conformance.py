@@ -10,7 +10,17 @@ before go-live: ``adapter conformance --base-url … --token …``.
   example, the totals and taux of its ``.expected.meta.json`` to the cent;
 - every ``valid/*.xml`` after its JSON twin: HTTP 200 in XML, the same answer (a replay);
 - every ``invalid/*`` input (answered in JSON, whatever its own format): the status of its
-  ``.expected.json`` and exactly its multiset of ``(code, expression)`` error issues.
+  ``.expected.json`` and exactly its multiset of ``(code, expression)`` error issues;
+- after every valid scenario, its reads (``reads/<name>``, needing ``system/ClaimResponse.read``
+  too): ``GET /Claim/{id}`` is the submitted Claim under the id its answers name, with
+  ``meta.versionId``, an ``ETag`` that ``If-None-Match`` turns into a 304, ``GET /Bundle/{id}``
+  the submitted entries, ``GET /ClaimResponse/{id}`` the AMO answer with its version, and
+  ``POST /ClaimResponse/_search`` (a form, ``request=Claim/{id}``) exactly the answer's
+  ClaimResponses.
+- then every ``cancel/*.json`` cancellation (``Claim/$cancel``), after its ``.claim.json`` when
+  it has one: the status of its ``.expected.json`` and exactly its error issues; a 200 answers
+  every ClaimResponse ``cancelled``, and the same cancellation sent again the same bytes. A kit
+  without ``cancel/`` has no cancellations to check.
 
 Sent twice to one store, the kit passes twice: the second run is answered by replays.
 """
@@ -104,6 +114,13 @@ class Kit:
         loaded: dict[str, Any] = _load(self.root / "valid" / f"{name}.meta.json")
         return loaded
 
+    def cancellations(self) -> Iterator[tuple[Path, Path | None, dict[str, Any]]]:
+        """(Parameters, the claim to submit first or None, expected) of every ``cancel/`` case."""
+        for expected in sorted((self.root / "cancel").glob("*.expected.json")):
+            stem = expected.name.removesuffix(".expected.json")
+            claim = expected.with_name(f"{stem}.claim.json")
+            yield expected.with_name(f"{stem}.json"), claim if claim.exists() else None, _expected(expected)
+
     def invalid_inputs(self) -> Iterator[tuple[Path, dict[str, Any]]]:
         for expected in sorted((self.root / "invalid").glob("*.expected.json")):
             stem = expected.name.removesuffix(".expected.json")
@@ -133,7 +150,7 @@ def planned(kit: Kit) -> int:
         return 0
     names = kit.valid_order()
     twins = sum((kit.root / "valid" / f"{name}.xml").exists() for name in names)
-    return len(names) + twins + sum(1 for _ in kit.invalid_inputs())
+    return 2 * len(names) + twins + sum(1 for _ in kit.invalid_inputs()) + sum(1 for _ in kit.cancellations())
 
 
 def run(client: httpx.Client, kit: Kit, *, on_check: Callable[[Check], object] | None = None) -> list[Check]:
@@ -163,6 +180,8 @@ def run(client: httpx.Client, kit: Kit, *, on_check: Callable[[Check], object] |
                 "give a token with system/Claim.write for every organisation of the kit"
             )
         made(_judged(f"valid/{path.name}", started, _check_valid, kit, name, response))
+        started = time.perf_counter()
+        made(_judged(f"reads/{path.name}", started, _check_reads, client, path, response))
         twin = path.with_suffix(".xml")
         if twin.exists():
             made(_judged(f"valid/{twin.name}", time.perf_counter(), _check_twin, client, twin, response))
@@ -171,6 +190,9 @@ def run(client: httpx.Client, kit: Kit, *, on_check: Callable[[Check], object] |
         started = time.perf_counter()
         response = _send(client, path.read_bytes(), content_type, accept=FHIR_JSON)
         made(_judged(f"invalid/{path.name}", started, _check_invalid, kit, expected, response))
+    for path, claim, expected in kit.cancellations():
+        started = time.perf_counter()
+        made(_judged(f"cancel/{path.name}", started, _check_cancel, kit, client, path, claim, expected))
     return checks
 
 
@@ -198,9 +220,15 @@ def _load(path: Path) -> Any:
         raise UsageError(f"{path}: not a readable JSON file of the kit ({exc})") from None
 
 
-def _send(client: httpx.Client, body: bytes, content_type: str, accept: str | None = None) -> httpx.Response:
+def _send(
+    client: httpx.Client,
+    body: bytes,
+    content_type: str,
+    accept: str | None = None,
+    path: str = "/Claim/$submit",
+) -> httpx.Response:
     return client.post(
-        "/Claim/$submit",
+        path,
         content=body,
         headers={"Content-Type": content_type, "Accept": accept or content_type},
     )
@@ -278,6 +306,94 @@ def _check_amounts(
     return problems
 
 
+def _check_reads(
+    compared: list[Comparison], client: httpx.Client, path: Path, submitted: httpx.Response
+) -> list[str]:
+    """The reads of a submitted claim: its Claim and Bundle as sent, its AMO ClaimResponse, and a
+    search by POST that finds exactly the answer's ClaimResponses; versions and validators."""
+    answer, problem = _json_answer(submitted)
+    responses = [] if answer is None or submitted.status_code != 200 else _claim_responses(answer)
+    if not responses:
+        return [problem or "the submission was not answered: there is nothing to read back"]
+    bundle = _load(path)
+    claim_id = str(responses[0]["request"]["reference"]).removeprefix("Claim/")
+    json_only = {"Accept": FHIR_JSON}
+    problems: list[str] = []
+
+    claim = client.get(f"/Claim/{claim_id}", headers=json_only)
+    if not _status(compared, 200, claim):
+        return [f"GET Claim/{claim_id}: expected HTTP 200, got {claim.status_code}"]
+    read, problem = _json_answer(claim)
+    read = read or {}
+    compared.append(
+        Comparison("Claim read", f"Claim/{claim_id}", f"{read.get('resourceType')}/{read.get('id')}")
+    )
+    if (read.get("resourceType"), read.get("id")) != ("Claim", claim_id):
+        problems.append(f"GET Claim/{claim_id} is not that Claim: {problem or read.get('resourceType')}")
+    elif _content(read) != _content(bundle["entry"][0]["resource"]):
+        problems.append(f"GET Claim/{claim_id} is not the Claim submitted")
+    problems += _check_validators(compared, client, f"/Claim/{claim_id}", claim, read)
+
+    whole = client.get(f"/Bundle/{claim_id}", headers=json_only)
+    stored, _ = _json_answer(whole)
+    compared.append(Comparison("Bundle read", "200", str(whole.status_code)))
+    if whole.status_code != 200 or (stored or {}).get("entry") != bundle["entry"]:
+        problems.append(f"GET Bundle/{claim_id} ({whole.status_code}) is not the Bundle submitted")
+
+    amo_id = str(responses[0]["id"])
+    amo = client.get(f"/ClaimResponse/{amo_id}", headers=json_only)
+    amo_read, _ = _json_answer(amo)
+    compared.append(Comparison("ClaimResponse read", "200", str(amo.status_code)))
+    if amo.status_code != 200 or (amo_read or {}).get("id") != amo_id:
+        problems.append(f"GET ClaimResponse/{amo_id}: HTTP {amo.status_code}, not that ClaimResponse")
+    else:
+        problems += _check_validators(compared, client, f"/ClaimResponse/{amo_id}", amo, amo_read or {})
+
+    found = client.post(
+        "/ClaimResponse/_search",
+        content=f"request=Claim/{claim_id}".encode(),
+        headers={**json_only, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    searchset, _ = _json_answer(found)
+    ids = sorted(str(e.get("resource", {}).get("id")) for e in (searchset or {}).get("entry", []))
+    wanted = sorted(str(r.get("id")) for r in responses)
+    compared.append(Comparison("ClaimResponses found by POST _search", ", ".join(wanted), ", ".join(ids)))
+    if found.status_code != 200 or ids != wanted:
+        problems.append(
+            f"POST ClaimResponse/_search request=Claim/{claim_id}: HTTP {found.status_code}, {ids}"
+        )
+    return problems
+
+
+def _content(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """A resource without what the server sets on it (``id``, ``meta``)."""
+    return {key: value for key, value in resource.items() if key not in ("id", "meta")}
+
+
+def _check_validators(
+    compared: list[Comparison],
+    client: httpx.Client,
+    url: str,
+    response: httpx.Response,
+    read: Mapping[str, Any],
+) -> list[str]:
+    """``meta.versionId`` and ``meta.lastUpdated``, an ETag ``W/"<versionId>"`` and Last-Modified,
+    and a 304 for ``If-None-Match`` with that ETag."""
+    meta = read.get("meta") or {}
+    version = meta.get("versionId")
+    tag = response.headers.get("etag")
+    compared.append(Comparison(f"{url} ETag", f'W/"{version}"', str(tag)))
+    if version is None or "lastUpdated" not in meta or tag != f'W/"{version}"':
+        return [f'GET {url}: meta.versionId {version!r}, ETag {tag!r}: expected W/"<versionId>"']
+    if "last-modified" not in response.headers:
+        return [f"GET {url}: no Last-Modified"]
+    again = client.get(url, headers={"Accept": FHIR_JSON, "If-None-Match": tag})
+    compared.append(Comparison(f"{url} If-None-Match", "304", str(again.status_code)))
+    if again.status_code != 304 or again.content:
+        return [f"GET {url} with If-None-Match {tag}: HTTP {again.status_code}, expected a bodiless 304"]
+    return []
+
+
 def _check_twin(
     compared: list[Comparison], client: httpx.Client, twin: Path, json_response: httpx.Response
 ) -> list[str]:
@@ -313,6 +429,36 @@ def _check_invalid(
             problems.append(f"missing issues {missing}")
         if extra:
             problems.append(f"unexpected issues {extra}")
+    return problems
+
+
+def _check_cancel(
+    compared: list[Comparison],
+    kit: Kit,
+    client: httpx.Client,
+    path: Path,
+    claim: Path | None,
+    expected: Mapping[str, Any],
+) -> list[str]:
+    if claim is not None:
+        submitted = _send(client, claim.read_bytes(), FHIR_JSON)
+        if submitted.status_code != 200:
+            return [f"the claim to cancel was refused: HTTP {submitted.status_code}: {submitted.text[:300]}"]
+    body = path.read_bytes()
+    response = _send(client, body, FHIR_JSON, path="/Claim/$cancel")
+    if expected["status"] != 200:
+        return _check_invalid(compared, kit, expected, response)
+    if not _status(compared, 200, response):
+        return [f"expected HTTP 200, got {response.status_code}: {response.text[:300]}"]
+    bundle, problem = _json_answer(response)
+    if bundle is None:
+        return [str(problem)]
+    statuses = [str(claim_response.get("status")) for claim_response in _claim_responses(bundle)]
+    compared.append(Comparison("ClaimResponse status", "cancelled", ", ".join(statuses) or "none"))
+    problems = [] if statuses and set(statuses) == {"cancelled"} else [f"ClaimResponse status {statuses}"]
+    again = _send(client, body, FHIR_JSON, path="/Claim/$cancel")
+    if again.content != response.content:
+        problems.append("the same cancellation sent again got another answer (it must replay)")
     return problems
 
 

@@ -13,6 +13,8 @@ Hierarchy::
     │   ├── ParseError           unreadable, unsafe or structurally invalid → HTTP 400
     │   └── ConventionError      parses but breaks the conventions → HTTP 422
     ├── ConflictError            an idempotency key reused with other content → HTTP 409
+    ├── CancelError              a claim that cannot be cancelled as asked → HTTP 409
+    ├── CancelUnavailable        a remote payer unreachable for a cancellation → HTTP 503
     ├── AuthError (adapter.auth) missing/invalid/expired token → 401, scope or organisation → 403,
     │                            signing keys unreachable → 503
     ├── ReferenceDataError       a reference-data file (LPP table, contracts) is malformed
@@ -173,6 +175,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
     ErrorCode("coverage-beneficiary", _T.INVARIANT, "Coverage.beneficiary must be the Claim's patient"),
     ErrorCode("coverage-period", _T.VALUE, "Coverage.period ends before it starts"),
     ErrorCode(
+        "ame-with-amc",
+        _T.BUSINESS_RULE,
+        "A Claim under the aide médicale de l'État (AME) has no AMC insurance: the AME pays alone",
+    ),
+    ErrorCode(
         "coverage-subscriber",
         _T.REQUIRED,
         "Coverage.subscriberId is required: the insured NIR (AMO) or the member number (AMC)",
@@ -239,6 +246,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         "The provider must be identified by FINESS or SIRET",
     ),
     ErrorCode(
+        "provider-kind",
+        _T.CODE_INVALID,
+        "The provider's Organization.type carries an unknown biller kind",
+    ),
+    ErrorCode(
         "lpp-code-format",
         _T.VALUE,
         "An LPP code has 7 characters (digits, or upper-case letters and digits)",
@@ -267,6 +279,24 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         "claim-not-dead",
         _T.CONFLICT,
         "The claim is not dead-lettered (complete, or still pending): there is nothing to requeue",
+    ),
+    ErrorCode(
+        "claim-not-decided",
+        _T.CONFLICT,
+        "The claim is not decided yet (pending) or was never decided (dead-lettered): it cannot be cancelled",
+    ),
+    ErrorCode(
+        "cancel-request-invalid",
+        _T.INVALID,
+        "The $cancel Parameters must name one claim (identifier or claim) and give a reason",
+    ),
+    ErrorCode(
+        "cancel-reason-unknown", _T.CODE_INVALID, "The cancel reason is not in the cancel-reason code system"
+    ),
+    ErrorCode(
+        "cancel-refused",
+        _T.PROCESSING,
+        "A remote payer refused to cancel its decision: the claim stays as it was",
     ),
     ErrorCode("method-not-allowed", _T.NOT_SUPPORTED, "This HTTP method is not supported on this path"),
     ErrorCode(
@@ -329,7 +359,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         _T.BUSINESS_RULE,
         "The beneficiary's age on the delivery date is outside the code's age bounds",
     ),
-    ErrorCode("billing-deadline", _T.BUSINESS_RULE, "The line is billed one year or more after the care"),
+    ErrorCode(
+        "billing-deadline",
+        _T.BUSINESS_RULE,
+        "The line is billed after the deadline: one year for an establishment, two years otherwise",
+    ),
     ErrorCode(
         "duplicate-delivery",
         _T.DUPLICATE,
@@ -341,6 +375,16 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
     ),
     ErrorCode(
         "renewal-too-early", _T.BUSINESS_RULE, "The device is renewed before the code's renewal interval"
+    ),
+    ErrorCode(
+        "ear-missing",
+        _T.REQUIRED,
+        "A per-ear device (hearing aid) names no ear in Claim.item.bodySite (a warning)",
+    ),
+    ErrorCode(
+        "css-price-above-tariff",
+        _T.BUSINESS_RULE,
+        "A price above the tariff billed to a complémentaire santé solidaire beneficiary (a warning)",
     ),
     ErrorCode(
         "telemonitoring-cumulative",
@@ -515,6 +559,26 @@ class ConflictError(AdapterError):
 
     code = "idempotency-conflict"
     http_status = 409
+
+
+class CancelError(AdapterError):
+    """A cancellation that cannot be done as asked (HTTP 409): the claim is not decided
+    (``claim-not-decided``), or a remote payer refused to cancel (``cancel-refused``)."""
+
+    code = "claim-not-decided"
+    http_status = 409
+
+
+class CancelUnavailable(AdapterError):
+    """A remote payer could not be reached to cancel its decision: nothing was reversed, the
+    client tries again later (HTTP 503 with ``Retry-After``)."""
+
+    code = "payer-unavailable"
+    http_status = 503
+
+    def __init__(self, message: str, *, retry_after: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ReferenceDataError(AdapterError):

@@ -28,7 +28,7 @@ from adapter.domain import (
 from adapter.domain.decision import Rejection
 from adapter.errors import PayerError, PayerRefusal
 from adapter.intake import Format, Limits, Submission, read_submission
-from adapter.payers.ports import AmoAnswer, PayerRecords, Payers, RemoteAmc, RemoteAmo
+from adapter.payers.ports import AmoAnswer, PayerRecords, Payers, RemoteAmc, RemoteAmo, RemoteCancel
 from adapter.rules.expressions import rebase_expression
 from mappings.outbound import claim_response_id, to_claim_responses
 from mappings.systems import Canon
@@ -188,6 +188,24 @@ class SubmitFlow:
         except PayerRefusal as refusal:
             amc = _refused(request, PayerKind.AMC, refusal, now)
         return self._adjudicated(submission, amo, amc, claim_reference, scope)
+
+    async def cancel_remote(
+        self, claim_id: str, *, organisme: str, amc_number: str | None, now: datetime, reason: str
+    ) -> None:
+        """Have the remote payers cancel their decisions on a stored claim, the mutuelle first
+        (it decided on the AMO's decision), each named by its :func:`payer_key`. A payer that
+        holds no decision under the key has nothing to reverse. Raises ``PayerFault`` (try again
+        later: the exchanges are idempotent) or ``PayerRefusal`` (a payer refused, or cannot cancel)."""
+        if not isinstance(self.payers, RemotePair):
+            raise TypeError("in-process payers are cancelled on the store's records")
+        legs: list[tuple[object, str, PayerKind]] = []
+        if amc_number is not None:
+            legs.append((self.payers.amc, amc_number, PayerKind.AMC))
+        legs.append((self.payers.amo, organisme, PayerKind.AMO))
+        for payer, insurer, kind in legs:
+            if not isinstance(payer, RemoteCancel):
+                raise PayerRefusal(f"the remote {kind.value.upper()} cannot cancel a decision")
+            await payer.cancel(insurer, key=payer_key(claim_id, kind), now=now, reason=reason)
 
     def pending(
         self,

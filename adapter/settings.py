@@ -64,6 +64,26 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="telemonitoring exploitant (SIRET or FINESS) → technical forfait per month at its active-file tier",  # noqa: E501
     )
+    rules_billing_deadline_months: int = Field(
+        default=12, ge=1, description="an establishment's billing deadline, in months after the care"
+    )
+    rules_supplier_billing_deadline_months: int = Field(
+        default=24,
+        ge=1,
+        description="a supplier's, pharmacist's or other professional's billing deadline, in months after the quarter of the care",  # noqa: E501
+    )
+    rules_at_mp_above_tariff: Decimal = Field(
+        default=Decimal(150),
+        ge=100,
+        description="AT/MP cover of LPP devices, in percent of the tariff, within the price",
+    )
+    rules_rental_units_at_own_tariff: bool = Field(
+        default=True,
+        description="price each unit of a rental at the tariff of its own date (off: the start date's tariff)",  # noqa: E501
+    )
+    rules_ame_rate: Decimal = Field(
+        default=Decimal(100), ge=0, le=100, description="the AME's cover, in percent of the tariff"
+    )
     max_body_bytes: int = Field(default=5_000_000, gt=0, description="largest accepted request body")
     max_depth: int = Field(default=64, gt=0, description="deepest accepted element nesting")
     submit_concurrency: int = Field(

@@ -19,6 +19,7 @@ __all__ = [
     "GTIN",
     "IDNATPS",
     "IDNATST",
+    "INS_NIA",
     "NIR",
     "NOTE_TYPE",
     "PAYEE_TYPE",
@@ -26,12 +27,17 @@ __all__ = [
     "PROCESS_PRIORITY",
     "RPPS",
     "SIRET",
+    "SNOMED",
+    "SNOMED_EARS",
     "Canon",
 ]
 
 DEFAULT_BASE = "https://adapter.example/fhir"
 
 NIR = "urn:oid:1.2.250.1.213.1.4.8"
+#: The INS-NIA: a provisional NIR-shaped number (13 characters and the same key) that the CNAV
+#: attributes to a person born abroad until the definitive NIR (ANS, Référentiel INS).
+INS_NIA = "urn:oid:1.2.250.1.213.1.4.9"
 RPPS = "https://rpps.esante.gouv.fr"
 IDNATPS = "urn:oid:1.2.250.1.71.4.2.1"
 FINESS = "https://finess.esante.gouv.fr"
@@ -48,6 +54,10 @@ PAYEE_TYPE = "http://terminology.hl7.org/CodeSystem/payeetype"
 PAYMENT_TYPE = "http://terminology.hl7.org/CodeSystem/ex-paymenttype"
 PROCESS_PRIORITY = "http://terminology.hl7.org/CodeSystem/processpriority"
 NOTE_TYPE = "http://hl7.org/fhir/note-type"
+SNOMED = "http://snomed.info/sct"
+SNOMED_EARS = {"89644007": "left", "25577004": "right"}
+"""Claim.item.bodySite for a per-ear device: SNOMED CT "Left ear structure" (89644007) and
+"Right ear structure" (25577004), by the ear they name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +91,24 @@ class Canon:
         return f"{self.base}/CodeSystem/coverage-class"
 
     @property
+    def biller_kind(self) -> str:
+        """CodeSystem of Organization.type for the billing provider's kind (``establishment``,
+        ``supplier``, ``pharmacist``, ``professional``): it sets the billing deadline."""
+        return f"{self.base}/CodeSystem/biller-kind"
+
+    @property
     def adjudication(self) -> str:
         return f"{self.base}/CodeSystem/adjudication"
 
     @property
     def error(self) -> str:
         return f"{self.base}/CodeSystem/error"
+
+    @property
+    def cancel_reason(self) -> str:
+        """Why a claim was withdrawn (``POST /Claim/$cancel``): the codes of
+        ``adapter.intake.cancellation.CANCEL_REASONS``."""
+        return f"{self.base}/CodeSystem/cancel-reason"
 
     @property
     def amo_organisme(self) -> str:

@@ -15,7 +15,8 @@ import argparse
 import copy
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
@@ -24,7 +25,7 @@ from lxml import etree
 
 from mappings.fhir import jsonio
 from tests.support import bundles as fb
-from tests.support.identifiers import finess
+from tests.support.identifiers import finess, nir
 
 __all__ = [
     "ASSUMED_TARIFFS",
@@ -725,7 +726,7 @@ def _invalid_cases() -> Iterator[InvalidCase]:
         base="02-rental-bed",
         defect="The rental's servicedPeriod ends (2026-03-02) before it starts (2026-03-29).",
         status=422,
-        issues=(("period-invalid", f"{_ITEM0}.servicedPeriod.end"),),
+        issues=(("period-invalid", f"{_ITEM0}.serviced.ofType(Period).end"),),
         make=_json_defect(_reversed_rental_period),
     )
 
@@ -758,7 +759,7 @@ def _invalid_cases() -> Iterator[InvalidCase]:
         base=base,
         defect="The DeviceRequest's only coding is from another code system and it has no text.",
         status=422,
-        issues=(("prescription-device-missing", _at(case, "prescription", ".codeCodeableConcept")),),
+        issues=(("prescription-device-missing", _at(case, "prescription", ".code.ofType(CodeableConcept)")),),
         make=_json_defect(_prescription_without_device),
     )
     yield InvalidCase(
@@ -768,6 +769,16 @@ def _invalid_cases() -> Iterator[InvalidCase]:
         status=422,
         issues=(("gtin-format", f"{_ITEM0}.productOrService.coding[0].code"),),
         make=_json_defect(_bad_gtin),
+    )
+
+    nia = fb.SCENARIOS["50-ins-nia-patient"]
+    yield InvalidCase(
+        name="55-ins-nia-key",
+        base=nia.name,
+        defect="The patient's INS-NIA has a wrong key: it is checked as a NIR's (97 − number mod 97).",
+        status=422,
+        issues=(("nir-key", _at(nia, "patient", ".identifier[0].value")),),
+        make=_json_defect(_identifier("patient", _wrong_nir_key)),
     )
 
 
@@ -910,32 +921,68 @@ WORKED_EXAMPLES: Final[Mapping[str, WorkedExample]] = {
         "3.4 hospital rounding check", "hospital LPP, PU 1,234.56 × 2, taux 60 %; C2S pays the MRC",
         "2469.12", "2469.12", "60", "1481.47", "987.65", "0.00", "987.65", "0.00",
     ),
+    "22-hearing-aid-left-ear": _worked(
+        "3.4 #11", "hearing aid classe I, left ear named; 100 % Santé",
+        "950.00", "400.00", "60", "240.00", "160.00", "550.00", "710.00", "0.00",
+    ),
+    "23-hearing-aids-both-ears": _worked(
+        "3.4 #12", "hearing aids classe I, one per ear; 100 % Santé",
+        "1900.00", "800.00", "60", "480.00", "320.00", "1100.00", "1420.00", "0.00",
+    ),
+    "26-supplier-two-year-deadline": _worked(
+        "3.4 #13", "supplier billing 18 months after the care; 100 % BR incl. AMO",
+        "150.00", "100.00", "60", "60.00", "40.00", "50.00", "40.00", "50.00",
+    ),
+    "29-css-hearing-aid": _worked(
+        "3.4 #14", "CSS, hearing aid classe I at the PLV; CSS up to the PLV",
+        "950.00", "400.00", "60", "240.00", "160.00", "550.00", "710.00", "0.00",
+    ),
+    "30-css-price-above-tariff": _worked(
+        "3.4 #15", "CSS, code without PLV billed above the tariff; CSS up to the tariff",
+        "150.00", "100.00", "60", "60.00", "40.00", "50.00", "40.00", "50.00",
+    ),
+    "31-ame": _worked(
+        "3.4 #16", "AME, 100 % of the tariff, no AMC",
+        "150.00", "100.00", "100", "100.00", "0.00", "50.00", None, None,
+    ),
+    "32-at-mp-above-tariff": _worked(
+        "3.4 #17", "AT/MP, 150 % of the tariff within the price; 100 % BR incl. AMO",
+        "120.00", "100.00", "150", "120.00", "0.00", "20.00", "0.00", "0.00",
+    ),
+    "33-at-mp-above-ceiling": _worked(
+        "3.4 #18", "AT/MP, price above 150 % of the tariff; 100 % BR incl. AMO",
+        "180.00", "100.00", "150", "150.00", "0.00", "80.00", "0.00", "30.00",
+    ),
+    "34-rental-tariff-change": _worked(
+        "3.4 #19", "oxygen rental, 4 weeks across a tariff change; 100 % BR incl. AMO",
+        "80.00", "78.50", "60", "47.10", "31.40", "1.50", "31.40", "1.50",
+    ),
     "35-optics-class-a": _worked(
-        "3.4 #11", "optics class A frame + 2 lenses at their PLV; 100 % Santé",
+        "3.4 #20", "optics class A frame + 2 lenses at their PLV; 100 % Santé",
         "95.00", "48.00", "60", "28.80", "19.20", "47.00", "66.20", "0.00",
     ),
     "36-optics-class-b-ceilings": _worked(
-        "3.4 #12", "optics class B frame 180 + 2 very complex lenses 400; frais réels within the ceilings",
+        "3.4 #21", "optics class B frame 180 + 2 very complex lenses 400; frais réels within the ceilings",
         "980.00", "0.15", "60", "0.09", "0.06", "979.85", "799.91", "180.00",
     ),
     "37-optics-floor": _worked(
-        "3.4 #13", "2 class B simple lenses at 90; 100 % BR raised to the floor 25 per lens",
+        "3.4 #22", "2 class B simple lenses at 90; 100 % BR raised to the floor 25 per lens",
         "180.00", "0.10", "60", "0.06", "0.04", "179.90", "50.00", "129.94",
     ),
     "42-non-listed-forfait": _worked(
-        "3.4 #14", "connected device off the LPP at 120; yearly forfait 150 for connected devices",
+        "3.4 #23", "connected device off the LPP at 120; yearly forfait 150 for connected devices",
         "120.00", "0.00", "0", "0.00", "0.00", "0.00", "120.00", "0.00",
     ),
     "43-non-listed-product": _worked(
-        "3.4 #15", "connected device off the LPP at 90, by GTIN; 50 % of the price",
+        "3.4 #24", "connected device off the LPP at 90, by GTIN; 50 % of the price",
         "90.00", "0.00", "0", "0.00", "0.00", "0.00", "45.00", "45.00",
     ),
     "45-pecan-first-period": _worked(
-        "3.4 #16", "PECAN first-period forfait 435; contrat responsable",
+        "3.4 #25", "PECAN first-period forfait 435; contrat responsable",
         "435.00", "435.00", "60", "261.00", "174.00", "0.00", "174.00", "0.00",
     ),
     "48-telemonitoring-majoration": _worked(
-        "3.4 #17", "heart-failure telemonitoring, 1 month (majoré 56 + technical 50); contrat responsable",
+        "3.4 #26", "heart-failure telemonitoring, 1 month (majoré 56 + technical 50); contrat responsable",
         "106.00", "106.00", "60", "63.60", "42.40", "0.00", "42.40", "0.00",
     ),
 }  # fmt: skip
@@ -955,6 +1002,83 @@ def meta(case: fb.Case) -> dict[str, Any]:
     if case.preceded_by:
         document["preceded-by"] = list(case.preceded_by)
     return document
+
+
+# -- cancellations -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelCase:
+    """A ``Claim/$cancel`` check of the kit: the Parameters sent (``cancel/NN-name.json``), the claim
+    submitted first when there is one (``cancel/NN-name.claim.json``, a fresh claim of its own so
+    that the valid scenarios are untouched) and what the service must answer."""
+
+    name: str
+    description: str
+    claim: fb.Case | None
+    parameters: dict[str, Any]
+    status: int
+    issues: tuple[tuple[str, str | None], ...] = ()
+
+    @property
+    def expected(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "issues": [{"code": code, "expression": expression} for code, expression in self.issues],
+        }
+
+
+def _cancel_parameters(identifier: dict[str, str], reason: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "identifier", "valueIdentifier": identifier},
+            {"name": "reason", "valueCoding": {"system": fb.CANON.cancel_reason, "code": reason}},
+        ],
+    }
+
+
+def _cancel_cases() -> Iterator[CancelCase]:
+    base = fb.SCENARIOS["50-ins-nia-patient"]
+    claim = replace(
+        base,
+        name="60-cancel-by-identifier",
+        submission="SUB-2026-006001",
+        patient=replace(base.patient, nir=nir("8870499134305"), given="Carmen", birth_date=date(1987, 4, 2)),
+    )
+    identifier = fb.build_bundle(claim)["identifier"]
+    yield CancelCase(
+        name=claim.name,
+        description=(
+            "A claim of its own (`.claim.json`) is submitted, then withdrawn by its Bundle.identifier "
+            "(reason `not-delivered`): HTTP 200, every ClaimResponse `cancelled`; sent again, the "
+            "same answer byte for byte."
+        ),
+        claim=claim,
+        parameters=_cancel_parameters(identifier, "not-delivered"),
+        status=200,
+    )
+    yield CancelCase(
+        name="61-cancel-unknown-claim",
+        description="A cancellation naming a Bundle.identifier this client never submitted: 404.",
+        claim=None,
+        parameters=_cancel_parameters(
+            {"system": identifier["system"], "value": "SUB-2026-NEVER"}, "duplicate"
+        ),
+        status=404,
+        issues=(("not-found", None),),
+    )
+    yield CancelCase(
+        name="62-cancel-reason-unknown",
+        description="A cancellation whose reason is not a code of the cancel-reason code system: 422.",
+        claim=None,
+        parameters=_cancel_parameters(identifier, "changed-my-mind"),
+        status=422,
+        issues=(("cancel-reason-unknown", "Parameters.parameter[1].valueCoding.code"),),
+    )
+
+
+CANCEL_CASES: Final[tuple[CancelCase, ...]] = tuple(_cancel_cases())
 
 
 # -- README ------------------------------------------------------------------------------
@@ -978,6 +1102,9 @@ fixtures/
   valid/<NN>-<name>.expected.meta.json  a worked example's amounts (domain-fr.md §3.4)
   invalid/<NN>-<name>.json|.xml         an input with exactly one defect
   invalid/<NN>-<name>.expected.json     what the adapter must answer to it
+  cancel/<NN>-<name>.json               a `Claim/$cancel` Parameters body
+  cancel/<NN>-<name>.claim.json         the claim it withdraws, submitted first (when there is one)
+  cancel/<NN>-<name>.expected.json      what the adapter must answer to the cancellation
 ```
 
 Each valid Bundle is a `collection` with `identifier`, `timestamp` and the Claim as entry 0,
@@ -1025,10 +1152,18 @@ An invalid input's `.expected.json` file reads:
   item); for the AMC, `benefit` and `reste-a-charge` (`amc` is null without a mutuelle). With
   the command line: `adapter submit` on the scenarios of `preceded-by`, then the example, in
   one invocation.
+- After each valid scenario, its reads: `GET [base]/Claim/{id}` (the id its ClaimResponses'
+  `request` names) is the submitted Claim with `meta.versionId` and `meta.lastUpdated`, an
+  `ETag` `W/"<versionId>"` and `Last-Modified`, and `If-None-Match` with that ETag answers a
+  bodiless 304; `GET [base]/Bundle/{id}` holds the submitted entries; `GET
+  [base]/ClaimResponse/{id}` the AMO answer with the same validators; `POST
+  [base]/ClaimResponse/_search` with the form `request=Claim/{id}` finds exactly the answer's
+  ClaimResponses. The token needs `system/ClaimResponse.read` as well as `system/Claim.write`.
 - `adapter conformance --base-url URL --token TOKEN` does all of the above against a running
-  service (any implementation of this contract) and prints one verdict per input, with what
-  was wrong; `--report FILE` writes them as JSON. Run it against a fresh store, or one that
-  already holds the kit (the answers are then replays).
+  service (any implementation of this contract) and prints one verdict per input (and one per
+  scenario's reads, `reads/<file>`), with what was wrong; `--report FILE` writes them as JSON.
+  Run it against a fresh store, or one that already holds the kit (the answers are then
+  replays).
 
 ## Reporting rules the expected files assume
 
@@ -1040,7 +1175,10 @@ effects:
    forbidden XML constructs, wrong namespace, wrong or unknown resource type, FHIR
    structure errors) gets only its parse issues; the conventions are not checked.
 2. **Expressions** are FHIRPath from the `Bundle` root with zero-based indexes and the
-   `resource` step: `Bundle.entry[3].resource.identifier[0].value`; no type casts.
+   `resource` step: `Bundle.entry[3].resource.identifier[0].value`. A choice element is named
+   by its base name and the type it holds, as FHIRPath does, never by its JSON name:
+   `Bundle.entry[0].resource.item[0].serviced.ofType(Period).end`, not `…servicedPeriod.end`;
+   no other type casts.
 3. **A resource without `resourceType`** is `resource-type-missing` at
    `Bundle.entry[N].resource` only (fhir.resources would otherwise report its elements as
    unknown elements of the abstract Resource).
@@ -1079,14 +1217,15 @@ ASSUMED_TARIFFS: Final[Mapping[str, str]] = {
     "9900401": "BR 15.00 per box, PLV 15.00",
     "9900402": "BR 43.59, PLV 43.59, from 18 years",
     "9900501": "BR 3,938.00, no PLV, entente préalable required",
+    "9900601": "BR 20.00 per week until 30/6/2026, 18.50 per week from 1/7/2026, no PLV",
     "7206130": "BR 9.00, PLV 30.00, optics class A frame, from 16 years",
     "9900711": "BR 19.50, PLV 32.50, optics class A simple lens",
     "9900712": "BR 0.05, no PLV, optics class B simple lens",
     "9900713": "BR 0.05, no PLV, optics class B very complex lens",
     "9900714": "BR 0.05, no PLV, optics class B frame",
     "9900303": "56.00 per month, PLV 56.00 (operator forfait majoré 1)",
-    "9900601": "435.00, PLV 435.00 (PECAN first-period forfait)",
-    "9900602": "38.30 per month, PLV 38.30 (PECAN monthly forfait)",
+    "9900611": "435.00, PLV 435.00 (PECAN first-period forfait)",
+    "9900612": "38.30 per month, PLV 38.30 (PECAN monthly forfait)",
     "9900801": "BR 10.00, no PLV, usual quantity 2",
     "03760000010016": "GTIN, not on the LPP (no tariff)",
     "03760000010023": "GTIN, not on the LPP (no tariff)",
@@ -1149,6 +1288,14 @@ def _expected_cell(case: InvalidCase) -> str:
     return f"{case.status}: {issues}"
 
 
+def _cancel_table() -> Iterator[str]:
+    yield "| file | checks | expected |"
+    yield "|---|---|---|"
+    for case in CANCEL_CASES:
+        expected = f"{case.status}" + "".join(f" `{code}`" for code, _ in case.issues)
+        yield f"| `cancel/{case.name}.json` | {case.description} | {expected} |"
+
+
 def _invalid_table() -> Iterator[str]:
     yield "| file | based on | defect | expected |"
     yield "|---|---|---|---|"
@@ -1209,6 +1356,13 @@ def readme() -> str:
         *(line + "\n" for line in _reference_data()),
         "\n## Invalid inputs\n\n",
         *(line + "\n" for line in _invalid_table()),
+        "\n## Cancellations\n\n",
+        "Sent after the valid and invalid inputs, in order: a `.claim.json` to `Claim/$submit` "
+        "(HTTP 200), then the Parameters to `Claim/$cancel`, whose answer must have the "
+        "expected `status` and exactly its error issues (as for invalid inputs); a 200 must "
+        "answer every ClaimResponse with `status` `cancelled`, and the same cancellation sent "
+        "again must get the same answer byte for byte.\n\n",
+        *(line + "\n" for line in _cancel_table()),
         "\n",
         _README_TAIL,
     ]
@@ -1232,12 +1386,17 @@ def render_all() -> dict[str, bytes]:
     for invalid in INVALID_CASES:
         files[f"invalid/{invalid.name}.{invalid.suffix}"] = invalid.make(fb.SCENARIOS[invalid.base])
         files[f"invalid/{invalid.name}.expected.json"] = dumps_json(invalid.expected)
+    for cancel in CANCEL_CASES:
+        if cancel.claim is not None:
+            files[f"cancel/{cancel.name}.claim.json"] = dumps_json(fb.build_bundle(cancel.claim))
+        files[f"cancel/{cancel.name}.json"] = dumps_json(cancel.parameters)
+        files[f"cancel/{cancel.name}.expected.json"] = dumps_json(cancel.expected)
     return files
 
 
 def _on_disk(root: Path) -> set[str]:
     found = {"README.md"} if (root / "README.md").exists() else set()
-    for folder in ("valid", "invalid"):
+    for folder in ("valid", "invalid", "cancel"):
         if (root / folder).is_dir():
             found |= {f"{folder}/{path.name}" for path in (root / folder).iterdir()}
     return found

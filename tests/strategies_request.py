@@ -14,11 +14,13 @@ from adapter.domain import (
     AmoCoverage,
     AmoOrganisme,
     Beneficiary,
+    BillerKind,
     BillingProvider,
     BusinessIdentifier,
     ClaimType,
     ClaimUse,
     DateRange,
+    Ear,
     Exoneration,
     Finess,
     Gender,
@@ -115,6 +117,7 @@ def lines(draw: st.DrawFn, sequence: int) -> Line:
         unit_price=draw(moneys),
         delivery_date=None if rental else draw(days),
         rental=draw(ranges()) if rental else None,
+        ear=draw(st.none() | st.sampled_from(Ear)),
     )
 
 
@@ -144,6 +147,7 @@ def requests(draw: st.DrawFn) -> ReimbursementRequest:
     sequences = draw(st.lists(st.integers(1, 999), min_size=count, max_size=count, unique=True))
     finess = draw(st.none() | finesses)
     siret = draw(sirets) if finess is None else draw(st.none() | sirets)
+    ame = draw(st.booleans())
     return ReimbursementRequest(
         submission=BusinessIdentifier(system="https://provider.example/submissions", value=draw(codes)),
         submitted_at=draw(moments()),
@@ -155,7 +159,12 @@ def requests(draw: st.DrawFn) -> ReimbursementRequest:
             birth_date=draw(st.none() | days),
             gender=draw(st.none() | st.sampled_from(Gender)),
         ),
-        provider=BillingProvider(finess=finess, siret=siret, name=draw(st.none() | words)),
+        provider=BillingProvider(
+            finess=finess,
+            siret=siret,
+            name=draw(st.none() | words),
+            kind=draw(st.none() | st.sampled_from(BillerKind)),
+        ),
         amo=AmoCoverage(
             organisme=AmoOrganisme(draw(st.text(_DIGITS, min_size=9, max_size=9))),
             nature=draw(st.sampled_from(NatureAssurance)),
@@ -165,10 +174,13 @@ def requests(draw: st.DrawFn) -> ReimbursementRequest:
             regime=draw(st.none() | st.sampled_from(["01", "02", "03"])),
             beneficiary_rank=draw(st.none() | st.sampled_from(["01", "02"])),
             pre_auth_refs=tuple(draw(st.lists(codes, max_size=2))),
+            ame=ame,
         ),
         lines=tuple(draw(lines(sequence)) for sequence in sequences),
         prescription=draw(prescriptions()),
-        amc=draw(
+        amc=None
+        if ame
+        else draw(
             st.none()
             | st.builds(
                 AmcCoverage,
@@ -177,6 +189,7 @@ def requests(draw: st.DrawFn) -> ReimbursementRequest:
                 contract_id=codes,
                 rights=st.none() | ranges(),
                 pre_auth_refs=st.lists(codes, max_size=1).map(tuple),
+                css=st.booleans(),
             )
         ),
         tiers_payant=draw(st.booleans()),

@@ -29,9 +29,20 @@ with warnings.catch_warnings():
 
 NOW = datetime(2026, 12, 15, 11, 0, tzinfo=UTC)
 KIT = Kit(FIXTURES)
-INPUTS = len(
-    [p for p in (FIXTURES / "valid").iterdir() if p.suffix in (".json", ".xml") and ".meta." not in p.name]
-) + len([p for p in (FIXTURES / "invalid").iterdir() if not p.name.endswith(".expected.json")])
+SCENARIOS = [p for p in (FIXTURES / "valid").iterdir() if p.suffix == ".json" and ".meta." not in p.name]
+INPUTS = (
+    len(
+        [
+            p
+            for p in (FIXTURES / "valid").iterdir()
+            if p.suffix in (".json", ".xml") and ".meta." not in p.name
+        ]
+    )
+    + len([p for p in (FIXTURES / "invalid").iterdir() if not p.name.endswith(".expected.json")])
+    + len([p for p in (FIXTURES / "cancel").iterdir() if p.name.endswith(".expected.json")])
+)
+#: Every input, and the reads of every scenario.
+CHECKS = INPUTS + len(SCENARIOS)
 
 
 @pytest.fixture
@@ -43,7 +54,7 @@ def adapter_client(tmp_path: Path) -> Iterator[TestClient]:
     token = mint_dev_token(
         tmp_path,
         client_id="dev-client",
-        scopes=["system/Claim.write"],
+        scopes=["system/Claim.write", "system/ClaimResponse.read"],
         now=NOW,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
@@ -60,7 +71,8 @@ def _failed(checks: list[Check]) -> dict[str, tuple[str, ...]]:
 def test_the_adapter_passes_its_own_kit_twice(adapter_client: TestClient) -> None:
     """Every input of the kit is checked, and passes; sent again, the replays pass too."""
     first = run(adapter_client, KIT)
-    assert len(first) == INPUTS
+    assert len(first) == CHECKS
+    assert {check.fixture for check in first} >= {f"reads/{path.name}" for path in SCENARIOS}
     assert _failed(first) == {}
     assert _failed(run(adapter_client, KIT)) == {}
 
@@ -129,6 +141,7 @@ def test_wrong_answers_fail_with_what_was_wrong() -> None:
         "unexpected issues [('element-invalid', 'Bundle.nowhere')]",
     )
     assert failed["invalid/10-element-invalid.json"][0] == "expected HTTP 400, got 422"
+    assert failed["reads/01-purchase-standard.json"]  # an answer naming no Claim cannot be read back
 
 
 def test_a_refused_token_stops_the_run_at_once() -> None:

@@ -34,7 +34,7 @@ BUNDLES = sorted(
 )
 
 DOCUMENT_EXAMPLES = frozenset(
-    {*(f"3.4 #{n}" for n in range(1, 18)), "3.4 #10b", "3.4 hospital rounding check"}
+    {*(f"3.4 #{n}" for n in range(1, 27)), "3.4 #10b", "3.4 hospital rounding check"}
 )
 """Every row of domain-fr.md §3.4 and its hospital rounding check."""
 
@@ -160,7 +160,7 @@ def test_expected_file_has_the_documented_shape(path: Path) -> None:
     for amount in amounts:
         assert isinstance(amount, str)
         assert Decimal(amount).as_tuple().exponent == -2, amount
-    assert Decimal(amo["rate"]) in {Decimal(0), Decimal(60), Decimal(90), Decimal(100)}
+    assert Decimal(amo["rate"]) in {Decimal(0), Decimal(60), Decimal(90), Decimal(100), Decimal(150)}
 
 
 # -- each example through the command line ---------------------------------------------------

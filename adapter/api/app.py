@@ -22,7 +22,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapter import __version__
-from adapter.api import capability, routes_claim, routes_claimresponse, routes_device
+from adapter.api import (
+    capability,
+    routes_cancel,
+    routes_claim,
+    routes_claimresponse,
+    routes_device,
+    routes_reads,
+)
 from adapter.api.deps import AppContext, Authenticator, ContextDep
 from adapter.api.docs import install_docs
 from adapter.api.logging import make_logger
@@ -83,7 +90,8 @@ def create_app(
         title="FHIR LPP reimbursement adapter",
         version=__version__,
         description=(
-            "FHIR R4 API: Claim/$submit, Claim and ClaimResponse reads, ClaimResponse search, "
+            "FHIR R4 API: Claim/$submit, Claim, Bundle and ClaimResponse reads, Claim and ClaimResponse "
+            "search, "
             "LPP code lookups. "
             "Bodies are application/fhir+json or application/fhir+xml; every error is an OperationOutcome."
         ),
@@ -98,7 +106,10 @@ def create_app(
     install_console(app)
     routers = {
         "conformance": capability.router,
+        # Before "Claim": its GET /Claim/{id} would otherwise answer for /Claim/$cancel (405, Allow: GET).
+        "Claim cancellation": routes_cancel.router,
         "Claim": routes_claim.router,
+        "Claim and Bundle reads": routes_reads.router,
         "ClaimResponse": routes_claimresponse.router,
         "LPP reference": routes_device.router,
         "operations": _ops_router(),
@@ -177,6 +188,7 @@ def _ops_router() -> APIRouter:
 
 _RESOURCE_SCHEMAS = {
     "Bundle": "A FHIR R4 Bundle (collection for $submit, searchset for searches)",
+    "Claim": "A FHIR R4 Claim, as submitted",
     "ClaimResponse": "A FHIR R4 ClaimResponse",
     "CapabilityStatement": "A FHIR R4 CapabilityStatement",
     "ChargeItemDefinition": "A FHIR R4 ChargeItemDefinition (an LPP code's row in force on a day)",

@@ -1,8 +1,9 @@
 """``GET /metadata``: the CapabilityStatement, i.e. what this server really implements.
 
 It lists only what the routes serve, so a client (or a conformance tool) can trust it: Claim
-read and ``$submit``, ClaimResponse read and search with exactly the parameters the search
-route accepts. No authentication: FHIR clients read it before they have a token.
+read, search and ``$submit``, Bundle read, ClaimResponse read, vread, history and search with
+exactly the parameters the search routes accept. No authentication: FHIR clients read it
+before they have a token.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from adapter.api.outcomes import error_responses
 from adapter.intake import Format
 
 __all__ = [
+    "CLAIM_SEARCH_PARAMETERS",
     "CLAIM_SUBMIT",
     "CODESYSTEM_LOOKUP",
     "DEVICE_SEARCH_PARAMETERS",
+    "RESULT_PARAMETERS",
     "SEARCH_PARAMETERS",
     "SOFTWARE_NAME",
     "capability_statement",
@@ -39,6 +42,8 @@ _SECURITY_SERVICE = "http://terminology.hl7.org/CodeSystem/restful-security-serv
 _SP = "http://hl7.org/fhir/SearchParameter"
 
 #: The ClaimResponse search parameters the search route accepts: (name, type, definition, documentation).
+#: The result parameters (``_count``, ``_offset``, ``_sort``) are not search parameters: see
+#: ``RESULT_PARAMETERS``.
 SEARCH_PARAMETERS: tuple[tuple[str, str, str | None, str], ...] = (
     (
         "request",
@@ -47,23 +52,26 @@ SEARCH_PARAMETERS: tuple[tuple[str, str, str | None, str], ...] = (
         "The Claim: Claim/[id], [id], or [system]|[value] of the Claim or submission identifier",
     ),
     (
-        "patient.identifier",
-        "token",
+        "patient",
+        "reference",
         f"{_SP}/ClaimResponse-patient",
-        "The patient's NIR: [NIR] or urn:oid:1.2.250.1.213.1.4.8|[NIR] (chained on patient)",
+        "By the patient's identifier only, chained or with the identifier modifier: patient.identifier=[NIR] "
+        "or patient:identifier=urn:oid:1.2.250.1.213.1.4.8|[NIR], or an INS-NIA: "
+        "urn:oid:1.2.250.1.213.1.4.9|[NIA]",
     ),
     (
         "insurer",
-        "token",
-        None,
-        "The payer's identifier, not a reference: [system|] AMO organisme (9 digits) or AMC number",
+        "reference",
+        f"{_SP}/ClaimResponse-insurer",
+        "By the payer's identifier: insurer=[system|]value or insurer:identifier=[system|]value, the AMO "
+        "organisme (9 digits) or the AMC number",
     ),
     (
         "created",
         "date",
         f"{_SP}/ClaimResponse-created",
-        "The day the claim was received (Europe/Paris): [prefix]YYYY-MM-DD, prefix eq (default), "
-        "ge, gt, le or lt; given at most twice (a range)",
+        "When the claim was received: [prefix]YYYY[-MM[-DD[Thh:mm[:ss[.fff]][zone]]]], prefix eq (default), "
+        "ge, gt, le or lt; French days and zoneless times (Europe/Paris); given at most twice (a range)",
     ),
     (
         "outcome",
@@ -75,10 +83,28 @@ SEARCH_PARAMETERS: tuple[tuple[str, str, str | None, str], ...] = (
         "state",
         "token",
         None,
-        "The claim's processing state (connected mode): complete, pending (queued) or dead (dead letter)",
+        "The claim's processing state: complete, pending (queued) or dead (dead letter) in connected "
+        "mode, or cancelled",
     ),
-    ("_count", "number", None, "Page size: default 20, at most 100; 0 returns the total only"),
-    ("_offset", "number", None, "Page position, opaque: follow the Bundle's next/previous links"),
+)
+
+#: The Claim search parameters the Claim search route accepts.
+CLAIM_SEARCH_PARAMETERS: tuple[tuple[str, str, str | None, str], ...] = (
+    (
+        "identifier",
+        "token",
+        f"{_SP}/Claim-identifier",
+        "The Claim's identifier, or the Bundle.identifier it was submitted under: [system|]value",
+    ),
+)
+
+#: The result parameters every search takes (they shape the answer, they do not filter it).
+RESULT_PARAMETERS = (
+    "Result parameters: _count (a hard maximum of entries per page; default 20, at most 100; 0 gives "
+    "the total only), _offset (follow the Bundle's next/previous links), _sort (created, -created, the "
+    "default, _lastUpdated or -_lastUpdated). Searches also run by POST [type]/_search with an "
+    "application/x-www-form-urlencoded body. Unknown parameters and values of the wrong form are a "
+    "400 (strict handling)."
 )
 
 
@@ -137,7 +163,12 @@ def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, An
                 "resource": [
                     {
                         "type": "Claim",
-                        "interaction": [{"code": "read"}],
+                        "documentation": (
+                            "The submitted Claims; their Bundles are read at Bundle/[id]. "
+                            + RESULT_PARAMETERS
+                        ),
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "searchParam": _search_params(CLAIM_SEARCH_PARAMETERS),
                         "operation": [
                             {"name": "submit", "definition": CLAIM_SUBMIT},
                             {"name": "inquire", "definition": CLAIM_INQUIRE},
@@ -154,16 +185,36 @@ def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, An
                                     "dead-lettered claim (system/Claim.write)"
                                 ),
                             },
+                            {
+                                "name": "cancel",
+                                "definition": f"{canonical_base}/OperationDefinition/Claim-cancel",
+                                "documentation": (
+                                    "POST Claim/$cancel with a Parameters body (identifier or claim, "
+                                    "reason, note): withdraw a decided claim of this client, its "
+                                    "ClaimResponses answered again as cancelled (system/Claim.write)"
+                                ),
+                            },
                         ],
                     },
                     {
                         "type": "ClaimResponse",
+                        "documentation": RESULT_PARAMETERS,
+                        "versioning": "versioned",
                         "interaction": [
                             {"code": "read"},
+                            {"code": "vread"},
                             {"code": "history-instance"},
                             {"code": "search-type"},
                         ],
                         "searchParam": search_params,
+                    },
+                    {
+                        "type": "Bundle",
+                        "documentation": (
+                            "The Bundle a claim was submitted in, under the Claim's id "
+                            "(system/ClaimResponse.read)"
+                        ),
+                        "interaction": [{"code": "read"}],
                     },
                     {
                         "type": "ChargeItemDefinition",

@@ -1,5 +1,5 @@
-"""``POST /Claim/$submit``, ``GET /Claim/{id}``, ``GET /Claim/{id}/$answer`` and
-``POST /Claim/{id}/$requeue``.
+"""``POST /Claim/$submit``, ``POST /Claim/$inquire``, ``GET /Claim/{id}/$answer`` and
+``POST /Claim/{id}/$requeue`` (the reads of the Claim and its Bundle are in ``routes_reads``).
 
 The body is read by hand rather than declared to FastAPI: it is FHIR JSON *or* XML, must be
 passed to the service as the exact bytes received, and must stream under the size limit.
@@ -25,17 +25,14 @@ from adapter.api.negotiation import (
     render,
     request_format,
     response_format,
-    stored_format,
 )
 from adapter.api.outcomes import NotFound, error_responses
 from adapter.errors import AdapterError, ConflictError
 from adapter.intake import Format
 from adapter.service import Answer, Requeue
-from mappings.fhir.jsonio import dumps, loads
-from mappings.fhir.xml import parse_xml
 from mappings.outbound import all_ok
 
-__all__ = ["NO_STORE", "router"]
+__all__ = ["NO_STORE", "read_body", "router"]
 
 #: Answers carry health data: no shared or browser cache may keep them.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -62,6 +59,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
         chunks.append(chunk)
     return b"".join(chunks)
 
+
+read_body = _read_body  # the other Claim operations read their bodies the same way
 
 T = TypeVar("T")
 
@@ -169,40 +168,6 @@ async def inquire(request: Request, ctx: ContextDep, caller: SubmitCaller) -> Re
     if answer is None:
         raise NotFound("this client submitted no claim under that Bundle.identifier")
     body = answer.json if out_format is Format.JSON and answer.json else render(answer.resource, out_format)
-    return Response(body, headers={**NO_STORE, "content-type": content_type(out_format)})
-
-
-@router.get(
-    "/Claim/{resource_id}",
-    summary="Read a submitted claim",
-    description=(
-        "The submission exactly as received, in its original format; converted when _format or "
-        "Accept asks for the other one."
-    ),
-    response_class=Response,
-    responses={
-        200: {"description": "The submitted Bundle", "content": fhir_content("Bundle")},
-        **error_responses(401, 403, 404, 406, 500, 503),
-    },
-    openapi_extra={"parameters": [_FORMAT_PARAM], "security": [{"bearer": ["system/ClaimResponse.read"]}]},
-)
-async def read_claim(resource_id: str, request: Request, ctx: ContextDep, caller: ReadCaller) -> Response:
-    stored = await run_in_threadpool(ctx.service.claim, resource_id, caller=caller)
-    if stored is None:
-        raise NotFound(f"Claim/{resource_id} is not known to this client")
-    original = stored_format(stored.media_type, stored.raw)
-    out_format = response_format(
-        format_param=request.query_params.get("_format"),
-        accept=request.headers.get("accept"),
-        default=original,
-    )
-    if out_format is original:
-        body = stored.raw
-    elif out_format is Format.XML:
-        body = render(loads(stored.raw), Format.XML)
-    else:
-        limits = ctx.settings
-        body = dumps(parse_xml(stored.raw, max_bytes=limits.max_body_bytes, max_depth=limits.max_depth))
     return Response(body, headers={**NO_STORE, "content-type": content_type(out_format)})
 
 

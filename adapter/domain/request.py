@@ -28,11 +28,13 @@ __all__ = [
     "AmcCoverage",
     "AmoCoverage",
     "Beneficiary",
+    "BillerKind",
     "BillingProvider",
     "BusinessIdentifier",
     "ClaimType",
     "ClaimUse",
     "DateRange",
+    "Ear",
     "Exoneration",
     "Gender",
     "Line",
@@ -65,6 +67,15 @@ class Gender(StrEnum):
     UNKNOWN = "unknown"
 
 
+class IdentityKind(StrEnum):
+    """Which national number identifies the beneficiary: the definitive NIR, or the INS-NIA,
+    the provisional number (constituted like a NIR, key included) a person born abroad gets
+    while the definitive one is attributed. Both key the history alike."""
+
+    NIR = "nir"
+    NIA = "nia"
+
+
 class NatureAssurance(StrEnum):
     """B2 field 0277: the insurance branch that pays."""
 
@@ -73,6 +84,25 @@ class NatureAssurance(StrEnum):
     MATERNITE = "30"
     AT_MP = "41"
     PREVENTION = "90"
+
+
+class BillerKind(StrEnum):
+    """Who bills, when the provider says so (Organization.type): it sets the billing deadline.
+
+    Health establishments have one year (L.162-25 CSS), the others two (L.332-1 CSS).
+    """
+
+    ESTABLISHMENT = "establishment"
+    SUPPLIER = "supplier"
+    PHARMACIST = "pharmacist"
+    PROFESSIONAL = "professional"
+
+
+class Ear(StrEnum):
+    """The ear a per-ear device (a hearing aid) is fitted to: Claim.item.bodySite."""
+
+    LEFT = "left"
+    RIGHT = "right"
 
 
 class Exoneration(StrEnum):
@@ -119,6 +149,8 @@ class Beneficiary:
     nir: Nir
     birth_date: date | None = None
     gender: Gender | None = None
+    identity: IdentityKind | None = None
+    """``NIA`` when ``nir`` is an INS-NIA; None for a NIR (the default, left out of the JSON view)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,11 +198,16 @@ class Prescription:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BillingProvider:
-    """The billing facility or supplier: FINESS (hospital) and/or SIRET (supplier)."""
+    """The billing facility or supplier: FINESS (hospital) and/or SIRET (supplier).
+
+    ``kind`` is the biller's kind when the provider states it (Organization.type); the rules
+    infer it from the identifiers otherwise (``adapter.rules.billing_deadline``).
+    """
 
     finess: Finess | None = None
     siret: Siret | None = None
     name: str | None = None
+    kind: BillerKind | None = None
 
     def __post_init__(self) -> None:
         if self.finess is None and self.siret is None:
@@ -186,7 +223,8 @@ class AmoCoverage:
     """The Assurance Maladie coverage (Coverage type PUBLICPOL, insurance sequence 1).
 
     ``rights`` is the period during which rights are open; ``insured`` the NIR of the
-    ouvrant droit (the beneficiary themself when no subscriberId is given).
+    ouvrant droit (the beneficiary themself when no subscriberId is given). ``ame`` marks
+    the aide médicale de l'État, which the caisse pays in place of an insurance.
     """
 
     organisme: AmoOrganisme
@@ -197,6 +235,7 @@ class AmoCoverage:
     regime: str | None = None
     beneficiary_rank: str | None = None
     pre_auth_refs: tuple[str, ...] = ()
+    ame: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,6 +243,7 @@ class AmcCoverage:
     """The mutuelle coverage (Coverage type EHCPOL, insurance sequence 2).
 
     ``contract_id`` is the plan class value: it keys the reference payer's contract catalogue.
+    ``css`` marks the complémentaire santé solidaire, whose cover the rules set, not a contract.
     """
 
     amc_number: AmcNumber
@@ -211,6 +251,7 @@ class AmcCoverage:
     contract_id: str
     rights: DateRange | None = None
     pre_auth_refs: tuple[str, ...] = ()
+    css: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -218,9 +259,10 @@ class Line:
     """One billed line (Claim.item): an LPP code, or the GTIN of a device off the LPP.
 
     Exactly one of ``delivery_date`` (purchase) or ``rental`` (rental period) is set; the
-    tariff reference date is the delivery date, or the rental start. A device off the LPP
-    (``product``, no ``lpp_code``) is refused by the AMO; ``category`` (Claim.item.category)
-    lets a mutuelle guarantee it by category.
+    tariff reference date is the delivery date, or the rental start. ``ear`` is the ear a
+    per-ear device is fitted to, when the item says so. A device off the LPP (``product``,
+    no ``lpp_code``) is refused by the AMO; ``category`` (Claim.item.category) lets a
+    mutuelle guarantee it by category.
     """
 
     sequence: int
@@ -229,6 +271,7 @@ class Line:
     unit_price: Money
     delivery_date: date | None = None
     rental: DateRange | None = None
+    ear: Ear | None = None
     product: Gtin | None = None
     category: str | None = None
 

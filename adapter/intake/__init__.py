@@ -8,8 +8,20 @@ Order of the checks, and the HTTP class each failure gets:
 Stages 1–3 stop at their first failing stage; stage 4 reports every issue at once.
 """
 
+from adapter.intake.cancellation import CANCEL_REASONS, CancelRequest, read_cancel_request
 from adapter.intake.formats import Format, Limits
 from adapter.intake.inquiry import read_inquiry
 from adapter.intake.pipeline import Submission, check, parse_payload, read_submission
 
-__all__ = ["Format", "Limits", "Submission", "check", "parse_payload", "read_inquiry", "read_submission"]
+__all__ = [
+    "CANCEL_REASONS",
+    "CancelRequest",
+    "Format",
+    "Limits",
+    "Submission",
+    "check",
+    "parse_payload",
+    "read_cancel_request",
+    "read_inquiry",
+    "read_submission",
+]

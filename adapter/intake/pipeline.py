@@ -10,7 +10,7 @@ from typing import Any
 from adapter.domain import ReimbursementRequest
 from adapter.errors import ConventionError, InputError, Issue, ParseError, capped
 from adapter.intake.formats import Format, Limits
-from mappings.fhir import fhirpath, is_resource_type, jsonio, structure_issues, walk
+from mappings.fhir import fhirpath, is_resource_type, jsonio, structure_issues, walk, with_fhirpath_choices
 from mappings.inbound import read_bundle
 from mappings.systems import Canon
 
@@ -51,7 +51,8 @@ def _json(data: bytes) -> dict[str, Any]:
 
 
 def _content_issue(exc: jsonio.NotFhirJson, location: jsonio.Location, message: str) -> Issue:
-    return Issue("element-invalid", message, fhirpath(_root_name(exc.value), location))
+    issue = Issue("element-invalid", message, fhirpath(_root_name(exc.value), location))
+    return with_fhirpath_choices([issue], exc.value)[0] if isinstance(exc.value, dict) else issue
 
 
 def _root_name(value: Any) -> str:
@@ -99,15 +100,17 @@ def read_submission(
         issues = walked.parse or structure_issues(bundle)
     except RecursionError:
         raise ParseError([Issue("input-too-large", "the resource nesting is too deep")]) from None
+    # Every expression names choice elements the FHIRPath way (``serviced.ofType(Period)``).
     if issues:
-        raise ParseError(issues)
+        raise ParseError(with_fhirpath_choices(issues, bundle))
     reading = read_bundle(bundle, canon=canon, references=walked.references)
     errors = [*walked.codes, *reading.errors]
     if errors:
-        raise ConventionError(errors)
+        raise ConventionError(with_fhirpath_choices(errors, bundle))
     if reading.request is None:  # pragma: no cover - read_bundle returns a request whenever it finds no error
         raise RuntimeError("read_bundle found no error but produced no request")
-    return Submission(bundle=bundle, request=reading.request, warnings=reading.warnings, format=fmt)
+    warnings = tuple(with_fhirpath_choices(reading.warnings, bundle))
+    return Submission(bundle=bundle, request=reading.request, warnings=warnings, format=fmt)
 
 
 def check(

@@ -238,6 +238,23 @@ class HttpAmo:
             raise PayerFault(f"{endpoint.name}: {exc}", code="payer-protocol") from None
         return AmoAnswer(decision=decision, findings=findings)
 
+    async def cancel(self, insurer: str, *, key: str, now: datetime, reason: str) -> bool:
+        """``RemoteCancel``: the AMO routed for organisme ``insurer`` cancels the decision ``key``."""
+        return await _cancel(self.http, "amo", self.http.routes.amo_for(insurer), insurer, key, now, reason)
+
+
+async def _cancel(
+    http: PayerHttp, role: str, endpoint: Endpoint | None, insurer: str, key: str, now: datetime, reason: str
+) -> bool:
+    if endpoint is None:
+        raise PayerRefusal(f"no {role.upper()} is routed for {insurer}")
+    message = protocol.cancel_request_message(role, key, now, reason)
+    answer = await http.exchange(endpoint, f"{role}/cancellations", message, message["idempotency_key"])
+    try:
+        return protocol.read_cancel_response(role, answer, key)
+    except protocol.ProtocolError as exc:
+        raise PayerFault(f"{endpoint.name}: {exc}", code="payer-protocol") from None
+
 
 class HttpAmc:
     """``RemoteAmc``: the mutuelle routed for the request's AMC number."""
@@ -260,3 +277,7 @@ class HttpAmc:
             return protocol.read_amc_decision(answer, key)
         except protocol.ProtocolError as exc:
             raise PayerFault(f"{endpoint.name}: {exc}", code="payer-protocol") from None
+
+    async def cancel(self, insurer: str, *, key: str, now: datetime, reason: str) -> bool:
+        """``RemoteCancel``: the mutuelle routed for AMC number ``insurer`` cancels the decision ``key``."""
+        return await _cancel(self.http, "amc", self.http.routes.amc_for(insurer), insurer, key, now, reason)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from adapter.domain.decision import Finding, PayerDecision
 from adapter.domain.request import ReimbursementRequest
@@ -34,6 +34,7 @@ __all__ = [
     "Payers",
     "RemoteAmc",
     "RemoteAmo",
+    "RemoteCancel",
 ]
 
 
@@ -113,3 +114,14 @@ class RemoteAmc(Protocol):
     async def adjudicate(
         self, request: ReimbursementRequest, amo: PayerDecision, *, now: datetime, key: str
     ) -> PayerDecision | None: ...
+
+
+@runtime_checkable
+class RemoteCancel(Protocol):
+    """A remote payer that cancels its own decision (``amo-cancel-request``/``amc-cancel-request``):
+    ``insurer`` routes the exchange (the AMO organisme or the AMC number), ``key`` names the
+    decision (the key it was asked under). True when the payer reversed it (now, or on an earlier
+    ask of the same cancellation), False when it holds no decision under that key. Raises
+    ``PayerFault`` (try again later) or ``PayerRefusal`` (it will not cancel)."""
+
+    async def cancel(self, insurer: str, *, key: str, now: datetime, reason: str) -> bool: ...

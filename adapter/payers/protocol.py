@@ -25,32 +25,58 @@ from adapter.domain.jsonable import from_jsonable, to_jsonable
 from adapter.domain.request import ReimbursementRequest
 
 __all__ = [
+    "CANCEL_TYPES",
     "MESSAGE_TYPES",
     "PROTOCOL",
     "AmcRequest",
     "AmoRequest",
+    "CancelRequest",
     "ProtocolError",
     "amc_decision_message",
     "amc_request_message",
     "amo_decision_message",
     "amo_request_message",
+    "cancel_key",
+    "cancel_request_message",
+    "cancel_response_message",
     "check",
     "error_message",
     "read_amc_decision",
     "read_amc_request",
     "read_amo_decision",
     "read_amo_request",
+    "read_cancel_request",
+    "read_cancel_response",
 ]
 
 PROTOCOL = "lpp-payer/v1"
-MessageType = Literal["amo-request", "amo-decision", "amc-request", "amc-decision", "error"]
+MessageType = Literal[
+    "amo-request",
+    "amo-decision",
+    "amc-request",
+    "amc-decision",
+    "error",
+    "amo-cancel-request",
+    "amo-cancel-response",
+    "amc-cancel-request",
+    "amc-cancel-response",
+]
 MESSAGE_TYPES: tuple[MessageType, ...] = (
     "amo-request",
     "amo-decision",
     "amc-request",
     "amc-decision",
     "error",
+    "amo-cancel-request",
+    "amo-cancel-response",
+    "amc-cancel-request",
+    "amc-cancel-response",
 )
+#: The cancellation exchanges, by payer role: (request type, response type).
+CANCEL_TYPES: dict[str, tuple[MessageType, MessageType]] = {
+    "amo": ("amo-cancel-request", "amo-cancel-response"),
+    "amc": ("amc-cancel-request", "amc-cancel-response"),
+}
 #: At most this many schema violations are reported for one message.
 _MAX_REPORTED = 5
 
@@ -204,3 +230,62 @@ def error_message(code: str, message: str, key: str | None = None) -> dict[str, 
     if key is not None:
         body["idempotency_key"] = key
     return _checked("error", body)
+
+
+# -- cancellation (both sides) -----------------------------------------------------------------
+
+
+def cancel_key(decision_key: str) -> str:
+    """The idempotency key of the exchange cancelling the decision given under ``decision_key``."""
+    return f"{decision_key}.cancel"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    key: str
+    decision_key: str
+    now: datetime
+    reason: str
+
+
+def cancel_request_message(role: str, decision_key: str, now: datetime, reason: str) -> dict[str, Any]:
+    """An ``amo-cancel-request`` or ``amc-cancel-request`` (``role``) for the decision ``decision_key``."""
+    kind = CANCEL_TYPES[role][0]
+    key = cancel_key(decision_key)
+    return _checked(
+        kind, {**_header(kind, key), "decision_key": decision_key, "now": now.isoformat(), "reason": reason}
+    )
+
+
+def read_cancel_response(role: str, message: Any, decision_key: str) -> bool:
+    """True when the payer cancelled the decision, False when it holds none under ``decision_key``."""
+    body = _read(CANCEL_TYPES[role][1], message, cancel_key(decision_key))
+    if body["decision_key"] != decision_key:
+        raise ProtocolError(
+            f"the cancellation answers decision {body['decision_key']!r}, not {decision_key!r}"
+        )
+    return bool(body["status"] == "cancelled")
+
+
+def read_cancel_request(role: str, message: Any) -> CancelRequest:
+    body = _read(CANCEL_TYPES[role][0], message, None)
+    if body["idempotency_key"] != cancel_key(body["decision_key"]):
+        raise ProtocolError("a cancellation's idempotency key is its decision key followed by '.cancel'")
+    return CancelRequest(
+        key=body["idempotency_key"],
+        decision_key=body["decision_key"],
+        now=_decode(datetime, body["now"], "now"),
+        reason=body["reason"],
+    )
+
+
+def cancel_response_message(role: str, decision_key: str, *, cancelled: bool) -> dict[str, Any]:
+    kind = CANCEL_TYPES[role][1]
+    return _checked(
+        kind,
+        {
+            **_header(kind, cancel_key(decision_key)),
+            "decision_key": decision_key,
+            "status": "cancelled" if cancelled else "unknown",
+        },
+    )

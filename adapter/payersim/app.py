@@ -1,4 +1,5 @@
-"""The simulator's HTTP app: ``POST /amo/decisions`` or ``/amc/decisions`` (by role), the
+"""The simulator's HTTP app: ``POST /amo/decisions`` or ``/amc/decisions`` (by role) and the
+cancellations of those decisions (``POST /amo/cancellations``, ``/amc/cancellations``), the
 counts at ``GET /_stats``, and the faults, read and changed at ``GET``/``PUT /_faults``.
 
 A decision is computed once per idempotency key and kept: the same key with the same request
@@ -95,7 +96,7 @@ def create_sim_app(
         key, answer = compute(body)
         content = {name: value for name, value in body.items() if name != "idempotency_key"}
         digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-        with state.transaction() as records:
+        with state.transaction(key) as records:
             kept = state.decided(key)
             if kept is not None:
                 if kept.request_hash != digest:
@@ -130,6 +131,26 @@ def create_sim_app(
         if fault:
             return _error(504, "lost", "injected fault: decided, but the answer was lost", key)
         return JSONResponse(answer, headers={"Idempotency-Key": key})
+
+    @app.post(f"/{role}/cancellations")
+    async def cancellations(request: Request) -> JSONResponse:
+        await delay()
+        raw = await request.body()
+        if len(raw) > MAX_MESSAGE_BYTES:
+            return _error(413, "too-large", f"a message holds at most {MAX_MESSAGE_BYTES} bytes")
+        try:
+            asked = protocol.read_cancel_request(role, json.loads(raw))
+        except ValueError as exc:  # not JSON, or not a cancellation (ProtocolError is a ValueError)
+            return _error(400, "protocol", str(exc)[:4000])
+        fault = faults.fail_rate and draw.random() < faults.fail_rate
+        if fault and draw.random() < 0.5:
+            return _error(503, "unavailable", "injected fault: failed before cancelling")
+        with state.transaction() as _:
+            cancelled = state.cancel(asked.key, asked.decision_key)
+        if fault:
+            return _error(504, "lost", "injected fault: cancelled, but the answer was lost", asked.key)
+        answer = protocol.cancel_response_message(role, asked.decision_key, cancelled=cancelled)
+        return JSONResponse(answer, headers={"Idempotency-Key": asked.key})
 
     @app.get("/_stats")
     async def stats() -> dict[str, Any]:

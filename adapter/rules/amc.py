@@ -24,6 +24,7 @@ from adapter.rules.lpp import LppTable
 from adapter.rules.non_listed import non_listed_line
 from adapter.rules.notes import Refusal, amc_note, disposition, refusal, rejected_line_note
 from adapter.rules.outcome import outcome_for
+from adapter.rules.schemes import css_share
 
 __all__ = ["AmcResult", "adjudicate_amc"]
 
@@ -51,9 +52,9 @@ def adjudicate_amc(
 ) -> AmcResult | None:
     """The AMC decision for ``request`` given the AMO's; None without an AMC coverage."""
     coverage = request.amc
-    if coverage is None:
+    if coverage is None or request.amo.ame:  # the AME pays alone (rules.schemes)
         return None
-    contract = catalogue.get(coverage.contract_id)
+    contract = None if coverage.css else catalogue.get(coverage.contract_id)
     amo_lines = {line.sequence: line for line in amo.lines}
     book = Ledger(ledger)
     lines: list[LineDecision] = []
@@ -61,13 +62,20 @@ def adjudicate_amc(
     for line in sorted(request.lines, key=_sequence):
         day = line.reference_date
         amo_line = amo_lines.get(line.sequence)
-        refused = _refusal(coverage, contract, day, amo_line, listed=line.lpp_code is not None)
+        # the CSS pays within the AMO's tariffs only: a device off the LPP gets nothing from it
+        listed = line.lpp_code is not None or coverage.css
+        refused = _refusal(coverage, contract, day, amo_line, listed=listed)
         if refused is None and contract is not None and line.lpp_code is None:
             decision, note, used = non_listed_line(request, catalogue, contract, line, book, config)
             lines.append(decision)
             notes.append(note)
             if used is not None:
                 book.add(used)
+            continue
+        if refused is None and amo_line is not None and coverage.css and line.lpp_code is not None:
+            decision, note = _css_covered(line, day, amo_line, table)
+            lines.append(decision)
+            notes.append(note)
             continue
         if refused is not None or contract is None or amo_line is None:
             decision = _rejected(line, amo_line, refused)
@@ -100,6 +108,8 @@ def adjudicate_amc(
 
 
 def _contract_note(coverage: AmcCoverage, contract: Contract | None) -> Note:
+    if coverage.css:
+        return Note(fr="Complémentaire santé solidaire", en="Complémentaire santé solidaire (CSS)")
     if contract is None:
         return Note(
             fr=f"Contrat {coverage.contract_id} inconnu", en=f"Contract {coverage.contract_id} unknown"
@@ -121,7 +131,7 @@ def _refusal(
     *,
     listed: bool = True,
 ) -> Refusal | None:
-    if contract is None:
+    if contract is None and not coverage.css:
         return refusal("amc-contract-unknown", contract=coverage.contract_id)
     if listed and (amo_line is None or amo_line.rejections):
         return refusal("amc-amo-rejected")
@@ -181,10 +191,18 @@ def _covered(
         if guarantee.renewal_months is not None:
             used = book.units_within(contract.id, guarantee.id, day, guarantee.renewal_months)
             renewal_spent = used + line.quantity > guarantee.renewal_units
+            if not renewal_spent and guarantee.renewal_per_ear is not None and line.ear is not None:
+                used = book.units_within(
+                    contract.id, guarantee.id, day, guarantee.renewal_months, line.ear.value
+                )
+                renewal_spent = used + line.quantity > guarantee.renewal_per_ear
+    amo_gross = eligible - tm
+    if amo_line.benefit.amount > amo_gross.amount:  # AT/MP: the AMO paid above the tariff
+        amo_gross = amo_line.benefit
     amount, consumed, basis_fr, basis_en = line_share(
         price,
         eligible,
-        eligible - tm,
+        amo_gross,
         tm,
         line.quantity,
         line.unit_price,
@@ -216,5 +234,27 @@ def _covered(
             consumed=consumed,
             units=line.quantity,
             submission=request.submission.value,
+            ear=None if line.ear is None else line.ear.value,
         )
     return decision, note, used_entry
+
+
+def _css_covered(line: Line, day: date, amo_line: LineDecision, table: LppTable) -> tuple[LineDecision, Note]:
+    """The complémentaire santé solidaire's share: up to the PLV, else the tariff (rules.schemes)."""
+    entry = table.lookup(line.lpp_code, day) if line.lpp_code is not None else None
+    price = amo_line.submitted
+    gross = amo_line.benefit  # before any deduction, which the CSS does not refund either
+    if amo_line.ticket_moderateur is not None:
+        before = amo_line.eligible - amo_line.ticket_moderateur
+        gross = before if before.amount > gross.amount else gross
+    amount, fr, en = css_share(price, amo_line.eligible, gross, line.quantity, entry)
+    rest = price.amount - amo_line.benefit.amount - amount.amount
+    rac = Money._cents_exact(rest) if rest >= 0 else _ZERO
+    decision = LineDecision(
+        sequence=line.sequence,
+        submitted=price,
+        eligible=amo_line.eligible,
+        benefit=amount,
+        reste_a_charge=rac,
+    )
+    return decision, amc_note(line.sequence, fr, en, benefit=amount, rac=rac)

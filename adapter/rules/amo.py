@@ -19,6 +19,7 @@ from functools import lru_cache
 from adapter.domain.decision import Finding, LineDecision, Note, PayerDecision, PayerKind
 from adapter.domain.request import ClaimUse, Line, ReimbursementRequest
 from adapter.domain.values import Money
+from adapter.rules import at_mp
 from adapter.rules.amo_checks import LineChecks
 from adapter.rules.config import RulesConfig
 from adapter.rules.fraud import fraud_findings
@@ -38,6 +39,7 @@ from adapter.rules.notes import (
 )
 from adapter.rules.outcome import outcome_for
 from adapter.rules.pecan import pecan_findings
+from adapter.rules.rentals import RentalPricing, rental_pricing
 from adapter.rules.taux import Taux, amo_taux
 from adapter.rules.telemonitoring import modulated
 
@@ -66,7 +68,7 @@ def adjudicate_amo(
     config: RulesConfig = _DEFAULT_CONFIG,
 ) -> AmoResult:
     """Adjudicate every line for the AMO; lines are taken in sequence order."""
-    taux = amo_taux(request.amo, request.prescription, config.rates)
+    taux = amo_taux(request.amo, request.prescription, config.rates, config.at_mp_above_tariff)
     ordered = sorted(enumerate(request.lines), key=_sequence)  # (position in Claim.item, line)
     days = [line.reference_date for _, line in ordered]
     entries = [
@@ -101,7 +103,14 @@ def adjudicate_amo(
             notes.append(rejected_line_note(line.sequence, [refused.reason]))
             continue
         first = not log.delivered_before(key, day)
-        refusals = checks.rejections(line, day, entry, first)
+        rental = None
+        if entry is not None and config.rental_units_at_own_tariff:
+            rental = rental_pricing(line, entry, table)
+        if rental is not None and rental.missing is not None:
+            entry = None
+            refusals = [refusal("lpp-code-unknown", code=line.lpp_code, day=rental.missing)]
+        else:
+            refusals = checks.rejections(line, day, entry, first)
         if generic is not None and generic != line.sequence:
             refusals.append(refusal("invoice-generic-line", other=generic))
         found = integrity.findings(line, index, day, entry, log)
@@ -125,7 +134,7 @@ def adjudicate_amo(
             lines.append(_rejected(line, refusals))
             notes.append(rejected_line_note(line.sequence, [r.reason for r in refusals]))
             continue
-        decision, note = _paid(line, day, entry, taux, config)
+        decision, note = _paid(line, day, entry, taux, config, rental)
         lines.append(decision)
         notes.append(note)
         log.add(
@@ -137,6 +146,7 @@ def adjudicate_amo(
                 provider=provider,
                 submission=submission,
                 prescription=key,
+                ear=None if line.ear is None else line.ear.value,
             )
         )
     estimate = request.use is not ClaimUse.CLAIM
@@ -164,11 +174,16 @@ def _sequence(item: tuple[int, Line]) -> int:
 
 
 def _paid(
-    line: Line, day: date, entry: LppEntry, taux: Taux, config: RulesConfig
+    line: Line,
+    day: date,
+    entry: LppEntry,
+    taux: Taux,
+    config: RulesConfig,
+    rental: RentalPricing | None = None,
 ) -> tuple[LineDecision, Note]:
     quantity, rate = line.quantity, taux.rate
     net = line.unit_price if quantity == 1 else line.unit_price.times(quantity)
-    if not config.deductions:
+    if not config.deductions and taux.above_tariff is None and rental is None:
         tariffed, gross, tm, fr, en = _at_tariff(entry.tarif.amount, quantity, rate)
         if tariffed.amount <= net.amount:  # the usual case: the BR is the tariff
             decision = LineDecision(
@@ -183,8 +198,17 @@ def _paid(
             return decision, line_note(line.sequence, fr, en)
     tarif = entry.tarif
     tariffed = tarif if quantity == 1 else tarif.times(quantity)
+    if rental is not None:
+        tariffed = rental.total
     br = tariffed if tariffed.amount <= net.amount else net
+    rate = at_mp.above_tariff_rate(entry, rate, taux.above_tariff)
     gross = br.percent(rate)
+    above = rate > Decimal(100)
+    limited = False
+    if above:
+        capped = at_mp.within_price(gross, net)
+        limited = capped is not gross
+        gross = capped
     deduction = config.deduction_for(day=day, titre=entry.titre, quantity=quantity)
     if deduction.amount > gross.amount:
         deduction = gross
@@ -194,17 +218,25 @@ def _paid(
         eligible=br,
         benefit=gross - deduction if deduction.amount else gross,
         rate=rate,
-        ticket_moderateur=br - gross,
+        ticket_moderateur=(br - gross).clamp_min_zero(),
         depassement=net - br,
     )
     note = amo_line_note(
         decision,
-        quantity=quantity,
-        tarif=tarif,
+        quantity=1 if rental is not None else quantity,
+        tarif=tariffed if rental is not None else tarif,
         tariffed=tariffed,
         gross=gross,
         deduction=deduction,
     )
+    extra = [rental.wording()] if rental is not None else []
+    if above:
+        extra.append(at_mp.wording(rate, limited))
+    if extra:
+        note = Note(
+            fr=note.fr + "".join(f" ({fr})" for fr, _ in extra),
+            en=note.en + "".join(f" ({en})" for _, en in extra),
+        )
     return decision, note
 
 

@@ -2,7 +2,7 @@
 
 Each check follows domain-fr §1 and §6: listing and individual coding, PLV, rights,
 prescription windows (decree 2012-860), accord préalable, age bounds, billing deadline
-(B2 RG_MF606: strictly less than a year after care). The whole-invoice rejection for a
+(by the biller's kind, ``billing_deadline``). The whole-invoice rejection for a
 deactivated generic code is applied by the engine, which sees every line.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from adapter.domain.request import ClaimUse, Line, ReimbursementRequest
+from adapter.rules.billing_deadline import biller_kind, billing_deadline
 from adapter.rules.config import RulesConfig
 from adapter.rules.dates import add_months, age_on
 from adapter.rules.lpp import LppEntry
@@ -50,8 +51,9 @@ class LineChecks:
         "_accord_missing",
         "_authored",
         "_billed",
+        "_biller",
         "_birth",
-        "_deadline_months",
+        "_config",
         "_exempt",
         "_expires",
         "_first_window",
@@ -78,7 +80,8 @@ class LineChecks:
         self._accord_missing = request.use is not ClaimUse.PREAUTHORIZATION and not request.amo.pre_auth_refs
         self._birth = request.beneficiary.birth_date
         self._billed = request.created.date()
-        self._deadline_months = config.billing_deadline_months
+        self._biller = biller_kind(request.provider)
+        self._config = config
 
     def rejections(
         self, line: Line, day: date, entry: LppEntry | None, first_delivery: bool
@@ -117,6 +120,7 @@ class LineChecks:
         rental = line.rental
         end = rental.end if rental is not None and rental.end is not None else day
         billed = self._billed
-        if billed >= add_months(end, self._deadline_months):
-            found.append(refusal("billing-deadline", billed=billed, day=end))
+        limit = billing_deadline(self._biller, end, self._config)
+        if billed >= limit:
+            found.append(refusal("billing-deadline", billed=billed, day=end, limit=limit))
         return found

@@ -26,7 +26,8 @@ class AmoRates:
     """AMO taux in percent of the BR, one per situation (domain-fr §1.3).
 
     ``other_exoneration`` covers exonération codes 1, 3, 6, 7 and C (RG_VF_CC15: an
-    exonération other than 0 and ASPA means 100 %).
+    exonération other than 0 and ASPA means 100 %). ``ame`` is the aide médicale de l'État's
+    cover of the tariff (ameli: 100 % within the Sécurité sociale's tariffs).
     """
 
     standard: Decimal = Decimal(60)
@@ -37,6 +38,7 @@ class AmoRates:
     other_exoneration: Decimal = Decimal(100)
     alsace_moselle: Decimal = Decimal(90)
     aspa: Decimal = Decimal(80)
+    ame: Decimal = Decimal(100)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,7 +101,12 @@ class RulesConfig:
     bring the total (AMO + AMC) to, per unit (hearing aids classe II: 1,700 € per ear).
     ``rac0_classes`` are the 100 % Santé baskets a contrat responsable pays in full up to
     the PLV. ``warning_findings`` lists the integrity findings that only warn; every other
-    finding blocks its line.
+    finding blocks its line. ``billing_deadline_months`` is an establishment's deadline after
+    the care, ``supplier_billing_deadline_months`` the others' after the quarter of the care.
+    ``at_mp_above_tariff`` is the AT/MP cover of LPP devices in percent of the tariff, within
+    the price (L.432-3 CSS). ``rental_units_at_own_tariff`` prices each unit of a rental at
+    the tariff of its own date (an inference, unconfirmed: off, the start date's tariff
+    prices the whole rental).
 
     The ``optics_*`` values follow decree 2016-1381 (prescription validity by age, renewal
     intervals) and R.871-2 CSS (``optics_ceilings`` per unit, AMO included, and
@@ -115,11 +122,16 @@ class RulesConfig:
     first_delivery_months: int = 6
     first_delivery_exempt_categories: frozenset[str] = frozenset({"optics", "hearing-aid"})
     billing_deadline_months: int = 12
+    supplier_billing_deadline_months: int = 24
+    at_mp_above_tariff: Decimal = Decimal(150)
+    rental_units_at_own_tariff: bool = True
     rac0_classes: frozenset[str] = frozenset({"I", "A"})
     responsable_caps: Mapping[str, Money] = field(default_factory=_default_caps)
     warning_findings: frozenset[str] = frozenset(
         {
             "prescriber-identifier-suspect",
+            "ear-missing",
+            "css-price-above-tariff",
             "near-duplicate-delivery",
             "renewal-other-provider",
             "quantity-unusual",

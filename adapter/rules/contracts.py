@@ -34,7 +34,8 @@ class Guarantee:
     contract's ``default``. ``supplement_per_unit`` adds euros per unit to the cap ("100 % BR
     + 500 €" per ear); ``max_per_unit`` caps the AMC payment per unit; ``forfait_per_year``
     is the calendar-year budget of a ``forfait`` guarantee; ``renewal_units`` units are
-    paid per ``renewal_months``, beyond which only the contrat-responsable floor is paid.
+    paid per ``renewal_months``, beyond which only the contrat-responsable floor is paid;
+    ``renewal_per_ear`` of them per ear for a line that names its ear (hearing aids).
 
     A ``non_listed`` guarantee covers only devices off the LPP (identified by GTIN), by
     ``products`` or by ``categories`` (Claim.item.category), and nothing on the LPP.
@@ -51,6 +52,7 @@ class Guarantee:
     max_per_unit: Money | None = None
     renewal_months: int | None = None
     renewal_units: int = 1
+    renewal_per_ear: int | None = None
     non_listed: bool = False
     products: frozenset[Gtin] = frozenset()
 

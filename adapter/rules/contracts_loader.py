@@ -114,6 +114,7 @@ _GUARANTEE_OPTIONAL = (
     "max_per_unit",
     "renewal_months",
     "renewal_units",
+    "renewal_per_ear",
     "non_listed",
     "products",
 )
@@ -165,6 +166,11 @@ def _guarantee(reader: _Reader, node: yaml.Node, path: str) -> Guarantee:
     renewal_units = count("renewal_units")
     if renewal_units is not None and renewal_months is None:
         reader.fail(fields["renewal_units"], f"{path}.renewal_units", "renewal_units needs renewal_months")
+    renewal_per_ear = count("renewal_per_ear")
+    if renewal_per_ear is not None and renewal_months is None:
+        reader.fail(
+            fields["renewal_per_ear"], f"{path}.renewal_per_ear", "renewal_per_ear needs renewal_months"
+        )
     codes = (
         frozenset(
             reader.lpp_code(item, f"{path}.codes[{i}]")
@@ -215,6 +221,7 @@ def _guarantee(reader: _Reader, node: yaml.Node, path: str) -> Guarantee:
         max_per_unit=money("max_per_unit"),
         renewal_months=renewal_months,
         renewal_units=renewal_units or 1,
+        renewal_per_ear=renewal_per_ear,
         non_listed=non_listed,
         products=products,
     )

@@ -6,7 +6,11 @@
   provider delivered it inside the renewal interval (the line is also ``renewal-too-early``;
   this finding says two providers billed the same device);
 - ``quantity-unusual``: a quantity above ``unusual_quantity_factor`` × the usual quantity of
-  the code (the LPP table's ``usual_quantity``, else ``unusual_quantity_default``).
+  the code (the LPP table's ``usual_quantity``, else ``unusual_quantity_default`` except for
+  codes whose quantity counts periods: rentals, telemonitoring and PECAN forfaits).
+
+A per-ear device (hearing aids) is one device per ear: a delivery to the other ear is neither
+a near duplicate nor the same renewal.
 
 Each is a warning unless configured to block (``RulesConfig.warning_findings``).
 """
@@ -44,8 +48,9 @@ def fraud_findings(
         return []
     found: list[Flag] = []
     seq = line.sequence
+    ear = None if line.ear is None else line.ear.value
     if config.near_duplicate_days > 0:
-        other = log.near_day(code, provider, day, config.near_duplicate_days)
+        other = log.near_day(code, provider, day, config.near_duplicate_days, ear)
         if other is not None:
             found.append(
                 flag(
@@ -62,12 +67,15 @@ def fraud_findings(
     months = entry.renewal_months
     if months is not None and is_optics(entry):
         months = optics_renewal_months(birth, day, vision_change, config)
-    exceeded = (
-        months is not None
-        and log.units_within(entry.cap_group, day, months) + line.quantity > entry.renewal_quantity
-    )
+    per_ear = entry.renewal_per_ear if ear is not None else None
+    if months is None:
+        exceeded = False
+    elif per_ear is not None and ear is not None:  # a hearing aid is renewed per ear
+        exceeded = log.ear_units_within(entry.cap_group, ear, day, months) + line.quantity > per_ear
+    else:
+        exceeded = log.units_within(entry.cap_group, day, months) + line.quantity > entry.renewal_quantity
     if months is not None and exceeded:
-        other = log.other_provider_within(entry.cap_group, provider, day, months)
+        other = log.other_provider_within(entry.cap_group, provider, day, months, ear if per_ear else None)
         if other is not None:
             found.append(
                 flag(
@@ -80,7 +88,9 @@ def fraud_findings(
                     months=months,
                 )
             )
-    usual = entry.usual_quantity or config.unusual_quantity_default
+    usual = entry.usual_quantity
+    if usual is None and not _periodic(entry):
+        usual = config.unusual_quantity_default
     if usual is not None and line.quantity > usual * config.unusual_quantity_factor:
         found.append(
             flag(
@@ -94,3 +104,8 @@ def fraud_findings(
             )
         )
     return found
+
+
+def _periodic(entry: LppEntry) -> bool:
+    """A code whose quantity counts weeks or months, not devices."""
+    return entry.rental_unit is not None or entry.telemonitoring is not None or entry.pecan is not None

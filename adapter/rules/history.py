@@ -29,7 +29,8 @@ def prescription_key(prescription: Prescription) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class DeliveryRecord:
-    """One paid delivery: who, what, when (tariff reference date), how many, from whom."""
+    """One paid delivery: who, what, when (tariff reference date), how many, from whom, and
+    for a per-ear device the ear (``left`` or ``right``) when the claim named it."""
 
     nir: Nir
     code: LppCode
@@ -38,6 +39,7 @@ class DeliveryRecord:
     provider: str
     submission: str
     prescription: str | None = None
+    ear: str | None = None
 
     def __init__(
         self,
@@ -49,6 +51,7 @@ class DeliveryRecord:
         provider: str,
         submission: str,
         prescription: str | None = None,
+        ear: str | None = None,
     ) -> None:
         # The AMO writes one per paid line: straight through the slots, as the generated
         # __init__ of a frozen dataclass would through object.__setattr__, at half the cost.
@@ -59,6 +62,7 @@ class DeliveryRecord:
         _SET_PROVIDER(self, provider)
         _SET_SUBMISSION(self, submission)
         _SET_PRESCRIPTION(self, prescription)
+        _SET_EAR(self, ear)
 
     @property
     def months(self) -> range:
@@ -67,9 +71,18 @@ class DeliveryRecord:
         return range(first, first + self.quantity)
 
 
-_SET_NIR, _SET_CODE, _SET_DAY, _SET_QUANTITY, _SET_PROVIDER, _SET_SUBMISSION, _SET_PRESCRIPTION = (
+(
+    _SET_NIR,
+    _SET_CODE,
+    _SET_DAY,
+    _SET_QUANTITY,
+    _SET_PROVIDER,
+    _SET_SUBMISSION,
+    _SET_PRESCRIPTION,
+    _SET_EAR,
+) = (
     DeliveryRecord.__dict__[name].__set__
-    for name in ("nir", "code", "day", "quantity", "provider", "submission", "prescription")
+    for name in ("nir", "code", "day", "quantity", "provider", "submission", "prescription", "ear")
 )
 
 
@@ -82,6 +95,7 @@ class DeliveryLog:
 
     __slots__ = (
         "_by_code",
+        "_ears",
         "_first_day",
         "_groups",
         "_months",
@@ -94,12 +108,13 @@ class DeliveryLog:
 
     def __init__(self, history: Iterable[DeliveryRecord], table: LppTable) -> None:
         self._table = table
-        self._seen: set[tuple[str, date, str]] = set()
+        self._seen: dict[tuple[str, date, str], set[str | None]] = {}
         self._groups: dict[str, list[tuple[date, int]]] = {}
+        self._ears: dict[tuple[str, str], list[tuple[date, int]]] = {}
         self._months: dict[Telemonitoring, set[int]] = {}
         self._first_day: dict[str | None, date] = {}
-        self._by_code: dict[tuple[str, str], list[date]] = {}
-        self._providers: dict[str, list[tuple[date, str]]] = {}
+        self._by_code: dict[tuple[str, str], list[tuple[date, str | None]]] = {}
+        self._providers: dict[str, list[tuple[date, str, str | None]]] = {}
         self._pecan: dict[str, list[DeliveryRecord]] = {}
         self.added: list[DeliveryRecord] = []
         for record in history:
@@ -107,17 +122,19 @@ class DeliveryLog:
 
     def _index(self, record: DeliveryRecord) -> None:
         code, day = record.code, record.day
-        self._seen.add((code.value, day, record.provider))
+        self._seen.setdefault((code.value, day, record.provider), set()).add(record.ear)
         group = self._table.cap_group(code)
         units = self._groups.get(group)
         if units is None:
             self._groups[group] = [(day, record.quantity)]
         else:
             units.append((day, record.quantity))
-        self._by_code.setdefault((code.value, record.provider), []).append(day)
-        self._providers.setdefault(group, []).append((day, record.provider))
+        self._by_code.setdefault((code.value, record.provider), []).append((day, record.ear))
+        self._providers.setdefault(group, []).append((day, record.provider, record.ear))
         if self._table.pecan(code) is not None:
             self._pecan.setdefault(group, []).append(record)
+        if record.ear is not None:
+            self._ears.setdefault((group, record.ear), []).append((day, record.quantity))
         kind = self._table.telemonitoring(code)
         if kind is not None:
             self._months.setdefault(kind, set()).update(record.months)
@@ -129,8 +146,13 @@ class DeliveryLog:
         self._index(record)
         self.added.append(record)
 
-    def is_duplicate(self, code: LppCode, day: date, provider: str) -> bool:
-        return (code.value, day, provider) in self._seen
+    def is_duplicate(self, code: LppCode, day: date, provider: str, ear: str | None = None) -> bool:
+        """Same code, day and provider already paid; for a per-ear device, for the same ear
+        (a record or a line without its ear matches either ear)."""
+        ears = self._seen.get((code.value, day, provider))
+        if ears is None:
+            return False
+        return ear is None or None in ears or ear in ears
 
     def units_in_year(self, cap_group: str, year: int) -> int:
         return sum(units for day, units in self._groups.get(cap_group, ()) if day.year == year)
@@ -140,24 +162,36 @@ class DeliveryLog:
         start, end = add_months(day, -months), add_months(day, months)
         return sum(units for when, units in self._groups.get(cap_group, ()) if start < when < end)
 
-    def near_day(self, code: LppCode, provider: str, day: date, days: int) -> date | None:
+    def ear_units_within(self, cap_group: str, ear: str, day: date, months: int) -> int:
+        """Units of ``cap_group`` fitted to ``ear`` less than ``months`` before or after ``day``."""
+        start, end = add_months(day, -months), add_months(day, months)
+        return sum(units for when, units in self._ears.get((cap_group, ear), ()) if start < when < end)
+
+    def near_day(
+        self, code: LppCode, provider: str, day: date, days: int, ear: str | None = None
+    ) -> date | None:
         """Another day, at most ``days`` away from ``day`` (not ``day`` itself), on which
-        ``provider`` delivered ``code``: the nearest, or None."""
+        ``provider`` delivered ``code``: the nearest, or None. For a per-ear device fitted to
+        ``ear``, a delivery to the other ear is another device (one without its ear matches)."""
         near = [
             when
-            for when in self._by_code.get((code.value, provider), ())
-            if when != day and abs((when - day).days) <= days
+            for when, fitted in self._by_code.get((code.value, provider), ())
+            if when != day
+            and abs((when - day).days) <= days
+            and (ear is None or fitted is None or fitted == ear)
         ]
         return min(near, key=lambda when: (abs((when - day).days), when)) if near else None
 
-    def other_provider_within(self, cap_group: str, provider: str, day: date, months: int) -> date | None:
+    def other_provider_within(
+        self, cap_group: str, provider: str, day: date, months: int, ear: str | None = None
+    ) -> date | None:
         """The latest delivery of ``cap_group`` by another provider less than ``months``
-        before or after ``day``, or None."""
+        before or after ``day``, or None; given ``ear``, only the deliveries to that ear."""
         start, end = add_months(day, -months), add_months(day, months)
         found = [
             when
-            for when, other in self._providers.get(cap_group, ())
-            if other != provider and start < when < end
+            for when, other, fitted in self._providers.get(cap_group, ())
+            if other != provider and start < when < end and (ear is None or fitted == ear)
         ]
         return max(found) if found else None
 

@@ -17,10 +17,12 @@ from adapter.domain.values import luhn_valid
 from adapter.rules.config import RulesConfig
 from adapter.rules.dates import month_index
 from adapter.rules.expressions import item_expression, serviced_expression
+from adapter.rules.hearing import ear_findings
 from adapter.rules.history import DeliveryLog
 from adapter.rules.lpp import LppEntry, Telemonitoring
 from adapter.rules.notes import Refusal, reason
 from adapter.rules.optics import is_optics, optics_renewal_months
+from adapter.rules.schemes import css_findings, is_css
 
 __all__ = ["Flag", "LineIntegrity", "flag", "line_findings", "request_findings"]
 
@@ -105,10 +107,11 @@ class LineIntegrity:
     """The integrity checks for the lines of one request, with the request's own facts
     (provider, prescription date) read once."""
 
-    __slots__ = ("_authored", "_birth", "_config", "_provider", "_vision_change")
+    __slots__ = ("_authored", "_birth", "_config", "_css", "_provider", "_vision_change")
 
     def __init__(self, request: ReimbursementRequest, config: RulesConfig) -> None:
         self._provider = request.provider.identifier
+        self._css = is_css(request)
         self._authored = request.prescription.authored_on
         self._birth = request.beneficiary.birth_date
         self._vision_change = request.prescription.vision_change
@@ -123,7 +126,7 @@ class LineIntegrity:
         code = line.lpp_code
         if code is None:  # a device off the LPP: the AMO refuses it without checks
             return findings
-        if log.is_duplicate(code, day, self._provider):
+        if log.is_duplicate(code, day, self._provider, None if line.ear is None else line.ear.value):
             findings.append(
                 _finding(
                     "duplicate-delivery",
@@ -190,6 +193,12 @@ class LineIntegrity:
                         allowed=entry.renewal_quantity,
                     )
                 )
+        if entry.renewal_per_ear is not None:
+            findings.extend(
+                Flag(finding, note) for finding, note in ear_findings(line, index, day, entry, log, config)
+            )
+        if self._css:
+            findings.extend(Flag(finding, note) for finding, note in css_findings(line, index, entry, config))
         if entry.telemonitoring is not None:
             first = month_index(day)
             if log.forfait_billed(entry.telemonitoring, range(first, first + line.quantity)):

@@ -20,7 +20,8 @@ __all__ = ["Ledger", "LedgerEntry"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerEntry:
-    """One use of a guarantee: euros of forfait consumed and units paid, on a care day."""
+    """One use of a guarantee: euros of forfait consumed and units paid, on a care day, and
+    the ear of a per-ear device when the claim named it."""
 
     nir: Nir
     contract_id: str
@@ -29,6 +30,7 @@ class LedgerEntry:
     consumed: Money
     units: int
     submission: str
+    ear: str | None = None
 
     @property
     def year(self) -> int:
@@ -73,10 +75,15 @@ class Ledger:
         """What is left of a yearly ``budget``; never negative."""
         return (budget - self.consumed(contract_id, guarantee_id, year)).clamp_min_zero()
 
-    def units_within(self, contract_id: str, guarantee_id: str, day: date, months: int) -> int:
-        """Units the guarantee paid less than ``months`` before or after ``day``."""
+    def units_within(
+        self, contract_id: str, guarantee_id: str, day: date, months: int, ear: str | None = None
+    ) -> int:
+        """Units the guarantee paid less than ``months`` before or after ``day`` (for ``ear``
+        only, when given)."""
         entries = self._by_guarantee.get((contract_id, guarantee_id))
         if not entries:
             return 0
         start, end = add_months(day, -months), add_months(day, months)
-        return sum(entry.units for entry in entries if start < entry.day < end)
+        return sum(
+            entry.units for entry in entries if start < entry.day < end and (ear is None or entry.ear == ear)
+        )

@@ -42,10 +42,12 @@ class LppEntry:
     billed like LPP items without belonging to a titre. ``cap_group`` pools codes for
     yearly caps and renewals (a classe I and a classe II hearing aid are the same renewal);
     ``renewal_quantity`` units may be delivered per ``renewal_months`` (2 for hearing aids:
-    one per ear). ``optics_class`` places an optics code under the contrat-responsable floors
-    and ceilings (``frame``, ``simple``, ``complex``, ``very-complex``); ``usual_quantity`` is
-    the quantity per line above which a line is unusual (fraud control); ``pecan`` marks a
-    PECAN forfait (``first-period`` or ``monthly``).
+    one per ear), and ``renewal_per_ear`` of them per ear when the code is fitted per ear.
+    ``rental_unit`` (``week`` or ``month``) is the period one unit of a rental pays for.
+    ``optics_class`` places an optics code under the contrat-responsable floors and ceilings
+    (``frame``, ``simple``, ``complex``, ``very-complex``); ``usual_quantity`` is the quantity
+    per line above which a line is unusual (fraud control); ``pecan`` marks a PECAN forfait
+    (``first-period`` or ``monthly``).
     """
 
     code: LppCode
@@ -69,6 +71,8 @@ class LppEntry:
     age_max: int | None = None
     sante100: str | None = None
     telemonitoring: Telemonitoring | None = None
+    renewal_per_ear: int | None = None
+    rental_unit: str | None = None
     optics_class: str | None = None
     usual_quantity: int | None = None
     pecan: str | None = None

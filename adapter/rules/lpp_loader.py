@@ -100,6 +100,12 @@ def _slug(value: str) -> str:
     return value
 
 
+def _rental_unit(value: str) -> str:
+    if value not in ("week", "month"):
+        raise _CellError(f"{value!r} is not a rental unit ('week' or 'month')")
+    return value
+
+
 def _sante100(value: str) -> str:
     if value not in ("I", "II", "A", "B"):
         raise _CellError(f"{value!r} is not a 100 % Santé class (I, II, A, B)")
@@ -147,6 +153,8 @@ COLUMNS: dict[str, tuple[_Parser, str, bool]] = {
     "sante100": (_sante100, "sante100", False),
     "telemonitoring": (_telemonitoring, "telemonitoring", False),
     "source": (_text, "source", True),
+    "renewal_per_ear": (_positive, "renewal_per_ear", False),
+    "rental_unit": (_rental_unit, "rental_unit", False),
     "optics_class": (_optics_class, "optics_class", False),
     "usual_quantity": (_positive, "usual_quantity", False),
     "pecan": (_pecan, "pecan", False),
@@ -175,7 +183,7 @@ def parse_lpp_table(text: str, *, source: str) -> LppTable:
                 continue
             line = reader.line_num
             if len(row) < len(header) and all(not COLUMNS[name][2] for name in header[len(row) :]):
-                row = row + [""] * (len(header) - len(row))  # trailing optional cells left out
+                row = row + [""] * (len(header) - len(row))  # optional trailing cells left out
             if len(row) != len(header):
                 raise ReferenceDataFormatError(
                     source, line, None, f"{len(row)} cells where the header has {len(header)}"
@@ -240,6 +248,8 @@ def _check_row(values: dict[str, Any], source: str, line: int) -> None:
         fail("deactivated_on", "only generic codes are deactivated (use valid_to otherwise)")
     if "renewal_quantity" in values and "renewal_months" not in values:
         fail("renewal_quantity", "renewal_quantity needs renewal_months")
+    if "renewal_per_ear" in values and "renewal_months" not in values:
+        fail("renewal_per_ear", "renewal_per_ear needs renewal_months")
     age_min, age_max = values.get("age_min"), values.get("age_max")
     if age_min is not None and age_max is not None and age_max < age_min:
         fail("age_max", "age_max is below age_min")

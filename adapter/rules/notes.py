@@ -73,8 +73,8 @@ REASONS: Final[dict[str, tuple[str, str]]] = {
         "age {age} outside the bounds of code {code}",
     ),
     "billing-deadline": (
-        "facturé le {billed}, un an ou plus après les soins du {day}",
-        "billed on {billed}, one year or more after the care of {day}",
+        "facturé le {billed}, après le délai de facturation ({limit}) des soins du {day}",
+        "billed on {billed}, past the billing deadline ({limit}) for the care of {day}",
     ),
     "duplicate-delivery": (
         "doublon : même code {code}, même date {day} et même fournisseur déjà facturés",
@@ -91,6 +91,14 @@ REASONS: Final[dict[str, tuple[str, str]]] = {
     "renewal-too-early": (
         "renouvellement avant {months} mois ({total} unités pour {allowed} autorisées)",
         "renewal within {months} months ({total} units where {allowed} are allowed)",
+    ),
+    "ear-missing": (
+        "aide auditive sans oreille (bodySite) : le renouvellement est compté pour les deux oreilles",
+        "hearing aid without its ear (bodySite): the renewal is counted over both ears",
+    ),
+    "css-price-above-tariff": (
+        "prix unitaire {price} au-dessus du tarif {tarif} pour un bénéficiaire de la CSS",
+        "unit price {price} above the tariff {tarif} for a complémentaire santé solidaire beneficiary",
     ),
     "telemonitoring-cumulative": (
         "forfait de télésurveillance {kind} déjà facturé pour ce mois",

@@ -2,6 +2,7 @@
 implementation on the submit flow and the store (``claims``, wired by the composition root)."""
 
 from adapter.service.port import (
+    SORTS,
     Answer,
     ClaimService,
     DeviceStatus,
@@ -13,6 +14,7 @@ from adapter.service.port import (
 )
 
 __all__ = [
+    "SORTS",
     "Answer",
     "ClaimService",
     "DeviceStatus",

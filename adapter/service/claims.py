@@ -27,16 +27,32 @@ from adapter.access import Caller, may_read, may_submit
 from adapter.auth import DEV_CLIENT_ID, OrganisationForbidden
 from adapter.domain.device import DeviceStatus, parse_device_status_id
 from adapter.domain.values import LppCode
-from adapter.errors import ConflictError, PayerError, PayerFault, StoreConflict, StoreConnectionLost
+from adapter.errors import (
+    ConflictError,
+    PayerError,
+    PayerFault,
+    StoreConflict,
+    StoreConnectionLost,
+    UsageError,
+)
 from adapter.flow import Adjudicated, SubmitFlow
-from adapter.intake import Format, Submission, read_inquiry
+from adapter.intake import Format, Submission, parse_payload, read_inquiry
 from adapter.rules.lpp import LppTable, table_version
 from adapter.rules.lpp_loader import load_lpp_table
-from adapter.service.port import Answer, ReferenceVersion, Requeue, Runner, SearchPage, StoredClaim
+from adapter.service.cancellation import cancel_claim
+from adapter.service.port import (
+    SORTS,
+    Answer,
+    ReferenceVersion,
+    Requeue,
+    Runner,
+    SearchPage,
+    StoredClaim,
+)
 from adapter.service.search import insurer_of, request_criteria, token_value
 from adapter.store import Store, StoredSubmission, submission_row
 from mappings.fhir import jsonio
-from mappings.systems import NIR
+from mappings.systems import INS_NIA, NIR
 
 __all__ = [
     "COMPLETED_TOPIC",
@@ -429,6 +445,20 @@ class StoreService:
             tx.enqueue(topic=PENDING_TOPIC, payload={"submission": claim_id}, at=now)
         return Requeue.REQUEUED
 
+    # -- cancellation ---------------------------------------------------------------------
+    async def cancel(
+        self,
+        data: bytes,
+        fmt: Format,
+        *,
+        caller: Caller,
+        now: datetime,
+        run: Runner,
+        request_id: str | None = None,
+    ) -> Answer | None:
+        """Withdraw a decided claim of the caller's tenant (``adapter.service.cancellation``)."""
+        return await cancel_claim(self, data, fmt, caller=caller, now=now, run=run, request_id=request_id)
+
     def _replace(
         self, pending: PendingClaim, adjudicated: Adjudicated, *, at: datetime, state: str, reason: str | None
     ) -> Answer | None:
@@ -482,17 +512,19 @@ class StoreService:
 
     # -- reads --------------------------------------------------------------------------
     def claim_response(self, resource_id: str, *, caller: Caller) -> Answer | None:
-        """The current version of a ClaimResponse; a claim pended for remote payers also says
-        which version it is (``meta.versionId``, ``meta.lastUpdated``)."""
+        """The current version of a ClaimResponse, saying which it is (``meta.versionId``,
+        ``meta.lastUpdated``: a claim pended for remote payers has a second one)."""
         with self.store.read() as tx:
             row = tx.submission_by_response_id(resource_id)
         if row is None or not _readable(caller, row):
             return None
         for resource in _responses(row):
             if resource.get("id") == resource_id:
-                if _versioned(row):
-                    resource = _with_version(resource, row.version, row.updated_at or row.stored_at)
-                return Answer(resource=resource, json=jsonio.dumps(resource))
+                at = _updated(row)
+                resource = _with_version(resource, row.version, at)
+                return Answer(
+                    resource=resource, json=jsonio.dumps(resource), version=row.version, last_updated=at
+                )
         return None  # pragma: no cover - the store indexes exactly these ids
 
     def claim_response_history(self, resource_id: str, *, caller: Caller) -> list[dict[str, Any]] | None:
@@ -502,7 +534,7 @@ class StoreService:
             if row is None or not _readable(caller, row):
                 return None
             earlier = tx.answer_versions(row.id)
-        versions = [(row.version, row.response_json, row.updated_at or row.stored_at)]
+        versions = [(row.version, row.response_json, _updated(row))]
         versions += [(version, body, at) for version, _, body, at in reversed(earlier)]
         history: list[dict[str, Any]] = []
         for version, body, at in versions:
@@ -549,44 +581,102 @@ class StoreService:
         state: str | None = None,
         created_from: datetime | None = None,
         created_before: datetime | None = None,
+        sort: str = "-created",
         offset: int = 0,
         count: int = 20,
     ) -> SearchPage:
         """Search ClaimResponses. ``request``: ``Claim/<id>``, ``<id>`` or ``system|value`` of the
         Claim (or submission) identifier; ``patient.identifier``: ``[system|]NIR``; ``insurer``:
         ``[system|]`` AMO organisme or AMC number; ``outcome`` and ``state`` the claim's; the
-        ``created`` bounds the time it was received. ``offset`` counts submissions (an opaque cursor)."""
+        ``created`` bounds the time it was received. ``offset`` counts ClaimResponses, and a page
+        holds at most ``count`` of them (the AMO and AMC answers of a claim may be split)."""
         claim, claim_id = request_criteria(request)
-        nir = token_value(patient_identifier, NIR)
+        nia = patient_identifier is not None and patient_identifier.startswith(f"{INS_NIA}|")
+        nir = token_value(patient_identifier, INS_NIA if nia else NIR)  # both key the history alike
         insurer_value = token_value(insurer, None)
-        criteria: dict[str, Any] = {
-            "caller": caller,
-            "claim": claim,
-            "claim_id": claim_id,
-            "patient_nir": nir,
-            "insurer": insurer_value,
-            "outcome": outcome,
-            "state": state,
-            "received_from": created_from,
-            "received_before": created_before,
-        }
-        per_page = count if insurer_value is not None else max(1, count // 2)
         with self.store.read() as tx:
-            rows, submissions = tx.search(**criteria, offset=offset, limit=0 if count == 0 else per_page)
-            with_amc = 0
-            if insurer_value is None and submissions:
-                _, with_amc = tx.search(**criteria, with_amc=True, limit=0)
-        total = submissions + with_amc
+            rows, total = tx.search_responses(
+                caller=caller,
+                claim=claim,
+                claim_id=claim_id,
+                patient_nir=nir,
+                insurer=insurer_value,
+                outcome=outcome,
+                state=state,
+                received_from=created_from,
+                received_before=created_before,
+                sort=_store_sort(sort),
+                offset=offset,
+                limit=count,
+            )
         resources: list[dict[str, Any]] = []
-        for row in rows:
+        for row, position in rows:
             for resource in _responses(row):
-                if insurer_value is None or insurer_of(resource) == insurer_value:
-                    resources.append(resource)
-        next_offset = offset + per_page if count and offset + per_page < submissions else None
-        previous_offset = max(0, offset - per_page) if count and offset > 0 else None
-        return SearchPage(
-            resources=resources, total=total, next_offset=next_offset, previous_offset=previous_offset
-        )
+                if insurer_value is not None and insurer_of(resource) != insurer_value:
+                    continue
+                if offset <= position < offset + count:
+                    resources.append(_with_version(resource, row.version, _updated(row)))
+                position += 1
+        return _page(resources, total, offset, count)
+
+    def search_claims(
+        self,
+        *,
+        caller: Caller,
+        identifier: tuple[str | None, str] | None = None,
+        sort: str = "-created",
+        offset: int = 0,
+        count: int = 20,
+    ) -> SearchPage:
+        with self.store.read() as tx:
+            rows, total = tx.search(
+                caller=caller, claim_identifier=identifier, sort=_store_sort(sort), offset=offset, limit=count
+            )
+        resources = [claim for claim in map(self._claim_of, rows) if claim is not None]
+        return _page(resources, total, offset, count)
+
+    def claim_resource(self, resource_id: str, *, caller: Caller) -> Answer | None:
+        row = self._readable_row(resource_id, caller)
+        claim = None if row is None else self._claim_of(row)
+        if row is None or claim is None:
+            return None
+        return Answer(resource=claim, json=_encoded(claim), version=1, last_updated=row.stored_at)
+
+    def submitted_bundle(self, resource_id: str, *, caller: Caller) -> Answer | None:
+        row = self._readable_row(resource_id, caller)
+        bundle = None if row is None else self._bundle_of(row)
+        if row is None or bundle is None:
+            return None
+        return Answer(resource=bundle, json=_encoded(bundle), version=1, last_updated=row.stored_at)
+
+    def _readable_row(self, resource_id: str, caller: Caller) -> StoredSubmission | None:
+        with self.store.read() as tx:
+            row = tx.submission_by_id(resource_id)
+        return row if row is not None and _readable(caller, row) else None
+
+    def _bundle_of(self, row: StoredSubmission) -> dict[str, Any] | None:
+        """The submitted Bundle as a resource of this server: the stored Claim's id, version 1
+        (a submission never changes), stored when it was received. None once purged."""
+        if row.raw is None:
+            return None
+        fmt = Format.XML if row.media_type.endswith("xml") else Format.JSON
+        bundle = parse_payload(row.raw, fmt, self.flow.limits)
+        return _with_version(bundle, 1, row.stored_at, resource_id=row.id)
+
+    def _claim_of(self, row: StoredSubmission) -> dict[str, Any] | None:
+        """The submission's Claim (its Bundle's first entry) under the stored Claim's id, the one
+        its ClaimResponses' ``request`` names. None once purged."""
+        bundle = self._bundle_of(row)
+        if bundle is None:
+            return None
+        claims = [
+            entry["resource"]
+            for entry in bundle.get("entry", [])
+            if entry.get("resource", {}).get("resourceType") == "Claim"
+        ]
+        if not claims:  # pragma: no cover - intake stored only Bundles whose first entry is a Claim
+            return None
+        return _with_version(claims[0], 1, row.stored_at, resource_id=row.id)
 
     def ready(self) -> bool:
         return self.store.ping()
@@ -608,16 +698,52 @@ class StoreService:
         return count
 
 
-def _versioned(row: StoredSubmission) -> bool:
-    """A claim that has (or will have) more than one answer: one pended for remote payers."""
-    return row.version > 1 or row.state != "complete"
-
-
-def _with_version(resource: dict[str, Any], version: int, at: datetime) -> dict[str, Any]:
+def _with_version(
+    resource: dict[str, Any], version: int, at: datetime, *, resource_id: str | None = None
+) -> dict[str, Any]:
+    """The resource with ``meta.versionId`` and ``meta.lastUpdated`` (and the server's id when
+    given), its other elements unchanged and in their order."""
     meta = {**resource.get("meta", {}), "versionId": str(version), "lastUpdated": at.isoformat()}
-    return {"resourceType": resource["resourceType"], "id": resource["id"], "meta": meta} | {
-        key: value for key, value in resource.items() if key not in ("resourceType", "id", "meta")
+    head = {
+        "resourceType": resource["resourceType"],
+        "id": resource.get("id") if resource_id is None else resource_id,
     }
+    return (
+        head
+        | {"meta": meta}
+        | {key: value for key, value in resource.items() if key not in ("resourceType", "id", "meta")}
+    )
+
+
+def _encoded(resource: dict[str, Any]) -> bytes:
+    """The resource's JSON bytes, or none for a body stored before intake refused what UTF-8
+    cannot carry (a lone surrogate from a ``\\ud800`` escape): the XML answer is still made."""
+    try:
+        return jsonio.dumps(resource)
+    except UnicodeEncodeError:
+        return b""
+
+
+def _updated(row: StoredSubmission) -> datetime:
+    """When the claim's current answer was stored: the worker's completion, else the submit."""
+    return row.updated_at or row.stored_at
+
+
+def _store_sort(sort: str) -> str:
+    """A FHIR ``_sort`` value (``SORTS``) as the store's order."""
+    if sort not in SORTS:
+        raise UsageError(f"sort must be one of {', '.join(SORTS)}")
+    return sort.replace("_lastUpdated", "updated").replace("created", "received")
+
+
+def _page(resources: list[dict[str, Any]], total: int, offset: int, count: int) -> SearchPage:
+    """A page whose links move by ``count`` resources: FHIR's ``_count`` is a hard maximum."""
+    return SearchPage(
+        resources=resources,
+        total=total,
+        next_offset=offset + count if count and offset + count < total else None,
+        previous_offset=max(0, offset - count) if count and offset > 0 else None,
+    )
 
 
 def _responses(row: StoredSubmission) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from adapter.domain.device import DeviceStatus
 from adapter.intake import Format
 
 __all__ = [
+    "SORTS",
     "Answer",
     "ClaimService",
     "DeviceStatus",
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+
+#: The orders a search may ask for, by FHIR ``_sort`` value (``-``: descending).
+SORTS = ("-created", "created", "-_lastUpdated", "_lastUpdated")
 
 
 class Runner(Protocol):
@@ -43,13 +47,17 @@ class Answer:
     """A FHIR resource to send back; ``json`` holds the canonical bytes when they must replay exactly.
 
     ``outcome`` is the claim's stored outcome (the worst of its payers': ``complete``,
-    ``partial``, ``error`` or ``queued``) for a submit, None for a read.
+    ``partial``, ``error`` or ``queued``) for a submit, None for a read. A read of a stored
+    resource gives its ``version`` and ``last_updated`` (also in its ``meta``), the answer's
+    validators (``ETag``, ``Last-Modified``); a submit's answer has neither.
     """
 
     resource: dict[str, Any]
     json: bytes
     replayed: bool = False
     outcome: str | None = None
+    version: int | None = None
+    last_updated: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +73,8 @@ class SearchPage:
     """One page of a ClaimResponse search: the matches, the total number of matching
     ClaimResponses, and the opaque offsets of the next and previous pages (None at the ends).
 
-    A page never holds more than the requested count; it may hold fewer, because the
-    ClaimResponses of one submission are never split across pages.
+    A page never holds more than the requested count (FHIR's ``_count``); the offsets count
+    resources, so that the AMO and AMC ClaimResponses of one claim may fall on two pages.
     """
 
     resources: list[dict[str, Any]]
@@ -142,19 +150,64 @@ class ClaimService(Protocol):
         state: str | None = None,
         created_from: datetime | None = None,
         created_before: datetime | None = None,
+        sort: str = "-created",
         offset: int = 0,
         count: int = 20,
     ) -> SearchPage:
         """``outcome`` is the claim's stored outcome (the worst of its payers'), ``state`` its
         processing state (``complete``, ``pending``, ``dead``); ``created_from`` (inclusive) and
-        ``created_before`` (exclusive) bound the time the claim was received."""
+        ``created_before`` (exclusive) bound the time the claim was received; ``sort`` is one of
+        :data:`SORTS`. Every ClaimResponse carries ``meta.versionId`` and ``meta.lastUpdated``."""
         ...
 
-    def claim(self, resource_id: str, *, caller: Caller) -> StoredClaim | None: ...
+    def search_claims(
+        self,
+        *,
+        caller: Caller,
+        identifier: tuple[str | None, str] | None = None,
+        sort: str = "-created",
+        offset: int = 0,
+        count: int = 20,
+    ) -> SearchPage:
+        """The stored Claims (as :meth:`claim_resource` reads them) whose ``Claim.identifier``, or
+        the ``Bundle.identifier`` they were submitted under, is ``identifier`` (system, value; a
+        None system: any, an empty one: none). A purged
+        submission's Claim is counted but not returned: its body is gone."""
+        ...
+
+    def claim(self, resource_id: str, *, caller: Caller) -> StoredClaim | None:
+        """The submission's bytes as received (None once purged)."""
+        ...
+
+    def claim_resource(self, resource_id: str, *, caller: Caller) -> Answer | None:
+        """The Claim of a submission (its Bundle's first entry), under the stored Claim's id, with
+        ``meta.versionId`` and ``meta.lastUpdated``; None when unseen, unknown or purged."""
+        ...
+
+    def submitted_bundle(self, resource_id: str, *, caller: Caller) -> Answer | None:
+        """The whole submitted Bundle, under the stored Claim's id, with ``meta.versionId`` and
+        ``meta.lastUpdated``; None when unseen, unknown or purged."""
+        ...
 
     def claim_answer(self, claim_id: str, *, caller: Caller) -> Answer | None:
         """The claim's current answer, the whole Bundle (ClaimResponses and the warnings'
         OperationOutcome) as the submit answered it or as the worker completed it."""
+        ...
+
+    async def cancel(
+        self,
+        data: bytes,
+        fmt: Format,
+        *,
+        caller: Caller,
+        now: datetime,
+        run: Runner,
+        request_id: str | None = None,
+    ) -> Answer | None:
+        """Withdraw the caller's claim a ``Parameters`` body names (``Claim/$cancel``): its answer
+        with every ClaimResponse ``cancelled`` (a replay when it was cancelled before); None when
+        the caller's tenant submitted no such claim. Raises ``InputError`` (400/422),
+        ``CancelError`` (409: not decided, or a payer refused) or ``CancelUnavailable`` (503)."""
         ...
 
     def requeue_claim(self, claim_id: str, *, caller: Caller, now: datetime) -> Requeue:

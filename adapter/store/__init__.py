@@ -8,10 +8,20 @@ database refuses. See docs/persistence.md.
 
 from __future__ import annotations
 
+from adapter.store.cancellations import Cancellation
 from adapter.store.database import Store
 from adapter.store.engine import DbTimeouts
 from adapter.store.records import NewSubmission, OutboxEvent, StoredSubmission
 from adapter.store.rows import submission_row
 from adapter.store.tx import Tx
 
-__all__ = ["DbTimeouts", "NewSubmission", "OutboxEvent", "Store", "StoredSubmission", "Tx", "submission_row"]
+__all__ = [
+    "Cancellation",
+    "DbTimeouts",
+    "NewSubmission",
+    "OutboxEvent",
+    "Store",
+    "StoredSubmission",
+    "Tx",
+    "submission_row",
+]

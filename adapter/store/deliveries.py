@@ -24,11 +24,11 @@ __all__ = ["DbDeliveryHistory"]
 _DELIVERIES = table_of(DeliveryRow)
 _D = _DELIVERIES.c
 _BY_NIR = Prepared(
-    select(_D.code, _D.day, _D.quantity, _D.provider, _D.submission, _D.prescription)
-    .where(_D.nir == bindparam("nir"))
+    select(_D.code, _D.day, _D.quantity, _D.provider, _D.submission, _D.prescription, _D.ear)
+    .where(_D.nir == bindparam("nir"), _D.reversed_at.is_(None))  # a cancelled claim's no longer count
     .order_by(_D.day, _D.id)
 )
-_COLUMNS = ("nir", "code", "day", "quantity", "provider", "submission", "prescription")
+_COLUMNS = ("nir", "code", "day", "quantity", "provider", "submission", "prescription", "ear")
 _INSERT = Prepared(insert(_DELIVERIES), _COLUMNS)
 
 
@@ -41,6 +41,10 @@ class DbDeliveryHistory:
         self._queue = queue
         self._writable = writable
         self._rows = BeneficiaryRows(queue, _BY_NIR)
+
+    def forget(self) -> None:
+        """Drop what was read ahead: the rows changed under it (a cancellation)."""
+        self._rows.forget()
 
     def preload(self, nir: Nir) -> None:
         """Queue the read of ``nir``'s history now; :meth:`deliveries` then takes its rows."""
@@ -57,8 +61,9 @@ class DbDeliveryHistory:
                 provider=provider,
                 submission=submission,
                 prescription=prescription,
+                ear=ear,
             )
-            for code, day, quantity, provider, submission, prescription in rows
+            for code, day, quantity, provider, submission, prescription, ear in rows
         )
 
     def record(self, records: Iterable[DeliveryRecord]) -> None:
@@ -73,6 +78,7 @@ class DbDeliveryHistory:
                 "provider": record.provider,
                 "submission": record.submission,
                 "prescription": record.prescription,
+                "ear": record.ear,
             }
             for record in records
         ]

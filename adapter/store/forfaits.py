@@ -24,11 +24,11 @@ __all__ = ["DbForfaitLedger"]
 _LEDGER = table_of(LedgerRow)
 _L = _LEDGER.c
 _BY_NIR = Prepared(
-    select(_L.contract_id, _L.guarantee_id, _L.day, _L.consumed_cents, _L.units, _L.submission)
-    .where(_L.nir == bindparam("nir"))
+    select(_L.contract_id, _L.guarantee_id, _L.day, _L.consumed_cents, _L.units, _L.submission, _L.ear)
+    .where(_L.nir == bindparam("nir"), _L.reversed_at.is_(None))  # a cancelled claim's no longer count
     .order_by(_L.day, _L.id)
 )
-_COLUMNS = ("nir", "contract_id", "guarantee_id", "day", "consumed_cents", "units", "submission")
+_COLUMNS = ("nir", "contract_id", "guarantee_id", "day", "consumed_cents", "units", "submission", "ear")
 _INSERT = Prepared(insert(_LEDGER), _COLUMNS)
 
 
@@ -41,6 +41,10 @@ class DbForfaitLedger:
         self._queue = queue
         self._writable = writable
         self._rows = BeneficiaryRows(queue, _BY_NIR)
+
+    def forget(self) -> None:
+        """Drop what was read ahead: the rows changed under it (a cancellation)."""
+        self._rows.forget()
 
     def preload(self, nir: Nir) -> None:
         """Queue the read of ``nir``'s entries now; :meth:`entries` then takes its rows."""
@@ -57,8 +61,9 @@ class DbForfaitLedger:
                 consumed=Money.from_cents(cents),
                 units=units,
                 submission=submission,
+                ear=ear,
             )
-            for contract_id, guarantee_id, day, cents, units, submission in rows
+            for contract_id, guarantee_id, day, cents, units, submission, ear in rows
         )
 
     def apply(self, entries: Iterable[LedgerEntry]) -> None:
@@ -73,6 +78,7 @@ class DbForfaitLedger:
                 "consumed_cents": entry.consumed.cents,
                 "units": entry.units,
                 "submission": entry.submission,
+                "ear": entry.ear,
             }
             for entry in entries
         ]

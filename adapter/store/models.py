@@ -33,6 +33,7 @@ from adapter.errors import UsageError
 __all__ = [
     "AuditRow",
     "Base",
+    "CancellationRow",
     "DeliveryRow",
     "LedgerRow",
     "OutboxRow",
@@ -155,6 +156,8 @@ class DeliveryRow(Base):
     provider: Mapped[str]
     submission: Mapped[str] = mapped_column(Text, index=True)
     prescription: Mapped[str | None] = mapped_column(Text)
+    ear: Mapped[str | None] = mapped_column(String(8))
+    reversed_at: Mapped[datetime | None]  # the claim was cancelled (revision 0007): no longer counted
 
 
 class LedgerRow(Base):
@@ -170,6 +173,22 @@ class LedgerRow(Base):
     consumed_cents: Mapped[int] = mapped_column(BigInteger)
     units: Mapped[int] = mapped_column(Integer)
     submission: Mapped[str] = mapped_column(Text, index=True)
+    ear: Mapped[str | None] = mapped_column(String(8))
+    reversed_at: Mapped[datetime | None]  # the claim was cancelled (revision 0007): no longer counted
+
+
+class CancellationRow(Base):
+    """A withdrawn claim: who cancelled it, when, why, and the answer version it made."""
+
+    __tablename__ = "cancellations"
+
+    submission_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(255))
+    reason_code: Mapped[str] = mapped_column(String(32))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    cancelled_at: Mapped[datetime]
 
 
 class AuditRow(Base):

@@ -14,19 +14,32 @@ from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from adapter.access import READ_GRANTS, Caller
 from adapter.domain.values import Nir
 from adapter.errors import UsageError
-from adapter.store import outbox
+from adapter.store import cancellations, outbox
+from adapter.store.cancellations import Cancellation
 from adapter.store.deliveries import DbDeliveryHistory
 from adapter.store.forfaits import DbForfaitLedger
 from adapter.store.models import AuditRow, SubmissionRow, SubmissionVersionRow, table_of
 from adapter.store.prepared import Prepared, StatementQueue
 from adapter.store.records import NewSubmission, OutboxEvent, StoredSubmission
 
-__all__ = ["Tx", "readable_by"]
+__all__ = ["SORTS", "Tx", "readable_by"]
 
 _FIELDS = tuple(f.name for f in fields(NewSubmission))
 MAX_PAGE = 1000
@@ -53,6 +66,20 @@ _BY_RESPONSE_ID = Prepared(
 _INSERT_SUBMISSION = Prepared(insert(_SUBMISSIONS), _FIELDS)
 _AUDIT_COLUMNS = ("action", "outcome", "client_id", "submission_id", "request_id", "at")
 _INSERT_AUDIT = Prepared(insert(table_of(AuditRow)), _AUDIT_COLUMNS)
+
+
+#: The orders a search may ask for (``-``: descending): the reception time (a ClaimResponse's
+#: ``created``, a Claim's) or the time the current answer was stored (``_lastUpdated``).
+SORTS = ("-received", "received", "-updated", "updated")
+
+
+def _order(sort: str) -> tuple[ColumnElement[Any], ...]:
+    if sort not in SORTS:
+        raise UsageError(f"search sort must be one of {', '.join(SORTS)}")
+    column = _S.received_at if sort.endswith("received") else func.coalesce(_S.updated_at, _S.stored_at)
+    if sort.startswith("-"):
+        return column.desc(), _S.id.desc()
+    return column.asc(), _S.id.asc()
 
 
 def _stored(row: Row[Any] | tuple[Any, ...]) -> StoredSubmission:
@@ -129,11 +156,12 @@ class Tx:
         rows = self.queue.fetch(_BY_RESPONSE_ID, {"response_id": response_id})
         return _stored(rows[0]) if rows else None
 
-    def search(
+    def _conditions(
         self,
         *,
         caller: Caller,
         claim: tuple[str, str] | None = None,
+        claim_identifier: tuple[str | None, str] | None = None,
         claim_id: str | None = None,
         patient_nir: str | None = None,
         insurer: str | None = None,
@@ -142,21 +170,7 @@ class Tx:
         state: str | None = None,
         received_from: datetime | None = None,
         received_before: datetime | None = None,
-        offset: int = 0,
-        limit: int = 20,
-    ) -> tuple[list[StoredSubmission], int]:
-        """One page of the submissions ``caller`` may read, newest first, and the total.
-
-        ``claim`` matches the Claim's identifier or the submission's Bundle.identifier
-        (system, value); ``claim_id`` the stored Claim's id (the submission id); ``insurer``
-        the AMO organisme or the AMC number; ``with_amc`` keeps submissions with (True) or without
-        (False) an AMC leg; ``outcome`` the stored outcome (``complete``, ``partial``, ``error``,
-        ``queued``); ``state`` the state (``complete``, ``pending``, ``dead``); ``received_from``
-        (inclusive) and ``received_before`` (exclusive) bound the reception time. Criteria combine
-        with AND; ``limit=0`` counts only.
-        """
-        if offset < 0 or not 0 <= limit <= MAX_PAGE:
-            raise UsageError(f"search needs offset >= 0 and 0 <= limit <= {MAX_PAGE}")
+    ) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
         visible = readable_by(caller)
         if visible is not None:
@@ -169,6 +183,23 @@ class Tx:
                     and_(_S.key_system == system, _S.key_value == value),
                 )
             )
+        if claim_identifier is not None:
+            system_or_none, value = claim_identifier
+            if system_or_none is None:  # any system
+                conditions.append(or_(_S.claim_identifier_value == value, _S.key_value == value))
+            elif system_or_none:
+                conditions.append(
+                    or_(
+                        and_(
+                            _S.claim_identifier_system == system_or_none, _S.claim_identifier_value == value
+                        ),
+                        and_(_S.key_system == system_or_none, _S.key_value == value),
+                    )
+                )
+            else:  # no system (a Bundle.identifier always has one)
+                conditions.append(
+                    and_(_S.claim_identifier_system.is_(None), _S.claim_identifier_value == value)
+                )
         if claim_id is not None:
             conditions.append(_S.id == claim_id)
         if patient_nir is not None:
@@ -185,15 +216,126 @@ class Tx:
             conditions.append(_S.received_at >= received_from)
         if received_before is not None:
             conditions.append(_S.received_at < received_before)
+        return conditions
+
+    def search(
+        self,
+        *,
+        caller: Caller,
+        claim: tuple[str, str] | None = None,
+        claim_identifier: tuple[str | None, str] | None = None,
+        claim_id: str | None = None,
+        patient_nir: str | None = None,
+        insurer: str | None = None,
+        with_amc: bool | None = None,
+        outcome: str | None = None,
+        state: str | None = None,
+        received_from: datetime | None = None,
+        received_before: datetime | None = None,
+        sort: str = "-received",
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[StoredSubmission], int]:
+        """One page of the submissions ``caller`` may read (newest first unless ``sort`` says
+        otherwise: one of ``SORTS``), and the total.
+
+        ``claim`` matches the Claim's identifier or the submission's Bundle.identifier
+        (system, value); ``claim_identifier`` the same as a token (system, value; a None
+        system: any, an empty one: none); ``claim_id`` the stored Claim's id (the
+        submission id); ``insurer`` the AMO organisme or the AMC number; ``with_amc`` keeps
+        submissions with (True) or without (False) an AMC leg; ``outcome`` the stored outcome
+        (``complete``, ``partial``, ``error``, ``queued``); ``state`` the state (``complete``,
+        ``pending``, ``dead``); ``received_from`` (inclusive) and ``received_before``
+        (exclusive) bound the reception time. Criteria combine with AND; ``limit=0`` counts only.
+        """
+        if offset < 0 or not 0 <= limit <= MAX_PAGE:
+            raise UsageError(f"search needs offset >= 0 and 0 <= limit <= {MAX_PAGE}")
+        order = _order(sort)
+        conditions = self._conditions(
+            caller=caller,
+            claim=claim,
+            claim_identifier=claim_identifier,
+            claim_id=claim_id,
+            patient_nir=patient_nir,
+            insurer=insurer,
+            with_amc=with_amc,
+            outcome=outcome,
+            state=state,
+            received_from=received_from,
+            received_before=received_before,
+        )
         counted = select(func.count()).select_from(_SUBMISSIONS).where(*conditions)
         self.queue.send()
         total = self._connection.execute(counted).scalar() or 0
         if limit == 0 or offset >= total:
             return [], total
-        rows = self._connection.execute(
-            _ROW.where(*conditions).order_by(_S.received_at.desc(), _S.id.desc()).offset(offset).limit(limit)
-        )
+        rows = self._connection.execute(_ROW.where(*conditions).order_by(*order).offset(offset).limit(limit))
         return [_stored(row) for row in rows], total
+
+    def search_responses(
+        self,
+        *,
+        caller: Caller,
+        claim: tuple[str, str] | None = None,
+        claim_id: str | None = None,
+        patient_nir: str | None = None,
+        insurer: str | None = None,
+        outcome: str | None = None,
+        state: str | None = None,
+        received_from: datetime | None = None,
+        received_before: datetime | None = None,
+        sort: str = "-received",
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[tuple[StoredSubmission, int]], int]:
+        """A page of ClaimResponses, counted one by one: the submissions holding the matches at
+        positions ``offset`` to ``offset + limit`` (each with the position of its first match),
+        and the total number of matching ClaimResponses.
+
+        A submission answers one ClaimResponse per payer (AMO, then AMC when there is an AMC
+        leg); with ``insurer`` only the payer's own match. A running sum of the matches per
+        submission, in the search's order, finds the page's submissions in SQL, so that a page
+        holds at most ``limit`` ClaimResponses whichever submissions they belong to.
+        """
+        if offset < 0 or not 0 <= limit <= MAX_PAGE:
+            raise UsageError(f"search needs offset >= 0 and 0 <= limit <= {MAX_PAGE}")
+        order = _order(sort)
+        conditions = self._conditions(
+            caller=caller,
+            claim=claim,
+            claim_id=claim_id,
+            patient_nir=patient_nir,
+            insurer=insurer,
+            outcome=outcome,
+            state=state,
+            received_from=received_from,
+            received_before=received_before,
+        )
+        if insurer is None:
+            matches: ColumnElement[int] = case((_S.amc_number.is_(None), 1), else_=2)
+        else:
+            matches = case((_S.amo_organisme == insurer, 1), else_=0) + case(
+                (_S.amc_number == insurer, 1), else_=0
+            )
+        self.queue.send()
+        counted = select(func.coalesce(func.sum(matches), 0)).select_from(_SUBMISSIONS).where(*conditions)
+        total = int(self._connection.execute(counted).scalar() or 0)
+        if limit == 0 or offset >= total:
+            return [], total
+        ranked = select(
+            *(_S[name] for name in _FIELDS),
+            matches.label("matches"),
+            func.sum(matches).over(order_by=order).label("running"),
+        ).where(*conditions)
+        window = ranked.subquery("ranked")
+        running, count = window.c.running, window.c.matches
+        rows = self._connection.execute(
+            select(*(window.c[name] for name in _FIELDS), (running - count).label("page_start"))
+            .where(running > offset, running - count < offset + limit)
+            .order_by(running)
+        )
+        page = [(_stored(tuple(row)[: len(_FIELDS)]), int(row.page_start)) for row in rows]
+        return page, total
 
     def purge_bodies(self, *, received_before: datetime, now: datetime) -> int:
         """Empty the body (``raw``) and the request (``request_json``) of every submission received
@@ -282,6 +424,44 @@ class Tx:
         self.queue.send()
         rows = self._connection.execute(_ROW.where(*conditions).order_by(_S.received_at, _S.id).limit(limit))
         return [_stored(row) for row in rows]
+
+    # -- cancellations --------------------------------------------------------------------
+
+    def cancellation(self, submission_id: str) -> Cancellation | None:
+        """The cancellation of a submission, if it was withdrawn."""
+        self.queue.send()
+        return cancellations.cancellation(self._connection, submission_id)
+
+    def cancel(
+        self,
+        row: StoredSubmission,
+        *,
+        response_json: bytes,
+        client_id: str,
+        reason_code: str,
+        reason_text: str | None,
+        at: datetime,
+        request_id: str | None = None,
+    ) -> Cancellation | None:
+        """Withdraw ``row`` (read under the claim's lock): its answer becomes ``response_json`` as a
+        new version, state ``cancelled``; its delivery records and ledger entries stop counting;
+        the cancellation is recorded. None when the row changed since it was read."""
+        self._require_writable("cancel")
+        self.queue.send()
+        done = cancellations.cancel(
+            self._connection,
+            row,
+            response_json=response_json,
+            client_id=client_id,
+            reason_code=reason_code,
+            reason_text=reason_text,
+            at=at,
+            request_id=request_id,
+        )
+        if done is not None:
+            self.history.forget()
+            self.ledger.forget()
+        return done
 
     # -- audit and outbox ---------------------------------------------------------------
 

@@ -4,13 +4,15 @@ Nothing here knows the project's conventions; ``mappings.inbound`` and ``mapping
 build on it. The codecs are the public modules ``jsonio`` and ``xml``; the rest is private
 modules re-exported here: ``_elements`` (one ``TypeInfo`` per model class, one ``ElementInfo``
 per element, for the XML codec and the walk alike), ``_validate`` (pydantic errors → issues),
-``_walk`` (what the models do not check: codes, JSON kinds, nulls, references) and
-``_reading`` (``IssueReader`` and the one number → ``Decimal`` conversion).
+``_walk`` (what the models do not check: codes, JSON kinds, nulls, references),
+``_reading`` (``IssueReader`` and the one number → ``Decimal`` conversion) and ``_choices``
+(choice elements named the FHIRPath way in issue expressions).
 """
 
 from __future__ import annotations
 
 from mappings.fhir import jsonio, xml
+from mappings.fhir._choices import fhirpath_choices, with_fhirpath_choices
 from mappings.fhir._elements import (
     REQUIRED_CODES_FILE,
     ElementInfo,
@@ -41,6 +43,7 @@ __all__ = [
     "codings",
     "elements",
     "fhirpath",
+    "fhirpath_choices",
     "has_code",
     "identifiers",
     "is_resource_type",
@@ -53,5 +56,6 @@ __all__ = [
     "type_info",
     "validates_in_parts",
     "walk",
+    "with_fhirpath_choices",
     "xml",
 ]

@@ -98,6 +98,7 @@ class ElementInfo:
     targets: tuple[str, ...] | None = None  # allowed reference targets, for Reference elements
     json: Kind | None = None
     child: str | None = None
+    choice: str | None = None  # the choice element's name (``serviced``) for ``servicedPeriod``
 
     def __post_init__(self) -> None:
         if self.kind >= Kind.COMPLEX:
@@ -206,6 +207,7 @@ def _build(model: type[Any]) -> TypeInfo:
                 child,
                 codes=listed_codes(codes) or _required_codes().get(f"{name}.{element_name}"),
                 targets=tuple(typing.cast(list[str], targets)) if targets else None,
+                choice=_choice_of(extra.get("one_of_many"), element_name),
             )
         )
     by_key: dict[str, ElementInfo] = {}
@@ -227,6 +229,13 @@ def _build(model: type[Any]) -> TypeInfo:
         by_name={e.name: e for e in elements},
         known_keys=frozenset(keys),
     )
+
+
+def _choice_of(base: Any, element_name: str) -> str | None:
+    """The choice element (``value[x]``) an element is one type of, by its base name (``value``)."""
+    if isinstance(base, str) and element_name.startswith(base) and element_name != base:
+        return base
+    return None
 
 
 REQUIRED_CODES_FILE = Path(__file__).parents[1] / "required-codes.json"

@@ -233,6 +233,12 @@ def _request(reader: BundleReader, bundle: Mapping[str, Any]) -> ReimbursementRe
         amo = read_amo_coverage(reader, parts.amo.coverage, parts.patient, parts.amo.pre_auth_refs)
     if parts.amc is not None and parts.amc.coverage is not None:
         amc = read_amc_coverage(reader, parts.amc.coverage, parts.patient, parts.amc.pre_auth_refs)
+        if amo is not None and amo.ame:
+            reader.error(
+                "ame-with-amc",
+                "the aide médicale de l'État pays alone: a Claim under AME has no AMC insurance",
+                parts.amc.path,
+            )
     submitted_at = reader.datetime(bundle.get("timestamp"), "Bundle.timestamp", "Bundle.timestamp")
     identifier = bundle.get("identifier")
     if (
@@ -333,7 +339,7 @@ def to_bundle(request: ReimbursementRequest, *, canon: Canon | None = None) -> d
     resources: list[tuple[str, dict[str, Any]]] = [
         ("claim", claim),
         ("patient", to_patient(request.beneficiary, ids["patient"])),
-        ("provider", to_provider(request.provider, ids["provider"])),
+        ("provider", to_provider(request.provider, ids["provider"], canon.biller_kind)),
         (
             "amo-org",
             to_amo_organization(request.amo.organisme, ids["amo-org"], canon.amo_organisme),
@@ -350,7 +356,9 @@ def to_bundle(request: ReimbursementRequest, *, canon: Canon | None = None) -> d
         resources.append(
             (
                 "amc-cov",
-                to_amc_coverage(request.amc, ids["amc-cov"], urls["patient"], urls["amc-org"]),
+                to_amc_coverage(
+                    request.amc, ids["amc-cov"], urls["patient"], urls["amc-org"], canon.coverage_class
+                ),
             )
         )
     prescriber = to_practitioner(request.prescription.prescriber, ids["prescriber"])

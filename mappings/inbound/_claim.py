@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from adapter.domain import ClaimType, ClaimUse, Gtin, Line, LppCode, Money
+from adapter.domain import ClaimType, ClaimUse, Ear, Gtin, Line, LppCode, Money
 from mappings import systems
 from mappings.fhir import as_list, codings, to_decimal
 from mappings.inbound._coverage import read_period, to_period
@@ -290,10 +290,23 @@ def _item(
         unit_price=Money.exact(unit),
         delivery_date=delivery,
         rental=rental,
+        ear=_ear(item.get("bodySite")),
         product=product,
         category=category,
     )
     return line, net
+
+
+def _ear(body_site: Any) -> Ear | None:
+    """The ear named by item.bodySite (SNOMED CT left or right ear structure), else None.
+
+    Any other body site is left to the rules, which flag a per-ear device without its ear.
+    """
+    for _, coding in codings(body_site):
+        code = coding.get("code")
+        if coding.get("system") == systems.SNOMED and isinstance(code, str) and code in systems.SNOMED_EARS:
+            return Ear(systems.SNOMED_EARS[code])
+    return None
 
 
 def _money(amount: Money) -> dict[str, Any]:
@@ -348,6 +361,9 @@ def to_claim(
             item["servicedDate"] = line.delivery_date.isoformat()
         if line.rental is not None:
             item["servicedPeriod"] = to_period(line.rental)
+        if line.ear is not None:
+            code = next(code for code, ear in systems.SNOMED_EARS.items() if ear == line.ear.value)
+            item["bodySite"] = {"coding": [{"system": systems.SNOMED, "code": code}]}
         item["quantity"] = {"value": line.quantity}
         item["unitPrice"] = _money(line.unit_price)
         item["net"] = _money(line.net)

@@ -2,6 +2,8 @@
 
 AMO classes (project coverage-class system): ``nature-assurance`` and ``exoneration``
 (required), ``regime`` (optional). AMC: the HL7 ``plan`` class carries the contract id.
+Either may carry the project class ``scheme``: ``ame`` on the AMO Coverage (aide médicale de
+l'État), ``css`` on the AMC Coverage (complémentaire santé solidaire), conventions.md §6.
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ def read_amo_coverage(
     nature = _enum(reader, entry, classes, "nature-assurance", NatureAssurance)
     exoneration = _enum(reader, entry, classes, "exoneration", Exoneration)
     regime = classes.get("regime", (None, ""))[0]
+    ame = _scheme(reader, classes, "ame")
     rights = read_period(
         reader, resource.get("period"), f"{entry.path}.period", "Coverage.period", "coverage-period"
     )
@@ -132,7 +135,19 @@ def read_amo_coverage(
         regime=regime,
         beneficiary_rank=rank if isinstance(rank, str) else None,
         pre_auth_refs=pre_auth_refs,
+        ame=ame,
     )
+
+
+def _scheme(reader: BundleReader, classes: dict[str, tuple[str, str]], expected: str) -> bool:
+    """True when the ``scheme`` class says ``expected``; another value is an error."""
+    if "scheme" not in classes:
+        return False
+    value, path = classes["scheme"]
+    if value != expected:
+        reader.error("coverage-class", f"scheme {value!r} is not allowed here (only {expected!r})", path)
+        return False
+    return True
 
 
 def _enum(
@@ -177,6 +192,7 @@ def read_amc_coverage(
             f"the AMC Coverage needs a class {systems.COVERAGE_CLASS_HL7}#plan carrying the contract id",
             f"{entry.path}.class",
         )
+    css = _scheme(reader, _classes(reader, entry, reader.canon.coverage_class), "css")
     rights = read_period(
         reader, resource.get("period"), f"{entry.path}.period", "Coverage.period", "coverage-period"
     )
@@ -188,6 +204,7 @@ def read_amc_coverage(
         contract_id=plan[0],
         rights=rights,
         pre_auth_refs=pre_auth_refs,
+        css=css,
     )
 
 
@@ -204,6 +221,8 @@ def to_amo_coverage(
     ]
     if coverage.regime is not None:
         classes.append(_class(system, "regime", coverage.regime))
+    if coverage.ame:
+        classes.append(_class(system, "scheme", "ame"))
     resource: dict[str, Any] = {
         "resourceType": "Coverage",
         "id": resource_id,
@@ -223,7 +242,7 @@ def to_amo_coverage(
 
 
 def to_amc_coverage(
-    coverage: AmcCoverage, resource_id: str, patient_url: str, payor_url: str
+    coverage: AmcCoverage, resource_id: str, patient_url: str, payor_url: str, system: str
 ) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Coverage",
@@ -237,5 +256,7 @@ def to_amc_coverage(
         resource["period"] = to_period(coverage.rights)
     resource["payor"] = [{"reference": payor_url}]
     resource["class"] = [_class(systems.COVERAGE_CLASS_HL7, "plan", coverage.contract_id)]
+    if coverage.css:
+        resource["class"].append(_class(system, "scheme", "css"))
     resource["order"] = 2
     return resource

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapter.domain import AmcNumber, AmoOrganisme, BillingProvider, Finess, Siret
+from adapter.domain import AmcNumber, AmoOrganisme, BillerKind, BillingProvider, Finess, Siret
 from mappings import systems
-from mappings.fhir import identifiers
+from mappings.fhir import as_list, codings, identifiers
 from mappings.inbound._reader import BundleReader, Entry
 
 __all__ = [
@@ -64,7 +64,32 @@ def read_provider(reader: BundleReader, entry: Entry) -> BillingProvider | None:
             )
         return None
     name = entry.resource.get("name")
-    return BillingProvider(finess=finess, siret=siret, name=name if isinstance(name, str) else None)
+    return BillingProvider(
+        finess=finess,
+        siret=siret,
+        name=name if isinstance(name, str) else None,
+        kind=_kind(reader, entry),
+    )
+
+
+def _kind(reader: BundleReader, entry: Entry) -> BillerKind | None:
+    """The biller's kind stated in Organization.type (project biller-kind system), if any."""
+    system = reader.canon.biller_kind
+    for index, concept in enumerate(as_list(entry.resource.get("type"))):
+        for position, coding in codings(concept):
+            if coding.get("system") != system:
+                continue
+            code = coding.get("code")
+            if isinstance(code, str) and code in BillerKind._value2member_map_:
+                return BillerKind(code)
+            allowed = ", ".join(kind.value for kind in BillerKind)
+            reader.error(
+                "provider-kind",
+                f"{code!r} is not a biller kind ({allowed})",
+                f"{entry.path}.type[{index}].coding[{position}].code",
+            )
+            return None
+    return None
 
 
 def _naming(reader: BundleReader, entry: Entry, system: str, build: type[Any], what: str) -> Any:
@@ -89,7 +114,7 @@ def read_amc_number(reader: BundleReader, entry: Entry) -> AmcNumber | None:
     return result
 
 
-def to_provider(provider: BillingProvider, resource_id: str) -> dict[str, Any]:
+def to_provider(provider: BillingProvider, resource_id: str, kind_system: str) -> dict[str, Any]:
     idents = []
     if provider.finess is not None:
         idents.append({"system": systems.FINESS, "value": provider.finess.value})
@@ -100,6 +125,8 @@ def to_provider(provider: BillingProvider, resource_id: str) -> dict[str, Any]:
         "id": resource_id,
         "identifier": idents,
     }
+    if provider.kind is not None:
+        resource["type"] = [{"coding": [{"system": kind_system, "code": provider.kind.value}]}]
     if provider.name is not None:
         resource["name"] = provider.name
     return resource

@@ -8,6 +8,7 @@ LPP status (a ChargeItemDefinition, a ``CodeSystem/$lookup`` answer).
 
 from __future__ import annotations
 
+from mappings.outbound._cancelled import cancelled_answer
 from mappings.outbound._device import to_charge_item_definition, to_lookup_parameters
 from mappings.outbound._operationoutcome import all_ok, from_operation_outcome, to_operation_outcome
 from mappings.outbound._read import from_claim_response, from_response_bundle
@@ -15,6 +16,7 @@ from mappings.outbound._write import claim_response_id, to_claim_response, to_cl
 
 __all__ = [
     "all_ok",
+    "cancelled_answer",
     "claim_response_id",
     "from_claim_response",
     "from_operation_outcome",

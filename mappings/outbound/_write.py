@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapter.domain.decision import Finding, LineDecision, Outcome, PayerDecision, PayerKind
-from adapter.domain.request import BusinessIdentifier, ReimbursementRequest
+from adapter.domain.request import BusinessIdentifier, IdentityKind, ReimbursementRequest
 from adapter.domain.values import Money
 from adapter.errors import CATALOGUE, IssueType, Severity, UsageError
 from mappings.outbound._terms import (
@@ -51,6 +51,7 @@ from mappings.systems import (
     ADJUDICATION,
     CLAIM_TYPE,
     FINESS,
+    INS_NIA,
     NIR,
     PAYEE_TYPE,
     PAYMENT_TYPE,
@@ -173,7 +174,10 @@ def to_claim_response(
     resource["use"] = request.use.value
     resource["patient"] = {
         "type": "Patient",
-        "identifier": {"system": NIR, "value": request.beneficiary.nir.value},
+        "identifier": {
+            "system": INS_NIA if request.beneficiary.identity is IdentityKind.NIA else NIR,
+            "value": request.beneficiary.nir.value,
+        },
     }
     resource["created"] = created
     insurer_system = canon.amo_organisme if decision.payer is PayerKind.AMO else canon.amc

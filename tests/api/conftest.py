@@ -97,6 +97,15 @@ def answer(resource: dict[str, Any], *, replayed: bool = False, outcome: str = "
     return Answer(resource=resource, json=dumps(resource), replayed=replayed, outcome=outcome)
 
 
+def versioned(resource: dict[str, Any], *, version: int = 1, at: datetime = NOW) -> Answer:
+    """What the service answers to a read: the resource with its meta, version and time."""
+    meta = {"versionId": str(version), "lastUpdated": at.isoformat()}
+    with_meta = {"resourceType": resource["resourceType"], "id": resource.get("id"), "meta": meta} | {
+        key: value for key, value in resource.items() if key not in ("resourceType", "id", "meta")
+    }
+    return Answer(resource=with_meta, json=dumps(with_meta), version=version, last_updated=at)
+
+
 def submission() -> dict[str, Any]:
     """A valid synthetic submission Bundle (the fake service does not read it)."""
     return bundles.bundle(SCENARIO)
@@ -118,6 +127,10 @@ class FakeService:
     error: Exception | None = None
     responses: dict[str, Answer] = field(default_factory=dict)
     claims: dict[str, StoredClaim] = field(default_factory=dict)
+    claim_resources: dict[str, Answer] = field(default_factory=dict)
+    bundles: dict[str, Answer] = field(default_factory=dict)
+    claim_matches: list[dict[str, Any]] = field(default_factory=list)
+    histories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     answers: dict[str, Answer] = field(default_factory=dict)
     requeues: dict[str, Requeue] = field(default_factory=dict)
     matches: list[dict[str, Any]] = field(default_factory=list)
@@ -181,6 +194,7 @@ class FakeService:
         state: str | None = None,
         created_from: datetime | None = None,
         created_before: datetime | None = None,
+        sort: str = "-created",
         offset: int = 0,
         count: int = 20,
     ) -> SearchPage:
@@ -194,22 +208,43 @@ class FakeService:
             "state": state,
             "created_from": created_from,
             "created_before": created_before,
+            "sort": None if sort == "-created" else sort,
         }
         criteria.update({name: value for name, value in extra.items() if value is not None})
         self.calls.append(("search", {**criteria, "offset": offset, "count": count}))
         if self.page is not None:
             return self.page
-        total = len(self.matches)
-        return SearchPage(
-            resources=self.matches[offset : offset + count],
-            total=total,
-            next_offset=offset + count if count and offset + count < total else None,
-            previous_offset=max(0, offset - count) if count and offset > 0 else None,
+        return _page(self.matches, offset, count)
+
+    def search_claims(
+        self,
+        *,
+        caller: Caller,
+        identifier: tuple[str | None, str] | None = None,
+        sort: str = "-created",
+        offset: int = 0,
+        count: int = 20,
+    ) -> SearchPage:
+        self.calls.append(
+            ("search_claims", {"identifier": identifier, "sort": sort, "offset": offset, "count": count})
         )
+        return _page(self.claim_matches, offset, count)
 
     def claim(self, resource_id: str, *, caller: Caller) -> StoredClaim | None:
         self.calls.append(("claim", {"id": resource_id}))
         return self.claims.get(resource_id)
+
+    def claim_resource(self, resource_id: str, *, caller: Caller) -> Answer | None:
+        self.calls.append(("claim_resource", {"id": resource_id}))
+        return self.claim_resources.get(resource_id)
+
+    def submitted_bundle(self, resource_id: str, *, caller: Caller) -> Answer | None:
+        self.calls.append(("bundle", {"id": resource_id}))
+        return self.bundles.get(resource_id)
+
+    def claim_response_history(self, resource_id: str, *, caller: Caller) -> list[dict[str, Any]] | None:
+        self.calls.append(("history", {"id": resource_id}))
+        return self.histories.get(resource_id)
 
     def claim_answer(self, claim_id: str, *, caller: Caller) -> Answer | None:
         self.calls.append(("answer", {"id": claim_id}))
@@ -221,6 +256,16 @@ class FakeService:
 
     def ready(self) -> bool:
         return self.is_ready
+
+
+def _page(matches: list[dict[str, Any]], offset: int, count: int) -> SearchPage:
+    total = len(matches)
+    return SearchPage(
+        resources=matches[offset : offset + count],
+        total=total,
+        next_offset=offset + count if count and offset + count < total else None,
+        previous_offset=max(0, offset - count) if count and offset > 0 else None,
+    )
 
 
 class FakeAuthError(AdapterError):

@@ -109,7 +109,7 @@ def test_created_is_a_french_day_with_the_fhir_prefixes(
         "created=2026-02-30",
         "created=2026-3-1",
         "created=ne2026-03-01",
-        "created=2026-03-01T10:00:00",
+        "created=2026-03-01T25:00:00",
         "created=2026-03-01&created=2026-03-02&created=2026-03-03",
         "outcome=done",
         "state=failed",

@@ -143,8 +143,9 @@ def test_etag_last_modified_and_304(api: Api) -> None:
     stale = api.client.get(url, headers={**AUTH, "If-None-Match": 'W/"old"'})
 
     assert etag.startswith('W/"')
-    # The demo table's newest valid_from is 2024-01-01 (the telemonitoring majorations).
-    assert first.headers["last-modified"] == "Mon, 01 Jan 2024 00:00:00 GMT"
+    # The demo table's newest valid_from (2026-07-01, a rental's new tariff) is after the
+    # clock's day, 2 March 2026: Last-Modified never lies in the future.
+    assert first.headers["last-modified"] == "Mon, 02 Mar 2026 00:00:00 GMT"
     assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
     assert other.headers["etag"] != etag
     assert stale.status_code == 200

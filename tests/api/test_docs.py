@@ -48,3 +48,16 @@ def test_the_docs_pages_keep_the_browser_on_the_adapter(api: Api, page: str) -> 
     policy = api.client.get(page).headers["content-security-policy"]
     assert "default-src 'self'" in policy
     assert "img-src 'self' data:" in policy
+
+
+def test_every_schema_reference_of_the_description_resolves(api: Api) -> None:
+    """A $ref to a missing component breaks ReDoc's whole page ("Invalid reference token")."""
+    document = api.client.get("/openapi.json").json()
+    references = set(re.findall(r'"\$ref": ?"#/([^"]+)"', api.client.get("/openapi.json").text))
+
+    for reference in references:
+        node = document
+        for step in reference.split("/"):
+            assert step in node, reference
+            node = node[step]
+    assert "components/schemas/Claim" in references

@@ -31,8 +31,9 @@ from adapter.settings import Settings
 
 EXAMPLES = 60
 SUBMIT = "/Claim/$submit"
-#: Operations whose body is a FHIR Bundle: a JSON schema cannot say which ones the service accepts.
-BUNDLE_BODIES = (SUBMIT, "/Claim/$inquire")
+#: Operations whose body is a FHIR Bundle (or Parameters): a JSON schema cannot say which ones the
+#: service accepts.
+BUNDLE_BODIES = (SUBMIT, "/Claim/$inquire", "/Claim/$cancel")
 
 
 # schemathesis builds its tests when the module is collected, from a schema it holds then

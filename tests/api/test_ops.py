@@ -11,9 +11,10 @@ from adapter import __version__
 from adapter.api.capability import SEARCH_PARAMETERS
 from adapter.api.routes_claimresponse import parse_search
 from mappings.fhir.xml import parse_xml
-from tests.api.conftest import READER, Api, outcome_codes
+from tests.api.conftest import NIR, READER, Api, outcome_codes
 
 FHIR_JSON = "application/fhir+json; charset=utf-8; fhirVersion=4.0"
+SP = "http://hl7.org/fhir/SearchParameter"
 
 
 def test_metadata_is_a_valid_r4_capability_statement_without_auth(api: Api) -> None:
@@ -51,22 +52,33 @@ def test_metadata_declares_smart_security_and_what_the_routes_serve(api: Api) ->
             "definition": "http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-inquiry",
         },
     ]
-    assert [operation["name"] for operation in operations[2:]] == ["answer", "requeue"]
+    assert [operation["name"] for operation in operations[2:]] == ["answer", "requeue", "cancel"]
     assert [i["code"] for i in resources["ClaimResponse"]["interaction"]] == [
         "read",
+        "vread",
         "history-instance",
         "search-type",
     ]
-    assert [p["name"] for p in resources["ClaimResponse"]["searchParam"]] == [
-        "request",
-        "patient.identifier",
-        "insurer",
-        "created",
-        "outcome",
-        "state",
-        "_count",
-        "_offset",
+    assert [
+        (p["name"], p["type"], p.get("definition")) for p in resources["ClaimResponse"]["searchParam"]
+    ] == [
+        ("request", "reference", f"{SP}/ClaimResponse-request"),
+        ("patient", "reference", f"{SP}/ClaimResponse-patient"),
+        ("insurer", "reference", f"{SP}/ClaimResponse-insurer"),
+        ("created", "date", f"{SP}/ClaimResponse-created"),
+        ("outcome", "token", f"{SP}/ClaimResponse-outcome"),
+        ("state", "token", None),
     ]
+    assert [i["code"] for i in resources["Claim"]["interaction"]] == ["read", "search-type"]
+    assert [(p["name"], p["type"], p["definition"]) for p in resources["Claim"]["searchParam"]] == [
+        ("identifier", "token", f"{SP}/Claim-identifier")
+    ]
+    assert [i["code"] for i in resources["Bundle"]["interaction"]] == ["read"]
+    for resource in ("Claim", "ClaimResponse"):  # result parameters are not search parameters
+        assert {"_count", "_offset", "_sort"}.isdisjoint(
+            p["name"] for p in resources[resource]["searchParam"]
+        )
+        assert "_count" in resources[resource]["documentation"]
     assert [i["code"] for i in resources["ChargeItemDefinition"]["interaction"]] == ["read", "search-type"]
     assert [p["name"] for p in resources["ChargeItemDefinition"]["searchParam"]] == ["code", "date"]
     assert resources["CodeSystem"]["operation"][0]["name"] == "lookup"
@@ -79,19 +91,32 @@ def test_declared_search_parameters_are_exactly_the_accepted_ones() -> None:
     """Every parameter the CapabilityStatement lists is accepted by the search route."""
     from starlette.datastructures import QueryParams
 
-    values = {"created": "ge2026-03-01", "outcome": "complete", "state": "dead"}
-    query = QueryParams("&".join(f"{name}={values.get(name, '1')}" for name, *_ in SEARCH_PARAMETERS))
+    # A reference parameter is searched by its target's identifier: chained, or with :identifier.
+    values = {
+        "created": "ge2026-03-01",
+        "outcome": "complete",
+        "state": "dead",
+        "patient.identifier": NIR,
+        "insurer:identifier": "011751234",
+    }
+    names = {"patient": "patient.identifier", "insurer": "insurer:identifier"}
+    query = QueryParams(
+        "&".join(
+            f"{names.get(name, name)}={values.get(names.get(name, name), '1')}"
+            for name, *_ in SEARCH_PARAMETERS
+        )
+    )
 
     parsed = parse_search(query)
 
     assert parsed.criteria == {
         "request": "1",
-        "patient.identifier": "1",
-        "insurer": "1",
+        "patient.identifier": NIR,
+        "insurer": "011751234",
         "outcome": "complete",
         "state": "dead",
     }
-    assert parsed.created == ("ge2026-03-01",)
+    assert parsed.dates == {"created": ("ge2026-03-01",)}
 
 
 def test_metadata_in_xml_with_an_etag(api: Api) -> None:

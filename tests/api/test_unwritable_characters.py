@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from adapter.errors import Issue, ParseError
-from adapter.service import Answer, SearchPage, StoredClaim
+from adapter.service import Answer, SearchPage
+from mappings.fhir.jsonio import loads
 from mappings.fhir.xml import REPLACEMENT, parse_xml
-from tests.api.conftest import READER, WRITER, Api, claim_response, submission, submission_json
+from tests.api.conftest import NOW, READER, WRITER, Api, claim_response, submission, submission_json
 
 XML = {"Authorization": READER, "Accept": "application/fhir+xml"}
 CHARACTERS = ["\u0000", "\u0001", "\u001f", "\ufffe", "\uffff", "\ud800"]
@@ -25,11 +26,12 @@ def _with(character: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("character", CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
 def test_stored_json_claim_reads_as_xml(api: Api, character: str) -> None:
+    # As the service reads a stored JSON body with the character escaped in it.
     escaped = f"\\u{ord(character):04x}".encode()
-    raw = submission_json().replace(b'"collection"', b'"coll' + escaped + b'ection"', 1)
-    api.service.claims["c1"] = StoredClaim(raw=raw, media_type="application/fhir+json")
+    bundle = loads(submission_json().replace(b'"collection"', b'"coll' + escaped + b'ection"', 1))
+    api.service.bundles["c1"] = Answer(resource=bundle, json=b"", version=1, last_updated=NOW)
 
-    response = api.client.get("/Claim/c1", headers=XML)
+    response = api.client.get("/Bundle/c1", headers=XML)
 
     assert response.status_code == 200
     assert parse_xml(response.content)["type"] == f"coll{REPLACEMENT}ection"

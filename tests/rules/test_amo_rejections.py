@@ -7,13 +7,24 @@ from datetime import date, datetime
 
 import pytest
 
-from adapter.domain import ClaimUse, DateRange, LppCode, Outcome, ReimbursementRequest
+from adapter.domain import (
+    BillerKind,
+    BillingProvider,
+    ClaimUse,
+    DateRange,
+    Finess,
+    LppCode,
+    Outcome,
+    ReimbursementRequest,
+)
 from adapter.errors import CATALOGUE
 from adapter.rules import DeliveryRecord
 from adapter.rules.history import prescription_key
 from adapter.rules.notes import REASONS
 from tests.support.requests import PARIS, PATIENT, SUPPLIER, euros, line, request
 from tests.support.rules import run
+
+HOSPITAL = BillingProvider(finess=Finess("750712184"), name="Hôpital Démo")
 
 
 def codes(req: ReimbursementRequest, *, history: Sequence[DeliveryRecord] = ()) -> list[tuple[str, ...]]:
@@ -158,20 +169,43 @@ def test_age_bounds_are_inclusive() -> None:
     ]
 
 
-def test_billing_one_year_after_care_is_rejected() -> None:
-    """Billing on the anniversary of the care is too late (B2: strictly less than one year)."""
-    on_time = request(created=datetime(2027, 3, 1, 23, 0, tzinfo=PARIS))
-    late = request(created=datetime(2027, 3, 2, 8, 0, tzinfo=PARIS))
+def test_establishment_billing_one_year_after_care_is_rejected() -> None:
+    """An establishment billing on the anniversary of the care is too late (L.162-25 CSS;
+    B2: strictly less than one year)."""
+    on_time = request(created=datetime(2027, 3, 1, 23, 0, tzinfo=PARIS), provider=HOSPITAL)
+    late = request(created=datetime(2027, 3, 2, 8, 0, tzinfo=PARIS), provider=HOSPITAL)
 
     assert codes(on_time) == [()]
     assert codes(late) == [("billing-deadline",)]
 
 
-def test_billing_deadline_runs_from_the_rental_end() -> None:
+def test_establishment_billing_deadline_runs_from_the_rental_end() -> None:
     """For a rental, the year runs from its last day, not its first."""
     rental = line(code="1241763", price="12.35", qty=5, rental=(date(2026, 3, 2), date(2026, 4, 5)))
 
-    assert codes(request(rental, created=datetime(2027, 3, 20, tzinfo=PARIS))) == [()]
+    assert codes(request(rental, created=datetime(2027, 3, 20, tzinfo=PARIS), provider=HOSPITAL)) == [()]
+    assert codes(request(rental, created=datetime(2027, 4, 5, 9, tzinfo=PARIS), provider=HOSPITAL)) == [
+        ("billing-deadline",)
+    ]
+
+
+def test_supplier_has_two_years_from_the_quarter_after_the_care() -> None:
+    """A supplier (SIRET) bills within two years of the first day of the next quarter
+    (L.332-1 CSS): care on 2/3/2026 (first quarter) may be billed until 31/3/2028."""
+    on_time = request(created=datetime(2028, 3, 31, 20, 0, tzinfo=PARIS))
+    late = request(created=datetime(2028, 4, 1, 8, 0, tzinfo=PARIS))
+
+    assert codes(on_time) == [()]
+    assert codes(late) == [("billing-deadline",)]
+
+
+def test_stated_biller_kind_overrides_the_identifiers() -> None:
+    """A FINESS-only provider that states it is a pharmacist gets the two-year deadline."""
+    pharmacy = BillingProvider(finess=Finess("750712184"), kind=BillerKind.PHARMACIST)
+    created = datetime(2027, 6, 1, 8, 0, tzinfo=PARIS)
+
+    assert codes(request(created=created, provider=HOSPITAL)) == [("billing-deadline",)]
+    assert codes(request(created=created, provider=pharmacy)) == [()]
 
 
 def test_a_line_lists_every_reason() -> None:

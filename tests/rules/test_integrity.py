@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from adapter.domain import Finding, LppCode, Prescriber, Rpps
+from adapter.domain import Ear, Finding, LppCode, Prescriber, Rpps
 from adapter.rules import DeliveryRecord, RulesConfig, rebase_expression
 from tests.support.requests import OTHER_PATIENT, OTHER_SUPPLIER, PATIENT, SUPPLIER, euros, line, request
 from tests.support.rules import run
 
 
-def past(code: str, day: date, *, quantity: int = 1, provider: str = SUPPLIER.identifier) -> DeliveryRecord:
+def past(
+    code: str,
+    day: date,
+    *,
+    quantity: int = 1,
+    provider: str = SUPPLIER.identifier,
+    ear: Ear | None = None,
+) -> DeliveryRecord:
     """A delivery already paid to the synthetic patient."""
     return DeliveryRecord(
         nir=PATIENT,
@@ -19,6 +26,7 @@ def past(code: str, day: date, *, quantity: int = 1, provider: str = SUPPLIER.id
         quantity=quantity,
         provider=provider,
         submission="EARLIER",
+        ear=None if ear is None else ear.value,
     )
 
 
@@ -109,7 +117,7 @@ def test_renewal_before_the_interval_is_blocking() -> None:
     """Two classe I aids in 2024 then a classe II in 2026: renewal-too-early (the codes share a group)."""
     history = [past("9900101", date(2024, 1, 10), quantity=2)]
 
-    amo, _ = run(request(line(code="9900103", price="1500.00")), history=history)
+    amo, _ = run(request(line(code="9900103", price="1500.00", ear=Ear.LEFT)), history=history)
 
     assert [(f.code, f.expression) for f in amo.findings] == [
         ("renewal-too-early", "Claim.item[0].servicedDate")
@@ -120,14 +128,51 @@ def test_renewal_before_the_interval_is_blocking() -> None:
 def test_renewal_after_the_interval_or_for_the_other_ear_is_paid() -> None:
     """Four years later, or a second ear after a single one, the hearing aid is paid."""
     old = [past("9900101", date(2022, 3, 1), quantity=2)]
-    one_ear = [past("9900101", date(2025, 6, 1), quantity=1)]
-    aid = line(code="9900101", price="950.00")
+    one_ear = [past("9900101", date(2025, 6, 1), quantity=1, ear=Ear.RIGHT)]
+    aid = line(code="9900101", price="950.00", ear=Ear.LEFT)
 
     later, _ = run(request(aid), history=old)
     second_ear, _ = run(request(aid), history=one_ear)
 
     assert later.findings == ()
     assert second_ear.findings == ()
+
+
+def test_hearing_aid_renewed_for_the_same_ear_is_blocking() -> None:
+    """One aid for the left ear in 2025: another left aid in 2026 is renewal-too-early at its
+    bodySite, though the pooled count (2 per 4 years) would allow it."""
+    history = [past("9900101", date(2025, 6, 1), ear=Ear.LEFT)]
+
+    amo, _ = run(request(line(code="9900103", price="1500.00", ear=Ear.LEFT)), history=history)
+
+    assert [(f.code, f.expression, f.blocking) for f in amo.findings] == [
+        ("renewal-too-early", "Claim.item[0].bodySite", True)
+    ]
+    assert "left ear" in amo.findings[0].text
+    assert amo.decision.lines[0].rejected
+
+
+def test_hearing_aid_without_its_ear_warns_and_counts_both_ears() -> None:
+    """A hearing aid without bodySite is paid with an ear-missing warning; the pooled count
+    (two per four years) still applies to it."""
+    aid = line(code="9900101", price="950.00")
+
+    fresh, _ = run(request(aid))
+    third, _ = run(request(aid), history=[past("9900101", date(2025, 6, 1), quantity=2)])
+
+    assert [(f.code, f.expression, f.blocking) for f in fresh.findings] == [
+        ("ear-missing", "Claim.item[0].bodySite", False)
+    ]
+    assert not fresh.decision.lines[0].rejected
+    assert [f.code for f in third.findings] == ["renewal-too-early", "ear-missing"]
+    assert third.decision.lines[0].rejected
+
+
+def test_paid_hearing_aid_records_its_ear() -> None:
+    """The delivery record keeps the ear, so the next claim counts per ear."""
+    amo, _ = run(request(line(code="9900101", price="950.00", ear=Ear.RIGHT)))
+
+    assert [record.ear for record in amo.deliveries] == ["right"]
 
 
 def test_second_telemonitoring_forfait_of_a_kind_in_a_month_is_blocking() -> None:

@@ -216,3 +216,31 @@ def test_blank_lines_and_quoted_cells_are_accepted() -> None:
     table = parse_lpp_table(f"{HEADER}\n\n{row}\n", source="table.csv")
 
     assert [row.label for row in table] == ["Device, with comma (demo)"]
+
+
+def test_optional_trailing_cells_may_be_left_out() -> None:
+    """Rows written before the per-ear and rental-unit columns keep their cells; a required
+    column cannot be left out that way."""
+    header = HEADER + ",renewal_months,renewal_per_ear,rental_unit"
+    table = parse_lpp_table(
+        "\n".join((header, ROW, ROW.replace("9900001", "9900002") + ",48,1,week")) + "\n", source="t.csv"
+    )
+
+    old, new = table.rows(LppCode("9900001"))[0], table.rows(LppCode("9900002"))[0]
+    assert (old.renewal_per_ear, old.rental_unit) == (None, None)
+    assert (new.renewal_months, new.renewal_per_ear, new.rental_unit) == (48, 1, "week")
+    with pytest.raises(ReferenceDataFormatError, match="9 cells where the header has 10"):
+        parse(ROW.rsplit(",", 1)[0])
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "problem"),
+    [
+        (",,1,", "renewal_per_ear", "renewal_per_ear needs renewal_months"),
+        (",,,day", "rental_unit", "is not a rental unit"),
+    ],
+)
+def test_per_ear_and_rental_unit_cells_are_checked(cells: str, column: str, problem: str) -> None:
+    header = HEADER + ",renewal_months,renewal_per_ear,rental_unit"
+    with pytest.raises(ReferenceDataFormatError, match=rf"column '{column}'.*{problem}"):
+        parse(ROW + cells, header=header)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapter.domain import Exoneration, Gtin, Line, LppCode, Money, NatureAssurance, ReimbursementRequest
+from adapter.domain import Ear, Exoneration, Gtin, Line, LppCode, Money, NatureAssurance, ReimbursementRequest
 from adapter.rules import Contract, ContractCatalogue, Guarantee, GuaranteeKind, RulesConfig, adjudicate_amc
 from tests.support.requests import NOW, line, request
 from tests.support.rules import CATALOGUE, TABLE, run
@@ -27,24 +27,30 @@ CODES = [
     "7206147",
     "1241763",
     "9900401",
+    "9900601",
     "9900711",
     "9900712",
     "9900713",
     "9900714",
     "9900303",
-    "9900601",
-    "9900602",
+    "9900611",
+    "9900612",
     "9900801",
 ]
 GTINS = ["03760000010016", "03760000010023", "03760000010030"]
 """Devices off the LPP: refused by the AMO, paid or not by a mutuelle's own guarantee."""
 SITUATIONS = [
-    (NatureAssurance.MALADIE, Exoneration.NONE, False),
-    (NatureAssurance.MALADIE, Exoneration.ALD, True),
-    (NatureAssurance.ALSACE_MOSELLE, Exoneration.NONE, False),
-    (NatureAssurance.MALADIE, Exoneration.ASPA, False),
-    (NatureAssurance.MATERNITE, Exoneration.NONE, False),
+    (NatureAssurance.MALADIE, Exoneration.NONE, False, False),
+    (NatureAssurance.MALADIE, Exoneration.ALD, True, False),
+    (NatureAssurance.ALSACE_MOSELLE, Exoneration.NONE, False, False),
+    (NatureAssurance.MALADIE, Exoneration.ASPA, False, False),
+    (NatureAssurance.MATERNITE, Exoneration.NONE, False, False),
+    (NatureAssurance.AT_MP, Exoneration.NONE, False, False),
+    (NatureAssurance.MALADIE, Exoneration.NONE, False, True),
 ]
+"""(nature, exonération, ALD prescription, AME)."""
+CSS = "CSS"
+"""A contract pool entry standing for the complémentaire santé solidaire (no contract)."""
 prices = st.one_of(
     st.integers(min_value=0, max_value=300_000).map(Money.from_cents),
     st.sampled_from(
@@ -62,8 +68,10 @@ def lines(draw: st.DrawFn) -> tuple[Line, ...]:
 
 @st.composite
 def one_line(draw: st.DrawFn, seq: int) -> Line:
+    """A purchase (hearing aids with or without their ear), a rental across a tariff change,
+    or (one line in ten) a device off the LPP."""
     day = date(2026, 2, 20) + timedelta(days=draw(st.integers(0, 18)))
-    if draw(st.integers(0, 9)) == 0:  # one line in ten is a device off the LPP
+    if draw(st.integers(0, 9)) == 0:
         return Line(
             sequence=seq,
             lpp_code=None,
@@ -73,21 +81,33 @@ def one_line(draw: st.DrawFn, seq: int) -> Line:
             unit_price=draw(prices),
             delivery_date=day,
         )
-    return line(seq, draw(st.sampled_from(CODES)), str(draw(prices).amount), qty=draw(quantities), day=day)
+    code = draw(st.sampled_from(CODES))
+    qty = draw(quantities)
+    if code == "9900601":
+        start = date(2026, 6, 1) + timedelta(days=draw(st.integers(0, 40)))
+        return line(
+            seq, code, str(draw(prices).amount), qty=qty, rental=(start, start + timedelta(weeks=qty))
+        )
+    return line(
+        seq, code, str(draw(prices).amount), qty=qty, day=day, ear=draw(st.none() | st.sampled_from(Ear))
+    )
 
 
 @st.composite
 def requests(draw: st.DrawFn, contracts: list[str | None] | None = None) -> ReimbursementRequest:
-    nature, exoneration, ald = draw(st.sampled_from(SITUATIONS))
+    nature, exoneration, ald, ame = draw(st.sampled_from(SITUATIONS))
     pool: list[str | None] = (
-        contracts if contracts is not None else [*(c.id for c in CATALOGUE), None, "UNKNOWN"]
+        contracts if contracts is not None else [*(c.id for c in CATALOGUE), None, "UNKNOWN", CSS]
     )
+    contract = draw(st.sampled_from(pool))
     return request(
         *draw(lines()),
         nature=nature,
         exoneration=exoneration,
         ald=ald,
-        contract=draw(st.sampled_from(pool)),
+        contract=None if ame and contracts is None else contract,
+        ame=ame and contracts is None,
+        css=contract == CSS,
     )
 
 
@@ -139,6 +159,8 @@ def test_results_do_not_depend_on_line_order(req: ReimbursementRequest, data: st
         exoneration=req.amo.exoneration,
         ald=req.prescription.ald,
         contract=req.amc.contract_id if req.amc else None,
+        ame=req.amo.ame,
+        css=req.amc is not None and req.amc.css,
     )
 
     amo, amc = run(req)
@@ -232,7 +254,8 @@ def test_ticket_moderateur_and_depassement_split_the_price(code: str, price: Mon
         assert decided.depassement is not None
         assert decided.benefit + decided.ticket_moderateur == decided.eligible
         assert decided.eligible + decided.depassement == decided.submitted
-        assert decided.eligible <= TABLE.rows(LppCode(code))[-1].tarif.times(qty)
+        highest = max(row.tarif.amount for row in TABLE.rows(LppCode(code)))
+        assert decided.eligible <= Money(highest).times(qty)
 
 
 @given(requests(contracts=["DEMO-OPTIQUE", "DEMO-RESP-100", "DEMO-RESP-150", "DEMO-FRAIS-REELS"]))

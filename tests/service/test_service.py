@@ -119,25 +119,90 @@ def test_tenancy_on_submit_and_reads(service: StoreService) -> None:
     assert service.claim(claim_id, caller=stranger) is None
 
 
-def test_search_pages_never_split_a_submission(service: StoreService) -> None:
-    """Search counts ClaimResponses, pages hold at most _count, next/previous offsets chain."""
-    for name in ("01-purchase-standard", "02-rental-bed", "03-two-lines", "08-no-mutuelle"):
-        service.submit(fixture(name), Format.JSON, caller=EVERYONE, now=NOW)
+def _submit_in_order(service: StoreService, names: tuple[str, ...]) -> list[list[str]]:
+    """Submit fixtures a minute apart; each claim's ClaimResponse ids (AMO, then AMC)."""
+    ids = []
+    for minute, name in enumerate(names):
+        answer = service.submit(fixture(name), Format.JSON, caller=EVERYONE, now=NOW.replace(minute=minute))
+        ids.append(
+            [
+                e["resource"]["id"]
+                for e in answer.resource["entry"]
+                if e["resource"]["resourceType"] == "ClaimResponse"
+            ]
+        )
+    return ids
+
+
+def test_search_pages_hold_count_claim_responses_at_most(service: StoreService) -> None:
+    """_count is a hard maximum: pages of 3 over 7 ClaimResponses hold 3, 3 and 1, splitting a
+    claim's AMO and AMC answers where they fall, and the offsets chain both ways."""
+    claims = _submit_in_order(
+        service, ("01-purchase-standard", "02-rental-bed", "03-two-lines", "08-no-mutuelle")
+    )
+    newest_first = [cr for ids in reversed(claims) for cr in ids]
     everything = service.search_claim_responses(caller=EVERYONE, count=100)
     assert everything.total == len(everything.resources) == 7
+    assert [r["id"] for r in everything.resources] == newest_first
 
-    seen: list[str] = []
+    pages: list[list[str]] = []
+    offsets: list[tuple[int | None, int | None]] = []
     offset: int | None = 0
     while offset is not None:
         page = service.search_claim_responses(caller=EVERYONE, count=3, offset=offset)
-        assert len(page.resources) <= 3
         assert page.total == 7
-        seen += [r["id"] for r in page.resources]
+        pages.append([r["id"] for r in page.resources])
+        offsets.append((page.previous_offset, page.next_offset))
         offset = page.next_offset
-    assert sorted(seen) == sorted(r["id"] for r in everything.resources)
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert [cr for p in pages for cr in p] == newest_first
+    assert offsets == [(None, 3), (0, 6), (3, None)]
+    assert all(r["meta"]["versionId"] == "1" for r in everything.resources)
 
-    amo_only = service.search_claim_responses(caller=EVERYONE, insurer="011751234")
-    assert {r["insurer"]["identifier"]["value"] for r in amo_only.resources} == {"011751234"}
+    mutuelle = service.search_claim_responses(caller=EVERYONE, insurer="MUTEX00001", count=2, offset=1)
+    assert {r["insurer"]["identifier"]["value"] for r in mutuelle.resources} == {"MUTEX00001"}
+    assert (len(mutuelle.resources), mutuelle.total, mutuelle.next_offset) == (2, 3, None)
+    assert [r["id"] for r in mutuelle.resources] == [ids[1] for ids in reversed(claims[:3])][1:]
+
+
+def test_search_sorts_by_created_either_way(service: StoreService) -> None:
+    """_sort=created is oldest first, -created (the default) newest first; AMO before AMC in a claim."""
+    claims = _submit_in_order(service, ("01-purchase-standard", "08-no-mutuelle", "02-rental-bed"))
+
+    oldest = service.search_claim_responses(caller=EVERYONE, sort="created", count=4, offset=1)
+    newest = service.search_claim_responses(caller=EVERYONE, sort="-created")
+    updated = service.search_claim_responses(caller=EVERYONE, sort="_lastUpdated")
+
+    assert [r["id"] for r in oldest.resources] == [cr for ids in claims for cr in ids][1:5]
+    assert [r["id"] for r in newest.resources] == [cr for ids in reversed(claims) for cr in ids]
+    assert [r["id"] for r in updated.resources] == [cr for ids in claims for cr in ids]
+
+
+def test_claim_and_bundle_reads_and_claim_search(service: StoreService) -> None:
+    """The Claim and its Bundle under the stored Claim's id, version 1; Claims searched by the
+    Bundle.identifier they came in."""
+    data = fixture("01-purchase-standard")
+    answer = service.submit(data, Format.JSON, caller=EVERYONE, now=NOW)
+    claim_id = answer.resource["entry"][0]["resource"]["request"]["reference"].removeprefix("Claim/")
+    submitted = jsonio.loads(data)
+
+    claim = service.claim_resource(claim_id, caller=EVERYONE)
+    bundle = service.submitted_bundle(claim_id, caller=EVERYONE)
+    found = service.search_claims(
+        caller=EVERYONE, identifier=(submitted["identifier"]["system"], submitted["identifier"]["value"])
+    )
+    elsewhere = service.search_claims(caller=EVERYONE, identifier=("https://other.example", "x"))
+
+    assert claim is not None
+    assert bundle is not None
+    assert (claim.version, claim.last_updated) == (1, NOW)
+    assert claim.resource["meta"] == {"versionId": "1", "lastUpdated": NOW.isoformat()}
+    assert {k: v for k, v in claim.resource.items() if k not in ("id", "meta")} == {
+        k: v for k, v in submitted["entry"][0]["resource"].items() if k not in ("id", "meta")
+    }
+    assert bundle.resource["id"] == claim.resource["id"] == claim_id
+    assert bundle.resource["entry"] == submitted["entry"]
+    assert ([c["id"] for c in found.resources], found.total, elsewhere.total) == ([claim_id], 1, 0)
 
 
 def test_racing_threads_adjudicate_once(service: StoreService) -> None:

@@ -78,10 +78,23 @@ def test_two_tenants_with_one_bundle_identifier_both_succeed_apart(service: Stor
         theirs = jsonio.loads(other.json)["entry"][0]["resource"]
         read = service.claim_response(mine["id"], caller=tenant)
         assert read is not None
-        assert read.resource == mine
+        assert {key: value for key, value in read.resource.items() if key != "meta"} == mine
+        assert read.resource["meta"]["versionId"] == "1"
         assert service.claim_response(theirs["id"], caller=tenant) is None
         claim_id = mine["request"]["reference"].removeprefix("Claim/")
+        their_claim = theirs["request"]["reference"].removeprefix("Claim/")
         assert service.claim(claim_id, caller=tenant) is not None
+        claim = service.claim_resource(claim_id, caller=tenant)
+        bundle = service.submitted_bundle(claim_id, caller=tenant)
+        assert claim is not None
+        assert bundle is not None
+        assert (claim.resource["resourceType"], claim.resource["id"]) == ("Claim", claim_id)
+        assert (bundle.resource["resourceType"], bundle.resource["id"]) == ("Bundle", claim_id)
+        assert service.claim_resource(their_claim, caller=tenant) is None
+        assert service.submitted_bundle(their_claim, caller=tenant) is None
+        shared = _bundle()["identifier"]  # both tenants submitted under it
+        claims = service.search_claims(caller=tenant, identifier=(shared["system"], shared["value"]))
+        assert ([c["id"] for c in claims.resources], claims.total) == ([claim_id], 1)
         page = service.search_claim_responses(
             caller=tenant, request="https://supplier.example/fhir/submissions|SUB-2026-000101"
         )
@@ -116,3 +129,29 @@ def test_the_development_client_keeps_the_unscoped_ids(service: StoreService) ->
     other = service.submit(jsonio.dumps(_bundle()), Format.JSON, caller=TENANT_A, now=NOW)
     assert not other.replayed
     assert not _ids(other.json) & _ids(answer.json)
+
+
+def test_the_new_reads_never_show_another_tenants_rows(service: StoreService) -> None:
+    """Claim and Bundle reads, ClaimResponse vread and history, and every search (any sort, any
+    page) show a tenant its own submissions only: another's are unknown (the API's 404)."""
+    mine = service.submit(jsonio.dumps(_bundle(SIRET_A)), Format.JSON, caller=TENANT_A, now=NOW)
+    theirs = service.submit(jsonio.dumps(_bundle(SIRET_B)), Format.JSON, caller=TENANT_B, now=NOW)
+    my_ids = {e["resource"]["id"] for e in jsonio.loads(mine.json)["entry"]}
+    their_claim = jsonio.loads(theirs.json)["entry"][0]["resource"]
+    their_claim_id = their_claim["request"]["reference"].removeprefix("Claim/")
+
+    assert service.claim_resource(their_claim_id, caller=TENANT_A) is None
+    assert service.submitted_bundle(their_claim_id, caller=TENANT_A) is None
+    assert service.claim_response_history(their_claim["id"], caller=TENANT_A) is None
+    for sort in ("created", "-created", "_lastUpdated", "-_lastUpdated"):
+        for offset in (0, 1):
+            page = service.search_claim_responses(caller=TENANT_A, sort=sort, offset=offset, count=1)
+            assert page.total == 2
+            assert {r["id"] for r in page.resources} <= my_ids
+        claims = service.search_claims(caller=TENANT_A, sort=sort)
+        assert claims.total == 1
+        assert their_claim_id not in {c["id"] for c in claims.resources}
+    by_patient = service.search_claim_responses(
+        caller=TENANT_A, patient_identifier=their_claim["patient"]["identifier"]["value"]
+    )
+    assert {r["id"] for r in by_patient.resources} <= my_ids

@@ -21,6 +21,7 @@ from tests.support.submissions import submission
 COLUMNS = ("raw", "request_json", "amo_decision_json", "amc_decision_json", "findings_json", "response_json")
 TABLES = {
     "alembic_version",
+    "cancellations",
     "audit_log",
     "delivery_records",
     "ledger_entries",
@@ -48,7 +49,7 @@ def test_migrating_an_empty_database_twice_is_idempotent(empty_url: str) -> None
         store.migrate()
         store.migrate()
         with store.engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0005"
+            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0007"
             assert set(inspect(connection).get_table_names()) == TABLES
     finally:
         store.dispose()

@@ -96,6 +96,8 @@ class Person:
     given: str
     gender: str
     birth_date: date
+    nia: bool = False
+    """``nir`` is an INS-NIA (a provisional number, born abroad): identified under its system."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,6 +128,8 @@ class Provider:
     finess: str | None = None
     siret: str | None = None
     idnat: bool = False
+    kind: str | None = None
+    """The biller's kind stated in Organization.type (establishment, supplier, pharmacist…)."""
 
     def identifier(self) -> dict[str, Any]:
         if self.finess is not None:
@@ -151,6 +155,8 @@ class AmoCover:
     insured: Person | None = None
     """The ouvrant droit when it is not the patient (a child on a parent's rights)."""
     dependent: str | None = None
+    ame: bool = False
+    """The aide médicale de l'État: the class ``scheme`` = ``ame``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -163,6 +169,8 @@ class AmcCover:
     plan: str
     start: date | None = None
     end: date | None = None
+    css: bool = False
+    """The complémentaire santé solidaire: the class ``scheme`` = ``css``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,6 +183,8 @@ class Line:
     quantity: int = 1
     serviced_date: date | None = None
     serviced_period: tuple[date, date] | None = None
+    ear: str | None = None
+    """``left`` or ``right``: item.bodySite (SNOMED CT) for a per-ear device."""
     gtin: bool = False
     """``code`` is the GTIN of a device off the LPP, not an LPP code."""
     category: str | None = None
@@ -317,6 +327,10 @@ def _claim(case: Case) -> dict[str, Any]:
         item["quantity"] = {"value": line.quantity}
         item["unitPrice"] = money(line.unit_price)
         item["net"] = money(line.net)
+        if line.ear is not None:
+            item["bodySite"] = _concept(
+                systems.SNOMED, _EAR_CODES[line.ear], f"{line.ear.title()} ear structure"
+            )
         items.append(item)
         total = total + Money(line.net)
     claim: dict[str, Any] = {
@@ -346,7 +360,7 @@ def patient_resource(person: Person) -> dict[str, Any]:
     """A Patient identified by NIR; also used to add a second patient to a Bundle."""
     return {
         "resourceType": "Patient",
-        "identifier": [{"system": systems.NIR, "value": person.nir}],
+        "identifier": [{"system": systems.INS_NIA if person.nia else systems.NIR, "value": person.nir}],
         "name": _name(person.family, person.given),
         "gender": person.gender,
         "birthDate": person.birth_date.isoformat(),
@@ -362,12 +376,18 @@ def _practitioner(case: Case) -> dict[str, Any]:
     }
 
 
+_EAR_CODES: Final = {ear: code for code, ear in systems.SNOMED_EARS.items()}
+
+
 def _provider(case: Case) -> dict[str, Any]:
-    return {
+    resource: dict[str, Any] = {
         "resourceType": "Organization",
         "identifier": [case.provider.identifier()],
-        "name": case.provider.name,
     }
+    if case.provider.kind is not None:
+        resource["type"] = [_concept(CANON.biller_kind, case.provider.kind)]
+    resource["name"] = case.provider.name
+    return resource
 
 
 def _amo(case: Case) -> dict[str, Any]:
@@ -412,6 +432,8 @@ def _amo_coverage(case: Case) -> dict[str, Any]:
     ]
     if amo.regime is not None:
         classes.append(_class(CANON.coverage_class, "regime", amo.regime))
+    if amo.ame:
+        classes.append(_class(CANON.coverage_class, "scheme", "ame"))
     coverage["class"] = classes
     coverage["order"] = 1
     return coverage
@@ -432,6 +454,8 @@ def _amc_coverage(case: Case) -> dict[str, Any]:
         coverage["period"] = _period(amc.start, amc.end)
     coverage["payor"] = [reference(case, "amc")]
     coverage["class"] = [_class(systems.COVERAGE_CLASS_HL7, "plan", amc.plan)]
+    if amc.css:
+        coverage["class"].append(_class(CANON.coverage_class, "scheme", "css"))
     coverage["order"] = 2
     return coverage
 
@@ -520,6 +544,8 @@ _AUDIO_2 = ("9900103", "Aide auditive classe II, adulte, par oreille (demo code)
 _WHEELCHAIR = ("9900501", "Fauteuil roulant électrique, achat (demo code)")
 _IMPLANT = ("9900002", "Dispositif implantable facturé en sus (demo code)")
 
+_OXYGEN = ("9900601", "Concentrateur d'oxygène, location hebdomadaire (demo code)")
+
 
 def _line(
     code: tuple[str, str],
@@ -528,6 +554,7 @@ def _line(
     on: date | None = None,
     period: tuple[date, date] | None = None,
     quantity: int = 1,
+    ear: str | None = None,
 ) -> Line:
     return Line(
         code=code[0],
@@ -536,6 +563,7 @@ def _line(
         quantity=quantity,
         serviced_date=on,
         serviced_period=period,
+        ear=ear,
     )
 
 
@@ -830,8 +858,8 @@ def _scenarios() -> Iterator[Case]:
     yield Case(
         name="10-hearing-aid-classe-1",
         description=(
-            "Hearing aid classe I (100 % Santé), adult, one ear: BR 400.00, billed at the PLV "
-            "950.00 (domain-fr.md §3.4 example 8)."
+            "Hearing aid classe I (100 % Santé), adult, one ear (the left, in item.bodySite): BR "
+            "400.00, billed at the PLV 950.00 (domain-fr.md §3.4 example 8)."
         ),
         sender=SUPPLIER_SUBMISSIONS,
         submission="SUB-2026-001017",
@@ -850,14 +878,14 @@ def _scenarios() -> Iterator[Case]:
         amc=_mutuelle("ADH-0010417", "DEMO-RESP-100"),
         authored_on=date(2026, 7, 6),
         prescribed_quantity=1,
-        lines=(_line(_AUDIO_1, "950.00", on=date(2026, 8, 17)),),
+        lines=(_line(_AUDIO_1, "950.00", on=date(2026, 8, 17), ear="left"),),
         tiers_payant=True,
     )
     yield Case(
         name="11-hearing-aid-classe-2",
         description=(
-            "Hearing aid classe II, adult, one ear: BR 400.00, free price 1,500.00, mutuelle "
-            "DEMO-AUDIO-500 (100 % BR + 500 €; domain-fr.md §3.4 example 9)."
+            "Hearing aid classe II, adult, one ear (the right, in item.bodySite): BR 400.00, free "
+            "price 1,500.00, mutuelle DEMO-AUDIO-500 (100 % BR + 500 €; domain-fr.md §3.4 example 9)."
         ),
         sender=SUPPLIER_SUBMISSIONS,
         submission="SUB-2026-001124",
@@ -876,7 +904,7 @@ def _scenarios() -> Iterator[Case]:
         amc=_mutuelle("ADH-0011239", "DEMO-AUDIO-500"),
         authored_on=date(2026, 7, 13),
         prescribed_quantity=1,
-        lines=(_line(_AUDIO_2, "1500.00", on=date(2026, 8, 24)),),
+        lines=(_line(_AUDIO_2, "1500.00", on=date(2026, 8, 24), ear="right"),),
         tiers_payant=True,
     )
     yield Case(
@@ -947,7 +975,7 @@ def _scenarios() -> Iterator[Case]:
     yield Case(
         name="14-predetermination",
         description=(
-            "Estimate (use predetermination) before fitting a classe II hearing aid: "
+            "Estimate (use predetermination) before fitting a classe II hearing aid to the left ear: "
             "servicedDate is the planned delivery date, after the submission; nothing is payable "
             "and nothing is consumed."
         ),
@@ -969,7 +997,7 @@ def _scenarios() -> Iterator[Case]:
         amc=_mutuelle("ADH-0014520", "DEMO-AUDIO-500"),
         authored_on=date(2026, 10, 5),
         prescribed_quantity=1,
-        lines=(_line(_AUDIO_2, "1500.00", on=date(2026, 11, 16)),),
+        lines=(_line(_AUDIO_2, "1500.00", on=date(2026, 11, 16), ear="left"),),
     )
     yield Case(
         name="15-accord-prealable",
@@ -1164,11 +1192,414 @@ def _scenarios() -> Iterator[Case]:
         tiers_payant=True,
     )
 
+    yield Case(
+        name="50-ins-nia-patient",
+        description=(
+            "A patient born abroad (Spain, INSEE country 99134) who awaits her NIR: Patient.identifier "
+            "is her INS-NIA (system urn:oid:1.2.250.1.213.1.4.9, 13 characters and the NIR's key, "
+            "sex digit 8 for a provisional number), and the AMO Coverage's subscriberId the same "
+            "number; adjudicated as the standard purchase of 01 (AMO 60.00, mutuelle 90.00), the "
+            "ClaimResponses naming the patient by her INS-NIA."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-005001",
+        timestamp=datetime(2026, 3, 9, 10, 15, 4, tzinfo=CET),
+        created=datetime(2026, 3, 9, 10, 15, tzinfo=CET),
+        patient=Person(
+            nir=nir("8850599134217"),
+            family="Ejemplo",
+            given="Lucía",
+            gender="female",
+            birth_date=date(1985, 5, 21),
+            nia=True,
+        ),
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY,
+        amo=AmoCover(organisme=_PARIS, name="CPAM de Paris", start=date(2026, 1, 15)),
+        amc=_mutuelle("ADH-0050011", "DEMO-RESP-150"),
+        authored_on=date(2026, 2, 23),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 3, 6)),),
+        tiers_payant=True,
+    )
+
+
+_AUDIO_PATIENT = Person(
+    nir=nir("2480264123045"),
+    family="Écoute-Essai",
+    given="Odette",
+    gender="female",
+    birth_date=date(1948, 2, 21),
+)
+_AUDIO_AMO = AmoCover(organisme="011641001", name="CPAM de Pau", start=date(2025, 1, 1))
+_HOSPITAL_LATE = Provider(name="Centre hospitalier de Démonstration", finess=finess("75010002"))
+_PHARMACY_FINESS = Provider(name="Pharmacie Essai du Port", finess=finess("13001234"), kind="pharmacist")
+_CSS = AmcCover(
+    number="CSSESSAI01",
+    name="Organisme gestionnaire de la CSS des Essais",
+    member_id="CSS-0029001",
+    plan="CSS",
+    css=True,
+)
+_AT_MP_AMO = AmoCover(
+    organisme="011311001", name="CPAM de la Haute-Garonne", start=date(2025, 1, 1), nature="41", regime="01"
+)
+
+
+def _second_pass() -> Iterator[Case]:
+    """Scenarios 22–34: hearing aids per ear, billing deadlines, CSS, AME, AT/MP, rentals."""
+    yield Case(
+        name="22-hearing-aid-left-ear",
+        description=(
+            "Hearing aid classe I for the left ear (item.bodySite SNOMED CT 89644007): BR 400.00, "
+            "PLV 950.00, AMO 240.00, the contrat responsable pays 710.00 (100 % Santé). The "
+            "delivery is recorded for the left ear."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-002201",
+        timestamp=datetime(2026, 3, 10, 10, 0, 4, tzinfo=CET),
+        created=datetime(2026, 3, 10, 10, 0, tzinfo=CET),
+        patient=_AUDIO_PATIENT,
+        prescriber=_ENT,
+        provider=_AUDIO,
+        amo=_AUDIO_AMO,
+        amc=_mutuelle("ADH-0022010", "DEMO-RESP-100"),
+        authored_on=date(2026, 2, 16),
+        prescribed_quantity=1,
+        lines=(_line(_AUDIO_1, "950.00", on=date(2026, 3, 9), ear="left"),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="23-hearing-aids-both-ears",
+        description=(
+            "Two classe I hearing aids, one per ear (bodySite left and right), on one Claim: each "
+            "line BR 400.00, AMO 240.00, mutuelle 710.00; 1,900.00 billed, nothing left to pay."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-002302",
+        timestamp=datetime(2026, 3, 24, 15, 12, 40, tzinfo=CET),
+        created=datetime(2026, 3, 24, 15, 12, tzinfo=CET),
+        patient=Person(
+            nir=nir("1531175114067"),
+            family="Tympan-Essai",
+            given="Gérard",
+            gender="male",
+            birth_date=date(1953, 11, 8),
+        ),
+        prescriber=_ENT,
+        provider=_AUDIO,
+        amo=AmoCover(organisme=_PARIS, name="CPAM de Paris", start=date(2025, 1, 1)),
+        amc=_mutuelle("ADH-0023020", "DEMO-RESP-100"),
+        authored_on=date(2026, 3, 2),
+        prescribed_quantity=2,
+        lines=(
+            _line(_AUDIO_1, "950.00", on=date(2026, 3, 23), ear="left"),
+            _line(_AUDIO_1, "950.00", on=date(2026, 3, 23), ear="right"),
+        ),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="24-hearing-aid-same-ear-renewal",
+        description=(
+            "The patient of 22-hearing-aid-left-ear gets another left-ear aid in September 2026: "
+            "one per ear per 4 years, so the AMO rejects it (renewal-too-early at item.bodySite) "
+            "and the mutuelle pays nothing. Submit 22-hearing-aid-left-ear first."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-002403",
+        timestamp=datetime(2026, 9, 15, 9, 30, 11, tzinfo=CEST),
+        created=datetime(2026, 9, 15, 9, 30, tzinfo=CEST),
+        patient=_AUDIO_PATIENT,
+        prescriber=_ENT,
+        provider=_AUDIO,
+        amo=_AUDIO_AMO,
+        amc=_mutuelle("ADH-0022010", "DEMO-RESP-100"),
+        authored_on=date(2026, 9, 1),
+        prescribed_quantity=1,
+        lines=(_line(_AUDIO_1, "950.00", on=date(2026, 9, 14), ear="left"),),
+        tiers_payant=True,
+        outcome="error",
+        preceded_by=("22-hearing-aid-left-ear",),
+    )
+    yield Case(
+        name="25-hearing-aid-other-ear",
+        description=(
+            "The patient of 22-hearing-aid-left-ear gets an aid for the right ear in October 2026: "
+            "the other ear's renewal is free, so it is paid like 22 (AMO 240.00, mutuelle 710.00). "
+            "Submit 22-hearing-aid-left-ear first."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-002504",
+        timestamp=datetime(2026, 10, 6, 11, 45, 27, tzinfo=CEST),
+        created=datetime(2026, 10, 6, 11, 45, tzinfo=CEST),
+        patient=_AUDIO_PATIENT,
+        prescriber=_ENT,
+        provider=_AUDIO,
+        amo=_AUDIO_AMO,
+        amc=_mutuelle("ADH-0022010", "DEMO-RESP-100"),
+        authored_on=date(2026, 9, 21),
+        prescribed_quantity=1,
+        lines=(_line(_AUDIO_1, "950.00", on=date(2026, 10, 5), ear="right"),),
+        tiers_payant=True,
+        preceded_by=("22-hearing-aid-left-ear",),
+    )
+    yield Case(
+        name="26-supplier-two-year-deadline",
+        description=(
+            "A supplier (SIRET) bills on 2/11/2026 a purchase delivered on 15/4/2025, 18 months "
+            "earlier: within its two years from the quarter after the care (L.332-1 CSS), so the "
+            "line is paid (demo code, BR 100.00 billed 150.00, mutuelle DEMO-RESP-100)."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-002605",
+        timestamp=datetime(2026, 11, 2, 10, 5, 33, tzinfo=CET),
+        created=datetime(2026, 11, 2, 10, 5, tzinfo=CET),
+        patient=Person(
+            nir=nir("2660312055088"),
+            family="Retard-Essai",
+            given="Agnès",
+            gender="female",
+            birth_date=date(1966, 3, 30),
+        ),
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY,
+        amo=AmoCover(organisme="011131001", name="CPAM des Bouches-du-Rhône", start=date(2024, 1, 1)),
+        amc=_mutuelle("ADH-0026050", "DEMO-RESP-100"),
+        authored_on=date(2025, 4, 7),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2025, 4, 15)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="27-establishment-late",
+        description=(
+            "A hospital (FINESS only, so an establishment) bills on 2/11/2026 an implant delivered "
+            "on 15/10/2025: more than a year after the care (L.162-25 CSS), so the AMO rejects "
+            "the line (billing-deadline) and the mutuelle pays nothing."
+        ),
+        sender=HOSPITAL_SUBMISSIONS,
+        submission="SUB-2026-002706",
+        timestamp=datetime(2026, 11, 2, 14, 20, 8, tzinfo=CET),
+        created=datetime(2026, 11, 2, 14, 20, tzinfo=CET),
+        claim_type="institutional",
+        patient=Person(
+            nir=nir("1700983137021"),
+            family="Tardif-Essai",
+            given="Pascal",
+            gender="male",
+            birth_date=date(1970, 9, 12),
+        ),
+        prescriber=_DR_ORTHO,
+        provider=_HOSPITAL_LATE,
+        amo=AmoCover(organisme="011131001", name="CPAM des Bouches-du-Rhône", start=date(2024, 1, 1)),
+        amc=_mutuelle("ADH-0027060", "DEMO-RESP-100"),
+        authored_on=date(2025, 10, 1),
+        lines=(_line(_DEMO_BR_100, "100.00", on=date(2025, 10, 15)),),
+        tiers_payant=True,
+        outcome="error",
+    )
+    yield Case(
+        name="28-pharmacist-stated-kind",
+        description=(
+            "A pharmacy known by its FINESS states its kind in Organization.type (project "
+            "biller-kind system, code pharmacist): billing on 2/11/2026 a glucose meter delivered "
+            "on 3/9/2025 is within its two years, where a FINESS alone would mean an establishment "
+            "and one year."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-002807",
+        timestamp=datetime(2026, 11, 2, 16, 40, 51, tzinfo=CET),
+        created=datetime(2026, 11, 2, 16, 40, tzinfo=CET),
+        patient=Person(
+            nir=nir("2750613055134"),
+            family="Officine-Essai",
+            given="Chantal",
+            gender="female",
+            birth_date=date(1975, 6, 4),
+        ),
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY_FINESS,
+        amo=AmoCover(organisme="011131001", name="CPAM des Bouches-du-Rhône", start=date(2024, 1, 1)),
+        amc=_mutuelle("ADH-0028070", "DEMO-RESP-100"),
+        authored_on=date(2025, 9, 1),
+        lines=(_line(_GLUCOSE_METER, "43.59", on=date(2025, 9, 3)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="29-css-hearing-aid",
+        description=(
+            "Complémentaire santé solidaire (AMC Coverage with class scheme = css): a classe I "
+            "hearing aid for the right ear at its PLV 950.00; AMO 240.00, the CSS pays up to the "
+            "PLV, 710.00, nothing left to pay."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-002908",
+        timestamp=datetime(2026, 5, 12, 10, 25, 19, tzinfo=CEST),
+        created=datetime(2026, 5, 12, 10, 25, tzinfo=CEST),
+        patient=Person(
+            nir=nir("1590769123088"),
+            family="Solidaire-Essai",
+            given="Ahmed",
+            gender="male",
+            birth_date=date(1959, 7, 17),
+        ),
+        prescriber=_ENT,
+        provider=_AUDIO,
+        amo=AmoCover(organisme="011691001", name="CPAM du Rhône", start=date(2025, 1, 1)),
+        amc=_CSS,
+        authored_on=date(2026, 4, 27),
+        prescribed_quantity=1,
+        lines=(_line(_AUDIO_1, "950.00", on=date(2026, 5, 11), ear="right"),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="30-css-price-above-tariff",
+        description=(
+            "Complémentaire santé solidaire, a code without a PLV (demo code, BR 100.00) billed "
+            "150.00: a dépassement the CSS forbids, flagged css-price-above-tariff (a warning); "
+            "AMO 60.00, the CSS pays up to the tariff, 40.00, and 50.00 is left unpaid."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-003009",
+        timestamp=datetime(2026, 5, 19, 14, 2, 37, tzinfo=CEST),
+        created=datetime(2026, 5, 19, 14, 2, tzinfo=CEST),
+        patient=Person(
+            nir=nir("2820569123099"),
+            family="Solidaire-Essai",
+            given="Fatou",
+            gender="female",
+            birth_date=date(1982, 5, 9),
+        ),
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY,
+        amo=AmoCover(organisme="011691001", name="CPAM du Rhône", start=date(2025, 1, 1)),
+        amc=AmcCover(
+            number="CSSESSAI01",
+            name="Organisme gestionnaire de la CSS des Essais",
+            member_id="CSS-0030002",
+            plan="CSS",
+            css=True,
+        ),
+        authored_on=date(2026, 5, 4),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 5, 18)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="31-ame",
+        description=(
+            "Aide médicale de l'État (AMO Coverage with class scheme = ame), no AMC: the caisse "
+            "pays 100 % of the tariff; the demo code (BR 100.00) billed 150.00 leaves the 50.00 "
+            "above the tariff to the patient. The beneficiary has a provisional NIR."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-003110",
+        timestamp=datetime(2026, 6, 9, 11, 15, 42, tzinfo=CEST),
+        created=datetime(2026, 6, 9, 11, 15, tzinfo=CEST),
+        patient=Person(
+            nir=nir("7910399123045"),
+            family="Aide-Essai",
+            given="Samuel",
+            gender="male",
+            birth_date=date(1991, 3, 15),
+        ),
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY,
+        amo=AmoCover(organisme=_PARIS, name="CPAM de Paris", start=date(2026, 1, 12), ame=True),
+        authored_on=date(2026, 6, 1),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 6, 8)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="32-at-mp-above-tariff",
+        description=(
+            "AT/MP (nature 41): the demo code (BR 100.00, no PLV) billed 120.00 is covered at "
+            "150 % of the tariff within the price: the AMO pays the 120.00 billed, the mutuelle "
+            "nothing (L.432-3 CSS; ameli)."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-003211",
+        timestamp=datetime(2026, 7, 7, 9, 50, 6, tzinfo=CEST),
+        created=datetime(2026, 7, 7, 9, 50, tzinfo=CEST),
+        patient=Person(
+            nir=nir("1810731555123"),
+            family="Chantier-Essai",
+            given="Loïc",
+            gender="male",
+            birth_date=date(1981, 7, 22),
+        ),
+        prescriber=_DR_ORTHO,
+        provider=_RENTAL,
+        amo=_AT_MP_AMO,
+        amc=_mutuelle("ADH-0032110", "DEMO-RESP-100"),
+        authored_on=date(2026, 6, 29),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "120.00", on=date(2026, 7, 6)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="33-at-mp-above-ceiling",
+        description=(
+            "AT/MP, the same code billed 180.00: the AMO pays 150 % of the tariff, 150.00; the "
+            "contrat responsable (100 % BR incl. AMO) adds nothing and 30.00 is left to pay."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-003312",
+        timestamp=datetime(2026, 7, 14, 16, 30, 55, tzinfo=CEST),
+        created=datetime(2026, 7, 14, 16, 30, tzinfo=CEST),
+        patient=Person(
+            nir=nir("2870931555134"),
+            family="Atelier-Essai",
+            given="Maëlle",
+            gender="female",
+            birth_date=date(1987, 9, 3),
+        ),
+        prescriber=_DR_ORTHO,
+        provider=_RENTAL,
+        amo=_AT_MP_AMO,
+        amc=_mutuelle("ADH-0033120", "DEMO-RESP-100"),
+        authored_on=date(2026, 7, 1),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "180.00", on=date(2026, 7, 13)),),
+        tiers_payant=True,
+    )
+    yield Case(
+        name="34-rental-tariff-change",
+        description=(
+            "Oxygen concentrator rented for 4 weeks from 16/6/2026 (demo code 9900601, 20.00 a "
+            "week until 30/6/2026, 18.50 from 1/7/2026) billed 20.00 a week: weeks starting 16/6, "
+            "23/6 and 30/6 at 20.00, the week of 7/7 at 18.50, BR 78.50; AMO 47.10, mutuelle "
+            "31.40, 1.50 left to pay."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-003413",
+        timestamp=datetime(2026, 7, 15, 8, 40, 24, tzinfo=CEST),
+        created=datetime(2026, 7, 15, 8, 40, tzinfo=CEST),
+        patient=Person(
+            nir=nir("1450269123111"),
+            family="Souffle-Essai",
+            given="René",
+            gender="male",
+            birth_date=date(1945, 2, 26),
+        ),
+        prescriber=_DR_RPPS,
+        provider=_RENTAL,
+        amo=AmoCover(organisme="011691001", name="CPAM du Rhône", start=date(2025, 1, 1)),
+        amc=_mutuelle("ADH-0034130", "DEMO-RESP-100"),
+        authored_on=date(2026, 6, 10),
+        prescribed_quantity=4,
+        occurrence=(date(2026, 6, 16), date(2026, 7, 13)),
+        lines=(_line(_OXYGEN, "20.00", period=(date(2026, 6, 16), date(2026, 7, 13)), quantity=4),),
+        tiers_payant=True,
+    )
+
 
 def _all_scenarios() -> Iterator[Case]:
     from tests.support.bundles_second_pass import second_pass_scenarios  # it imports this module
 
     yield from _scenarios()
+    yield from _second_pass()
     yield from second_pass_scenarios()
 
 

@@ -30,6 +30,7 @@ from adapter.domain import (
     ClaimType,
     ClaimUse,
     DateRange,
+    Ear,
     Exoneration,
     Finess,
     Gender,
@@ -81,6 +82,7 @@ def line(
     qty: int = 1,
     day: date = date(2026, 3, 2),
     rental: tuple[date, date] | None = None,
+    ear: Ear | None = None,
 ) -> Line:
     """A purchase line (or a rental when ``rental`` gives its first and last day)."""
     if rental is not None:
@@ -90,9 +92,15 @@ def line(
             quantity=qty,
             unit_price=Money.of(price),
             rental=DateRange(start=rental[0], end=rental[1]),
+            ear=ear,
         )
     return Line(
-        sequence=seq, lpp_code=LppCode(code), quantity=qty, unit_price=Money.of(price), delivery_date=day
+        sequence=seq,
+        lpp_code=LppCode(code),
+        quantity=qty,
+        unit_price=Money.of(price),
+        delivery_date=day,
+        ear=ear,
     )
 
 
@@ -168,11 +176,21 @@ def request(
     provider: BillingProvider = SUPPLIER,
     prescriber: Prescriber = PRESCRIBER,
     prescription_id: str | None = None,
+    ame: bool = False,
+    css: bool = False,
 ) -> ReimbursementRequest:
-    """A request for the synthetic patient; one line of the demo code BR 100.00 by default."""
+    """A request for the synthetic patient; one line of the demo code BR 100.00 by default.
+
+    ``ame`` puts the AMO Coverage under the aide médicale de l'État; ``css`` makes the AMC the
+    complémentaire santé solidaire.
+    """
     amc = (
         AmcCoverage(
-            amc_number=AmcNumber("DEMOAMC01"), member_id="M-1", contract_id=contract, rights=amc_rights
+            amc_number=AmcNumber("DEMOAMC01"),
+            member_id="M-1",
+            contract_id=contract,
+            rights=amc_rights,
+            css=css,
         )
         if contract is not None
         else None
@@ -197,6 +215,7 @@ def request(
             insured=beneficiary,
             rights=rights,
             pre_auth_refs=pre_auth,
+            ame=ame,
         ),
         lines=lines or (line(),),
         prescription=Prescription(

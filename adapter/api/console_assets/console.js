@@ -512,7 +512,7 @@
     state.opener = opener || null;
     say(t("loading"));
     var answer = api("/Claim/" + encodeURIComponent(claimId) + "/$answer");
-    var submitted = api("/Claim/" + encodeURIComponent(claimId) + "?_format=json").catch(function () { return null; });
+    var submitted = api("/Bundle/" + encodeURIComponent(claimId) + "?_format=json").catch(function () { return null; });
     return Promise.all([answer, submitted]).then(function (results) {
       state.explained = { id: claimId, answer: results[0], claim: results[1] };
       renderExplanation(state.explained);
