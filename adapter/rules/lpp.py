@@ -111,6 +111,11 @@ class LppEntry:
             sante100=self.sante100,
             telemonitoring=None if self.telemonitoring is None else self.telemonitoring.value,
             source=self.source,
+            renewal_per_ear=self.renewal_per_ear,
+            rental_unit=self.rental_unit,
+            optics_class=self.optics_class,
+            usual_quantity=self.usual_quantity,
+            pecan=self.pecan,
         )
 
     def overlaps(self, other: LppEntry) -> bool:
