@@ -15,6 +15,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
+from typing import cast
 
 import structlog
 from fastapi import FastAPI
@@ -23,16 +24,22 @@ from adapter.api import create_app
 from adapter.api.logging import configure_logging
 from adapter.auth import authenticator_from_settings
 from adapter.domain.values import Money
+from adapter.eligibility_flow import EligibilityFlow
 from adapter.errors import StoreUnavailable
 from adapter.flow import RemotePair, SubmitFlow
 from adapter.intake import Limits
 from adapter.payers import InMemoryRecords, PayerRecords, Payers, ReferencePayers
 from adapter.payers.http import HttpAmc, HttpAmo, PayerHttp
+from adapter.payers.http_eligibility import HttpEligibility
+from adapter.payers.ports import EligibilityPayers, RemoteEligibility
+from adapter.payers.reference_eligibility import ReferenceEligibility
 from adapter.payers.routing import load_routes
 from adapter.rules.config import RulesConfig
+from adapter.rules.contracts_loader import load_contracts
 from adapter.rules.lpp import LppTable
 from adapter.rules.lpp_loader import load_lpp_table
 from adapter.service.claims import StoreService
+from adapter.service.eligibility import EligibilityUseCases
 from adapter.service.worker import PendingWorker, WorkerSettings
 from adapter.serving import STARTUP_FAILURE
 from adapter.settings import Settings
@@ -54,6 +61,7 @@ class Composition:
     data when None), and from them the flow, the service and the app."""
 
     payers: Payers | RemotePair | None = None
+    eligibility: EligibilityPayers | RemoteEligibility | None = None
 
     def payers_for(self, settings: Settings) -> Payers | RemotePair:
         """The given payers; else the remote ones of the routing file when one is configured;
@@ -95,6 +103,34 @@ class Composition:
             limits=Limits(max_bytes=settings.max_body_bytes, max_depth=settings.max_depth),
         )
 
+    def eligibility_payers(self, settings: Settings) -> EligibilityPayers:
+        """The in-process eligibility answers: the given ones, else the reference payers' (on the
+        given reference payers' data, else on the configured reference data)."""
+        if self.eligibility is not None and hasattr(self.eligibility, "bind_eligibility"):
+            return cast("EligibilityPayers", self.eligibility)
+        payers = self.reference_payers(settings)
+        if isinstance(payers, ReferencePayers):
+            return ReferenceEligibility(table=payers.table, catalogue=payers.catalogue, config=payers.config)
+        return ReferenceEligibility(
+            table=load_lpp_table(settings.lpp_table), catalogue=load_contracts(settings.amc_contracts)
+        )
+
+    def eligibility_flow(self, settings: Settings, *, in_process: bool = False) -> EligibilityFlow:
+        """The eligibility flow: the given payers; else, unless ``in_process``, the remote ones of
+        the routing file when one is configured (and no payers were given); else in-process."""
+        eligibility: EligibilityPayers | RemoteEligibility
+        if self.eligibility is not None and not in_process:
+            eligibility = self.eligibility
+        elif not in_process and self.payers is None and settings.payer_routes is not None:
+            eligibility = HttpEligibility(PayerHttp(load_routes(settings.payer_routes)))
+        else:
+            eligibility = self.eligibility_payers(settings)
+        return EligibilityFlow(
+            eligibility,
+            canon=settings.canon,
+            limits=Limits(max_bytes=settings.max_body_bytes, max_depth=settings.max_depth),
+        )
+
     def scratch_records(self) -> PayerRecords:
         """Payer records in memory, for a run that stores nothing (``adapter submit``)."""
         return InMemoryRecords()
@@ -108,6 +144,7 @@ class Composition:
             self.flow(settings),
             payer_budget=settings.payer_budget,
             lpp_table=self.lpp_table(settings),
+            eligibility=EligibilityUseCases(store, self.eligibility_flow(settings)),
         )
 
     def lpp_table(self, settings: Settings) -> LppTable:
@@ -132,6 +169,7 @@ class Composition:
         """With remote payers: the worker loop (unless ``worker_embedded`` is off) for the app's
         life, and the payers' connections closed at the end."""
         payers = service.flow.payers
+        asked = None if service.eligibility is None else service.eligibility.eligibility.payers
 
         @asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -147,6 +185,8 @@ class Composition:
                     await task
                 if isinstance(payers, RemotePair) and payers.close is not None:
                     await payers.close()
+                if isinstance(asked, HttpEligibility):
+                    await asked.http.aclose()
 
         return lifespan
 
@@ -184,9 +224,14 @@ def db_timeouts(settings: Settings) -> DbTimeouts:
     )
 
 
-def build_service(settings: Settings, *, payers: Payers | RemotePair | None = None) -> StoreService:
+def build_service(
+    settings: Settings,
+    *,
+    payers: Payers | RemotePair | None = None,
+    eligibility: EligibilityPayers | RemoteEligibility | None = None,
+) -> StoreService:
     """The service on the configured store and payers (the reference payers by default)."""
-    return Composition(payers).service(settings)
+    return Composition(payers, eligibility).service(settings)
 
 
 def _warm_up() -> None:
@@ -211,8 +256,13 @@ def _warm_up() -> None:
     )
 
 
-def build_app(settings: Settings | None = None, *, payers: Payers | RemotePair | None = None) -> FastAPI:
-    return Composition(payers).app(settings or Settings())
+def build_app(
+    settings: Settings | None = None,
+    *,
+    payers: Payers | RemotePair | None = None,
+    eligibility: EligibilityPayers | RemoteEligibility | None = None,
+) -> FastAPI:
+    return Composition(payers, eligibility).app(settings or Settings())
 
 
 def app_from_env() -> FastAPI:

@@ -34,6 +34,7 @@ from adapter.console import (
 )
 from adapter.errors import InputError, Issue, UsageError
 from adapter.intake import Format, Limits, parse_payload, read_submission
+from adapter.intake.eligibility import read_eligibility
 
 if TYPE_CHECKING:
     import httpx
@@ -130,10 +131,11 @@ def _xml_tagged(document: bytes, path: Path) -> bytes:
 
 @app.command(
     cls=ToolCommand,
-    short_help="Check Bundles against FHIR R4 and the conventions.",
+    short_help="Check Bundles or lone prescriptions against the rules.",
     epilog="Exit 0 all valid, 1 any invalid, 2 usage error or unreadable file.",
 )
 def validate(
+    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(metavar="PATH…", help=FILES_HELP, show_default=False)],
     output: Annotated[
         OutputFormat,
@@ -146,7 +148,10 @@ def validate(
         ),
     ] = OutputFormat.TEXT,
 ) -> None:
-    """Check submission Bundles against FHIR R4 and the adapter's conventions."""
+    """Check submission Bundles against FHIR R4 and the adapter's conventions, eligibility
+    Bundles (a CoverageEligibilityRequest first) as CoverageEligibilityRequest/$submit reads
+    them, and lone prescriptions (a DeviceRequest file) as DeviceRequest/$validate does: valid
+    when no finding is an error."""
     from mappings.fhir import jsonio
     from mappings.outbound import all_ok, to_operation_outcome
 
@@ -155,11 +160,20 @@ def validate(
     tally = Tally("validating", len(inputs))
     with tally.bar() as bar:
         for path, data in inputs:
+            fmt = _format(path, data)
             try:
-                submission = read_submission(data, _format(path, data))
-                status, issues = 200, submission.warnings
+                lead = _lead_type(data, fmt)
+                if lead == "DeviceRequest":
+                    status, issues = 200, _prescription_issues(ctx, data, fmt)
+                elif lead == "CoverageEligibilityRequest":
+                    status, issues = 200, read_eligibility(data, fmt).warnings
+                else:
+                    submission = read_submission(data, fmt)
+                    status, issues = 200, submission.warnings
             except InputError as exc:
                 status, issues = exc.http_status, exc.issues
+            if status == 200 and any(issue.is_error for issue in issues):
+                status = 422
             tally.record(status == 200)
             if output is OutputFormat.JSON:
                 outcome = (
@@ -175,6 +189,40 @@ def validate(
             bar.advance()
     tally.summary(passed="valid", failed="invalid")
     raise typer.Exit(EXIT_REFUSED if tally.failed else EXIT_OK)
+
+
+def _lead_type(data: bytes, fmt: Format) -> str | None:
+    """What the input is about: ``DeviceRequest`` for a lone prescription, the type of a Bundle's
+    first entry (``CoverageEligibilityRequest`` for an eligibility question), else None."""
+    try:
+        resource = parse_payload(data, fmt)
+    except InputError:
+        return None
+    if resource.get("resourceType") == "DeviceRequest":
+        return "DeviceRequest"
+    entries = resource.get("entry")
+    first = entries[0] if isinstance(entries, list) and entries else None
+    lead = first.get("resource") if isinstance(first, dict) else None
+    kind = lead.get("resourceType") if isinstance(lead, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _prescription_issues(ctx: typer.Context, data: bytes, fmt: Format) -> tuple[Issue, ...]:
+    """A lone prescription's findings against the configured LPP table, dated today in Paris."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from adapter.errors import ReferenceDataError
+    from adapter.prescription_flow import validate_prescription
+    from adapter.settings import Settings
+
+    settings = Settings()
+    try:
+        table = _composition(ctx).lpp_table(settings)
+    except ReferenceDataError as exc:
+        raise fail(exc.message) from None
+    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+    return validate_prescription(data, fmt, table=table, today=today, canon=settings.canon)
 
 
 def _target(source: Path, out: Path | None, to: WireFormat, *, several: bool) -> Path | None:
@@ -415,6 +463,137 @@ def _composition(ctx: typer.Context) -> Composition:
     from adapter.bootstrap import Composition
 
     return ctx.obj if isinstance(ctx.obj, Composition) else Composition()
+
+
+@app.command(
+    cls=ToolCommand,
+    short_help="Ask what would be reimbursed, in process.",
+    epilog="Exit 0 all answered, 1 any refused, 2 usage error or unreadable file.",
+)
+def eligibility(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PATH…",
+            show_default=False,
+            help="eligibility Bundles (a CoverageEligibilityRequest first), JSON or XML",
+        ),
+    ],
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format",
+            metavar="text|json",
+            parser=choice(OutputFormat),
+            help="text: each payer's answer, a line per device; json: the answer Bundle "
+            '(several files: one JSON line each, {"file", "status", "resource"})',
+        ),
+    ] = OutputFormat.TEXT,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TIME",
+            help="the time of the answer, ISO 8601 with a UTC offset (default: now)",
+        ),
+    ] = None,
+) -> None:
+    """Answer eligibility questions with the in-process reference payers, as
+    CoverageEligibilityRequest/$submit does: rights on the planned day, the taux and why, per
+    device the BR, the AMO and AMC amounts, the reste à charge, the forfait and renewal left
+    and whether an accord préalable is needed. The history and ledger are empty (nothing is
+    stored, nothing consumed)."""
+    from datetime import UTC, datetime
+
+    from adapter.settings import Settings
+    from mappings.fhir import jsonio
+    from mappings.outbound import to_operation_outcome
+
+    try:
+        moment = datetime.fromisoformat(now) if now else datetime.now(UTC)
+    except ValueError:
+        raise fail(f"--now {now!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise fail("--now needs a UTC offset, e.g. 2026-12-15T11:00:00+01:00")
+    expanded = _files(files, twins=False)
+    settings = Settings()
+    inputs = read_all(expanded.files)
+    composition = _composition(ctx)
+    flow = composition.eligibility_flow(settings, in_process=True)
+    records = composition.scratch_records()
+    refused = False
+    for path, data in inputs:
+        try:
+            question = flow.read(data, _format(path, data))
+        except InputError as exc:
+            refused = True
+            if output is OutputFormat.JSON:
+                outcome = to_operation_outcome(exc.issues, canon=settings.canon)
+                _write(
+                    jsonio.dumps(
+                        _tagged(path, exc.http_status, "resource", outcome) if expanded.several else outcome
+                    )
+                )
+            else:
+                _report_refusal(path, exc.http_status, exc.issues)
+            continue
+        assessed = flow.assess(question, records=records, now=moment)
+        if output is OutputFormat.JSON:
+            resource = assessed.response
+            _write(
+                jsonio.dumps(_tagged(path, 200, "resource", resource))
+                if expanded.several
+                else jsonio.dumps(resource, indent=2)
+            )
+        else:
+            if expanded.several:
+                typer.echo(f"{path}:")
+            for line in _eligibility_card(assessed):
+                typer.echo(line)
+    raise typer.Exit(EXIT_REFUSED if refused else EXIT_OK)
+
+
+def _quantity(value: object) -> str:
+    """Euros as the other cards write them, units as a number."""
+    en = getattr(value, "en", None)
+    return str(en()) if callable(en) else str(value)
+
+
+def _eligibility_card(assessed: Any) -> list[str]:
+    """Each payer's answer as lines: rights and taux, then one line per device."""
+    lines: list[str] = []
+    for answer in (assessed.amo, assessed.amc):
+        if answer is None:
+            continue
+        who = "AMO" if answer.payer.value == "amo" else "Mutuelle"
+        rights = "rights open" if answer.rights_open else "rights CLOSED"
+        head = f"{who} {answer.insurer}: {rights} on {answer.serviced.isoformat()}"
+        if answer.rate is not None and answer.basis is not None:
+            head += f"; taux {answer.rate.normalize():f} % ({answer.basis.en})"
+        lines.append(head)
+        lines.extend(f"  note: {note.en}" for note in answer.notes)
+        for item in answer.items:
+            parts = [
+                f"BR {item.eligible.en()}",
+                f"{who} {item.benefit.en()}",
+                f"reste à charge {item.reste_a_charge.en()}",
+            ]
+            if answer.payer.value == "amo":
+                parts.append(f"accord préalable {'needed' if item.accord_prealable else 'not needed'}")
+            for label, allowance in (
+                ("forfait", item.forfait),
+                ("renewal", item.renewal),
+                ("yearly cap", item.yearly),
+            ):
+                if allowance is not None:
+                    months = getattr(allowance, "months", None)
+                    per = f" per {months} months" if months else " this year"
+                    left, allowed = _quantity(allowance.remaining), _quantity(allowance.allowed)
+                    parts.append(f"{label} {left} left of {allowed}{per}")
+            status = "" if item.covered else " NOT COVERED"
+            lines.append(f"  {item.lpp_code.value}{status}: " + ", ".join(parts))
+            lines.extend(f"    {reason.code}: {reason.text}" for reason in item.reasons)
+    return lines
 
 
 @app.command(
@@ -719,8 +898,16 @@ def payer_sim(
     folder = data_dir if data_dir is not None else settings.data_dir / f"payer-sim-{role.value}"
     state = SimState(folder / "payer.sqlite3")
     faults = Faults(fail_rate=fail_rate, latency_ms=latency_ms, spike_rate=spike_rate)
-    payers = _composition(ctx).reference_payers(settings)
-    sim = create_sim_app(role.value, payers, state, faults=faults, seed=seed)
+    composition = _composition(ctx)
+    payers = composition.reference_payers(settings)
+    sim = create_sim_app(
+        role.value,
+        payers,
+        state,
+        faults=faults,
+        seed=seed,
+        eligibility=composition.eligibility_payers(settings),
+    )
     typer.echo(f"payer simulator ({role.value}) on http://{host}:{port}, records in {folder}", err=True)
     try:
         uvicorn.run(sim, host=host, port=port, log_level="warning", access_log=False)

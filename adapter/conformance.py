@@ -20,7 +20,13 @@ before go-live: ``adapter conformance --base-url … --token …``.
 - then every ``cancel/*.json`` cancellation (``Claim/$cancel``), after its ``.claim.json`` when
   it has one: the status of its ``.expected.json`` and exactly its error issues; a 200 answers
   every ClaimResponse ``cancelled``, and the same cancellation sent again the same bytes. A kit
-  without ``cancel/`` has no cancellations to check.
+  without ``cancel/`` has no cancellations to check;
+- when the kit has them, every ``eligibility/*`` question sent to
+  ``CoverageEligibilityRequest/$submit`` (after the whole of ``valid/``): its status and, for an
+  answered one, per payer the insurer, ``inforce`` and per device ``excluded``, the benefit, the
+  reste à charge and ``authorizationRequired``; a refused one, its error issues as above;
+- every ``prescriptions/*`` DeviceRequest sent to ``DeviceRequest/$validate``: its status and
+  exactly its multiset of ``(severity, code, expression)`` errors and warnings.
 
 Sent twice to one store, the kit passes twice: the second run is answered by replays.
 """
@@ -144,13 +150,26 @@ def _expected(path: Path) -> dict[str, Any]:
     return dict(expected)
 
 
+def _inputs(folder: Path) -> list[Path]:
+    """The inputs of an ``eligibility/`` or ``prescriptions/`` folder (each beside its ``.expected.json``)."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.suffix in (".json", ".xml") and ".meta." not in path.name and ".expected." not in path.name
+    )
+
+
 def planned(kit: Kit) -> int:
     """How many checks :func:`run` makes on ``kit`` (0 for a directory that is no kit)."""
     if not (kit.root / "valid").is_dir() or not (kit.root / "invalid").is_dir():
         return 0
     names = kit.valid_order()
     twins = sum((kit.root / "valid" / f"{name}.xml").exists() for name in names)
-    return 2 * len(names) + twins + sum(1 for _ in kit.invalid_inputs()) + sum(1 for _ in kit.cancellations())
+    extra = len(_inputs(kit.root / "eligibility")) + len(_inputs(kit.root / "prescriptions"))
+    cancellations = sum(1 for _ in kit.cancellations())
+    return 2 * len(names) + twins + sum(1 for _ in kit.invalid_inputs()) + cancellations + extra
 
 
 def run(client: httpx.Client, kit: Kit, *, on_check: Callable[[Check], object] | None = None) -> list[Check]:
@@ -193,7 +212,127 @@ def run(client: httpx.Client, kit: Kit, *, on_check: Callable[[Check], object] |
     for path, claim, expected in kit.cancellations():
         started = time.perf_counter()
         made(_judged(f"cancel/{path.name}", started, _check_cancel, kit, client, path, claim, expected))
+    for folder, operation, check in (
+        ("eligibility", "/CoverageEligibilityRequest/$submit", _check_eligibility),
+        ("prescriptions", "/DeviceRequest/$validate", _check_prescription),
+    ):
+        for path in _inputs(kit.root / folder):
+            expected = _load(path.with_name(path.name.removesuffix(path.suffix) + ".expected.json"))
+            content_type = FHIR_XML if path.suffix == ".xml" else FHIR_JSON
+            started = time.perf_counter()
+            response = client.post(
+                operation,
+                content=path.read_bytes(),
+                headers={"Content-Type": content_type, "Accept": FHIR_JSON},
+            )
+            made(_judged(f"{folder}/{path.name}", started, check, kit, expected, response))
     return checks
+
+
+def _check_eligibility(
+    compared: list[Comparison], kit: Kit, expected: Mapping[str, Any], response: httpx.Response
+) -> list[str]:
+    """An eligibility answer against its ``.expected.json``: the refusal's issues, or per payer
+    the insurer, ``inforce`` and each device's figures."""
+    if "issues" in expected:
+        return _check_invalid(compared, kit, expected, response)
+    if not _status(compared, expected["status"], response):
+        return [f"expected HTTP {expected['status']}, got {response.status_code}: {response.text[:300]}"]
+    bundle, problem = _json_answer(response)
+    if bundle is None:
+        return [str(problem)]
+    answers = [
+        entry["resource"]
+        for entry in bundle.get("entry", [])
+        if entry.get("resource", {}).get("resourceType") == "CoverageEligibilityResponse"
+    ]
+    wanted = expected["responses"]
+    compared.append(Comparison("CoverageEligibilityResponses", str(len(wanted)), str(len(answers))))
+    if len(answers) != len(wanted):
+        return [f"{len(answers)} CoverageEligibilityResponses, expected {len(wanted)}"]
+    problems: list[str] = []
+    for number, (answer, want) in enumerate(zip(answers, wanted, strict=True), start=1):
+        insurance = answer["insurance"][0]
+        found = {
+            "insurer": answer["insurer"]["identifier"]["value"],
+            "inforce": insurance.get("inforce"),
+        }
+        for key in ("insurer", "inforce"):
+            compared.append(Comparison(f"response {number} {key}", str(want[key]), str(found[key])))
+            if found[key] != want[key]:
+                problems.append(f"response {number}: {key} {found[key]!r}, expected {want[key]!r}")
+        items = insurance.get("item", [])
+        if len(items) != len(want["items"]):
+            problems.append(f"response {number}: {len(items)} items, expected {len(want['items'])}")
+            continue
+        for index, (item, item_wanted) in enumerate(zip(items, want["items"], strict=True)):
+            for key, value in _eligibility_item(kit, item).items():
+                if key not in item_wanted:
+                    continue
+                what = f"response {number} item {index + 1} {key}"
+                compared.append(Comparison(what, str(item_wanted[key]), str(value)))
+                if str(value) != str(item_wanted[key]):
+                    problems.append(f"{what}: {value}, expected {item_wanted[key]}")
+    return problems
+
+
+def _eligibility_item(kit: Kit, item: Mapping[str, Any]) -> dict[str, Any]:
+    """An answer's item as the kit's expected files write it (amounts as text, two decimals)."""
+    benefits = {
+        coding["code"]: benefit
+        for benefit in item.get("benefit", [])
+        for coding in benefit.get("type", {}).get("coding", [])
+        if coding.get("system") == Canon(base=kit.canonical_base).eligibility_benefit
+    }
+
+    def money(code: str) -> str | None:
+        value = benefits.get(code, {}).get("allowedMoney", {}).get("value")
+        return None if value is None else f"{Decimal(str(value)):.2f}"
+
+    return {
+        "code": item["productOrService"]["coding"][0]["code"],
+        "excluded": item.get("excluded"),
+        "benefit": money("benefit"),
+        "reste-a-charge": money("reste-a-charge"),
+        "authorizationRequired": item.get("authorizationRequired"),
+    }
+
+
+def _check_prescription(
+    compared: list[Comparison], kit: Kit, expected: Mapping[str, Any], response: httpx.Response
+) -> list[str]:
+    """A ``$validate`` answer: its status and exactly the expected errors and warnings."""
+    problems = []
+    if not _status(compared, expected["status"], response):
+        problems.append(f"expected HTTP {expected['status']}, got {response.status_code}")
+    outcome, problem = _json_answer(response)
+    if outcome is None or outcome.get("resourceType") != "OperationOutcome":
+        return [*problems, problem or "the answer is not an OperationOutcome"]
+    found: Counter[tuple[str, str | None, str | None]] = Counter()
+    for issue in outcome.get("issue", []):
+        if issue.get("severity") not in ("fatal", "error", "warning"):
+            continue
+        codes = [
+            c.get("code")
+            for c in issue.get("details", {}).get("coding", [])
+            if c.get("system") == kit.error_system
+        ]
+        expressions = issue.get("expression") or [None]
+        found[
+            (str(issue["severity"]).replace("fatal", "error"), codes[0] if codes else None, expressions[0])
+        ] += 1
+    wanted = Counter((i["severity"], i["code"], i["expression"]) for i in expected["issues"])
+    compared.append(
+        Comparison("errors and warnings", str(sorted(wanted.items())), str(sorted(found.items())))
+    )
+    if found != wanted:
+        missing = sorted(wanted - found, key=str)
+        extra = sorted(found - wanted, key=str)
+        if missing:
+            problems.append(f"missing issues {missing}")
+        if extra:
+            problems.append(f"unexpected issues {extra}")
+    return problems
 
 
 def _judged(fixture: str, started: float, check: Callable[..., list[str]], *arguments: Any) -> Check:

@@ -227,6 +227,53 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
     ),
     ErrorCode("prescription-quantity", _T.VALUE, "The prescribed quantity must be a positive integer"),
     ErrorCode("period-invalid", _T.VALUE, "A period ends before it starts"),
+    # -- eligibility (CoverageEligibilityRequest/$submit) and prescriptions (DeviceRequest/$validate) --
+    ErrorCode(
+        "eligibility-not-first",
+        _T.INVARIANT,
+        "The first entry must be the CoverageEligibilityRequest, the only one of the Bundle",
+    ),
+    ErrorCode("eligibility-status", _T.VALUE, "CoverageEligibilityRequest.status must be 'active'"),
+    ErrorCode(
+        "eligibility-serviced",
+        _T.REQUIRED,
+        "CoverageEligibilityRequest.servicedDate (the planned day, a full date) is required",
+    ),
+    ErrorCode(
+        "eligibility-insurance",
+        _T.INVARIANT,
+        "CoverageEligibilityRequest.insurance: the focal AMO coverage first, then optionally the non-focal AMC one",
+    ),
+    ErrorCode(
+        "eligibility-item-missing",
+        _T.REQUIRED,
+        "The purposes benefits and auth-requirements need at least one item with an LPP code",
+    ),
+    ErrorCode(
+        "prescription-patient-missing",
+        _T.REQUIRED,
+        "DeviceRequest.subject must be a contained Patient or a reference carrying the NIR",
+    ),
+    ErrorCode(
+        "prescription-uncoded",
+        _T.INFORMATIONAL,
+        "The DeviceRequest names its device by text only: its reimbursement cannot be checked",
+    ),
+    ErrorCode(
+        "prescription-ald-part",
+        _T.BUSINESS_RULE,
+        "The patient's exonération is ALD but the prescription is not in the ALD part of the form",
+    ),
+    ErrorCode(
+        "entente-prealable-required",
+        _T.BUSINESS_RULE,
+        "The LPP code needs an accord préalable: the prescriber fills in a demande d'entente préalable",
+    ),
+    ErrorCode(
+        "prescription-checked",
+        _T.INFORMATIONAL,
+        "The prescription was checked: what it was checked against",
+    ),
     ErrorCode("nir-missing", _T.REQUIRED, "Patient.identifier must carry a NIR"),
     ErrorCode("nir-format", _T.VALUE, "The NIR does not have the 13 characters + 2-digit key form"),
     ErrorCode("nir-key", _T.VALUE, "The NIR key does not match (97 − NIR mod 97)"),

@@ -140,6 +140,11 @@ class Canon:
         return f"{self.base}/StructureDefinition/estimate"
 
     @property
+    def eligibility_benefit(self) -> str:
+        """CoverageEligibilityResponse benefit types: ``br``, ``rate``, ``benefit``, ``reste-a-charge``…"""
+        return f"{self.base}/CodeSystem/eligibility-benefit"
+
+    @property
     def item_sequence(self) -> str:
         """Extension (valuePositiveInt) on an OperationOutcome issue naming the Claim item it concerns."""
         return f"{self.base}/StructureDefinition/item-sequence"

@@ -25,6 +25,7 @@ from lxml import etree
 
 from mappings.fhir import jsonio
 from tests.support import bundles as fb
+from tests.support import eligibility as fe
 from tests.support.identifiers import finess, nir
 
 __all__ = [
@@ -1335,6 +1336,56 @@ the catalogue. Review the diff of the fixture files like code.
 """
 
 
+_ELIGIBILITY_HEAD = """
+## Eligibility questions (`eligibility/`)
+
+For `POST [base]/CoverageEligibilityRequest/$submit` (docs/http-api.md): each question is a
+`collection` Bundle led by a CoverageEligibilityRequest, built from the claim scenario it names.
+Its `.meta.json` gives `description`, `outcome` (`open`, `partial` or `closed`) and the claim
+scenarios of `valid/` to submit before it (`preceded-by`: the conformance run submits the whole of
+`valid/` first). Its `.expected.json` reads `{"status": 200, "responses": [...]}`: per payer, in
+order (AMO, then the mutuelle), the insurer's identifier, `inforce` and, per planned device, its
+LPP `code`, `excluded`, the payer's `benefit` and the `reste-a-charge` after it (amounts as text
+with two decimals) and, when asked, `authorizationRequired`. A refused input's `.expected.json`
+is `{"status", "issues"}` as for `invalid/`.
+
+"""
+
+_PRESCRIPTIONS_HEAD = """
+## Prescriptions checked on their own (`prescriptions/`)
+
+For `POST [base]/DeviceRequest/$validate`: each file is one DeviceRequest, its patient and
+prescriber contained (or named by identifier). Its `.expected.json` reads
+`{"description", "status", "issues"}`: 200 and every **error and warning** of the
+OperationOutcome (`severity`, `code`, `expression`; information issues are not listed), or 400
+and the parse errors of an unreadable input.
+
+"""
+
+
+def _eligibility_table() -> Iterator[str]:
+    yield "| file | expected |"
+    yield "|---|---|"
+    for name, case in fe.ELIGIBILITY.items():
+        yield f"| `eligibility/{name}.json` | 200, {case.outcome}: {case.description} |"
+    for refused in fe.REFUSED_QUESTIONS:
+        issues = "<br>".join(
+            f"`{code}` at `{where}`" if where else f"`{code}`" for code, where in refused.issues
+        )
+        file = f"eligibility/{refused.name}.{refused.suffix}"
+        yield f"| `{file}` | {refused.status} ({refused.defect}): {issues} |"
+
+
+def _prescriptions_table() -> Iterator[str]:
+    yield "| file | expected |"
+    yield "|---|---|"
+    for case in fe.PRESCRIPTIONS:
+        found = (
+            "<br>".join(f"{level} `{code}` at `{where}`" for level, code, where in case.issues) or "no error"
+        )
+        yield f"| `prescriptions/{case.name}.{case.suffix}` | {case.status}: {case.description}; {found} |"
+
+
 def readme() -> str:
     """The fixtures README, with its tables generated from the same definitions as the files."""
     parts = [
@@ -1363,6 +1414,10 @@ def readme() -> str:
         "answer every ClaimResponse with `status` `cancelled`, and the same cancellation sent "
         "again must get the same answer byte for byte.\n\n",
         *(line + "\n" for line in _cancel_table()),
+        _ELIGIBILITY_HEAD,
+        *(line + "\n" for line in _eligibility_table()),
+        _PRESCRIPTIONS_HEAD,
+        *(line + "\n" for line in _prescriptions_table()),
         "\n",
         _README_TAIL,
     ]
@@ -1391,12 +1446,53 @@ def render_all() -> dict[str, bytes]:
             files[f"cancel/{cancel.name}.claim.json"] = dumps_json(fb.build_bundle(cancel.claim))
         files[f"cancel/{cancel.name}.json"] = dumps_json(cancel.parameters)
         files[f"cancel/{cancel.name}.expected.json"] = dumps_json(cancel.expected)
+    files.update(_eligibility_files())
+    files.update(_prescription_files())
+    return files
+
+
+def _eligibility_files() -> dict[str, bytes]:
+    """``eligibility/``: each question, its meta and its expected answer; each refused input."""
+    files: dict[str, bytes] = {}
+    for name, case in fe.ELIGIBILITY.items():
+        files[f"eligibility/{name}.json"] = dumps_json(fe.eligibility_bundle(case))
+        document: dict[str, Any] = {"description": case.description, "outcome": case.outcome}
+        if case.preceded_by:
+            document["preceded-by"] = list(case.preceded_by)
+        files[f"eligibility/{name}.meta.json"] = dumps_json(document)
+        files[f"eligibility/{name}.expected.json"] = dumps_json(
+            {"status": 200, "responses": list(case.expected)}
+        )
+    for refused in fe.REFUSED_QUESTIONS:
+        files[f"eligibility/{refused.name}.{refused.suffix}"] = refused.make()
+        issues = [{"code": code, "expression": where} for code, where in refused.issues]
+        files[f"eligibility/{refused.name}.expected.json"] = dumps_json(
+            {"status": refused.status, "issues": issues}
+        )
+    return files
+
+
+def _prescription_files() -> dict[str, bytes]:
+    """``prescriptions/``: each lone DeviceRequest and what checking it must say."""
+    files: dict[str, bytes] = {}
+    for case in fe.PRESCRIPTIONS:
+        made = case.make()
+        data = (
+            made if isinstance(made, bytes) else dumps_xml(made) if case.suffix == "xml" else dumps_json(made)
+        )
+        files[f"prescriptions/{case.name}.{case.suffix}"] = data
+        issues = [
+            {"severity": level, "code": code, "expression": where} for level, code, where in case.issues
+        ]
+        files[f"prescriptions/{case.name}.expected.json"] = dumps_json(
+            {"description": case.description, "status": case.status, "issues": issues}
+        )
     return files
 
 
 def _on_disk(root: Path) -> set[str]:
     found = {"README.md"} if (root / "README.md").exists() else set()
-    for folder in ("valid", "invalid", "cancel"):
+    for folder in ("valid", "invalid", "cancel", "eligibility", "prescriptions"):
         if (root / folder).is_dir():
             found |= {f"{folder}/{path.name}" for path in (root / folder).iterdir()}
     return found

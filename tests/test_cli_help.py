@@ -10,7 +10,17 @@ from typer.testing import CliRunner
 
 from adapter.cli import app
 
-COMMANDS = ["validate", "convert", "map", "submit", "serve", "dev-token", "reset-store", "conformance"]
+COMMANDS = [
+    "validate",
+    "convert",
+    "map",
+    "eligibility",
+    "submit",
+    "serve",
+    "dev-token",
+    "reset-store",
+    "conformance",
+]
 RAW = re.compile(r"``|<(?:list|bool|str|int|float|path|Path)[^>]*>|\{[a-z_]+\}|\[\w+\]\(")
 
 
@@ -39,7 +49,7 @@ def test_each_help_uses_placeholders_and_no_raw_markup(command: str) -> None:
     assert RAW.search(text) is None, RAW.search(text)
     assert text.startswith(f"Usage: adapter {command} [OPTIONS]")
     assert max(len(line) for line in text.splitlines()) <= 100
-    if command in ("validate", "convert", "map", "submit"):
+    if command in ("validate", "convert", "map", "eligibility", "submit"):
         assert text.splitlines()[0] == f"Usage: adapter {command} [OPTIONS] PATH…"
     assert "Exit 0 " in text
 

@@ -26,15 +26,18 @@ def _bundles(folder: Path, suffixes: tuple[str, ...] = (".json", ".xml")) -> lis
 
 
 def test_validate_takes_the_kit_directory_without_its_sidecars() -> None:
-    """``validate fixtures/``: one verdict per file of its folders (the cancellations' claims and
-    Parameters too), in path order; exit 1 since the invalid folder is in it."""
+    """``validate fixtures/``: one verdict per input of every folder (the cancellations' claims and
+    Parameters, eligibility questions and lone prescriptions too), in path order; exit 1 since the
+    invalid folder is in it."""
     result = runner.invoke(app, ["validate", str(FIXTURES)])
     verdicts = [line for line in result.stdout.splitlines() if not line.startswith("  ")]
 
     assert result.exit_code == EXIT_REFUSED
+    folders = ("cancel", "eligibility", "invalid", "prescriptions", "valid")
     assert [line.split(": ", 1)[0] for line in verdicts] == list(
-        map(str, _bundles(FIXTURES / "cancel") + _bundles(INVALID_DIR) + _bundles(VALID_DIR))
+        map(str, [path for folder in folders for path in _bundles(FIXTURES / folder)])
     )
+    assert all(line.endswith(": valid") for line in verdicts if "/eligibility/0" in line)
     assert not any(".meta." in line or ".expected." in line for line in verdicts)
     assert all(line.endswith(": valid") for line in verdicts if "/valid/" in line)
 

@@ -40,6 +40,12 @@ INPUTS = (
     )
     + len([p for p in (FIXTURES / "invalid").iterdir() if not p.name.endswith(".expected.json")])
     + len([p for p in (FIXTURES / "cancel").iterdir() if p.name.endswith(".expected.json")])
+    + sum(
+        1
+        for folder in ("eligibility", "prescriptions")
+        for p in (FIXTURES / folder).iterdir()
+        if ".meta." not in p.name and ".expected." not in p.name
+    )
 )
 #: Every input, and the reads of every scenario.
 CHECKS = INPUTS + len(SCENARIOS)

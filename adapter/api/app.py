@@ -28,6 +28,7 @@ from adapter.api import (
     routes_claim,
     routes_claimresponse,
     routes_device,
+    routes_eligibility,
     routes_reads,
 )
 from adapter.api.deps import AppContext, Authenticator, ContextDep
@@ -112,6 +113,7 @@ def create_app(
         "Claim and Bundle reads": routes_reads.router,
         "ClaimResponse": routes_claimresponse.router,
         "LPP reference": routes_device.router,
+        "eligibility and prescriptions": routes_eligibility.router,
         "operations": _ops_router(),
     }
     for tag, router in routers.items():
@@ -193,6 +195,7 @@ _RESOURCE_SCHEMAS = {
     "CapabilityStatement": "A FHIR R4 CapabilityStatement",
     "ChargeItemDefinition": "A FHIR R4 ChargeItemDefinition (an LPP code's row in force on a day)",
     "Parameters": "A FHIR R4 Parameters (the CodeSystem/$lookup answer)",
+    "DeviceRequest": "A FHIR R4 DeviceRequest (a prescription checked on its own by DeviceRequest/$validate)",
 }
 
 

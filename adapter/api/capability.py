@@ -38,6 +38,7 @@ CLAIM_SUBMIT = "http://hl7.org/fhir/OperationDefinition/Claim-submit"
 #: The Da Vinci PAS inquiry, asking after a claim submitted before (here by its Bundle.identifier).
 CLAIM_INQUIRE = "http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-inquiry"
 CODESYSTEM_LOOKUP = "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"
+RESOURCE_VALIDATE = "http://hl7.org/fhir/OperationDefinition/Resource-validate"
 _SECURITY_SERVICE = "http://terminology.hl7.org/CodeSystem/restful-security-service"
 _SP = "http://hl7.org/fhir/SearchParameter"
 
@@ -156,7 +157,8 @@ def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, An
                     ],
                     "description": (
                         "Every interaction except /metadata needs 'Authorization: Bearer <access token>', "
-                        "a signed JWT granting system/Claim.write (Claim/$submit) or "
+                        "a signed JWT granting system/Claim.write (Claim/$submit, "
+                        "CoverageEligibilityRequest/$submit, DeviceRequest/$validate) or "
                         "system/ClaimResponse.read (reads, searches and the LPP lookups)."
                     ),
                 },
@@ -224,6 +226,41 @@ def capability_statement(*, canonical_base: str, date: datetime) -> dict[str, An
                         ),
                         "interaction": [{"code": "read"}, {"code": "search-type"}],
                         "searchParam": _search_params(DEVICE_SEARCH_PARAMETERS),
+                    },
+                    {
+                        "type": "CoverageEligibilityRequest",
+                        "documentation": (
+                            "Rights and benefits before billing: nothing is consumed; the question is "
+                            "kept as the client's audit record and replays (system/Claim.write)"
+                        ),
+                        "operation": [
+                            {
+                                "name": "submit",
+                                "definition": (
+                                    f"{canonical_base}/OperationDefinition/CoverageEligibilityRequest-submit"
+                                ),
+                                "documentation": (
+                                    "POST CoverageEligibilityRequest/$submit: a collection Bundle led by the "
+                                    "CoverageEligibilityRequest; a Bundle of CoverageEligibilityResponses, "
+                                    "one per payer"
+                                ),
+                            }
+                        ],
+                    },
+                    {
+                        "type": "DeviceRequest",
+                        "documentation": "A device prescription checked before it reaches a supplier",
+                        "operation": [
+                            {
+                                "name": "validate",
+                                "definition": RESOURCE_VALIDATE,
+                                "documentation": (
+                                    "POST DeviceRequest/$validate: one DeviceRequest, its patient and "
+                                    "prescriber contained or by identifier; an OperationOutcome of errors, "
+                                    "warnings and information (system/Claim.write)"
+                                ),
+                            }
+                        ],
                     },
                     {
                         "type": "CodeSystem",

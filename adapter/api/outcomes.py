@@ -63,6 +63,7 @@ _DESCRIPTIONS: Mapping[int, str] = {
     415: "The Content-Type is not a FHIR JSON or XML media type, or names another fhirVersion",
     422: "The Bundle parses but breaks the adapter's conventions",
     500: "The adapter failed; the OperationOutcome quotes the request id",
+    502: "A remote payer refused the exchange (eligibility with remote payers)",
     503: "A dependency is unavailable (token keys, store); retry later",
 }
 

@@ -12,12 +12,13 @@ and write them; a remote payer keeps its own and ignores them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from adapter.domain.decision import Finding, PayerDecision
+from adapter.domain.eligibility import EligibilityAnswer, EligibilityRequest
 from adapter.domain.request import ReimbursementRequest
 from adapter.domain.values import Nir
 from adapter.rules.history import DeliveryRecord
@@ -28,6 +29,8 @@ __all__ = [
     "AmoAnswer",
     "AmoGateway",
     "DeliveryHistory",
+    "EligibilityPair",
+    "EligibilityPayers",
     "ForfaitLedger",
     "PayerPair",
     "PayerRecords",
@@ -35,6 +38,7 @@ __all__ = [
     "RemoteAmc",
     "RemoteAmo",
     "RemoteCancel",
+    "RemoteEligibility",
 ]
 
 
@@ -125,3 +129,32 @@ class RemoteCancel(Protocol):
     ``PayerFault`` (try again later) or ``PayerRefusal`` (it will not cancel)."""
 
     async def cancel(self, insurer: str, *, key: str, now: datetime, reason: str) -> bool: ...
+
+
+# -- eligibility: the same payers, asked before anything is billed -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EligibilityPair:
+    """The AMO's and the AMC's answers to an eligibility question, bound to a unit of work's
+    records, which they read and never write."""
+
+    amo: Callable[[EligibilityRequest, datetime], EligibilityAnswer]
+    amc: Callable[[EligibilityRequest, EligibilityAnswer, datetime], EligibilityAnswer | None]
+
+
+class EligibilityPayers(Protocol):
+    """The in-process payers' eligibility answers, bound to the records of a unit of work."""
+
+    def bind_eligibility(self, records: PayerRecords) -> EligibilityPair: ...
+
+
+class RemoteEligibility(Protocol):
+    """The remote payers' eligibility exchange (docs/payer-protocol.md): the AMO's answer, then the
+    AMC's on it (``None`` without an AMC coverage). Raises ``PayerFault`` or ``PayerRefusal``."""
+
+    async def amo(self, request: EligibilityRequest, *, now: datetime, key: str) -> EligibilityAnswer: ...
+
+    async def amc(
+        self, request: EligibilityRequest, amo: EligibilityAnswer, *, now: datetime, key: str
+    ) -> EligibilityAnswer | None: ...

@@ -1,6 +1,8 @@
-"""The simulator's HTTP app: ``POST /amo/decisions`` or ``/amc/decisions`` (by role) and the
+"""The simulator's HTTP app: ``POST /amo/decisions`` or ``/amc/decisions`` (by role), the
 cancellations of those decisions (``POST /amo/cancellations``, ``/amc/cancellations``), the
-counts at ``GET /_stats``, and the faults, read and changed at ``GET``/``PUT /_faults``.
+eligibility exchange at ``POST /amo/eligibility`` or ``/amc/eligibility`` (answered on the
+simulator's records, nothing kept or consumed), the counts at ``GET /_stats``, and the faults,
+read and changed at ``GET``/``PUT /_faults``.
 
 A decision is computed once per idempotency key and kept: the same key with the same request
 answers the kept decision again (a retry whose answer was lost), the same key with another
@@ -24,8 +26,10 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from adapter.payers import protocol
-from adapter.payers.ports import PayerRecords, Payers
+from adapter.payers import ReferencePayers, protocol
+from adapter.payers import protocol_eligibility as eligibility_messages
+from adapter.payers.ports import EligibilityPayers, PayerRecords, Payers
+from adapter.payers.reference_eligibility import ReferenceEligibility
 from adapter.payersim.state import SimState
 
 __all__ = ["Faults", "create_sim_app"]
@@ -60,11 +64,22 @@ def _error(status: int, code: str, message: str, key: str | None = None) -> JSON
 
 
 def create_sim_app(
-    role: Role, payers: Payers, state: SimState, *, faults: Faults, seed: int | None = None
+    role: Role,
+    payers: Payers,
+    state: SimState,
+    *,
+    faults: Faults,
+    seed: int | None = None,
+    eligibility: EligibilityPayers | None = None,
 ) -> FastAPI:
-    """The simulator for ``role`` on ``payers`` (the reference payers) and ``state``."""
+    """The simulator for ``role`` on ``payers`` (the reference payers) and ``state``; its
+    eligibility answers come from ``eligibility`` (by default the reference payers' own)."""
     app = FastAPI(title=f"payer simulator ({role})", docs_url=None, redoc_url=None, openapi_url=None)
     draw = random.Random(seed)  # noqa: S311 - fault injection, not security
+    if eligibility is None and isinstance(payers, ReferencePayers):
+        eligibility = ReferenceEligibility(
+            table=payers.table, catalogue=payers.catalogue, config=payers.config
+        )
 
     async def delay() -> None:
         pause = faults.latency_ms / 1000
@@ -151,6 +166,38 @@ def create_sim_app(
             return _error(504, "lost", "injected fault: cancelled, but the answer was lost", asked.key)
         answer = protocol.cancel_response_message(role, asked.decision_key, cancelled=cancelled)
         return JSONResponse(answer, headers={"Idempotency-Key": asked.key})
+
+    def eligible(body: Any) -> tuple[str, dict[str, Any]]:
+        """The key and the eligibility answer, on the simulator's records as they are now."""
+        if eligibility is None:
+            raise protocol.ProtocolError("this simulator answers no eligibility question")
+        if role == "amo":
+            amo_asked = eligibility_messages.read_amo_eligibility_request(body)
+            with state.transaction() as records:
+                answer = eligibility.bind_eligibility(records).amo(amo_asked.request, amo_asked.now)
+            return amo_asked.key, eligibility_messages.amo_eligibility_response(amo_asked.key, answer)
+        amc_asked = eligibility_messages.read_amc_eligibility_request(body)
+        with state.transaction() as records:
+            amc = eligibility.bind_eligibility(records).amc(amc_asked.request, amc_asked.amo, amc_asked.now)
+        return amc_asked.key, eligibility_messages.amc_eligibility_response(amc_asked.key, amc)
+
+    @app.post(f"/{role}/eligibility")
+    async def eligibility_answers(request: Request) -> JSONResponse:
+        await delay()
+        raw = await request.body()
+        if len(raw) > MAX_MESSAGE_BYTES:
+            return _error(413, "too-large", f"a message holds at most {MAX_MESSAGE_BYTES} bytes")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return _error(400, "invalid-json", "the body is not JSON")
+        if faults.fail_rate and draw.random() < faults.fail_rate:
+            return _error(503, "unavailable", "injected fault: no answer")
+        try:
+            key, answer = eligible(body)
+        except protocol.ProtocolError as exc:
+            return _error(400, "protocol", str(exc))
+        return JSONResponse(answer, headers={"Idempotency-Key": key})
 
     @app.get("/_stats")
     async def stats() -> dict[str, Any]:

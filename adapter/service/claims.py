@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -37,6 +37,7 @@ from adapter.errors import (
 )
 from adapter.flow import Adjudicated, SubmitFlow
 from adapter.intake import Format, Submission, parse_payload, read_inquiry
+from adapter.prescription_flow import validate_prescription
 from adapter.rules.lpp import LppTable, table_version
 from adapter.rules.lpp_loader import load_lpp_table
 from adapter.service.cancellation import cancel_claim
@@ -52,7 +53,12 @@ from adapter.service.port import (
 from adapter.service.search import insurer_of, request_criteria, token_value
 from adapter.store import Store, StoredSubmission, submission_row
 from mappings.fhir import jsonio
+from mappings.outbound import all_ok, to_operation_outcome
 from mappings.systems import INS_NIA, NIR
+
+if TYPE_CHECKING:
+    from adapter.service.eligibility import EligibilityUseCases
+    from adapter.store import EligibilityCheck
 
 __all__ = [
     "COMPLETED_TOPIC",
@@ -151,9 +157,11 @@ class StoreService:
         *,
         payer_budget: float = 3.0,
         lpp_table: LppTable | None = None,
+        eligibility: EligibilityUseCases | None = None,
     ) -> None:
         self.store = store
         self.flow = flow
+        self.eligibility = eligibility
         self.payer_budget = payer_budget
         self.lpp_table = load_lpp_table() if lpp_table is None else lpp_table
         version = table_version(self.lpp_table)
@@ -176,6 +184,48 @@ class StoreService:
     @property
     def connected(self) -> bool:
         return self.flow.connected
+
+    # -- eligibility (adapter.service.eligibility) ----------------------------------------
+    def _eligibility(self) -> EligibilityUseCases:
+        if self.eligibility is None:
+            raise UsageError("this service was built without the eligibility use case")
+        return self.eligibility
+
+    @property
+    def eligibility_connected(self) -> bool:
+        return self.eligibility is not None and self.eligibility.eligibility_connected
+
+    def check_eligibility(
+        self, data: bytes, fmt: Format, *, caller: Caller, now: datetime, request_id: str | None = None
+    ) -> Answer:
+        return self._eligibility().check_eligibility(data, fmt, caller=caller, now=now, request_id=request_id)
+
+    async def check_eligibility_connected(
+        self,
+        data: bytes,
+        fmt: Format,
+        *,
+        caller: Caller,
+        now: datetime,
+        run: Runner,
+        request_id: str | None = None,
+    ) -> Answer:
+        return await self._eligibility().check_eligibility_connected(
+            data, fmt, caller=caller, now=now, run=run, request_id=request_id
+        )
+
+    def eligibility_checks(self, *, caller: Caller) -> list[EligibilityCheck]:
+        return self._eligibility().eligibility_checks(caller=caller)
+
+    # -- the prescriber's side --------------------------------------------------------------
+    def validate_prescription(self, data: bytes, fmt: Format, *, today: date) -> dict[str, Any]:
+        """A lone DeviceRequest's findings as an OperationOutcome (all OK when there are none)."""
+        issues = validate_prescription(
+            data, fmt, table=self.lpp_table, today=today, canon=self.flow.canon, limits=self.flow.limits
+        )
+        if not issues:
+            return all_ok("The prescription meets every check")
+        return to_operation_outcome(issues, canon=self.flow.canon)
 
     # -- submit -------------------------------------------------------------------------
     def submit(

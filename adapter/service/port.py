@@ -227,4 +227,35 @@ class ClaimService(Protocol):
         """The LPP row whose id is ``resource_id`` (``lpp-<code>-<valid_from>``), seen on ``day``."""
         ...
 
+    @property
+    def eligibility_connected(self) -> bool:
+        """True when eligibility questions go to remote payers (:meth:`check_eligibility_connected`)."""
+        ...
+
+    def check_eligibility(
+        self, data: bytes, fmt: Format, *, caller: Caller, now: datetime, request_id: str | None = None
+    ) -> Answer:
+        """Answer a CoverageEligibilityRequest Bundle (one CoverageEligibilityResponse per payer)
+        without consuming anything; the same Bundle again replays the answer, its identifier with
+        other content is a ``ConflictError``; a provider the caller may not act for is a 403."""
+        ...
+
+    async def check_eligibility_connected(
+        self,
+        data: bytes,
+        fmt: Format,
+        *,
+        caller: Caller,
+        now: datetime,
+        run: Runner,
+        request_id: str | None = None,
+    ) -> Answer:
+        """As :meth:`check_eligibility`, asking the remote payers."""
+        ...
+
+    def validate_prescription(self, data: bytes, fmt: Format, *, today: date) -> dict[str, Any]:
+        """A lone DeviceRequest checked before it reaches a supplier: an OperationOutcome of its
+        errors, warnings and information (``InputError`` only for what cannot be read)."""
+        ...
+
     def ready(self) -> bool: ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from adapter.store.cancellations import Cancellation
 from adapter.store.database import Store
+from adapter.store.eligibility import EligibilityCheck
 from adapter.store.engine import DbTimeouts
 from adapter.store.records import NewSubmission, OutboxEvent, StoredSubmission
 from adapter.store.rows import submission_row
@@ -18,6 +19,7 @@ from adapter.store.tx import Tx
 __all__ = [
     "Cancellation",
     "DbTimeouts",
+    "EligibilityCheck",
     "NewSubmission",
     "OutboxEvent",
     "Store",

@@ -35,6 +35,7 @@ __all__ = [
     "Base",
     "CancellationRow",
     "DeliveryRow",
+    "EligibilityRow",
     "LedgerRow",
     "OutboxRow",
     "SubmissionRow",
@@ -202,6 +203,25 @@ class AuditRow(Base):
     outcome: Mapped[str] = mapped_column(String(64))
     client_id: Mapped[str] = mapped_column(String(255))
     submission_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class EligibilityRow(Base):
+    """One answered eligibility question (revision 0006): its audit record (who asked, when, the
+    request identifier, the outcome) and the answer's bytes, which a repeat of the question replays.
+    No NIR: the question itself is not kept."""
+
+    __tablename__ = "eligibility_checks"
+    __table_args__ = (UniqueConstraint("client_id", "key_system", "key_value"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(255), index=True)
+    key_system: Mapped[str] = mapped_column(Text)
+    key_value: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(32))
+    response_json: Mapped[bytes] = mapped_column(LargeBinary)
+    asked_at: Mapped[datetime] = mapped_column(index=True)
     request_id: Mapped[str | None] = mapped_column(String(128))
 
 

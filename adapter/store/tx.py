@@ -31,7 +31,7 @@ from sqlalchemy import (
 from adapter.access import READ_GRANTS, Caller
 from adapter.domain.values import Nir
 from adapter.errors import UsageError
-from adapter.store import cancellations, outbox
+from adapter.store import cancellations, eligibility, outbox
 from adapter.store.cancellations import Cancellation
 from adapter.store.deliveries import DbDeliveryHistory
 from adapter.store.forfaits import DbForfaitLedger
@@ -462,6 +462,38 @@ class Tx:
             self.history.forget()
             self.ledger.forget()
         return done
+
+    # -- eligibility checks -------------------------------------------------------------
+
+    def find_eligibility(
+        self, client_id: str, key_system: str, key_value: str
+    ) -> eligibility.EligibilityCheck | None:
+        """The eligibility question ``client_id`` asked under this Bundle.identifier, if any."""
+        self.queue.send()
+        row = self._connection.execute(
+            eligibility.BY_KEY, {"client_id": client_id, "key_system": key_system, "key_value": key_value}
+        ).first()
+        return (
+            None
+            if row is None
+            else eligibility.EligibilityCheck(**dict(zip(eligibility.FIELDS, row, strict=True)))
+        )
+
+    def insert_eligibility(self, check: eligibility.EligibilityCheck) -> None:
+        """Store an answered question (the key taken meanwhile: ``StoreConflict`` at the commit)."""
+        self._require_writable("insert_eligibility")
+        self.queue.send()
+        self._connection.execute(
+            eligibility.INSERT, [{name: getattr(check, name) for name in eligibility.FIELDS}]
+        )
+
+    def eligibility_checks(self, client_id: str) -> list[eligibility.EligibilityCheck]:
+        """A tenant's answered questions, oldest first: its audit trail of eligibility checks."""
+        self.queue.send()
+        rows = self._connection.execute(eligibility.BY_CLIENT, {"client_id": client_id})
+        return [
+            eligibility.EligibilityCheck(**dict(zip(eligibility.FIELDS, row, strict=True))) for row in rows
+        ]
 
     # -- audit and outbox ---------------------------------------------------------------
 

@@ -8,5 +8,16 @@ conventions issue at once; ``to_bundle`` writes a request back as a Bundle that 
 from __future__ import annotations
 
 from mappings.inbound._bundle import Reading, from_bundle, read_bundle, to_bundle
+from mappings.inbound._eligibility import EligibilityReading, read_eligibility_bundle
+from mappings.inbound._prescription import PrescriptionReading, read_lone_prescription
 
-__all__ = ["Reading", "from_bundle", "read_bundle", "to_bundle"]
+__all__ = [
+    "EligibilityReading",
+    "PrescriptionReading",
+    "Reading",
+    "from_bundle",
+    "read_bundle",
+    "read_eligibility_bundle",
+    "read_lone_prescription",
+    "to_bundle",
+]

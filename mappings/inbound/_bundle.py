@@ -32,7 +32,16 @@ from mappings.inbound._practitioner import to_practitioner
 from mappings.inbound._reader import BundleReader, Entry
 from mappings.systems import Canon
 
-__all__ = ["Reading", "from_bundle", "read_bundle", "reference_issues", "to_bundle"]
+__all__ = [
+    "CLAIM_LEAD",
+    "Lead",
+    "Reading",
+    "envelope",
+    "from_bundle",
+    "read_bundle",
+    "reference_issues",
+    "to_bundle",
+]
 
 _UUID_URN = re.compile(
     r"^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -72,7 +81,7 @@ def read_bundle(
         walked = walk(bundle)
         reader.issues.extend(walked.codes)
         references = walked.references
-    _envelope(reader, bundle)
+    envelope(reader, bundle)
     reader.issues.extend(reference_issues(reader, references))
     request = _request(reader, bundle)
     if reader.has_errors:
@@ -88,7 +97,24 @@ def from_bundle(bundle: Mapping[str, Any], *, canon: Canon | None = None) -> Rei
     return reading.request
 
 
-def _envelope(reader: BundleReader, bundle: Mapping[str, Any]) -> None:
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """The resource a Bundle must open with, and how its absence or repetition is reported."""
+
+    type: str
+    not_first: tuple[str, str]
+    multiple: tuple[str, str]
+
+
+CLAIM_LEAD = Lead(
+    "Claim",
+    ("claim-not-first", "the first entry of a submission is its Claim"),
+    ("claim-multiple", "a submission Bundle carries exactly one Claim"),
+)
+
+
+def envelope(reader: BundleReader, bundle: Mapping[str, Any], lead: Lead = CLAIM_LEAD) -> None:
+    """The checks every submitted ``collection`` Bundle passes, whatever resource leads it."""
     kind = bundle.get("type")
     if kind != "collection" and isinstance(kind, str):
         reader.error("bundle-type", f"a submission is a 'collection' Bundle, not {kind!r}", "Bundle.type")
@@ -142,16 +168,12 @@ def _envelope(reader: BundleReader, bundle: Mapping[str, Any]) -> None:
                 )
         entry = Entry(index, full_url, resource)
         reader.add(entry)
-        if entry.type == "Claim":
+        if entry.type == lead.type:
             claims.append(entry)
-    if not reader.entries or reader.entries[0].type != "Claim" or reader.entries[0].index != 0:
-        reader.error("claim-not-first", "the first entry of a submission is its Claim", "Bundle.entry[0]")
+    if not reader.entries or reader.entries[0].type != lead.type or reader.entries[0].index != 0:
+        reader.error(*lead.not_first, "Bundle.entry[0]")
     for extra in claims[1:]:
-        reader.error(
-            "claim-multiple",
-            "a submission Bundle carries exactly one Claim",
-            f"Bundle.entry[{extra.index}]",
-        )
+        reader.error(*lead.multiple, f"Bundle.entry[{extra.index}]")
 
 
 def _full_url_ok(full_url: str, resource: Mapping[str, Any]) -> bool:

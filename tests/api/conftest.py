@@ -254,6 +254,39 @@ class FakeService:
         self.calls.append(("requeue", {"id": claim_id, "caller": caller, "now": now}))
         return self.requeues.get(claim_id, Requeue.NOT_FOUND)
 
+    eligibility_connected: bool = False
+
+    def check_eligibility(
+        self, data: bytes, fmt: Format, *, caller: Caller, now: datetime, request_id: str | None = None
+    ) -> Answer:
+        self.calls.append(("eligibility", {"data": data, "fmt": fmt, "caller": caller, "now": now}))
+        if self.error is not None:
+            raise self.error
+        return Answer(resource=self.answer.resource, json=self.answer.json, outcome="open")
+
+    async def check_eligibility_connected(
+        self,
+        data: bytes,
+        fmt: Format,
+        *,
+        caller: Caller,
+        now: datetime,
+        run: Runner,
+        request_id: str | None = None,
+    ) -> Answer:
+        return await run(
+            lambda: self.check_eligibility(data, fmt, caller=caller, now=now, request_id=request_id)
+        )
+
+    def validate_prescription(self, data: bytes, fmt: Format, *, today: date) -> dict[str, Any]:
+        self.calls.append(("validate_prescription", {"data": data, "fmt": fmt, "today": today}))
+        if self.error is not None:
+            raise self.error
+        return {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "information", "code": "informational"}],
+        }
+
     def ready(self) -> bool:
         return self.is_ready
 

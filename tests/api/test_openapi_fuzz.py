@@ -6,7 +6,8 @@ answer must conform to the description (status, content type, headers, body sche
 request the description allows must be accepted (``_format``, ``_count`` and ``_offset`` once
 allowed values that were refused) and every request it forbids refused. ``$submit`` is spared
 the last two: a FHIR Bundle's rules do not fit in a JSON schema, so most generated Bundles are
-rightly refused; the same goes for ``$inquire``. The number of examples is bounded and
+rightly refused; the same goes for ``$inquire``, ``CoverageEligibilityRequest/$submit`` and
+``DeviceRequest/$validate``. The number of examples is bounded and
 derandomised: a few seconds.
 """
 
@@ -31,9 +32,15 @@ from adapter.settings import Settings
 
 EXAMPLES = 60
 SUBMIT = "/Claim/$submit"
-#: Operations whose body is a FHIR Bundle (or Parameters): a JSON schema cannot say which ones the
-#: service accepts.
-BUNDLE_BODIES = (SUBMIT, "/Claim/$inquire", "/Claim/$cancel")
+#: Operations whose body is a FHIR resource (a Bundle, Parameters…): a JSON schema cannot say which
+#: ones the service accepts.
+BUNDLE_BODIES = (
+    SUBMIT,
+    "/Claim/$inquire",
+    "/Claim/$cancel",
+    "/CoverageEligibilityRequest/$submit",
+    "/DeviceRequest/$validate",
+)
 
 
 # schemathesis builds its tests when the module is collected, from a schema it holds then

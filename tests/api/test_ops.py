@@ -85,6 +85,11 @@ def test_metadata_declares_smart_security_and_what_the_routes_serve(api: Api) ->
     assert resources["CodeSystem"]["operation"][0]["definition"] == (
         "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"
     )
+    assert [o["name"] for o in resources["CoverageEligibilityRequest"]["operation"]] == ["submit"]
+    assert resources["DeviceRequest"]["operation"][0]["name"] == "validate"
+    assert resources["DeviceRequest"]["operation"][0]["definition"] == (
+        "http://hl7.org/fhir/OperationDefinition/Resource-validate"
+    )
 
 
 def test_declared_search_parameters_are_exactly_the_accepted_ones() -> None:

@@ -176,7 +176,7 @@ def test_partial_dates_cannot_date_a_delivery() -> None:
     bundle["entry"][0]["resource"]["item"][0]["servicedDate"] = "2026-03"
     assert issues_of(bundle) == (
         422,
-        {("date-invalid", "Bundle.entry[0].resource.item[0].servicedDate")},
+        {("date-invalid", "Bundle.entry[0].resource.item[0].serviced.ofType(date)")},
     )
 
 
@@ -310,7 +310,7 @@ def test_a_prescription_must_name_its_device() -> None:
     request["codeCodeableConcept"] = {"coding": [{"system": "https://other.example/codes", "code": "X1"}]}
     assert issues_of(bundle) == (
         422,
-        {("prescription-device-missing", f"Bundle.entry[{index}].resource.codeCodeableConcept")},
+        {("prescription-device-missing", f"Bundle.entry[{index}].resource.code.ofType(CodeableConcept)")},
     )
 
 

@@ -24,6 +24,7 @@ TABLES = {
     "cancellations",
     "audit_log",
     "delivery_records",
+    "eligibility_checks",
     "ledger_entries",
     "outbox",
     "submission_versions",
@@ -49,7 +50,7 @@ def test_migrating_an_empty_database_twice_is_idempotent(empty_url: str) -> None
         store.migrate()
         store.migrate()
         with store.engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0007"
+            assert MigrationContext.configure(connection).get_current_revision() == _head() == "0008"
             assert set(inspect(connection).get_table_names()) == TABLES
     finally:
         store.dispose()
