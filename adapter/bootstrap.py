@@ -13,8 +13,9 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import cast
 
 import structlog
@@ -25,6 +26,7 @@ from adapter.api.logging import configure_logging
 from adapter.auth import authenticator_from_settings
 from adapter.delivery import Destination
 from adapter.delivery.mutuelle import MutuelleDestination
+from adapter.domain.values import Money
 from adapter.eligibility_flow import EligibilityFlow
 from adapter.errors import StoreUnavailable
 from adapter.flow import RemotePair, SubmitFlow
@@ -36,6 +38,7 @@ from adapter.payers.http_eligibility import HttpEligibility
 from adapter.payers.ports import EligibilityPayers, RemoteEligibility
 from adapter.payers.reference_eligibility import ReferenceEligibility
 from adapter.payers.routing import PayerRoutes, load_routes
+from adapter.rules.config import RulesConfig
 from adapter.rules.contracts_loader import load_contracts
 from adapter.rules.lpp import LppTable
 from adapter.rules.lpp_loader import load_lpp_table
@@ -112,7 +115,9 @@ class Composition:
         configured reference data (what ``adapter payer-sim`` serves)."""
         if self.payers is not None and not isinstance(self.payers, RemotePair):
             return self.payers
-        return ReferencePayers.load(lpp_table=settings.lpp_table, contracts=settings.amc_contracts)
+        return ReferencePayers.load(
+            lpp_table=settings.lpp_table, contracts=settings.amc_contracts, config=rules_config(settings)
+        )
 
     def worker(
         self,
@@ -279,6 +284,29 @@ class Composition:
                     await subscriptions.close()
 
         return lifespan
+
+
+def rules_config(settings: Settings) -> RulesConfig:
+    """The reference payers' parameters that the settings override (docs/configuration.md)."""
+    defaults = RulesConfig()
+    warnings = settings.rules_warning_findings
+    return replace(
+        defaults,
+        warning_findings=frozenset(warnings) if warnings is not None else defaults.warning_findings,
+        near_duplicate_days=settings.rules_near_duplicate_days,
+        unusual_quantity_factor=settings.rules_unusual_quantity_factor,
+        billing_deadline_months=settings.rules_billing_deadline_months,
+        supplier_billing_deadline_months=settings.rules_supplier_billing_deadline_months,
+        at_mp_above_tariff=settings.rules_at_mp_above_tariff,
+        rental_units_at_own_tariff=settings.rules_rental_units_at_own_tariff,
+        rates=replace(defaults.rates, ame=settings.rules_ame_rate),
+        technical_forfait_tariffs=MappingProxyType(
+            {
+                provider: Money.exact(amount)
+                for provider, amount in settings.rules_technical_forfait_tariffs.items()
+            }
+        ),
+    )
 
 
 def db_timeouts(settings: Settings) -> DbTimeouts:

@@ -369,6 +369,14 @@ def _card(status: DeviceStatus, conditions: list[str]) -> list[str]:
         ("100 % Santé", f"class {status.sante100}" if status.sante100 else "no"),
         ("telemonitoring", status.telemonitoring or "no"),
     ]
+    extra = (
+        ("per ear", f"{status.renewal_per_ear} every {status.renewal_months} months", status.renewal_per_ear),
+        ("rental unit", f"one {status.rental_unit}, each at its own date's tariff", status.rental_unit),
+        ("optics class", status.optics_class, status.optics_class),
+        ("usual quantity", f"{status.usual_quantity} per line", status.usual_quantity),
+        ("PECAN", f"{status.pecan} forfait", status.pecan),
+    )
+    rows += [(name, str(text)) for name, text, present in extra if present is not None]
     lines = [f"LPP {status.code}: {status.label}", f"  on {status.day.isoformat()}: {verdict}"]
     lines += [f"  {name:<18}{value}" for name, value in rows]
     lines += [f"  condition         {condition}" for condition in conditions]

@@ -198,7 +198,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
     ErrorCode("currency", _T.VALUE, "Amounts must be in EUR"),
     ErrorCode("item-missing", _T.REQUIRED, "The Claim has no item"),
     ErrorCode("item-sequence", _T.INVARIANT, "item.sequence values must be unique"),
-    ErrorCode("item-code-missing", _T.REQUIRED, "item.productOrService has no LPP coding"),
+    ErrorCode(
+        "item-code-missing",
+        _T.REQUIRED,
+        "item.productOrService has no LPP coding (nor a GTIN for a device off the LPP)",
+    ),
     ErrorCode("item-quantity", _T.VALUE, "item.quantity.value must be a positive integer"),
     ErrorCode("item-unit-price", _T.REQUIRED, "item.unitPrice is required and not negative"),
     ErrorCode("item-serviced", _T.REQUIRED, "item.servicedDate or item.servicedPeriod is required"),
@@ -297,6 +301,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         "lpp-code-format",
         _T.VALUE,
         "An LPP code has 7 characters (digits, or upper-case letters and digits)",
+    ),
+    ErrorCode(
+        "gtin-format",
+        _T.VALUE,
+        "A GTIN (GS1 product code of a device off the LPP) has 8, 12, 13 or 14 digits and a valid check digit",
     ),
     ErrorCode(
         "amo-organisme-format",
@@ -463,6 +472,34 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         "prescriber-identifier-suspect",
         _T.VALUE,
         "The prescriber's RPPS fails the Luhn key (algorithm not confirmed: a warning)",
+    ),
+    ErrorCode(
+        "near-duplicate-delivery",
+        _T.DUPLICATE,
+        "Same beneficiary, LPP code and provider as a delivery billed a few days before or after",
+    ),
+    ErrorCode(
+        "renewal-other-provider",
+        _T.BUSINESS_RULE,
+        "The device was already delivered by another provider within its renewal interval",
+    ),
+    ErrorCode(
+        "quantity-unusual", _T.BUSINESS_RULE, "The quantity is far above the usual quantity for the code"
+    ),
+    ErrorCode(
+        "pecan-cap",
+        _T.BUSINESS_RULE,
+        "The PECAN forfaits of the year would exceed their yearly cap, or the one-year coverage is over",
+    ),
+    ErrorCode(
+        "pecan-sequence",
+        _T.BUSINESS_RULE,
+        "A PECAN monthly forfait without a first-period forfait, or inside the period it covers",
+    ),
+    ErrorCode(
+        "amo-not-listed",
+        _T.BUSINESS_RULE,
+        "The device is not on the LPP (identified by a GTIN): the AMO does not reimburse it",
     ),
     ErrorCode("amc-contract-unknown", _T.NOT_FOUND, "The AMC contract is not in the contract catalogue"),
     ErrorCode("amc-rights-closed", _T.BUSINESS_RULE, "The AMC rights are not open on the delivery date"),

@@ -13,6 +13,7 @@ a key generated under the data directory. Every setting is documented in docs/co
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -46,6 +47,42 @@ class Settings(BaseSettings):
     lpp_table: Path | None = Field(default=None, description="LPP table CSV replacing the demo table")
     amc_contracts: Path | None = Field(
         default=None, description="AMC contract catalogue replacing the demo one"
+    )
+    rules_warning_findings: tuple[str, ...] | None = Field(
+        default=None,
+        description="integrity findings that only warn (every other one blocks its line); default: the engine's",  # noqa: E501
+    )
+    rules_near_duplicate_days: int = Field(
+        default=3,
+        ge=0,
+        description="days within which the same code from the same provider is a near-duplicate",
+    )
+    rules_unusual_quantity_factor: int = Field(
+        default=3, ge=1, description="a quantity above this many times the code's usual quantity is unusual"
+    )
+    rules_technical_forfait_tariffs: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description="telemonitoring exploitant (SIRET or FINESS) → technical forfait per month at its active-file tier",  # noqa: E501
+    )
+    rules_billing_deadline_months: int = Field(
+        default=12, ge=1, description="an establishment's billing deadline, in months after the care"
+    )
+    rules_supplier_billing_deadline_months: int = Field(
+        default=24,
+        ge=1,
+        description="a supplier's, pharmacist's or other professional's billing deadline, in months after the quarter of the care",  # noqa: E501
+    )
+    rules_at_mp_above_tariff: Decimal = Field(
+        default=Decimal(150),
+        ge=100,
+        description="AT/MP cover of LPP devices, in percent of the tariff, within the price",
+    )
+    rules_rental_units_at_own_tariff: bool = Field(
+        default=True,
+        description="price each unit of a rental at the tariff of its own date (off: the start date's tariff)",  # noqa: E501
+    )
+    rules_ame_rate: Decimal = Field(
+        default=Decimal(100), ge=0, le=100, description="the AME's cover, in percent of the tariff"
     )
     max_body_bytes: int = Field(default=5_000_000, gt=0, description="largest accepted request body")
     max_depth: int = Field(default=64, gt=0, description="deepest accepted element nesting")

@@ -19,6 +19,7 @@ __all__ = [
     "COVERAGE_CLASS_HL7",
     "DEFAULT_BASE",
     "FINESS",
+    "GTIN",
     "IDNATPS",
     "IDNATST",
     "INS_NIA",
@@ -45,6 +46,8 @@ IDNATPS = "urn:oid:1.2.250.1.71.4.2.1"
 FINESS = "https://finess.esante.gouv.fr"
 IDNATST = "urn:oid:1.2.250.1.71.4.2.2"
 SIRET = "https://sirene.fr"
+GTIN = "https://www.gs1.org/gtin"
+"""GS1 GTIN: the product code of a device off the LPP in Claim.item.productOrService."""
 
 CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -137,6 +140,18 @@ class Canon:
     @property
     def ald(self) -> str:
         return f"{self.base}/StructureDefinition/ald"
+
+    @property
+    def device_category(self) -> str:
+        """Claim.item.category of a device off the LPP: the category a mutuelle's guarantee
+        for non-listed devices names (``connected-device``…; ``non-listed`` when absent)."""
+        return f"{self.base}/CodeSystem/device-category"
+
+    @property
+    def vision_change(self) -> str:
+        """Extension (valueBoolean) on DeviceRequest: an optics prescription for a change of sight,
+        which shortens the optics renewal interval (docs/domain-fr.md §2.3)."""
+        return f"{self.base}/StructureDefinition/vision-change"
 
     @property
     def estimate(self) -> str:

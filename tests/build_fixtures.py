@@ -334,6 +334,11 @@ def _bad_lpp_code(bundle: dict[str, Any], case: fb.Case) -> None:
     coding["code"] = coding["code"][:6]
 
 
+def _bad_gtin(bundle: dict[str, Any], case: fb.Case) -> None:
+    coding = _first_item(bundle)["productOrService"]["coding"][0]
+    coding["code"] = coding["code"][:-1] + str((int(coding["code"][-1]) + 1) % 10)
+
+
 def _net_and_total(value: str) -> Mutation:
     def mutate(bundle: dict[str, Any], case: fb.Case) -> None:
         _first_item(bundle)["net"] = fb.money(Decimal(value))
@@ -758,6 +763,14 @@ def _invalid_cases() -> Iterator[InvalidCase]:
         issues=(("prescription-device-missing", _at(case, "prescription", ".code.ofType(CodeableConcept)")),),
         make=_json_defect(_prescription_without_device),
     )
+    yield InvalidCase(
+        name="60-gtin-check-digit",
+        base="42-non-listed-forfait",
+        defect="The GTIN of a device off the LPP has a wrong check digit.",
+        status=422,
+        issues=(("gtin-format", f"{_ITEM0}.productOrService.coding[0].code"),),
+        make=_json_defect(_bad_gtin),
+    )
 
     nia = fb.SCENARIOS["50-ins-nia-patient"]
     yield InvalidCase(
@@ -945,6 +958,34 @@ WORKED_EXAMPLES: Final[Mapping[str, WorkedExample]] = {
         "3.4 #19", "oxygen rental, 4 weeks across a tariff change; 100 % BR incl. AMO",
         "80.00", "78.50", "60", "47.10", "31.40", "1.50", "31.40", "1.50",
     ),
+    "35-optics-class-a": _worked(
+        "3.4 #20", "optics class A frame + 2 lenses at their PLV; 100 % Santé",
+        "95.00", "48.00", "60", "28.80", "19.20", "47.00", "66.20", "0.00",
+    ),
+    "36-optics-class-b-ceilings": _worked(
+        "3.4 #21", "optics class B frame 180 + 2 very complex lenses 400; frais réels within the ceilings",
+        "980.00", "0.15", "60", "0.09", "0.06", "979.85", "799.91", "180.00",
+    ),
+    "37-optics-floor": _worked(
+        "3.4 #22", "2 class B simple lenses at 90; 100 % BR raised to the floor 25 per lens",
+        "180.00", "0.10", "60", "0.06", "0.04", "179.90", "50.00", "129.94",
+    ),
+    "42-non-listed-forfait": _worked(
+        "3.4 #23", "connected device off the LPP at 120; yearly forfait 150 for connected devices",
+        "120.00", "0.00", "0", "0.00", "0.00", "0.00", "120.00", "0.00",
+    ),
+    "43-non-listed-product": _worked(
+        "3.4 #24", "connected device off the LPP at 90, by GTIN; 50 % of the price",
+        "90.00", "0.00", "0", "0.00", "0.00", "0.00", "45.00", "45.00",
+    ),
+    "45-pecan-first-period": _worked(
+        "3.4 #25", "PECAN first-period forfait 435; contrat responsable",
+        "435.00", "435.00", "60", "261.00", "174.00", "0.00", "174.00", "0.00",
+    ),
+    "48-telemonitoring-majoration": _worked(
+        "3.4 #26", "heart-failure telemonitoring, 1 month (majoré 56 + technical 50); contrat responsable",
+        "106.00", "106.00", "60", "63.60", "42.40", "0.00", "42.40", "0.00",
+    ),
 }  # fmt: skip
 """Every worked example of domain-fr.md §3.4 by the fixture that reproduces it.
 
@@ -957,6 +998,8 @@ dépassement) and the C2S pays the MRC, so nothing is left to the patient."""
 def meta(case: fb.Case) -> dict[str, Any]:
     """The ``.meta.json`` document: what the scenario shows and what the payers answer."""
     document: dict[str, Any] = {"description": case.description, "outcome": case.outcome}
+    if case.amc_outcome is not None:
+        document["amc-outcome"] = case.amc_outcome
     if case.preceded_by:
         document["preceded-by"] = list(case.preceded_by)
     return document
@@ -1075,8 +1118,10 @@ decimals (`150.00`); quantities are integers; datetimes carry the Paris UTC offs
 
 A `.meta.json` file reads `{"description": "...", "outcome": "complete"}`: `outcome` is
 the `ClaimResponse.outcome` of every ClaimResponse the reference payers answer (`error` for a
-scenario the payers reject). `"preceded-by": ["18-forfait-first-use"]` names scenarios to
-submit first against the same history and ledger.
+scenario the payers reject); `"amc-outcome"`, when present, is the AMC's where it differs (a
+device off the LPP: the AMO refuses it, a mutuelle may pay it).
+`"preceded-by": ["18-forfait-first-use"]` names scenarios to submit first against the same
+history and ledger.
 
 An invalid input's `.expected.json` file reads:
 
@@ -1174,6 +1219,18 @@ ASSUMED_TARIFFS: Final[Mapping[str, str]] = {
     "9900402": "BR 43.59, PLV 43.59, from 18 years",
     "9900501": "BR 3,938.00, no PLV, entente préalable required",
     "9900601": "BR 20.00 per week until 30/6/2026, 18.50 per week from 1/7/2026, no PLV",
+    "7206130": "BR 9.00, PLV 30.00, optics class A frame, from 16 years",
+    "9900711": "BR 19.50, PLV 32.50, optics class A simple lens",
+    "9900712": "BR 0.05, no PLV, optics class B simple lens",
+    "9900713": "BR 0.05, no PLV, optics class B very complex lens",
+    "9900714": "BR 0.05, no PLV, optics class B frame",
+    "9900303": "56.00 per month, PLV 56.00 (operator forfait majoré 1)",
+    "9900611": "435.00, PLV 435.00 (PECAN first-period forfait)",
+    "9900612": "38.30 per month, PLV 38.30 (PECAN monthly forfait)",
+    "9900801": "BR 10.00, no PLV, usual quantity 2",
+    "03760000010016": "GTIN, not on the LPP (no tariff)",
+    "03760000010023": "GTIN, not on the LPP (no tariff)",
+    "03760000010030": "GTIN, not on the LPP (no tariff)",
 }
 """What the scenarios assume each LPP code is worth; documented for the payers' demo data."""
 
@@ -1200,7 +1257,7 @@ def _reference_data() -> Iterator[str]:
             codes.setdefault(line.code, line.display)
         if case.amc is not None:
             plans.setdefault(case.amc.plan, []).append(name)
-    yield "| LPP code | label in the fixtures | tariff assumed |"
+    yield "| LPP code (or GTIN) | label in the fixtures | tariff assumed |"
     yield "|---|---|---|"
     for code, label in sorted(codes.items()):
         yield f"| `{code}` | {label} | {ASSUMED_TARIFFS[code]} |"

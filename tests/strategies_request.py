@@ -24,6 +24,7 @@ from adapter.domain import (
     Exoneration,
     Finess,
     Gender,
+    Gtin,
     Line,
     LppCode,
     Money,
@@ -60,6 +61,19 @@ sirets = (
 rpps = st.text(_DIGITS, min_size=11, max_size=11).map(Rpps)
 adelis = st.text(_DIGITS, min_size=9, max_size=9).map(Adeli)
 lpp_codes = st.text("0123456789ABCDEFGHJ", min_size=7, max_size=7).map(LppCode)
+
+
+def _with_gtin_key(body: str) -> Gtin:
+    total = sum(int(d) * (1 if i % 2 else 3) for i, d in enumerate(reversed(body)))
+    return Gtin(body + str(-total % 10))
+
+
+gtins = (
+    st.sampled_from([7, 11, 12, 13])
+    .flatmap(lambda n: st.text(_DIGITS, min_size=n, max_size=n))
+    .map(_with_gtin_key)
+)
+device_categories = st.none() | st.sampled_from(["connected-device", "non-listed", "app-2"])
 days = st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31))
 zones = st.sampled_from([UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=2))])
 moneys = st.decimals(min_value=Decimal(0), max_value=Decimal(5000), places=2).map(Money)
@@ -93,9 +107,12 @@ def ranges(draw: st.DrawFn, open_end: bool = True) -> DateRange:
 @st.composite
 def lines(draw: st.DrawFn, sequence: int) -> Line:
     rental = draw(st.booleans())
+    product = draw(st.none() | gtins)
     return Line(
         sequence=sequence,
-        lpp_code=draw(lpp_codes),
+        lpp_code=draw(lpp_codes) if product is None else None,
+        product=product,
+        category=draw(device_categories),
         quantity=draw(st.integers(1, 60)),
         unit_price=draw(moneys),
         delivery_date=None if rental else draw(days),
@@ -114,6 +131,7 @@ def prescriptions(draw: st.DrawFn) -> Prescription:
         lpp_code=code,
         text=draw(words) if code is None else draw(st.none() | words),
         ald=draw(st.booleans()),
+        vision_change=draw(st.booleans()),
         quantity=draw(st.none() | st.integers(1, 400)),
         period=draw(st.none() | ranges()),
         identifier=draw(

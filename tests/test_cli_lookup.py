@@ -80,3 +80,13 @@ def test_reads_the_configured_table(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
     assert result.exit_code == 0
     assert result.stdout.startswith("LPP 1234567: Test device\n")
+
+
+def test_card_shows_the_second_pass_columns_only_where_the_row_has_them() -> None:
+    aid = runner.invoke(app, ["lookup", "9900101", "--date", "2026-03-02"]).stdout.splitlines()
+    rental = runner.invoke(app, ["lookup", "9900601", "--date", "2026-07-01"]).stdout.splitlines()
+    plain = runner.invoke(app, ["lookup", "9900001", "--date", "2026-03-02"]).stdout.splitlines()
+
+    assert "  per ear           1 every 48 months" in aid
+    assert "  rental unit       one week, each at its own date's tariff" in rental
+    assert not any(line.startswith(("  per ear", "  rental unit", "  PECAN")) for line in plain)

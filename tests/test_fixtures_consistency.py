@@ -28,6 +28,7 @@ from adapter.domain.values import (
     AmcNumber,
     AmoOrganisme,
     Finess,
+    Gtin,
     LppCode,
     Money,
     Nir,
@@ -37,6 +38,7 @@ from adapter.domain.values import (
     nir_key,
 )
 from adapter.errors import CATALOGUE, InputError
+from adapter.rules import load_lpp_table
 from mappings import systems
 from mappings.fhir.xml import parse_xml
 from tests import build_fixtures
@@ -231,8 +233,11 @@ def test_valid_identifiers_pass_the_value_objects(path: Path) -> None:
     claim = bundle["entry"][0]["resource"]
     for item in claim["item"]:
         coding = item["productOrService"]["coding"][0]
-        assert coding["system"] == CANON.lpp
-        LppCode(coding["code"])
+        if coding["system"] == systems.GTIN:  # a device off the LPP
+            Gtin(coding["code"])
+        else:
+            assert coding["system"] == CANON.lpp
+            LppCode(coding["code"])
     assert checked >= 5
 
 
@@ -297,10 +302,14 @@ def _delivery(item: Mapping[str, Any]) -> date:
     return date.fromisoformat(item["servicedPeriod"]["start"])
 
 
+_OPTICS_CODES = frozenset(entry.code.value for entry in load_lpp_table() if entry.category == "optics")
+
+
 @pytest.mark.parametrize("path", VALID_JSON, ids=_ids(VALID_JSON))
 def test_valid_dates_are_plausible(path: Path) -> None:
-    """Prescribed before delivery, delivered within 6 months, billed after delivery, in 2026
-    (or 2025 for the billing-deadline scenarios, billed in 2026)."""
+    """Prescribed before delivery, delivered within 6 months (optics: within the validity by
+    age, at most 5 years; one scenario expired on purpose), billed after delivery, in 2026 (or
+    2025 for the billing-deadline scenarios, billed in 2026, and the optics histories)."""
     bundle = _load(path)
     claim = bundle["entry"][0]["resource"]
     prescription = _target(bundle, claim["prescription"])
@@ -308,9 +317,11 @@ def test_valid_dates_are_plausible(path: Path) -> None:
     created = datetime.fromisoformat(claim["created"]).date()
     for item in claim["item"]:
         delivered = _delivery(item)
+        code = item["productOrService"]["coding"][0]["code"]
         assert authored <= delivered
-        assert (delivered - authored).days <= 183
-        assert delivered.year == 2026 or (delivered.year == 2025 and created.year == 2026)
+        assert (delivered - authored).days <= (5 * 366 if code in _OPTICS_CODES else 183)
+        late = created.year == 2026 or code in _OPTICS_CODES  # billed late, or an optics history
+        assert delivered.year == 2026 or (delivered.year == 2025 and late)
         if claim["use"] == "claim":
             assert created >= delivered
         else:

@@ -21,7 +21,12 @@ class DeviceStatus:
     ``tarif`` is the BR per unit, ``plv`` the price cap when there is one. ``kind`` is
     ``generic`` or ``individual``; ``deactivated`` says whether a generic line is no longer
     billable on ``day`` (it is from ``deactivated_on``). ``telemonitoring`` is ``operator`` or
-    ``technical`` for the LATM forfaits. ``renewal_quantity`` units per ``renewal_months``.
+    ``technical`` for the LATM forfaits. ``renewal_quantity`` units per ``renewal_months``,
+    ``renewal_per_ear`` of them per ear for a per-ear device. ``rental_unit`` (``week`` or
+    ``month``) is what one unit of a rental pays for; ``optics_class`` places an optics code
+    under the contrat-responsable floors and ceilings; ``usual_quantity`` is the quantity per
+    line above which the fraud control calls a line unusual; ``pecan`` marks a PECAN forfait
+    (``first-period`` or ``monthly``).
     """
 
     code: str
@@ -46,6 +51,11 @@ class DeviceStatus:
     sante100: str | None
     telemonitoring: str | None
     source: str
+    renewal_per_ear: int | None = None
+    rental_unit: str | None = None
+    optics_class: str | None = None
+    usual_quantity: int | None = None
+    pecan: str | None = None
 
     @property
     def id(self) -> str:

@@ -16,6 +16,7 @@ from adapter.domain.values import (
     AmcNumber,
     AmoOrganisme,
     Finess,
+    Gtin,
     LppCode,
     Money,
     Nir,
@@ -173,8 +174,9 @@ class Prescription:
     """The device prescription (DeviceRequest).
 
     ``ald`` is True when the prescription sits in the ALD part of the bizone form: only then
-    does an ALD exonération apply. ``quantity`` is the prescribed quantity if stated and
-    ``period`` the covered period ("à renouveler" prescriptions).
+    does an ALD exonération apply. ``vision_change`` is True for an optics prescription made
+    for a change of sight (a shorter optics renewal interval). ``quantity`` is the prescribed
+    quantity if stated and ``period`` the covered period ("à renouveler" prescriptions).
     """
 
     authored_on: date
@@ -182,6 +184,7 @@ class Prescription:
     lpp_code: LppCode | None = None
     text: str | None = None
     ald: bool = False
+    vision_change: bool = False
     quantity: int | None = None
     period: DateRange | None = None
     identifier: BusinessIdentifier | None = None
@@ -253,22 +256,28 @@ class AmcCoverage:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Line:
-    """One billed LPP line (Claim.item).
+    """One billed line (Claim.item): an LPP code, or the GTIN of a device off the LPP.
 
     Exactly one of ``delivery_date`` (purchase) or ``rental`` (rental period) is set; the
     tariff reference date is the delivery date, or the rental start. ``ear`` is the ear a
-    per-ear device is fitted to, when the item says so.
+    per-ear device is fitted to, when the item says so. A device off the LPP (``product``,
+    no ``lpp_code``) is refused by the AMO; ``category`` (Claim.item.category) lets a
+    mutuelle guarantee it by category.
     """
 
     sequence: int
-    lpp_code: LppCode
+    lpp_code: LppCode | None = None
     quantity: int
     unit_price: Money
     delivery_date: date | None = None
     rental: DateRange | None = None
     ear: Ear | None = None
+    product: Gtin | None = None
+    category: str | None = None
 
     def __post_init__(self) -> None:
+        if (self.lpp_code is None) == (self.product is None):
+            raise ValueError("a line has exactly one of an LPP code or a GTIN")
         if self.sequence < 1:
             raise ValueError("a line sequence is a positive integer")
         if self.quantity < 1:

@@ -19,11 +19,13 @@ __all__ = [
     "AmcNumber",
     "AmoOrganisme",
     "Finess",
+    "Gtin",
     "LppCode",
     "Money",
     "Nir",
     "Rpps",
     "Siret",
+    "gtin_valid",
     "luhn_valid",
     "nir_key",
 ]
@@ -226,6 +228,39 @@ class LppCode:
 
     def __str__(self) -> str:
         return self.value
+
+
+_GTIN_LENGTHS = (8, 12, 13, 14)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Gtin:
+    """GS1 GTIN: how a device off the LPP is identified (8, 12, 13 or 14 digits, mod-10 key).
+
+    Connected devices carry one as the device identifier of their UDI; the AMO does not
+    reimburse them, but a mutuelle may, under a guarantee of its own.
+    """
+
+    value: str
+
+    def __post_init__(self) -> None:
+        value = self.value.strip()
+        object.__setattr__(self, "value", value)
+        if not (value.isascii() and value.isdigit() and len(value) in _GTIN_LENGTHS) or not gtin_valid(value):
+            raise InvalidValueError(
+                "gtin-format", "a GTIN has 8, 12, 13 or 14 digits and a valid check digit"
+            )
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def gtin_valid(digits: str) -> bool:
+    """The GS1 check digit: weights 3 and 1 alternate leftwards from the digit before the key."""
+    if not digits.isascii() or not digits.isdigit():
+        return False
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(reversed(digits)))
+    return total % 10 == 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from adapter.rules.config import RulesConfig
 from adapter.rules.contracts import Contract, ContractCatalogue
 from adapter.rules.ledger import Ledger, LedgerEntry
 from adapter.rules.lpp import LppTable
+from adapter.rules.non_listed import non_listed_line
 from adapter.rules.notes import Refusal, amc_note, disposition, refusal, rejected_line_note
 from adapter.rules.outcome import outcome_for
 from adapter.rules.schemes import css_share
@@ -61,8 +62,17 @@ def adjudicate_amc(
     for line in sorted(request.lines, key=_sequence):
         day = line.reference_date
         amo_line = amo_lines.get(line.sequence)
-        refused = _refusal(coverage, contract, day, amo_line)
-        if refused is None and amo_line is not None and coverage.css:
+        # the CSS pays within the AMO's tariffs only: a device off the LPP gets nothing from it
+        listed = line.lpp_code is not None or coverage.css
+        refused = _refusal(coverage, contract, day, amo_line, listed=listed)
+        if refused is None and contract is not None and line.lpp_code is None:
+            decision, note, used = non_listed_line(request, catalogue, contract, line, book, config)
+            lines.append(decision)
+            notes.append(note)
+            if used is not None:
+                book.add(used)
+            continue
+        if refused is None and amo_line is not None and coverage.css and line.lpp_code is not None:
             decision, note = _css_covered(line, day, amo_line, table)
             lines.append(decision)
             notes.append(note)
@@ -118,10 +128,12 @@ def _refusal(
     contract: Contract | None,
     day: date,
     amo_line: LineDecision | None,
+    *,
+    listed: bool = True,
 ) -> Refusal | None:
     if contract is None and not coverage.css:
         return refusal("amc-contract-unknown", contract=coverage.contract_id)
-    if amo_line is None or amo_line.rejections:
+    if listed and (amo_line is None or amo_line.rejections):
         return refusal("amc-amo-rejected")
     if coverage.rights is not None and not coverage.rights.contains(day):
         return refusal("amc-rights-closed", day=day)
@@ -153,8 +165,10 @@ def _covered(
     book: Ledger,
     config: RulesConfig,
 ) -> tuple[LineDecision, Note, LedgerEntry | None]:
-    entry = table.lookup(line.lpp_code, day)
-    guarantee = catalogue.guarantee_for(contract, line.lpp_code, entry.category if entry else "")
+    code = line.lpp_code
+    assert code is not None  # noqa: S101 - lines off the LPP take non_listed_line
+    entry = table.lookup(code, day)
+    guarantee = catalogue.guarantee_for(contract, code, entry.category if entry else "")
     if guarantee is None and not contract.responsable:
         refused = refusal("amc-no-guarantee", contract=contract.id, code=line.lpp_code)
         return (
@@ -227,7 +241,7 @@ def _covered(
 
 def _css_covered(line: Line, day: date, amo_line: LineDecision, table: LppTable) -> tuple[LineDecision, Note]:
     """The complémentaire santé solidaire's share: up to the PLV, else the tariff (rules.schemes)."""
-    entry = table.lookup(line.lpp_code, day)
+    entry = table.lookup(line.lpp_code, day) if line.lpp_code is not None else None
     price = amo_line.submitted
     gross = amo_line.benefit  # before any deduction, which the CSS does not refund either
     if amo_line.ticket_moderateur is not None:

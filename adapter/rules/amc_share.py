@@ -24,6 +24,7 @@ from adapter.rules.config import RulesConfig
 from adapter.rules.contracts import Guarantee, GuaranteeKind
 from adapter.rules.lpp import LppEntry
 from adapter.rules.notes import percent_en, percent_fr
+from adapter.rules.optics import OpticsBounds, optics_bounds
 
 __all__ = ["AmcShare", "LineAmounts", "amc_share", "line_share"]
 
@@ -126,6 +127,9 @@ def line_share(
                     parts.append(
                         (f"plafond {regulatory.fr()} AMO comprise", f"ceiling {regulatory.en()} incl. AMO")
                     )
+        bounds = optics_bounds(entry, quantity, config) if entry is not None and entry.optics_class else None
+        if bounds is not None:
+            cap = _optics_bounded(cap, gross, bounds, parts)
         if cap < floor:
             cap = floor
             parts.append(_FLOOR)
@@ -148,6 +152,26 @@ def line_share(
     else:
         fr, en = ", ".join(fr for fr, _ in parts), ", ".join(en for _, en in parts)
     return Money._cents_exact(amount), Money._cents_exact(consumed) if consumed else _ZERO, fr, en
+
+
+def _optics_bounded(cap: Decimal, gross: Decimal, bounds: OpticsBounds, parts: list[_Words]) -> Decimal:
+    """R.871-2 CSS on a class B optics line: the ceiling (AMO included), then the floor."""
+    if bounds.ceiling is not None:
+        ceiling = bounds.ceiling.amount - gross
+        if ceiling < 0:
+            ceiling = _D0
+        if cap > ceiling:
+            cap = ceiling
+            parts.append(
+                (
+                    f"plafond optique {bounds.ceiling.fr()} AMO comprise",
+                    f"optics ceiling {bounds.ceiling.en()} incl. AMO",
+                )
+            )
+    if bounds.floor is not None and cap < bounds.floor.amount:
+        cap = bounds.floor.amount
+        parts.append((f"plancher optique {bounds.floor.fr()}", f"optics floor {bounds.floor.en()}"))
+    return cap
 
 
 _D0 = _ZERO.amount
@@ -188,6 +212,8 @@ def _guarantee_cap(
         wording.append((f"solde {forfait_left.fr()}", f"balance {forfait_left.en()}"))
     elif kind is GuaranteeKind.FRAIS_REELS:
         cap = remaining
+    elif kind is GuaranteeKind.PERCENT_PRICE:
+        cap = Money._cents_exact(price).percent(guarantee.percent or 0).amount
     else:
         cap = tm
     if guarantee.supplement_per_unit is not None:
@@ -219,6 +245,8 @@ def _wording(guarantee: Guarantee) -> _Words:
         fr, en = f"TM + forfait {budget.fr()} par an", f"TM + forfait {budget.en()} a year"
     elif kind is GuaranteeKind.FRAIS_REELS:
         fr, en = "frais réels", "actual costs"
+    elif kind is GuaranteeKind.PERCENT_PRICE:
+        fr, en = f"{percent_fr(percent)} du prix", f"{percent_en(percent)} of the price"
     else:
         fr, en = "ticket modérateur", "ticket modérateur"
     if guarantee.supplement_per_unit is not None:

@@ -22,9 +22,11 @@ from adapter.domain.values import Money
 from adapter.rules import at_mp
 from adapter.rules.amo_checks import LineChecks
 from adapter.rules.config import RulesConfig
+from adapter.rules.fraud import fraud_findings
 from adapter.rules.history import DeliveryLog, DeliveryRecord, prescription_key
 from adapter.rules.integrity import LineIntegrity, request_findings
 from adapter.rules.lpp import LppEntry, LppTable
+from adapter.rules.non_listed import not_listed_refusal
 from adapter.rules.notes import (
     Refusal,
     amo_line_note,
@@ -36,8 +38,10 @@ from adapter.rules.notes import (
     taux_note,
 )
 from adapter.rules.outcome import outcome_for
+from adapter.rules.pecan import pecan_findings
 from adapter.rules.rentals import RentalPricing, rental_pricing
 from adapter.rules.taux import Taux, amo_taux
+from adapter.rules.telemonitoring import modulated
 
 __all__ = ["AmoResult", "adjudicate_amo"]
 
@@ -67,7 +71,12 @@ def adjudicate_amo(
     taux = amo_taux(request.amo, request.prescription, config.rates, config.at_mp_above_tariff)
     ordered = sorted(enumerate(request.lines), key=_sequence)  # (position in Claim.item, line)
     days = [line.reference_date for _, line in ordered]
-    entries = [table.lookup(line.lpp_code, day) for (_, line), day in zip(ordered, days, strict=True)]
+    entries = [
+        table.lookup(line.lpp_code, day) if line.lpp_code is not None else None
+        for (_, line), day in zip(ordered, days, strict=True)
+    ]
+    if config.technical_forfait_tariffs:
+        entries = [modulated(entry, request.provider.identifier, config) for entry in entries]
     generic = next(
         (
             line.sequence
@@ -83,9 +92,16 @@ def adjudicate_amo(
     integrity = LineIntegrity(request, config)
     log = DeliveryLog(history, table)
     nir, provider, submission = request.beneficiary.nir, request.provider.identifier, request.submission.value
+    birth, vision_change = request.beneficiary.birth_date, request.prescription.vision_change
     lines: list[LineDecision] = []
     notes: list[Note] = [taux_note(taux.rate, taux.basis)]
     for (index, line), day, entry in zip(ordered, days, entries, strict=True):
+        code = line.lpp_code
+        if code is None:  # a device off the LPP: the AMO does not reimburse it
+            refused = not_listed_refusal(line)
+            lines.append(_rejected(line, [refused]))
+            notes.append(rejected_line_note(line.sequence, [refused.reason]))
+            continue
         first = not log.delivered_before(key, day)
         rental = None
         if entry is not None and config.rental_units_at_own_tariff:
@@ -98,6 +114,18 @@ def adjudicate_amo(
         if generic is not None and generic != line.sequence:
             refusals.append(refusal("invoice-generic-line", other=generic))
         found = integrity.findings(line, index, day, entry, log)
+        found += fraud_findings(
+            line,
+            index,
+            day,
+            entry,
+            log,
+            provider=provider,
+            birth=birth,
+            vision_change=vision_change,
+            config=config,
+        )
+        found += pecan_findings(line, index, day, entry, log, table, config)
         refusals.extend(request_blocks)
         if found:
             flags.extend(found)
@@ -112,7 +140,7 @@ def adjudicate_amo(
         log.add(
             DeliveryRecord(
                 nir=nir,
-                code=line.lpp_code,
+                code=code,
                 day=day,
                 quantity=line.quantity,
                 provider=provider,

@@ -16,6 +16,7 @@ from adapter.rules.config import RulesConfig
 from adapter.rules.dates import add_months, age_on
 from adapter.rules.lpp import LppEntry
 from adapter.rules.notes import Refusal, refusal
+from adapter.rules.optics import is_optics, optics_validity
 
 __all__ = ["LineChecks", "care_end", "line_rejections"]
 
@@ -57,6 +58,8 @@ class LineChecks:
         "_expires",
         "_first_window",
         "_first_window_end",
+        "_optics_expires",
+        "_optics_validity",
         "_rights",
         "_validity",
     )
@@ -66,6 +69,10 @@ class LineChecks:
         self._authored = authored
         self._validity = config.prescription_validity_months
         self._expires = add_months(authored, self._validity)
+        self._optics_validity = optics_validity(request.beneficiary.birth_date, authored, config)
+        self._optics_expires = (
+            add_months(authored, self._optics_validity) if self._optics_validity is not None else None
+        )
         self._first_window = config.first_delivery_months
         self._first_window_end = add_months(authored, self._first_window)
         self._exempt = config.first_delivery_exempt_categories
@@ -92,8 +99,11 @@ class LineChecks:
         if rights is not None and not rights.contains(day):
             found.append(refusal("rights-closed", day=day))
         authored = self._authored
-        if day > self._expires:
-            found.append(refusal("prescription-expired", authored=authored, months=self._validity, day=day))
+        expires, validity = self._expires, self._validity
+        if self._optics_expires is not None and self._optics_validity is not None and is_optics(entry):
+            expires, validity = self._optics_expires, self._optics_validity
+        if day > expires:
+            found.append(refusal("prescription-expired", authored=authored, months=validity, day=day))
         if first_delivery and day > self._first_window_end and entry.category not in self._exempt:
             found.append(
                 refusal("first-delivery-late", day=day, months=self._first_window, authored=authored)

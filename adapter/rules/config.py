@@ -18,6 +18,7 @@ from adapter.domain.values import Money
 __all__ = ["AmoRates", "Deduction", "RulesConfig"]
 
 _ZERO = Money.zero()
+_PECAN_YEAR_CAP = Money.of(780)  # gnius.esante.gouv.fr (domain-fr S30)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +75,24 @@ def _default_caps() -> Mapping[str, Money]:
     return MappingProxyType({"II": Money.of(1700)})
 
 
+def _optics_ceilings() -> Mapping[str, Money]:
+    # R.871-2 CSS (decree 2019-21): equipment ceilings 420 / 700 / 800 € incl. a 100 € frame,
+    # split per lens: (420 − 100) / 2, (700 − 100) / 2, (800 − 100) / 2 (domain-fr §2.3).
+    return MappingProxyType(
+        {
+            "frame": Money.of(100),
+            "simple": Money.of(160),
+            "complex": Money.of(300),
+            "very-complex": Money.of(350),
+        }
+    )
+
+
+def _optics_floors() -> Mapping[str, Money]:
+    # R.871-2 CSS floors 50 € (simple lenses) and 200 € (complex) per equipment, per lens ✖.
+    return MappingProxyType({"simple": Money.of(25), "complex": Money.of(100), "very-complex": Money.of(100)})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RulesConfig:
     """The engines' parameters.
@@ -88,6 +107,13 @@ class RulesConfig:
     the price (L.432-3 CSS). ``rental_units_at_own_tariff`` prices each unit of a rental at
     the tariff of its own date (an inference, unconfirmed: off, the start date's tariff
     prices the whole rental).
+
+    The ``optics_*`` values follow decree 2016-1381 (prescription validity by age, renewal
+    intervals) and R.871-2 CSS (``optics_ceilings`` per unit, AMO included, and
+    ``optics_floors`` per unit, by optics class). The ``near_duplicate_days``,
+    ``unusual_quantity_factor`` and ``unusual_quantity_default`` tune the fraud findings;
+    ``pecan_*`` the PECAN forfaits. ``technical_forfait_tariffs`` maps an exploitant (provider
+    identifier) to its telemonitoring technical forfait modulated by its active patient file.
     """
 
     rates: AmoRates = AmoRates()
@@ -102,8 +128,30 @@ class RulesConfig:
     rac0_classes: frozenset[str] = frozenset({"I", "A"})
     responsable_caps: Mapping[str, Money] = field(default_factory=_default_caps)
     warning_findings: frozenset[str] = frozenset(
-        {"prescriber-identifier-suspect", "ear-missing", "css-price-above-tariff"}
+        {
+            "prescriber-identifier-suspect",
+            "ear-missing",
+            "css-price-above-tariff",
+            "near-duplicate-delivery",
+            "renewal-other-provider",
+            "quantity-unusual",
+        }
     )
+    optics_validity_under_16_months: int = 12
+    optics_validity_16_to_42_months: int = 60
+    optics_validity_over_42_months: int = 36
+    optics_renewal_under_16_months: int = 12
+    optics_renewal_months: int = 24
+    optics_renewal_vision_change_months: int = 12
+    optics_ceilings: Mapping[str, Money] = field(default_factory=_optics_ceilings)
+    optics_floors: Mapping[str, Money] = field(default_factory=_optics_floors)
+    near_duplicate_days: int = 3
+    unusual_quantity_factor: int = 3
+    unusual_quantity_default: int | None = None
+    pecan_year_cap: Money = _PECAN_YEAR_CAP
+    pecan_months: int = 12
+    pecan_first_period_months: int = 3
+    technical_forfait_tariffs: Mapping[str, Money] = field(default_factory=lambda: MappingProxyType({}))
 
     def deduction_for(self, *, day: date, titre: str, quantity: int) -> Money:
         total = _ZERO

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from adapter.domain.values import LppCode, Money
+from adapter.domain.values import Gtin, LppCode, Money
 
 __all__ = ["Contract", "ContractCatalogue", "Guarantee", "GuaranteeKind"]
 
@@ -23,6 +23,7 @@ class GuaranteeKind(StrEnum):
     FORFAIT = "forfait"
     FRAIS_REELS = "frais-reels"
     TICKET_MODERATEUR = "ticket-moderateur"
+    PERCENT_PRICE = "percent-price"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +36,9 @@ class Guarantee:
     is the calendar-year budget of a ``forfait`` guarantee; ``renewal_units`` units are
     paid per ``renewal_months``, beyond which only the contrat-responsable floor is paid;
     ``renewal_per_ear`` of them per ear for a line that names its ear (hearing aids).
+
+    A ``non_listed`` guarantee covers only devices off the LPP (identified by GTIN), by
+    ``products`` or by ``categories`` (Claim.item.category), and nothing on the LPP.
     """
 
     id: str
@@ -49,6 +53,8 @@ class Guarantee:
     renewal_months: int | None = None
     renewal_units: int = 1
     renewal_per_ear: int | None = None
+    non_listed: bool = False
+    products: frozenset[Gtin] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +72,8 @@ class Contract:
         by_category: Guarantee | None = None
         default: Guarantee | None = None
         for guarantee in self.guarantees:
+            if guarantee.non_listed:
+                continue
             if code in guarantee.codes:
                 return guarantee
             if by_category is None and category in guarantee.categories:
@@ -99,6 +107,18 @@ class ContractCatalogue:
             return self._guarantees[contract.id].lookup(code, category)
         return contract.guarantee_for(code, category)
 
+    def non_listed_guarantee(self, contract: Contract, product: Gtin, category: str) -> Guarantee | None:
+        """The guarantee for a device off the LPP: by product first, then by category."""
+        by_category: Guarantee | None = None
+        for guarantee in contract.guarantees:
+            if not guarantee.non_listed:
+                continue
+            if product in guarantee.products:
+                return guarantee
+            if by_category is None and category in guarantee.categories:
+                by_category = guarantee
+        return by_category
+
     def __contains__(self, contract_id: object) -> bool:
         return contract_id in self._contracts
 
@@ -120,6 +140,8 @@ class _GuaranteeIndex:
         self._by_category: dict[str, Guarantee] = {}
         self._default: Guarantee | None = None
         for guarantee in contract.guarantees:
+            if guarantee.non_listed:
+                continue
             for code in guarantee.codes:
                 self._by_code.setdefault(code.value, guarantee)
             for category in guarantee.categories:

@@ -13,7 +13,7 @@ from typing import NoReturn
 
 import yaml
 
-from adapter.domain.values import LppCode, Money
+from adapter.domain.values import Gtin, LppCode, Money
 from adapter.errors import InvalidValueError
 from adapter.rules.contracts import Contract, ContractCatalogue, Guarantee, GuaranteeKind
 from adapter.rules.loading import DEMO_CONTRACTS, ReferenceDataFormatError, read_source
@@ -27,7 +27,11 @@ _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _TRUE = ("true", "yes", "on")
-_PERCENT_KINDS = (GuaranteeKind.PERCENT_BR_INCL_AMO, GuaranteeKind.PERCENT_BR_EXCL_AMO)
+_PERCENT_KINDS = (
+    GuaranteeKind.PERCENT_BR_INCL_AMO,
+    GuaranteeKind.PERCENT_BR_EXCL_AMO,
+    GuaranteeKind.PERCENT_PRICE,
+)
 
 
 def load_contracts(path: str | Path | None = None) -> ContractCatalogue:
@@ -79,7 +83,9 @@ def _contract(reader: _Reader, node: yaml.Node, path: str) -> Contract:
         guarantee = _guarantee(reader, item, where)
         keys = [f"guarantee {guarantee.id!r}"]
         keys += [f"code {code}" for code in guarantee.codes]
-        keys += [f"category {category!r}" for category in guarantee.categories]
+        prefix = "non-listed category" if guarantee.non_listed else "category"
+        keys += [f"{prefix} {category!r}" for category in guarantee.categories]
+        keys += [f"product {product}" for product in guarantee.products]
         for key in keys:
             if key in seen:
                 reader.fail(item, where, f"{key} is already covered by {seen[key]}")
@@ -109,6 +115,8 @@ _GUARANTEE_OPTIONAL = (
     "renewal_months",
     "renewal_units",
     "renewal_per_ear",
+    "non_listed",
+    "products",
 )
 
 
@@ -180,8 +188,27 @@ def _guarantee(reader: _Reader, node: yaml.Node, path: str) -> Guarantee:
         else frozenset()
     )
     default = reader.boolean(fields["default"], f"{path}.default") if present("default") else False
-    if not (codes or categories or default):
-        reader.fail(node, path, "a guarantee needs 'codes', 'categories' or 'default: true'")
+    non_listed = (
+        reader.boolean(fields["non_listed"], f"{path}.non_listed") if present("non_listed") else False
+    )
+    products = (
+        frozenset(
+            reader.gtin(item, f"{path}.products[{i}]")
+            for i, item in enumerate(reader.sequence(fields["products"], f"{path}.products"))
+        )
+        if present("products")
+        else frozenset()
+    )
+    if non_listed and (codes or default):
+        reader.fail(
+            node,
+            path,
+            "a non_listed guarantee names 'products' or 'categories', never LPP codes or a default",
+        )
+    if products and not non_listed:
+        reader.fail(fields["products"], f"{path}.products", "'products' (GTINs) needs 'non_listed: true'")
+    if not (codes or categories or default or products):
+        reader.fail(node, path, "a guarantee needs 'codes', 'categories', 'products' or 'default: true'")
     return Guarantee(
         id=reader.identifier(fields["id"], f"{path}.id"),
         kind=kind,
@@ -195,6 +222,8 @@ def _guarantee(reader: _Reader, node: yaml.Node, path: str) -> Guarantee:
         renewal_months=renewal_months,
         renewal_units=renewal_units or 1,
         renewal_per_ear=renewal_per_ear,
+        non_listed=non_listed,
+        products=products,
     )
 
 
@@ -258,6 +287,15 @@ class _Reader:
             return LppCode(value)
         except InvalidValueError:
             self.fail(node, path, f"{value!r} is not an LPP code (7 digits or upper-case letters)")
+
+    def gtin(self, node: yaml.Node, path: str) -> Gtin:
+        value = self._scalar(node, path, (_STR, _INT), "a GTIN")
+        try:
+            return Gtin(value)
+        except InvalidValueError:
+            self.fail(
+                node, path, f"{value!r} is not a GTIN (8, 12, 13 or 14 digits with a valid check digit)"
+            )
 
     def boolean(self, node: yaml.Node, path: str) -> bool:
         return self._scalar(node, path, (_BOOL,), "true or false").lower() in _TRUE

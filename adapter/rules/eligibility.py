@@ -31,7 +31,7 @@ from adapter.domain.request import (
     Prescription,
     ReimbursementRequest,
 )
-from adapter.domain.values import Money, Rpps
+from adapter.domain.values import LppCode, Money, Rpps
 from adapter.rules.amc import adjudicate_amc
 from adapter.rules.amo import adjudicate_amo
 from adapter.rules.config import RulesConfig
@@ -131,10 +131,19 @@ def amo_eligibility(
     )
 
 
+def _listed(line: Line) -> LppCode:
+    """The line's LPP code: an eligibility question names listed devices only, and ``as_claim``
+    builds its lines from them."""
+    if line.lpp_code is None:
+        raise TypeError(f"eligibility line {line.sequence} has no LPP code")
+    return line.lpp_code
+
+
 def _amo_item(
     line: Line, decided: LineDecision, table: LppTable, log: DeliveryLog, day: date
 ) -> ItemEligibility:
-    entry = table.lookup(line.lpp_code, day)
+    code = _listed(line)
+    entry = table.lookup(code, day)
     renewal = yearly = None
     if entry is not None and entry.renewal_months is not None:
         renewal = Allowance(
@@ -146,7 +155,7 @@ def _amo_item(
         yearly = Allowance(allowed=entry.max_per_year, used=log.units_in_year(entry.cap_group, day.year))
     return ItemEligibility(
         sequence=line.sequence,
-        lpp_code=line.lpp_code,
+        lpp_code=code,
         covered=not decided.rejected,
         submitted=decided.submitted,
         eligible=decided.eligible,
@@ -243,11 +252,12 @@ def _amc_item(
     day: date,
 ) -> ItemEligibility:
     forfait = renewal = None
-    entry = table.lookup(line.lpp_code, day)
+    code = _listed(line)
+    entry = table.lookup(code, day)
     contract = None if request.amc is None else catalogue.get(request.amc.contract_id)
     guarantee = None
     if contract is not None and entry is not None:
-        guarantee = catalogue.guarantee_for(contract, line.lpp_code, entry.category)
+        guarantee = catalogue.guarantee_for(contract, code, entry.category)
     if contract is not None and guarantee is not None:
         if guarantee.forfait_per_year is not None:
             forfait = Forfait(
@@ -262,7 +272,7 @@ def _amc_item(
     rest = decided.reste_a_charge
     return ItemEligibility(
         sequence=line.sequence,
-        lpp_code=line.lpp_code,
+        lpp_code=code,
         covered=not decided.rejected and decided.benefit.amount > 0,
         submitted=decided.submitted,
         eligible=decided.eligible,

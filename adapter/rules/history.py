@@ -93,7 +93,18 @@ class DeliveryLog:
     group, forfait kind, prescription, code and day), so no check scans the whole history.
     """
 
-    __slots__ = ("_ears", "_first_day", "_groups", "_months", "_seen", "_table", "added")
+    __slots__ = (
+        "_by_code",
+        "_ears",
+        "_first_day",
+        "_groups",
+        "_months",
+        "_pecan",
+        "_providers",
+        "_seen",
+        "_table",
+        "added",
+    )
 
     def __init__(self, history: Iterable[DeliveryRecord], table: LppTable) -> None:
         self._table = table
@@ -102,6 +113,9 @@ class DeliveryLog:
         self._ears: dict[tuple[str, str], list[tuple[date, int]]] = {}
         self._months: dict[Telemonitoring, set[int]] = {}
         self._first_day: dict[str | None, date] = {}
+        self._by_code: dict[tuple[str, str], list[tuple[date, str | None]]] = {}
+        self._providers: dict[str, list[tuple[date, str, str | None]]] = {}
+        self._pecan: dict[str, list[DeliveryRecord]] = {}
         self.added: list[DeliveryRecord] = []
         for record in history:
             self._index(record)
@@ -115,6 +129,10 @@ class DeliveryLog:
             self._groups[group] = [(day, record.quantity)]
         else:
             units.append((day, record.quantity))
+        self._by_code.setdefault((code.value, record.provider), []).append((day, record.ear))
+        self._providers.setdefault(group, []).append((day, record.provider, record.ear))
+        if self._table.pecan(code) is not None:
+            self._pecan.setdefault(group, []).append(record)
         if record.ear is not None:
             self._ears.setdefault((group, record.ear), []).append((day, record.quantity))
         kind = self._table.telemonitoring(code)
@@ -148,6 +166,38 @@ class DeliveryLog:
         """Units of ``cap_group`` fitted to ``ear`` less than ``months`` before or after ``day``."""
         start, end = add_months(day, -months), add_months(day, months)
         return sum(units for when, units in self._ears.get((cap_group, ear), ()) if start < when < end)
+
+    def near_day(
+        self, code: LppCode, provider: str, day: date, days: int, ear: str | None = None
+    ) -> date | None:
+        """Another day, at most ``days`` away from ``day`` (not ``day`` itself), on which
+        ``provider`` delivered ``code``: the nearest, or None. For a per-ear device fitted to
+        ``ear``, a delivery to the other ear is another device (one without its ear matches)."""
+        near = [
+            when
+            for when, fitted in self._by_code.get((code.value, provider), ())
+            if when != day
+            and abs((when - day).days) <= days
+            and (ear is None or fitted is None or fitted == ear)
+        ]
+        return min(near, key=lambda when: (abs((when - day).days), when)) if near else None
+
+    def other_provider_within(
+        self, cap_group: str, provider: str, day: date, months: int, ear: str | None = None
+    ) -> date | None:
+        """The latest delivery of ``cap_group`` by another provider less than ``months``
+        before or after ``day``, or None; given ``ear``, only the deliveries to that ear."""
+        start, end = add_months(day, -months), add_months(day, months)
+        found = [
+            when
+            for when, other, fitted in self._providers.get(cap_group, ())
+            if other != provider and start < when < end and (ear is None or fitted == ear)
+        ]
+        return max(found) if found else None
+
+    def pecan_records(self, cap_group: str) -> list[DeliveryRecord]:
+        """The PECAN forfaits of ``cap_group`` (one digital device), in delivery order."""
+        return sorted(self._pecan.get(cap_group, ()), key=lambda record: record.day)
 
     def forfait_months(self, kind: Telemonitoring) -> set[int]:
         return set(self._months.get(kind, ()))

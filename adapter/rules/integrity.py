@@ -21,9 +21,10 @@ from adapter.rules.hearing import ear_findings
 from adapter.rules.history import DeliveryLog
 from adapter.rules.lpp import LppEntry, Telemonitoring
 from adapter.rules.notes import Refusal, reason
+from adapter.rules.optics import is_optics, optics_renewal_months
 from adapter.rules.schemes import css_findings, is_css
 
-__all__ = ["Flag", "LineIntegrity", "line_findings", "request_findings"]
+__all__ = ["Flag", "LineIntegrity", "flag", "line_findings", "request_findings"]
 
 _FORFAIT_KINDS = {
     Telemonitoring.OPERATOR: Note(fr="opérateur", en="operator"),
@@ -62,6 +63,19 @@ def _finding(
     return Flag(finding, note)
 
 
+def flag(
+    code: str,
+    config: RulesConfig,
+    /,
+    *,
+    expression: str,
+    sequence: int | None = None,
+    **params: object,
+) -> Flag:
+    """A finding ``code`` at ``expression``, blocking unless the configuration makes it a warning."""
+    return _finding(code, config, expression=expression, sequence=sequence, **params)
+
+
 def request_findings(request: ReimbursementRequest, config: RulesConfig) -> list[Flag]:
     """Findings about the whole request: today, the prescriber's identifier."""
     rpps = request.prescription.prescriber.rpps
@@ -93,12 +107,14 @@ class LineIntegrity:
     """The integrity checks for the lines of one request, with the request's own facts
     (provider, prescription date) read once."""
 
-    __slots__ = ("_authored", "_config", "_css", "_provider")
+    __slots__ = ("_authored", "_birth", "_config", "_css", "_provider", "_vision_change")
 
     def __init__(self, request: ReimbursementRequest, config: RulesConfig) -> None:
         self._provider = request.provider.identifier
         self._css = is_css(request)
         self._authored = request.prescription.authored_on
+        self._birth = request.beneficiary.birth_date
+        self._vision_change = request.prescription.vision_change
         self._config = config
 
     def findings(
@@ -107,7 +123,10 @@ class LineIntegrity:
         """Findings about ``line``, at position ``index`` in the request, dated ``day``."""
         findings: list[Flag] = []
         config, seq = self._config, line.sequence
-        if log.is_duplicate(line.lpp_code, day, self._provider, None if line.ear is None else line.ear.value):
+        code = line.lpp_code
+        if code is None:  # a device off the LPP: the AMO refuses it without checks
+            return findings
+        if log.is_duplicate(code, day, self._provider, None if line.ear is None else line.ear.value):
             findings.append(
                 _finding(
                     "duplicate-delivery",
@@ -157,8 +176,11 @@ class LineIntegrity:
                         cap=entry.max_per_year,
                     )
                 )
-        if entry.renewal_months is not None:
-            total = log.units_within(entry.cap_group, day, entry.renewal_months) + line.quantity
+        renewal_months = entry.renewal_months
+        if renewal_months is not None and is_optics(entry):
+            renewal_months = optics_renewal_months(self._birth, day, self._vision_change, config)
+        if renewal_months is not None:
+            total = log.units_within(entry.cap_group, day, renewal_months) + line.quantity
             if total > entry.renewal_quantity:
                 findings.append(
                     _finding(
@@ -166,7 +188,7 @@ class LineIntegrity:
                         config,
                         expression=serviced_expression(index, line),
                         sequence=seq,
-                        months=entry.renewal_months,
+                        months=renewal_months,
                         total=total,
                         allowed=entry.renewal_quantity,
                     )

@@ -44,6 +44,10 @@ class LppEntry:
     ``renewal_quantity`` units may be delivered per ``renewal_months`` (2 for hearing aids:
     one per ear), and ``renewal_per_ear`` of them per ear when the code is fitted per ear.
     ``rental_unit`` (``week`` or ``month``) is the period one unit of a rental pays for.
+    ``optics_class`` places an optics code under the contrat-responsable floors and ceilings
+    (``frame``, ``simple``, ``complex``, ``very-complex``); ``usual_quantity`` is the quantity
+    per line above which a line is unusual (fraud control); ``pecan`` marks a PECAN forfait
+    (``first-period`` or ``monthly``).
     """
 
     code: LppCode
@@ -69,6 +73,9 @@ class LppEntry:
     telemonitoring: Telemonitoring | None = None
     renewal_per_ear: int | None = None
     rental_unit: str | None = None
+    optics_class: str | None = None
+    usual_quantity: int | None = None
+    pecan: str | None = None
 
     def in_force(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -104,6 +111,11 @@ class LppEntry:
             sante100=self.sante100,
             telemonitoring=None if self.telemonitoring is None else self.telemonitoring.value,
             source=self.source,
+            renewal_per_ear=self.renewal_per_ear,
+            rental_unit=self.rental_unit,
+            optics_class=self.optics_class,
+            usual_quantity=self.usual_quantity,
+            pecan=self.pecan,
         )
 
     def overlaps(self, other: LppEntry) -> bool:
@@ -115,7 +127,7 @@ class LppEntry:
 class LppTable:
     """The loaded LPP table, indexed by code; periods of one code never overlap."""
 
-    __slots__ = ("_by_code", "_by_value", "_forfaits", "_groups", "source")
+    __slots__ = ("_by_code", "_by_value", "_forfaits", "_groups", "_pecan", "source")
 
     def __init__(self, entries: Iterable[LppEntry], *, source: str = "") -> None:
         by_code: dict[LppCode, list[LppEntry]] = {}
@@ -133,6 +145,7 @@ class LppTable:
         self._by_value = {code.value: rows for code, rows in self._by_code.items()}
         self._groups = {code.value: rows[-1].cap_group for code, rows in self._by_code.items()}
         self._forfaits = {code.value: rows[-1].telemonitoring for code, rows in self._by_code.items()}
+        self._pecan = {code.value: rows[-1].pecan for code, rows in self._by_code.items()}
         self.source = source
 
     def lookup(self, code: LppCode, day: date) -> LppEntry | None:
@@ -152,6 +165,10 @@ class LppTable:
 
     def telemonitoring(self, code: LppCode) -> Telemonitoring | None:
         return self._forfaits.get(code.value)
+
+    def pecan(self, code: LppCode) -> str | None:
+        """The code's PECAN forfait kind (``first-period`` or ``monthly``), from its latest row."""
+        return self._pecan.get(code.value)
 
     def row(self, code: str, valid_from: date) -> LppEntry | None:
         """The row of ``code`` (its text) starting on ``valid_from``, or None."""

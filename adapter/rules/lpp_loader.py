@@ -112,6 +112,22 @@ def _sante100(value: str) -> str:
     return value
 
 
+_OPTICS_CLASSES = ("frame", "simple", "complex", "very-complex")
+_PECAN_KINDS = ("first-period", "monthly")
+
+
+def _optics_class(value: str) -> str:
+    if value not in _OPTICS_CLASSES:
+        raise _CellError(f"{value!r} is not an optics class ({', '.join(_OPTICS_CLASSES)})")
+    return value
+
+
+def _pecan(value: str) -> str:
+    if value not in _PECAN_KINDS:
+        raise _CellError(f"{value!r} is not a PECAN forfait ({', '.join(_PECAN_KINDS)})")
+    return value
+
+
 _Parser = Callable[[str], Any]
 
 # column → (parser, field name, required)
@@ -139,6 +155,9 @@ COLUMNS: dict[str, tuple[_Parser, str, bool]] = {
     "source": (_text, "source", True),
     "renewal_per_ear": (_positive, "renewal_per_ear", False),
     "rental_unit": (_rental_unit, "rental_unit", False),
+    "optics_class": (_optics_class, "optics_class", False),
+    "usual_quantity": (_positive, "usual_quantity", False),
+    "pecan": (_pecan, "pecan", False),
 }
 REQUIRED_COLUMNS = tuple(name for name, (_, _, required) in COLUMNS.items() if required)
 

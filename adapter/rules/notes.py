@@ -112,6 +112,33 @@ REASONS: Final[dict[str, tuple[str, str]]] = {
         "le RPPS du prescripteur {rpps} échoue à la clé de Luhn",
         "the prescriber's RPPS {rpps} fails the Luhn key",
     ),
+    "amo-not-listed": (
+        "dispositif {product} non inscrit sur la LPP : l'Assurance Maladie ne le rembourse pas "
+        "(art. L.165-1 CSS)",
+        "device {product} is not on the LPP: the Assurance Maladie does not reimburse it (art. L.165-1 CSS)",
+    ),
+    "near-duplicate-delivery": (
+        "doublon probable : même code {code} du même fournisseur le {other}, à {days} jour(s) du {day}",
+        "probable duplicate: code {code} from the same provider on {other}, {days} day(s) from {day}",
+    ),
+    "renewal-other-provider": (
+        "code {code} déjà délivré le {other} par un autre fournisseur, dans le délai de "
+        "renouvellement de {months} mois",
+        "code {code} already delivered on {other} by another provider, within the {months}-month "
+        "renewal interval",
+    ),
+    "quantity-unusual": (
+        "quantité {quantity} très au-delà de l'usuel ({usual}) pour le code {code}",
+        "quantity {quantity} far above the usual ({usual}) for code {code}",
+    ),
+    "pecan-cap": (
+        "PECAN : {problem_fr}",
+        "PECAN: {problem_en}",
+    ),
+    "pecan-sequence": (
+        "PECAN : {problem_fr}",
+        "PECAN: {problem_en}",
+    ),
     "amc-contract-unknown": (
         "contrat complémentaire {contract} inconnu",
         "complementary contract {contract} is unknown",

@@ -50,14 +50,14 @@ def rental_pricing(line: Line, entry: LppEntry, table: LppTable) -> RentalPricin
     """
     if line.rental is None or entry.rental_unit is None or line.quantity == 1:
         return None
-    rows = table.rows(line.lpp_code)
+    rows = table.rows(entry.code)
     if len(rows) < 2:
         return None
     days = unit_days(line.rental.start, entry.rental_unit, line.quantity)
     parts: list[tuple[LppEntry, int]] = []
     total = Money.zero()
     for day in days:
-        row = table.lookup(line.lpp_code, day)
+        row = table.lookup(entry.code, day)
         if row is None:
             return RentalPricing(parts, total, day)
         if parts and parts[-1][0] is row:

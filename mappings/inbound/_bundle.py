@@ -351,6 +351,7 @@ def to_bundle(request: ReimbursementRequest, *, canon: Canon | None = None) -> d
         prescription_url=urls["prescription"],
         insurance=insurance,
         lines=request.lines,
+        category_system=canon.device_category,
         tiers_payant=request.tiers_payant,
         identifier=(request.claim_identifier.system, request.claim_identifier.value)
         if request.claim_identifier is not None
@@ -390,6 +391,7 @@ def to_bundle(request: ReimbursementRequest, *, canon: Canon | None = None) -> d
         urls["prescriber"],
         canon.lpp,
         canon.ald,
+        canon.vision_change,
     )
     resources += [("prescriber", prescriber), ("prescription", device_request)]
     return {

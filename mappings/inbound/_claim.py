@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from adapter.domain import ClaimType, ClaimUse, Ear, Line, LppCode, Money
+from adapter.domain import ClaimType, ClaimUse, Ear, Gtin, Line, LppCode, Money
 from mappings import systems
 from mappings.fhir import as_list, codings, to_decimal
 from mappings.inbound._coverage import read_period, to_period
@@ -207,18 +207,30 @@ def _item(
             reader.error("item-sequence", f"item.sequence {sequence} is used twice", f"{path}.sequence")
         seen.add(sequence)
     code: LppCode | None = None
+    product: Gtin | None = None
     lpp_found = False
+    gtin: tuple[int, Mapping[str, Any]] | None = None
     for index, coding in codings(item.get("productOrService")):
         if reader.canon.is_lpp(coding.get("system")):
             lpp_found = True
             code = reader.value(LppCode, coding.get("code"), f"{path}.productOrService.coding[{index}].code")
             break
-    if not lpp_found:
+        if gtin is None and coding.get("system") == systems.GTIN:
+            gtin = (index, coding)
+    if not lpp_found and gtin is not None:  # a device off the LPP, by its GTIN
+        product = reader.value(Gtin, gtin[1].get("code"), f"{path}.productOrService.coding[{gtin[0]}].code")
+    elif not lpp_found:
         reader.error(
             "item-code-missing",
-            f"item.productOrService needs a coding in {reader.canon.lpp}",
+            f"item.productOrService needs a coding in {reader.canon.lpp} "
+            f"(or in {systems.GTIN} for a device off the LPP)",
             f"{path}.productOrService",
         )
+    category = None
+    for _, coding in codings(item.get("category")):
+        if coding.get("system") == reader.canon.device_category and isinstance(coding.get("code"), str):
+            category = coding["code"]
+            break
     quantity = None
     raw_quantity = item.get("quantity")
     value = to_decimal(raw_quantity.get("value")) if isinstance(raw_quantity, dict) else None
@@ -265,7 +277,9 @@ def _item(
             "item.servicedDate (delivery) or item.servicedPeriod (rental) is required",
             f"{path}.serviced[x]",
         )
-    if not isinstance(sequence, int) or code is None or quantity is None or unit is None or net is None:
+    if code is None and product is None:
+        return None, None
+    if not isinstance(sequence, int) or quantity is None or unit is None or net is None:
         return None, None
     if delivery is None and rental is None:
         return None, None
@@ -277,6 +291,8 @@ def _item(
         delivery_date=delivery,
         rental=rental,
         ear=_ear(item.get("bodySite")),
+        product=product,
+        category=category,
     )
     return line, net
 
@@ -311,6 +327,7 @@ def to_claim(
     tiers_payant: bool,
     identifier: tuple[str, str] | None,
     lpp_system: str,
+    category_system: str = "",
 ) -> dict[str, Any]:
     claim: dict[str, Any] = {"resourceType": "Claim", "id": resource_id}
     if identifier is not None:
@@ -333,10 +350,13 @@ def to_claim(
     items = []
     total = Money.zero()
     for line in lines:
-        item: dict[str, Any] = {
-            "sequence": line.sequence,
-            "productOrService": {"coding": [{"system": lpp_system, "code": line.lpp_code.value}]},
-        }
+        item: dict[str, Any] = {"sequence": line.sequence}
+        if line.category is not None:
+            item["category"] = {"coding": [{"system": category_system, "code": line.category}]}
+        if line.lpp_code is not None:
+            item["productOrService"] = {"coding": [{"system": lpp_system, "code": line.lpp_code.value}]}
+        elif line.product is not None:
+            item["productOrService"] = {"coding": [{"system": systems.GTIN, "code": line.product.value}]}
         if line.delivery_date is not None:
             item["servicedDate"] = line.delivery_date.isoformat()
         if line.rental is not None:

@@ -1,4 +1,5 @@
-"""DeviceRequest ⇄ Prescription: date, prescriber, LPP code, ALD flag, quantity, period."""
+"""DeviceRequest ⇄ Prescription: date, prescriber, LPP code, ALD and vision-change flags,
+quantity, period."""
 
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ def read_prescription(reader: BundleReader, entry: Entry, patient: Entry | None)
         if target is not None:
             prescriber = read_prescriber(reader, target)
     quantity = _quantity(reader, resource, path)
-    ald = False
+    ald = vision_change = False
     for index, extension in enumerate(as_list(resource.get("extension"))):
         if isinstance(extension, dict) and extension.get("url") == reader.canon.ald:
             value = extension.get("valueBoolean")
@@ -100,6 +101,15 @@ def read_prescription(reader: BundleReader, entry: Entry, patient: Entry | None)
                     f"{path}.extension[{index}]",
                 )
             ald = value is True
+        elif isinstance(extension, dict) and extension.get("url") == reader.canon.vision_change:
+            value = extension.get("valueBoolean")
+            if not isinstance(value, bool):
+                reader.error(
+                    "element-invalid",
+                    "the vision-change extension carries valueBoolean",
+                    f"{path}.extension[{index}]",
+                )
+            vision_change = value is True
     period = read_period(
         reader,
         resource.get("occurrencePeriod"),
@@ -128,6 +138,7 @@ def read_prescription(reader: BundleReader, entry: Entry, patient: Entry | None)
         lpp_code=lpp,
         text=text,
         ald=ald,
+        vision_change=vision_change,
         quantity=quantity,
         period=period,
         identifier=identifier,
@@ -161,6 +172,7 @@ def to_device_request(
     requester_url: str,
     lpp_system: str,
     ald_url: str,
+    vision_change_url: str = "",
 ) -> dict[str, Any]:
     concept: dict[str, Any] = {}
     if prescription.lpp_code is not None:
@@ -168,8 +180,13 @@ def to_device_request(
     if prescription.text is not None:
         concept["text"] = prescription.text
     resource: dict[str, Any] = {"resourceType": "DeviceRequest", "id": resource_id}
+    extensions: list[dict[str, Any]] = []
     if prescription.ald:
-        resource["extension"] = [{"url": ald_url, "valueBoolean": True}]
+        extensions.append({"url": ald_url, "valueBoolean": True})
+    if prescription.vision_change:
+        extensions.append({"url": vision_change_url, "valueBoolean": True})
+    if extensions:
+        resource["extension"] = extensions
     if prescription.identifier is not None:
         resource["identifier"] = [
             {"system": prescription.identifier.system, "value": prescription.identifier.value}

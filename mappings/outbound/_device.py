@@ -9,6 +9,7 @@ The expressions are evaluated against a delivery, with these variables: ``%servi
 (the delivery day), ``%quantity`` (units on the line), ``%deliveredThisYear`` (units of the
 code's cap group already delivered in the calendar year), ``%deliveredInRenewalPeriod``
 (units of the cap group delivered in the renewal interval before the delivery day),
+``%deliveredToEarInRenewalPeriod`` (the same, fitted to the line's ear, for a per-ear device),
 ``%patientAge`` (years on the delivery day) and
 ``%priorApproval`` (true when the entente préalable was granted).
 """
@@ -29,6 +30,17 @@ DEVICE_LANGUAGE = "text/fhirpath"
 _KINDS = {
     "generic": ("ligne générique", "generic line"),
     "individual": ("code individuel", "individual code"),
+}
+_RENTAL_UNITS = {"week": ("semaine", "week"), "month": ("mois", "month")}
+_OPTICS_CLASSES = {
+    "frame": ("monture", "frame"),
+    "simple": ("verre simple", "simple lens"),
+    "complex": ("verre complexe", "complex lens"),
+    "very-complex": ("verre très complexe", "very complex lens"),
+}
+_PECAN = {
+    "first-period": ("forfait de première période", "first-period forfait"),
+    "monthly": ("forfait mensuel", "monthly forfait"),
 }
 _FORFAITS = {
     "operator": ("forfait de télésurveillance de l'opérateur", "telemonitoring forfait, operator"),
@@ -87,6 +99,15 @@ def _conditions(status: DeviceStatus) -> list[tuple[str, str, str]]:
                 f"%deliveredInRenewalPeriod + %quantity <= {quantity}",
             )
         )
+        if status.renewal_per_ear is not None:
+            per_ear = status.renewal_per_ear
+            found.append(
+                (
+                    f"par oreille : {per_ear} tous les {status.renewal_months} mois",
+                    f"per ear: {per_ear} every {status.renewal_months} months",
+                    f"%deliveredToEarInRenewalPeriod + %quantity <= {per_ear}",
+                )
+            )
     if status.age_min is not None:
         found.append(
             (
@@ -134,6 +155,23 @@ def _facts(status: DeviceStatus) -> tuple[list[str], list[str]]:
         )
         french.append(f"Télésurveillance : {forfait_fr}.")
         english.append(f"Telemonitoring: {forfait_en}.")
+    if status.rental_unit is not None:
+        unit_fr, unit_en = _RENTAL_UNITS.get(status.rental_unit, (status.rental_unit, status.rental_unit))
+        french.append(f"Location : une unité par {unit_fr}, chacune au tarif de sa date.")
+        english.append(f"Rental: one unit per {unit_en}, each at the tariff of its own date.")
+    if status.optics_class is not None:
+        class_fr, class_en = _OPTICS_CLASSES.get(
+            status.optics_class, (status.optics_class, status.optics_class)
+        )
+        french.append(f"Optique : {class_fr} (planchers et plafonds du contrat responsable).")
+        english.append(f"Optics: {class_en} (contrat-responsable floors and ceilings).")
+    if status.pecan is not None:
+        pecan_fr, pecan_en = _PECAN.get(status.pecan, (status.pecan, status.pecan))
+        french.append(f"PECAN (prise en charge anticipée numérique) : {pecan_fr}.")
+        english.append(f"PECAN (early digital coverage): {pecan_en}.")
+    if status.usual_quantity is not None:
+        french.append(f"Quantité habituelle : {status.usual_quantity} par ligne.")
+        english.append(f"Usual quantity: {status.usual_quantity} per line.")
     if status.deactivated:
         french.append(f"Non remboursable le {_fr_day(status.day)} : ligne générique désactivée.")
         english.append(f"Not billable on {status.day.isoformat()}: deactivated generic line.")
@@ -162,7 +200,27 @@ def _extensions(status: DeviceStatus, canon: Canon) -> list[dict[str, Any]]:
         values.append(("sante100", "valueCode", status.sante100))
     if status.telemonitoring is not None:
         values.append(("telemonitoring", "valueCode", status.telemonitoring))
+    values += _second_pass_values(status, "renewal-per-ear", "rental-unit", "optics-class", "usual-quantity")
     return [{"url": canon.lpp_attribute(name), key: value} for name, key, value in values]
+
+
+def _second_pass_values(
+    status: DeviceStatus, per_ear: str, rental: str, optics: str, usual: str
+) -> list[tuple[str, str, Any]]:
+    """The per-ear renewal, rental unit, optics class, usual quantity and PECAN kind, under
+    the given names (the extensions' and the ``$lookup`` properties' differ)."""
+    values: list[tuple[str, str, Any]] = []
+    if status.renewal_per_ear is not None:
+        values.append((per_ear, "valueInteger", status.renewal_per_ear))
+    if status.rental_unit is not None:
+        values.append((rental, "valueCode", status.rental_unit))
+    if status.optics_class is not None:
+        values.append((optics, "valueCode", status.optics_class))
+    if status.usual_quantity is not None:
+        values.append((usual, "valueInteger", status.usual_quantity))
+    if status.pecan is not None:
+        values.append(("pecan", "valueCode", status.pecan))
+    return values
 
 
 def _price_components(status: DeviceStatus, canon: Canon) -> list[dict[str, Any]]:
@@ -253,6 +311,7 @@ def to_lookup_parameters(status: DeviceStatus, *, canon: Canon) -> dict[str, Any
         values.append(("sante100", "valueCode", status.sante100))
     if status.telemonitoring is not None:
         values.append(("telemonitoring", "valueCode", status.telemonitoring))
+    values += _second_pass_values(status, "renewalPerEar", "rentalUnit", "opticsClass", "usualQuantity")
     return {
         "resourceType": "Parameters",
         "parameter": [

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapter.domain.jsonable import to_jsonable
@@ -70,6 +70,7 @@ def test_generated_requests(request: ReimbursementRequest) -> None:
     assert_same(request)
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # generation is slow on a loaded machine
 @given(strategies_decision.submissions())
 def test_generated_decisions_and_findings(submission: strategies_decision.Submission) -> None:
     assert_same(submission.request)

@@ -93,3 +93,60 @@ def test_ids_round_trip() -> None:
         "lpp-9900001-2023-02-30",
     ):
         assert parse_device_status_id(wrong) is None
+
+
+def _properties(answer: dict[str, object]) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for parameter in answer["parameter"]:  # type: ignore[attr-defined]
+        if parameter["name"] == "property":
+            code, value = parameter["part"]
+            found[code["valueCode"]] = next(v for k, v in value.items() if k.startswith("value"))
+    return found
+
+
+def _extensions(resource: dict[str, object]) -> dict[str, object]:
+    return {
+        ext["url"].rsplit("/lpp-", 1)[1]: next(v for k, v in ext.items() if k.startswith("value"))
+        for ext in resource["extension"]  # type: ignore[attr-defined]
+    }
+
+
+def test_a_hearing_aid_shows_its_renewal_per_ear() -> None:
+    row = next(row for row in ROWS if row.code.value == "9900101")
+    status = row.status(date(2026, 3, 2))
+    resource = to_charge_item_definition(status, canon=CANON)
+
+    assert "%deliveredToEarInRenewalPeriod + %quantity <= 1" in [
+        a["expression"] for a in resource["applicability"]
+    ]
+    assert "per ear: 1 every 48 months" in resource["description"]
+    assert _extensions(resource)["renewal-per-ear"] == 1
+    assert _properties(to_lookup_parameters(status, canon=CANON))["renewalPerEar"] == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "extension", "prop", "value", "sentence"),
+    [
+        ("9900601", "rental-unit", "rentalUnit", "week", "Rental: one unit per week"),
+        ("9900713", "optics-class", "opticsClass", "very-complex", "Optics: very complex lens"),
+        ("9900801", "usual-quantity", "usualQuantity", 2, "Usual quantity: 2 per line."),
+        ("9900612", "pecan", "pecan", "monthly", "PECAN (early digital coverage): monthly forfait."),
+    ],
+)
+def test_the_second_pass_columns_are_shown(
+    code: str, extension: str, prop: str, value: object, sentence: str
+) -> None:
+    row = next(row for row in ROWS if row.code.value == code)
+    status = row.status(row.valid_from)
+    resource = to_charge_item_definition(status, canon=CANON)
+
+    assert _extensions(resource)[extension] == value
+    assert _properties(to_lookup_parameters(status, canon=CANON))[prop] == value
+    assert sentence in resource["description"]
+
+
+def test_a_row_without_the_new_columns_shows_none_of_them() -> None:
+    row = next(row for row in ROWS if row.code.value == "9900001" and row.valid_to is None)
+    status = row.status(row.valid_from)
+    names = set(_extensions(to_charge_item_definition(status, canon=CANON)))
+    assert names.isdisjoint({"renewal-per-ear", "rental-unit", "optics-class", "usual-quantity", "pecan"})

@@ -170,16 +170,18 @@ def test_guarantee_by_code_with_a_cap_per_unit() -> None:
     assert amc.decision.lines[0].reste_a_charge == euros("1137.20")
 
 
-def test_demo_c2s_contract_pays_the_ticket_moderateur_only() -> None:
-    """The demo C2S contract (a CSS Coverage without the class scheme = css) pays the ticket
-    modérateur of a classe II aid and no more: the CMU-C era caps are gone from the demo data,
-    and the CSS rules themselves apply only with the class (tests/rules/test_second_pass.py)."""
-    amo, amc = run(request(line(code="9900103", price="800.00"), contract="DEMO-C2S"))
+def test_c2s_read_as_a_contract_pays_the_ticket_moderateur_of_a_classe_2_aid() -> None:
+    """The demo C2S (a CSS Coverage without the class scheme) pays the TM: the former 800 €
+    price limit for hearing aids is gone, so a classe II aid gets 160.00 at 800 € or 1,000 €."""
+    _, within = run(request(line(code="9900103", price="800.00"), contract="DEMO-C2S"))
+    _, above = run(request(line(code="9900103", price="1000.00"), contract="DEMO-C2S"))
 
-    assert amc is not None
-    assert amo.decision.lines[0].benefit == euros("240.00")
-    assert amc.decision.lines[0].benefit == euros("160.00")
-    assert amc.decision.lines[0].reste_a_charge == euros("400.00")
+    assert within is not None
+    assert above is not None
+    assert within.decision.lines[0].benefit == euros("160.00")
+    assert within.decision.lines[0].reste_a_charge == euros("400.00")
+    assert above.decision.lines[0].benefit == euros("160.00")
+    assert above.decision.lines[0].reste_a_charge == euros("600.00")
 
 
 def test_guarantee_within_its_renewal_period_pays_only_the_floor() -> None:

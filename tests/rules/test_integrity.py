@@ -47,7 +47,8 @@ def test_duplicate_of_a_past_delivery_is_blocking() -> None:
 
 
 def test_same_delivery_elsewhere_is_no_duplicate() -> None:
-    """Another provider, another day or another patient's history is not a duplicate."""
+    """Another provider, another day or another patient's history is not a duplicate; the
+    day after from the same provider is only a near-duplicate, a warning."""
     history = [
         past("9900001", date(2026, 3, 2), provider=OTHER_SUPPLIER.identifier),
         past("9900001", date(2026, 3, 3)),
@@ -56,7 +57,8 @@ def test_same_delivery_elsewhere_is_no_duplicate() -> None:
     amo, _ = run(request(), history=history)
     other, _ = run(request(beneficiary=OTHER_PATIENT))
 
-    assert amo.findings == ()
+    assert [(f.code, f.blocking) for f in amo.findings] == [("near-duplicate-delivery", False)]
+    assert not amo.decision.lines[0].rejected
     assert other.findings == ()
 
 

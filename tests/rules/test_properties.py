@@ -8,8 +8,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapter.domain import Ear, Exoneration, Line, LppCode, Money, NatureAssurance, ReimbursementRequest
-from adapter.rules import Contract, ContractCatalogue, Guarantee, GuaranteeKind, adjudicate_amc
+from adapter.domain import Ear, Exoneration, Gtin, Line, LppCode, Money, NatureAssurance, ReimbursementRequest
+from adapter.rules import Contract, ContractCatalogue, Guarantee, GuaranteeKind, RulesConfig, adjudicate_amc
 from tests.support.requests import NOW, line, request
 from tests.support.rules import CATALOGUE, TABLE, run
 
@@ -28,7 +28,17 @@ CODES = [
     "1241763",
     "9900401",
     "9900601",
+    "9900711",
+    "9900712",
+    "9900713",
+    "9900714",
+    "9900303",
+    "9900611",
+    "9900612",
+    "9900801",
 ]
+GTINS = ["03760000010016", "03760000010023", "03760000010030"]
+"""Devices off the LPP: refused by the AMO, paid or not by a mutuelle's own guarantee."""
 SITUATIONS = [
     (NatureAssurance.MALADIE, Exoneration.NONE, False, False),
     (NatureAssurance.MALADIE, Exoneration.ALD, True, False),
@@ -53,11 +63,24 @@ quantities = st.sampled_from([1, 1, 1, 2, 3])
 @st.composite
 def lines(draw: st.DrawFn) -> tuple[Line, ...]:
     sequences = draw(st.lists(st.integers(1, 30), min_size=1, max_size=5, unique=True))
-    return tuple(_line(draw, seq) for seq in sequences)
+    return tuple(draw(one_line(seq)) for seq in sequences)
 
 
-def _line(draw: st.DrawFn, seq: int) -> Line:
-    """A purchase (hearing aids with or without their ear), or a rental across a tariff change."""
+@st.composite
+def one_line(draw: st.DrawFn, seq: int) -> Line:
+    """A purchase (hearing aids with or without their ear), a rental across a tariff change,
+    or (one line in ten) a device off the LPP."""
+    day = date(2026, 2, 20) + timedelta(days=draw(st.integers(0, 18)))
+    if draw(st.integers(0, 9)) == 0:
+        return Line(
+            sequence=seq,
+            lpp_code=None,
+            product=Gtin(draw(st.sampled_from(GTINS))),
+            category=draw(st.sampled_from([None, "connected-device", "other"])),
+            quantity=draw(quantities),
+            unit_price=draw(prices),
+            delivery_date=day,
+        )
     code = draw(st.sampled_from(CODES))
     qty = draw(quantities)
     if code == "9900601":
@@ -66,12 +89,7 @@ def _line(draw: st.DrawFn, seq: int) -> Line:
             seq, code, str(draw(prices).amount), qty=qty, rental=(start, start + timedelta(weeks=qty))
         )
     return line(
-        seq,
-        code,
-        str(draw(prices).amount),
-        qty=qty,
-        day=date(2026, 2, 20) + timedelta(days=draw(st.integers(0, 18))),
-        ear=draw(st.none() | st.sampled_from(Ear)),
+        seq, code, str(draw(prices).amount), qty=qty, day=day, ear=draw(st.none() | st.sampled_from(Ear))
     )
 
 
@@ -158,7 +176,11 @@ def test_results_do_not_depend_on_line_order(req: ReimbursementRequest, data: st
 
 def guarantee(kind: GuaranteeKind, amount: int, *, supplement: int = 0) -> Guarantee:
     """A default guarantee whose richness grows with ``amount`` (percent or yearly euros)."""
-    percent_kinds = (GuaranteeKind.PERCENT_BR_INCL_AMO, GuaranteeKind.PERCENT_BR_EXCL_AMO)
+    percent_kinds = (
+        GuaranteeKind.PERCENT_BR_INCL_AMO,
+        GuaranteeKind.PERCENT_BR_EXCL_AMO,
+        GuaranteeKind.PERCENT_PRICE,
+    )
     return Guarantee(
         id="g",
         kind=kind,
@@ -186,7 +208,12 @@ def amc_benefits(req: ReimbursementRequest, chosen: Guarantee, responsable: bool
 @given(
     requests(contracts=["RICHNESS"]),
     st.sampled_from(
-        [GuaranteeKind.PERCENT_BR_INCL_AMO, GuaranteeKind.PERCENT_BR_EXCL_AMO, GuaranteeKind.FORFAIT]
+        [
+            GuaranteeKind.PERCENT_BR_INCL_AMO,
+            GuaranteeKind.PERCENT_BR_EXCL_AMO,
+            GuaranteeKind.FORFAIT,
+            GuaranteeKind.PERCENT_PRICE,
+        ]
     ),
     st.integers(0, 400),
     st.integers(0, 400),
@@ -229,3 +256,29 @@ def test_ticket_moderateur_and_depassement_split_the_price(code: str, price: Mon
         assert decided.eligible + decided.depassement == decided.submitted
         highest = max(row.tarif.amount for row in TABLE.rows(LppCode(code)))
         assert decided.eligible <= Money(highest).times(qty)
+
+
+@given(requests(contracts=["DEMO-OPTIQUE", "DEMO-RESP-100", "DEMO-RESP-150", "DEMO-FRAIS-REELS"]))
+def test_contrat_responsable_optics_stay_between_floor_and_ceiling(req: ReimbursementRequest) -> None:
+    """On a paid class B optics line, a contrat responsable brings AMO + AMC to at most the
+    ceiling (or the ticket modérateur, if higher) and pays at least the floor (or what is left)."""
+    amo, amc = run(req)
+    assert amc is not None
+    responsable = CATALOGUE.get(req.amc.contract_id if req.amc else "")
+    assert responsable is not None
+    config = RulesConfig()
+    for amo_line in amo.decision.lines:
+        source = req.line(amo_line.sequence)
+        entry = TABLE.lookup(source.lpp_code, source.reference_date) if source.lpp_code else None
+        if amo_line.rejected or entry is None or entry.optics_class is None or entry.sante100 != "B":
+            continue
+        amc_line = amc.decision.line(amo_line.sequence)
+        if amc_line.rejected or not responsable.responsable:
+            continue
+        qty, tm = source.quantity, amo_line.ticket_moderateur or Money.zero()
+        ceiling = config.optics_ceilings[entry.optics_class].times(qty)
+        assert amo_line.benefit + amc_line.benefit <= max(ceiling, amo_line.benefit + tm)
+        floor = config.optics_floors.get(entry.optics_class)
+        if floor is not None:
+            left = amo_line.submitted - amo_line.benefit
+            assert amc_line.benefit >= min(floor.times(qty), left)

@@ -185,6 +185,10 @@ class Line:
     serviced_period: tuple[date, date] | None = None
     ear: str | None = None
     """``left`` or ``right``: item.bodySite (SNOMED CT) for a per-ear device."""
+    gtin: bool = False
+    """``code`` is the GTIN of a device off the LPP, not an LPP code."""
+    category: str | None = None
+    """Claim.item.category (device-category) of a device off the LPP."""
 
     @property
     def net(self) -> Decimal:
@@ -219,6 +223,10 @@ class Case:
     """Write ``Type/id`` fullUrls and references instead of ``urn:uuid:``."""
     outcome: str = "complete"
     """The outcome of every ClaimResponse the reference payers answer (``error`` for a refusal)."""
+    amc_outcome: str | None = None
+    """The AMC's outcome where it differs from ``outcome`` (a device off the LPP)."""
+    vision_change: bool = False
+    """The prescription is for a change of sight (optics renewal interval shortened)."""
     preceded_by: tuple[str, ...] = ()
     """Scenarios to submit first against the same history and ledger (a forfait already spent)."""
 
@@ -308,10 +316,10 @@ def _claim(case: Case) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     total = Money.zero()
     for sequence, line in enumerate(case.lines, start=1):
-        item: dict[str, Any] = {
-            "sequence": sequence,
-            "productOrService": _concept(CANON.lpp, line.code, line.display),
-        }
+        item: dict[str, Any] = {"sequence": sequence}
+        if line.category is not None:
+            item["category"] = _concept(CANON.device_category, line.category)
+        item["productOrService"] = _concept(systems.GTIN if line.gtin else CANON.lpp, line.code, line.display)
         if line.serviced_period is not None:
             item["servicedPeriod"] = _period(*line.serviced_period)
         elif line.serviced_date is not None:
@@ -455,11 +463,19 @@ def _amc_coverage(case: Case) -> dict[str, Any]:
 def _device_request(case: Case) -> dict[str, Any]:
     first = case.lines[0]
     request: dict[str, Any] = {"resourceType": "DeviceRequest"}
+    extensions = []
     if case.ald:
-        request["extension"] = [{"url": CANON.ald, "valueBoolean": True}]
+        extensions.append({"url": CANON.ald, "valueBoolean": True})
+    if case.vision_change:
+        extensions.append({"url": CANON.vision_change, "valueBoolean": True})
+    if extensions:
+        request["extension"] = extensions
     request["status"] = "active"
     request["intent"] = "order"
-    request["codeCodeableConcept"] = _concept(CANON.lpp, first.code, first.display)
+    if first.gtin:
+        request["codeCodeableConcept"] = {"text": first.display}
+    else:
+        request["codeCodeableConcept"] = _concept(CANON.lpp, first.code, first.display)
     if case.prescribed_quantity is not None:
         request["parameter"] = [
             {"code": {"text": "quantity"}, "valueQuantity": {"value": case.prescribed_quantity}}
@@ -1579,7 +1595,15 @@ def _second_pass() -> Iterator[Case]:
     )
 
 
-SCENARIOS: Final[Mapping[str, Case]] = {case.name: case for case in (*_scenarios(), *_second_pass())}
+def _all_scenarios() -> Iterator[Case]:
+    from tests.support.bundles_second_pass import second_pass_scenarios  # it imports this module
+
+    yield from _scenarios()
+    yield from _second_pass()
+    yield from second_pass_scenarios()
+
+
+SCENARIOS: Final[Mapping[str, Case]] = {case.name: case for case in _all_scenarios()}
 """The valid scenarios written to ``fixtures/valid/``, by name."""
 
 OTHER_PATIENT: Final = Person(
