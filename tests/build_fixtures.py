@@ -784,7 +784,7 @@ def _invalid_cases() -> Iterator[InvalidCase]:
     yield InvalidCase(
         name="57-ehic-no-expiry",
         base=ehic.name,
-        defect="The CEAM on the AMO Coverage has no expiry date (card field 9).",
+        defect="The CEAM on the AMO Coverage states when it was issued but not its expiry date (card field 9).",
         status=422,
         issues=(("coverage-card", _at(ehic, "amo-coverage", ".identifier[0].period.end")),),
         make=_json_defect(_drop_card_expiry),
@@ -817,7 +817,7 @@ def _patient_system(system: str) -> Mutation:
 
 
 def _drop_card_expiry(bundle: dict[str, Any], case: fb.Case) -> None:
-    del _res(bundle, case, "amo-coverage")["identifier"][0]["period"]
+    _res(bundle, case, "amo-coverage")["identifier"][0]["period"] = {"start": "2024-01-01"}
 
 
 def _card_institution(value: str) -> Mutation:

@@ -132,8 +132,9 @@ def read_amo_coverage(
         )
     insured = None
     subscriber = resource.get("subscriberId")
-    if subscriber is None and foreign and holder is not None:
-        insured = holder.nir  # the card holder is the insured person: keyed alike
+    if subscriber is None and (foreign or seen):
+        # The card holder is the insured person, keyed alike (an unreadable Patient is reported there).
+        insured = holder.nir if holder is not None else None
     elif subscriber is None:
         reader.error(
             "coverage-subscriber",
