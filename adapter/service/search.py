@@ -11,8 +11,9 @@ from mappings.systems import INS_NIA, NIR
 
 __all__ = ["insurer_of", "patient_key", "request_criteria", "token_value"]
 
-#: A value no stored identifier equals: a token naming another system matches nothing.
-NO_MATCH = "\x00no-match"
+#: A value no stored identifier equals: a token naming another system matches nothing. A unit
+#: separator, not a NUL, which PostgreSQL refuses in a text parameter.
+NO_MATCH = "\x1fno-match"
 
 
 def insurer_of(resource: Mapping[str, Any]) -> str | None:
