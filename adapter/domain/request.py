@@ -7,7 +7,7 @@ field survives ``mappings.inbound.to_bundle`` → ``mappings.inbound.from_bundle
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -96,7 +96,7 @@ class ForeignCard:
     (an S1 may be open-ended)."""
 
     kind: CardKind
-    number: str
+    number: str = field(repr=False)
     institution: ForeignId
     expiry: date | None = None
 

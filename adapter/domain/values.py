@@ -163,6 +163,9 @@ class ForeignId:
     def __str__(self) -> str:
         return self.value
 
+    def __repr__(self) -> str:
+        return f"ForeignId({self.country + ':…'!r})"
+
 
 def _digits(value: str, length: int, code: str, what: str) -> str:
     value = value.strip()

@@ -21,11 +21,13 @@ from adapter.domain.jsonable import from_jsonable, to_jsonable
 from adapter.domain.request import ReimbursementRequest
 from adapter.errors import ConventionError, InvalidValueError
 from adapter.intake import read_submission
-from adapter.payers import protocol
+from adapter.intake.eligibility import read_eligibility
+from adapter.payers import protocol, protocol_eligibility
 from mappings import systems
 from mappings.fhir import jsonio
 from mappings.inbound import from_bundle, to_bundle
 from tests.support import bundles as fb
+from tests.support.eligibility import EligibilityCase, eligibility_bundle
 from tests.support.identifiers import nir
 
 EHIC = "51-ehic-visitor"
@@ -163,3 +165,12 @@ def test_a_nir_wins_over_a_card_personal_number() -> None:
     assert request.beneficiary.nir.value == definitive
     assert request.amo.insured == request.beneficiary.nir
     assert request.amo.card is not None
+
+
+def test_an_eligibility_question_carries_the_card_over_the_protocol() -> None:
+    case = EligibilityCase(name="ceam", description="", base=S1)
+    question = read_eligibility(jsonio.dumps(eligibility_bundle(case))).request
+    assert question.beneficiary.identity is IdentityKind.S1
+    assert question.amo.card is not None
+    message = protocol_eligibility.amo_eligibility_request("check-0052.amo", question, NOW)  # schema-checked
+    assert protocol_eligibility.read_amo_eligibility_request(message).request == question

@@ -11,13 +11,17 @@ from decimal import Decimal
 import pytest
 
 from adapter.access import Caller
+from adapter.eligibility_flow import EligibilityFlow
 from adapter.flow import SubmitFlow
 from adapter.intake import Format
 from adapter.payers import ReferencePayers
+from adapter.payers.reference_eligibility import ReferenceEligibility
 from adapter.service.claims import StoreService
+from adapter.service.eligibility import EligibilityUseCases
 from adapter.store import Store
 from mappings.fhir import jsonio
 from tests.support import bundles as fb
+from tests.support.eligibility import EligibilityCase, eligibility_bundle
 
 NOW = datetime(2026, 7, 20, 8, 0, tzinfo=UTC)
 SUPPLIER = Caller(client_id="supplier", everything=True)
@@ -26,7 +30,9 @@ EHIC = fb.SCENARIOS["51-ehic-visitor"]
 
 @pytest.fixture
 def service(store: Store) -> StoreService:
-    return StoreService(store, SubmitFlow(ReferencePayers.load()))
+    payers = ReferencePayers.load()
+    eligibility = EligibilityFlow(ReferenceEligibility(table=payers.table, catalogue=payers.catalogue))
+    return StoreService(store, SubmitFlow(payers), eligibility=EligibilityUseCases(store, eligibility))
 
 
 def _meter(submission: str, on: date, card_number: str) -> bytes:
@@ -85,3 +91,17 @@ def test_an_expired_card_is_refused_as_closed_rights(service: StoreService) -> N
     body = answer.json.decode()
     assert "rights-closed" in body
     assert "renewal-too-early" not in body
+
+
+@pytest.mark.parametrize(("serviced", "inforce"), [(date(2026, 7, 13), True), (date(2029, 1, 2), False)])
+def test_eligibility_names_the_holder_and_closes_on_the_expiry(
+    service: StoreService, serviced: date, inforce: bool
+) -> None:
+    """The question about the CEAM visitor's device: asked before the card's expiry, the rights are
+    open; after it (31 December 2028), closed. The answer names her by her personal number."""
+    case = EligibilityCase(name=f"ceam-{serviced}", description="", base=EHIC.name, serviced=serviced)
+    data = jsonio.dumps(eligibility_bundle(case))
+    answer = service.check_eligibility(data, Format.JSON, caller=SUPPLIER, now=NOW)
+    amo = answer.resource["entry"][0]["resource"]
+    assert amo["patient"]["identifier"] == {"system": fb.CANON.eu_person, "value": EHIC.patient.nir}
+    assert amo["insurance"][0]["inforce"] is inforce

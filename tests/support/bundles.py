@@ -1652,8 +1652,9 @@ def _second_pass() -> Iterator[Case]:
     yield Case(
         name="52-s1-pensioner",
         description=(
-            "A Belgian pensioner living in France, registered with the caisse on an S1 form: "
-            "Patient.identifier is his personal number (BE:…), the AMO Coverage carries the S1 "
+            "A Belgian pensioner living in France, registered with the caisse on an S1 form and "
+            "not yet given a French number: Patient.identifier is his personal number (BE:…), the "
+            "AMO Coverage carries the S1 "
             "(s1-form, competent institution BE:…, no expiry) and no subscriberId; his French "
             "mutuelle pays as for anyone else: AMO 60.00, mutuelle 90.00."
         ),
