@@ -784,7 +784,9 @@ def _invalid_cases() -> Iterator[InvalidCase]:
     yield InvalidCase(
         name="57-ehic-no-expiry",
         base=ehic.name,
-        defect="The CEAM on the AMO Coverage states when it was issued but not its expiry date (card field 9).",
+        defect=(
+            "The CEAM on the AMO Coverage states when it was issued but not its expiry date (card field 9)."
+        ),
         status=422,
         issues=(("coverage-card", _at(ehic, "amo-coverage", ".identifier[0].period.end")),),
         make=_json_defect(_drop_card_expiry),
