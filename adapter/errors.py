@@ -180,6 +180,11 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         "A Claim under the aide médicale de l'État (AME) has no AMC insurance: the AME pays alone",
     ),
     ErrorCode(
+        "coverage-card",
+        _T.REQUIRED,
+        "A CEAM or S1 holder's AMO Coverage carries the card or form: number, institution, expiry",
+    ),
+    ErrorCode(
         "coverage-subscriber",
         _T.REQUIRED,
         "Coverage.subscriberId is required: the insured NIR (AMO) or the member number (AMC)",
@@ -274,7 +279,16 @@ CATALOGUE: dict[str, ErrorCode] = _catalogue(
         _T.INFORMATIONAL,
         "The prescription was checked: what it was checked against",
     ),
-    ErrorCode("nir-missing", _T.REQUIRED, "Patient.identifier must carry a NIR"),
+    ErrorCode(
+        "nir-missing",
+        _T.REQUIRED,
+        "Patient.identifier must carry a NIR, an INS-NIA, or the personal number of a CEAM/S1 holder",
+    ),
+    ErrorCode(
+        "foreign-id-format",
+        _T.VALUE,
+        "A foreign number (CEAM/S1 holder, competent institution) is written CC:number",
+    ),
     ErrorCode("nir-format", _T.VALUE, "The NIR does not have the 13 characters + 2-digit key form"),
     ErrorCode("nir-key", _T.VALUE, "The NIR key does not match (97 − NIR mod 97)"),
     ErrorCode("rpps-format", _T.VALUE, "An RPPS number has 11 digits"),

@@ -138,6 +138,26 @@ class Canon:
         return f"{self.base}/NamingSystem/amc"
 
     @property
+    def eu_person(self) -> str:
+        """A CEAM/S1 holder's personal identification number, ``CC:number`` (card field 6)."""
+        return f"{self.base}/NamingSystem/eu-person"
+
+    @property
+    def eu_institution(self) -> str:
+        """The competent institution of another state, ``CC:number`` (card field 7)."""
+        return f"{self.base}/NamingSystem/eu-institution"
+
+    @property
+    def ehic_card(self) -> str:
+        """The European Health Insurance Card's number (card field 8) on the AMO Coverage."""
+        return f"{self.base}/NamingSystem/ehic-card"
+
+    @property
+    def s1_form(self) -> str:
+        """The S1 form's reference on the AMO Coverage, as registered by the French caisse."""
+        return f"{self.base}/NamingSystem/s1-form"
+
+    @property
     def ald(self) -> str:
         return f"{self.base}/StructureDefinition/ald"
 

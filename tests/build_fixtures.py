@@ -782,6 +782,69 @@ def _invalid_cases() -> Iterator[InvalidCase]:
         make=_json_defect(_identifier("patient", _wrong_nir_key)),
     )
 
+    ehic = fb.SCENARIOS["51-ehic-visitor"]
+    yield InvalidCase(
+        name="56-no-nir-nor-card",
+        base=ehic.name,
+        defect=(
+            "The card holder's personal number is under an unknown system: the Patient has neither "
+            "NIR, INS-NIA nor CEAM/S1 personal number."
+        ),
+        status=422,
+        issues=(("nir-missing", _at(ehic, "patient", ".identifier")),),
+        make=_json_defect(_patient_system("https://example.org/passport")),
+    )
+    yield InvalidCase(
+        name="57-ehic-no-expiry",
+        base=ehic.name,
+        defect=(
+            "The CEAM on the AMO Coverage states when it was issued but not its expiry date (card field 9)."
+        ),
+        status=422,
+        issues=(("coverage-card", _at(ehic, "amo-coverage", ".identifier[0].period.end")),),
+        make=_json_defect(_drop_card_expiry),
+    )
+    yield InvalidCase(
+        name="58-ehic-institution",
+        base=ehic.name,
+        defect="The competent institution is not written CC:number (no country code).",
+        status=422,
+        issues=(
+            ("foreign-id-format", _at(ehic, "amo-coverage", ".identifier[0].assigner.identifier.value")),
+        ),
+        make=_json_defect(_card_institution("101575519")),
+    )
+    yield InvalidCase(
+        name="59-card-holder-without-card",
+        base=ehic.name,
+        defect="The patient is identified by a CEAM personal number but the AMO Coverage carries no card.",
+        status=422,
+        issues=(("coverage-card", _at(ehic, "amo-coverage", ".identifier")),),
+        make=_json_defect(_drop_card),
+    )
+
+
+def _patient_system(system: str) -> Mutation:
+    def mutate(bundle: dict[str, Any], case: fb.Case) -> None:
+        _res(bundle, case, "patient")["identifier"][0]["system"] = system
+
+    return mutate
+
+
+def _drop_card_expiry(bundle: dict[str, Any], case: fb.Case) -> None:
+    _res(bundle, case, "amo-coverage")["identifier"][0]["period"] = {"start": "2024-01-01"}
+
+
+def _card_institution(value: str) -> Mutation:
+    def mutate(bundle: dict[str, Any], case: fb.Case) -> None:
+        _res(bundle, case, "amo-coverage")["identifier"][0]["assigner"]["identifier"]["value"] = value
+
+    return mutate
+
+
+def _drop_card(bundle: dict[str, Any], case: fb.Case) -> None:
+    del _res(bundle, case, "amo-coverage")["identifier"]
+
 
 def _timestamp_as_number(bundle: dict[str, Any], case: fb.Case) -> None:
     bundle["timestamp"] = 1772440200

@@ -28,6 +28,7 @@ from adapter.domain.values import (
     AmcNumber,
     AmoOrganisme,
     Finess,
+    ForeignId,
     Gtin,
     LppCode,
     Money,
@@ -80,6 +81,7 @@ ABSENT_CODES = frozenset(
         "bundle-identifier-missing",
         "bundle-timestamp-missing",
         "prescription-missing",
+        "coverage-card",
     }
 )
 """Codes whose expression names an element that is absent from the input."""
@@ -214,6 +216,10 @@ def _check_identifier(system: str, value: str) -> None:
         AmoOrganisme(value)
     elif system == CANON.amc:
         AmcNumber(value)
+    elif system == CANON.eu_person:  # a CEAM/S1 holder's personal number, CC:number
+        ForeignId(value)
+    elif system in (CANON.ehic_card, CANON.s1_form):
+        assert value.strip(), system
     else:
         pytest.fail(f"identifier system {system} is not one the conventions define")
 
@@ -227,8 +233,12 @@ def test_valid_identifiers_pass_the_value_objects(path: Path) -> None:
         for identifier in resource.get("identifier", []):
             _check_identifier(identifier["system"], identifier["value"])
             checked += 1
-        if resource["resourceType"] == "Coverage" and resource["order"] == 1:
-            Nir(resource["subscriberId"])
+            institution = identifier.get("assigner", {}).get("identifier")
+            if institution is not None:  # the competent institution of a CEAM/S1
+                assert institution["system"] == CANON.eu_institution
+                ForeignId(institution["value"])
+        if resource["resourceType"] == "Coverage" and resource["order"] == 1 and "subscriberId" in resource:
+            Nir(resource["subscriberId"])  # a card holder's Coverage has none (no NIR)
             checked += 1
     claim = bundle["entry"][0]["resource"]
     for item in claim["item"]:

@@ -59,7 +59,8 @@ SEARCH_PARAMETERS: tuple[tuple[str, str, str | None, str], ...] = (
         f"{_SP}/ClaimResponse-patient",
         "By the patient's identifier only, chained or with the identifier modifier: patient.identifier=[NIR] "
         "or patient:identifier=urn:oid:1.2.250.1.213.1.4.8|[NIR], or an INS-NIA: "
-        "urn:oid:1.2.250.1.213.1.4.9|[NIA]",
+        "urn:oid:1.2.250.1.213.1.4.9|[NIA], or a CEAM/S1 holder's personal number: "
+        "[base]/NamingSystem/eu-person|[CC:number]",
     ),
     (
         "insurer",

@@ -7,7 +7,7 @@ field survives ``mappings.inbound.to_bundle`` → ``mappings.inbound.from_bundle
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -16,6 +16,7 @@ from adapter.domain.values import (
     AmcNumber,
     AmoOrganisme,
     Finess,
+    ForeignId,
     Gtin,
     LppCode,
     Money,
@@ -31,11 +32,13 @@ __all__ = [
     "BillerKind",
     "BillingProvider",
     "BusinessIdentifier",
+    "CardKind",
     "ClaimType",
     "ClaimUse",
     "DateRange",
     "Ear",
     "Exoneration",
+    "ForeignCard",
     "Gender",
     "Line",
     "NatureAssurance",
@@ -74,6 +77,29 @@ class IdentityKind(StrEnum):
 
     NIR = "nir"
     NIA = "nia"
+    EHIC = "ehic"
+    S1 = "s1"
+
+
+class CardKind(StrEnum):
+    """The document that opens French AMO rights to a person insured in another EU/EEA state or
+    Switzerland: the European Health Insurance Card (CEAM) for a stay, the S1 form for a person
+    who lives in France (a pensioner, a posted or frontier worker and their family)."""
+
+    EHIC = "ehic"
+    S1 = "s1"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ForeignCard:
+    """The CEAM or S1 carried on the AMO Coverage: the document's number, the competent
+    institution (``CC:number``) that reimburses the French caisse, and the last day it is valid
+    (an S1 may be open-ended)."""
+
+    kind: CardKind
+    number: str = field(repr=False)
+    institution: ForeignId
+    expiry: date | None = None
 
 
 class NatureAssurance(StrEnum):
@@ -150,7 +176,10 @@ class Beneficiary:
     birth_date: date | None = None
     gender: Gender | None = None
     identity: IdentityKind | None = None
-    """``NIA`` when ``nir`` is an INS-NIA; None for a NIR (the default, left out of the JSON view)."""
+    """``NIA`` when ``nir`` is an INS-NIA; ``EHIC``/``S1`` for a card holder, whose ``nir`` is
+    then the key derived from ``foreign_id``; None for a NIR (the default, left out of the JSON view)."""
+    foreign_id: ForeignId | None = None
+    """A CEAM/S1 holder's personal identification number (``CC:number``), the Patient's identifier."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -236,6 +265,20 @@ class AmoCoverage:
     beneficiary_rank: str | None = None
     pre_auth_refs: tuple[str, ...] = ()
     ame: bool = False
+    card: ForeignCard | None = None
+
+    @property
+    def open_rights(self) -> DateRange | None:
+        """The rights period, closed on the card's expiry: a CEAM/S1 opens rights only while valid."""
+        expiry = self.card.expiry if self.card is not None else None
+        if expiry is None:
+            return self.rights
+        if self.rights is None:
+            return DateRange(start=date.min, end=expiry)
+        end = expiry if self.rights.end is None else min(expiry, self.rights.end)
+        if end < self.rights.start:  # expired before the rights opened: no day is covered
+            return DateRange(start=date.min, end=date.min)
+        return DateRange(start=self.rights.start, end=end)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,6 +7,7 @@ Sources for every rule: ``docs/domain-fr.md`` §4.3 (identifiers) and §1.2 (mon
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -19,6 +20,7 @@ __all__ = [
     "AmcNumber",
     "AmoOrganisme",
     "Finess",
+    "ForeignId",
     "Gtin",
     "LppCode",
     "Money",
@@ -110,6 +112,61 @@ class Nir:
 
     def __repr__(self) -> str:
         return f"Nir({self.masked!r})"
+
+
+_FOREIGN_RE = re.compile(r"^([A-Z]{2}):([0-9A-Za-z][0-9A-Za-z ./-]{0,39})$")
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignId:
+    """A number another EU/EEA state or Switzerland attributes, written ``CC:number``.
+
+    ``CC`` is the state's ISO 3166-1 alpha-2 code (``EL`` for Greece, as the EU writes it), the
+    number as the European Health Insurance Card prints it (the holder's personal identification
+    number, card field 6; the competent institution's identification number, field 7), the way
+    EESSI names institutions. The number is kept as written (up to 40 characters).
+    """
+
+    value: str
+
+    def __post_init__(self) -> None:
+        value = self.value.strip()
+        object.__setattr__(self, "value", value)
+        if not _FOREIGN_RE.match(value):
+            raise InvalidValueError(
+                "foreign-id-format",
+                "a foreign number is written CC:number (ISO 3166-1 alpha-2 country, a colon, "
+                "then up to 40 letters, digits, spaces, dots, slashes or hyphens)",
+            )
+
+    @property
+    def country(self) -> str:
+        return self.value[:2]
+
+    @property
+    def number(self) -> str:
+        return self.value[3:]
+
+    @property
+    def key(self) -> Nir:
+        """A NIR-shaped beneficiary key for the history, ledger and locks of a card holder.
+
+        Département ``00`` is never attributed by the INSEE, so the key cannot be a person's NIR
+        or INS-NIA; the other ten digits are a SHA-256 digest of the country and the number
+        (spaces, dots, slashes and hyphens dropped, letters upper-cased), so the same person
+        keys the same history on every card. Never shown: the Patient keeps its own number.
+        """
+        canonical = self.country + ":" + re.sub(r"[ ./-]", "", self.number).upper()
+        digest = int.from_bytes(hashlib.sha256(canonical.encode()).digest()[:8], "big") % 10**10
+        digits = f"{digest:010d}"
+        number13 = f"7{digits[:4]}00{digits[4:]}"
+        return Nir(f"{number13}{nir_key(number13):02d}")
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"ForeignId({self.country + ':…'!r})"
 
 
 def _digits(value: str, length: int, code: str, what: str) -> str:

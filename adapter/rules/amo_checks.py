@@ -76,7 +76,7 @@ class LineChecks:
         self._first_window = config.first_delivery_months
         self._first_window_end = add_months(authored, self._first_window)
         self._exempt = config.first_delivery_exempt_categories
-        self._rights = request.amo.rights
+        self._rights = request.amo.open_rights
         self._accord_missing = request.use is not ClaimUse.PREAUTHORIZATION and not request.amo.pre_auth_refs
         self._birth = request.beneficiary.birth_date
         self._billed = request.created.date()

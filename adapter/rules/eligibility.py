@@ -108,7 +108,7 @@ def amo_eligibility(
     reste à charge before the mutuelle, accord préalable, and the renewal and yearly allowances."""
     day = request.serviced
     past = list(history)
-    rights_open = _rights(request.amo.rights, day)
+    rights_open = _rights(request.amo.open_rights, day)
     taux = amo_taux(request.amo, request.prescription, config.rates)
     claim = as_claim(request, table)
     items: tuple[ItemEligibility, ...] = ()

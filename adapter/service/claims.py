@@ -51,11 +51,10 @@ from adapter.service.port import (
     SearchPage,
     StoredClaim,
 )
-from adapter.service.search import insurer_of, request_criteria, token_value
+from adapter.service.search import insurer_of, patient_key, request_criteria, token_value
 from adapter.store import Store, StoredSubmission, submission_row
 from mappings.fhir import jsonio
 from mappings.outbound import all_ok, to_operation_outcome
-from mappings.systems import INS_NIA, NIR
 
 if TYPE_CHECKING:
     from adapter.service.eligibility import EligibilityUseCases
@@ -693,8 +692,7 @@ class StoreService:
         ``created`` bounds the time it was received. ``offset`` counts ClaimResponses, and a page
         holds at most ``count`` of them (the AMO and AMC answers of a claim may be split)."""
         claim, claim_id = request_criteria(request)
-        nia = patient_identifier is not None and patient_identifier.startswith(f"{INS_NIA}|")
-        nir = token_value(patient_identifier, INS_NIA if nia else NIR)  # both key the history alike
+        nir = patient_key(patient_identifier, self.flow.canon.eu_person)
         insurer_value = token_value(insurer, None)
         with self.store.read() as tx:
             rows, total = tx.search_responses(

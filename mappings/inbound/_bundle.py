@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from adapter.domain import ReimbursementRequest
+from adapter.domain import IdentityKind, ReimbursementRequest
 from adapter.domain.request import BusinessIdentifier
 from adapter.errors import ConventionError, Issue
 from mappings.fhir import FoundReference, as_list, walk
@@ -252,7 +252,11 @@ def _request(reader: BundleReader, bundle: Mapping[str, Any]) -> ReimbursementRe
         prescription = read_prescription(reader, parts.prescription, parts.patient)
     amo = amc = None
     if parts.amo is not None and parts.amo.coverage is not None:
-        amo = read_amo_coverage(reader, parts.amo.coverage, parts.patient, parts.amo.pre_auth_refs)
+        amo = read_amo_coverage(
+            reader, parts.amo.coverage, parts.patient, parts.amo.pre_auth_refs, beneficiary
+        )
+        if amo is not None and amo.card is not None and beneficiary is not None and beneficiary.foreign_id:
+            beneficiary = replace(beneficiary, identity=IdentityKind(amo.card.kind.value))
     if parts.amc is not None and parts.amc.coverage is not None:
         amc = read_amc_coverage(reader, parts.amc.coverage, parts.patient, parts.amc.pre_auth_refs)
         if amo is not None and amo.ame:
@@ -360,7 +364,7 @@ def to_bundle(request: ReimbursementRequest, *, canon: Canon | None = None) -> d
     )
     resources: list[tuple[str, dict[str, Any]]] = [
         ("claim", claim),
-        ("patient", to_patient(request.beneficiary, ids["patient"])),
+        ("patient", to_patient(request.beneficiary, ids["patient"], canon)),
         ("provider", to_provider(request.provider, ids["provider"], canon.biller_kind)),
         (
             "amo-org",
@@ -369,7 +373,7 @@ def to_bundle(request: ReimbursementRequest, *, canon: Canon | None = None) -> d
         (
             "amo-cov",
             to_amo_coverage(
-                request.amo, ids["amo-cov"], urls["patient"], urls["amo-org"], canon.coverage_class
+                request.amo, ids["amo-cov"], urls["patient"], urls["amo-org"], canon.coverage_class, canon
             ),
         ),
     ]

@@ -3,16 +3,30 @@
 AMO classes (project coverage-class system): ``nature-assurance`` and ``exoneration``
 (required), ``regime`` (optional). AMC: the HL7 ``plan`` class carries the contract id.
 Either may carry the project class ``scheme``: ``ame`` on the AMO Coverage (aide médicale de
-l'État), ``css`` on the AMC Coverage (complémentaire santé solidaire), conventions.md §6.
+l'État), ``css`` on the AMC Coverage (complémentaire santé solidaire), conventions.md §6. The AMO
+Coverage of a person insured in another EU/EEA state or Switzerland carries the CEAM or the S1
+form as an identifier (conventions.md, "CEAM and S1").
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from adapter.domain import AmcCoverage, AmoCoverage, DateRange, Exoneration, NatureAssurance, Nir
+from adapter.domain import (
+    AmcCoverage,
+    AmoCoverage,
+    Beneficiary,
+    CardKind,
+    DateRange,
+    Exoneration,
+    ForeignCard,
+    ForeignId,
+    NatureAssurance,
+    Nir,
+)
 from mappings import systems
-from mappings.fhir import as_list, codings, has_code
+from mappings.fhir import as_list, codings, has_code, identifiers
 from mappings.inbound._organization import read_amc_number, read_amo_organisme
 from mappings.inbound._reader import BundleReader, Entry
 
@@ -97,18 +111,39 @@ def _classes(reader: BundleReader, entry: Entry, system: str) -> dict[str, tuple
 
 
 def read_amo_coverage(
-    reader: BundleReader, entry: Entry, patient: Entry | None, pre_auth_refs: tuple[str, ...]
+    reader: BundleReader,
+    entry: Entry,
+    patient: Entry | None,
+    pre_auth_refs: tuple[str, ...],
+    holder: Beneficiary | None = None,
 ) -> AmoCoverage | None:
+    """The AMO coverage; ``holder`` (the beneficiary read from the Patient) tells whether the
+    patient is a CEAM/S1 holder, whose Coverage needs the card and may omit subscriberId."""
     _check_common(reader, entry, patient, "PUBLICPOL")
     resource = entry.resource
+    seen, card = _card(reader, entry)
+    foreign = holder is not None and holder.foreign_id is not None
+    if foreign and not seen:
+        reader.error(
+            "coverage-card",
+            "a patient identified by a CEAM/S1 personal number needs the card or form on the AMO "
+            f"Coverage: an identifier with system {reader.canon.ehic_card} or {reader.canon.s1_form}",
+            f"{entry.path}.identifier",
+        )
     insured = None
     subscriber = resource.get("subscriberId")
-    if subscriber is None:
+    if subscriber is None and (foreign or seen):
+        # The card holder is the insured person, keyed alike (an unreadable Patient is reported there).
+        insured = holder.nir if holder is not None else None
+    elif subscriber is None:
         reader.error(
             "coverage-subscriber",
             "the AMO Coverage needs subscriberId = the insured person's NIR",
             f"{entry.path}.subscriberId",
         )
+    elif foreign:
+        insured_id = reader.value(ForeignId, subscriber, f"{entry.path}.subscriberId")
+        insured = insured_id.key if insured_id is not None else None
     else:
         insured = reader.value(Nir, subscriber, f"{entry.path}.subscriberId")
     organisme = None
@@ -126,6 +161,8 @@ def read_amo_coverage(
     rank = resource.get("dependent")
     if insured is None or organisme is None or nature is None or exoneration is None:
         return None
+    if seen and card is None:
+        return None
     return AmoCoverage(
         organisme=organisme,
         nature=nature,
@@ -136,7 +173,53 @@ def read_amo_coverage(
         beneficiary_rank=rank if isinstance(rank, str) else None,
         pre_auth_refs=pre_auth_refs,
         ame=ame,
+        card=card,
     )
+
+
+def _card(reader: BundleReader, entry: Entry) -> tuple[bool, ForeignCard | None]:
+    """(a card was given, the card when it is whole): the first CEAM/S1 identifier, with its
+    number, its competent institution (``assigner.identifier``) and its expiry (``period.end``)."""
+    kinds = {reader.canon.ehic_card: CardKind.EHIC, reader.canon.s1_form: CardKind.S1}
+    for index, ident in identifiers(entry.resource):
+        kind = kinds.get(str(ident.get("system")))
+        if kind is None:
+            continue
+        path = f"{entry.path}.identifier[{index}]"
+        number = ident.get("value")
+        if not isinstance(number, str) or not number.strip():
+            reader.error("coverage-card", "the card or form needs its number", f"{path}.value")
+        institution = _institution(reader, ident, path)
+        period = ident.get("period")
+        raw_end = period.get("end") if isinstance(period, Mapping) else None
+        expiry = reader.date(_day(raw_end), f"{path}.period.end", "the card's expiry")
+        if kind is CardKind.EHIC and raw_end is None:
+            reader.error(
+                "coverage-card",
+                "a CEAM states its expiry date (card field 9) in identifier.period.end",
+                f"{path}.period.end",
+            )
+            return True, None
+        if not isinstance(number, str) or not number.strip() or institution is None:
+            return True, None
+        if raw_end is not None and expiry is None:
+            return True, None
+        return True, ForeignCard(kind=kind, number=number.strip(), institution=institution, expiry=expiry)
+    return False, None
+
+
+def _institution(reader: BundleReader, ident: Mapping[str, Any], path: str) -> ForeignId | None:
+    assigner = ident.get("assigner")
+    institution = assigner.get("identifier") if isinstance(assigner, Mapping) else None
+    if not isinstance(institution, Mapping) or institution.get("system") != reader.canon.eu_institution:
+        reader.error(
+            "coverage-card",
+            "the card or form names its competent institution (card field 7) in "
+            f"assigner.identifier, system {reader.canon.eu_institution}, value CC:number",
+            f"{path}.assigner.identifier",
+        )
+        return None
+    return reader.value(ForeignId, institution.get("value"), f"{path}.assigner.identifier.value")
 
 
 def _scheme(reader: BundleReader, classes: dict[str, tuple[str, str]], expected: str) -> bool:
@@ -213,7 +296,12 @@ def _class(system: str, code: str, value: str) -> dict[str, Any]:
 
 
 def to_amo_coverage(
-    coverage: AmoCoverage, resource_id: str, patient_url: str, payor_url: str, system: str
+    coverage: AmoCoverage,
+    resource_id: str,
+    patient_url: str,
+    payor_url: str,
+    system: str,
+    canon: systems.Canon | None = None,
 ) -> dict[str, Any]:
     classes = [
         _class(system, "nature-assurance", coverage.nature.value),
@@ -223,14 +311,15 @@ def to_amo_coverage(
         classes.append(_class(system, "regime", coverage.regime))
     if coverage.ame:
         classes.append(_class(system, "scheme", "ame"))
-    resource: dict[str, Any] = {
-        "resourceType": "Coverage",
-        "id": resource_id,
-        "status": "active",
-        "type": {"coding": [{"system": systems.ACT_CODE, "code": "PUBLICPOL"}]},
-        "subscriberId": coverage.insured.value,
-        "beneficiary": {"reference": patient_url},
-    }
+    resource: dict[str, Any] = {"resourceType": "Coverage", "id": resource_id}
+    card = coverage.card
+    if card is not None:
+        resource["identifier"] = [_card_identifier(card, canon or systems.Canon())]
+    resource["status"] = "active"
+    resource["type"] = {"coding": [{"system": systems.ACT_CODE, "code": "PUBLICPOL"}]}
+    if card is None:  # a card holder is the insured person: no subscriberId (no NIR)
+        resource["subscriberId"] = coverage.insured.value
+    resource["beneficiary"] = {"reference": patient_url}
     if coverage.beneficiary_rank is not None:
         resource["dependent"] = coverage.beneficiary_rank
     if coverage.rights is not None:
@@ -239,6 +328,17 @@ def to_amo_coverage(
     resource["class"] = classes
     resource["order"] = 1
     return resource
+
+
+def _card_identifier(card: ForeignCard, canon: systems.Canon) -> dict[str, Any]:
+    ident: dict[str, Any] = {
+        "system": canon.ehic_card if card.kind is CardKind.EHIC else canon.s1_form,
+        "value": card.number,
+    }
+    if card.expiry is not None:
+        ident["period"] = {"end": card.expiry.isoformat()}
+    ident["assigner"] = {"identifier": {"system": canon.eu_institution, "value": card.institution.value}}
+    return ident
 
 
 def to_amc_coverage(

@@ -12,10 +12,10 @@ position (from 1). The planned day is ``servicedDate``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from adapter.domain import BusinessIdentifier, LppCode, Money
+from adapter.domain import Beneficiary, BusinessIdentifier, IdentityKind, LppCode, Money
 from adapter.domain.eligibility import EligibilityItem, EligibilityPurpose, EligibilityRequest
 from adapter.errors import Issue
 from mappings.fhir import FoundReference, as_list, codings, to_decimal, walk
@@ -118,7 +118,9 @@ def _request(reader: BundleReader, bundle: Mapping[str, Any], entry: Entry) -> E
     created = reader.datetime(
         resource.get("created"), f"{path}.created", "CoverageEligibilityRequest.created"
     )
-    amo, amc = _insurance(reader, resource, path, patient)
+    amo, amc = _insurance(reader, resource, path, patient, beneficiary)
+    if amo is not None and amo.card is not None and beneficiary is not None and beneficiary.foreign_id:
+        beneficiary = replace(beneficiary, identity=IdentityKind(amo.card.kind.value))
     prescription = None
     for index, info in enumerate(as_list(resource.get("supportingInfo"))):
         if not isinstance(info, dict):
@@ -166,7 +168,11 @@ def _request(reader: BundleReader, bundle: Mapping[str, Any], entry: Entry) -> E
 
 
 def _insurance(
-    reader: BundleReader, resource: Mapping[str, Any], path: str, patient: Entry | None
+    reader: BundleReader,
+    resource: Mapping[str, Any],
+    path: str,
+    patient: Entry | None,
+    holder: Beneficiary | None,
 ) -> tuple[Any, Any]:
     insurance = [
         (i, item) for i, item in enumerate(as_list(resource.get("insurance"))) if isinstance(item, dict)
@@ -194,7 +200,7 @@ def _insurance(
         if coverage is None:
             continue
         if position == 0:
-            amo = read_amo_coverage(reader, coverage, patient, ())
+            amo = read_amo_coverage(reader, coverage, patient, (), holder)
         else:
             amc = read_amc_coverage(reader, coverage, patient, ())
     return amo, amc

@@ -27,15 +27,24 @@ from adapter.domain.eligibility import (
     Forfait,
     ItemEligibility,
 )
+from adapter.domain.request import Beneficiary
 from adapter.domain.values import Money
 from adapter.errors import Issue
 from mappings.outbound._operationoutcome import to_operation_outcome
 from mappings.outbound._terms import CURRENCY, resource_id
+from mappings.outbound._write import patient_identifier
 from mappings.systems import FINESS, NIR, SIRET, Canon
 
 __all__ = ["eligibility_response_id", "to_eligibility_responses"]
 
 _DEFAULT_CANON = Canon()
+
+
+def _patient(beneficiary: Beneficiary, canon: Canon) -> dict[str, str]:
+    """A CEAM/S1 holder by their personal number; anyone else under the NIR system, as before."""
+    if beneficiary.foreign_id is not None:
+        return patient_identifier(beneficiary, canon)
+    return {"system": NIR, "value": beneficiary.nir.value}
 
 
 def eligibility_response_id(request: EligibilityRequest, payer: PayerKind, scope: str | None = None) -> str:
@@ -85,7 +94,7 @@ def _response(
         "id": rid,
         "status": "active",
         "purpose": [purpose.value for purpose in purposes],
-        "patient": {"type": "Patient", "identifier": {"system": NIR, "value": request.beneficiary.nir.value}},
+        "patient": {"type": "Patient", "identifier": _patient(request.beneficiary, canon)},
         "servicedDate": answer.serviced.isoformat(),
         "created": answer.created.isoformat(),
         "requestor": {

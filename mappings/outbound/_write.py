@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapter.domain.decision import Finding, LineDecision, Outcome, PayerDecision, PayerKind
-from adapter.domain.request import BusinessIdentifier, IdentityKind, ReimbursementRequest
+from adapter.domain.request import Beneficiary, BusinessIdentifier, IdentityKind, ReimbursementRequest
 from adapter.domain.values import Money
 from adapter.errors import CATALOGUE, IssueType, Severity, UsageError
 from mappings.outbound._terms import (
@@ -72,6 +72,16 @@ _MAX_OFFSET = timedelta(hours=14)
 
 
 # -- public API -----------------------------------------------------------------------------
+
+
+def patient_identifier(beneficiary: Beneficiary, canon: Canon) -> dict[str, str]:
+    """The patient as the submission named them: NIR, INS-NIA, or a CEAM/S1 personal number."""
+    if beneficiary.foreign_id is not None:
+        return {"system": canon.eu_person, "value": beneficiary.foreign_id.value}
+    return {
+        "system": INS_NIA if beneficiary.identity is IdentityKind.NIA else NIR,
+        "value": beneficiary.nir.value,
+    }
 
 
 def claim_response_id(submission: BusinessIdentifier, payer: PayerKind, *, scope: str | None = None) -> str:
@@ -174,10 +184,7 @@ def to_claim_response(
     resource["use"] = request.use.value
     resource["patient"] = {
         "type": "Patient",
-        "identifier": {
-            "system": INS_NIA if request.beneficiary.identity is IdentityKind.NIA else NIR,
-            "value": request.beneficiary.nir.value,
-        },
+        "identifier": patient_identifier(request.beneficiary, canon),
     }
     resource["created"] = created
     insurer_system = canon.amo_organisme if decision.payer is PayerKind.AMO else canon.amc

@@ -43,6 +43,7 @@ __all__ = [
     "SUPPLIER_SUBMISSIONS",
     "AmcCover",
     "AmoCover",
+    "Card",
     "Case",
     "Line",
     "Person",
@@ -98,6 +99,8 @@ class Person:
     birth_date: date
     nia: bool = False
     """``nir`` is an INS-NIA (a provisional number, born abroad): identified under its system."""
+    foreign: bool = False
+    """``nir`` is a CEAM/S1 holder's personal number, ``CC:number``: identified under eu-person."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -157,6 +160,18 @@ class AmoCover:
     dependent: str | None = None
     ame: bool = False
     """The aide médicale de l'État: the class ``scheme`` = ``ame``."""
+    card: Card | None = None
+    """The CEAM or S1 form of a person insured in another EU/EEA state: no subscriberId then."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Card:
+    """A CEAM (``ehic``) or an S1 form (``s1``): number, competent institution, expiry."""
+
+    kind: str
+    number: str
+    institution: str
+    expiry: date | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -352,6 +367,12 @@ def _claim(case: Case) -> dict[str, Any]:
     return claim
 
 
+def _person_system(person: Person) -> str:
+    if person.foreign:
+        return CANON.eu_person
+    return systems.INS_NIA if person.nia else systems.NIR
+
+
 def _patient(case: Case) -> dict[str, Any]:
     return patient_resource(case.patient)
 
@@ -360,7 +381,7 @@ def patient_resource(person: Person) -> dict[str, Any]:
     """A Patient identified by NIR; also used to add a second patient to a Bundle."""
     return {
         "resourceType": "Patient",
-        "identifier": [{"system": systems.INS_NIA if person.nia else systems.NIR, "value": person.nir}],
+        "identifier": [{"system": _person_system(person), "value": person.nir}],
         "name": _name(person.family, person.given),
         "gender": person.gender,
         "birthDate": person.birth_date.isoformat(),
@@ -415,13 +436,22 @@ def _class(type_system: str, type_code: str, value: str) -> dict[str, Any]:
 def _amo_coverage(case: Case) -> dict[str, Any]:
     amo = case.amo
     insured = amo.insured or case.patient
-    coverage: dict[str, Any] = {
-        "resourceType": "Coverage",
-        "status": "active",
-        "type": _concept(systems.ACT_CODE, "PUBLICPOL"),
-        "subscriberId": insured.nir,
-        "beneficiary": reference(case, "patient"),
-    }
+    coverage: dict[str, Any] = {"resourceType": "Coverage"}
+    if amo.card is not None:
+        card = amo.card
+        ident: dict[str, Any] = {
+            "system": CANON.ehic_card if card.kind == "ehic" else CANON.s1_form,
+            "value": card.number,
+        }
+        if card.expiry is not None:
+            ident["period"] = {"end": card.expiry.isoformat()}
+        ident["assigner"] = {"identifier": {"system": CANON.eu_institution, "value": card.institution}}
+        coverage["identifier"] = [ident]
+    coverage["status"] = "active"
+    coverage["type"] = _concept(systems.ACT_CODE, "PUBLICPOL")
+    if amo.card is None:
+        coverage["subscriberId"] = insured.nir
+    coverage["beneficiary"] = reference(case, "patient")
     if amo.dependent is not None:
         coverage["dependent"] = amo.dependent
     coverage["period"] = _period(amo.start, amo.end)
@@ -1591,6 +1621,123 @@ def _second_pass() -> Iterator[Case]:
         prescribed_quantity=4,
         occurrence=(date(2026, 6, 16), date(2026, 7, 13)),
         lines=(_line(_OXYGEN, "20.00", period=(date(2026, 6, 16), date(2026, 7, 13)), quantity=4),),
+        tiers_payant=True,
+    )
+
+    yield Case(
+        name="51-ehic-visitor",
+        description=(
+            "A visitor insured in Germany shows her European Health Insurance Card (CEAM): no NIR, "
+            "Patient.identifier is the card's personal identification number under the project's "
+            "eu-person system (DE:…), and the AMO Coverage carries the card (ehic-card number, the "
+            "competent institution DE:… in assigner, the expiry in period.end) and no subscriberId. "
+            "The French caisse pays at the French taux: 60 % of the BR, 60.00; no mutuelle."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-005101",
+        timestamp=datetime(2026, 7, 15, 11, 5, 3, tzinfo=CEST),
+        created=datetime(2026, 7, 15, 11, 5, tzinfo=CEST),
+        patient=Person(
+            nir="DE:X123456789",
+            family="Beispiel",
+            given="Anna",
+            gender="female",
+            birth_date=date(1979, 4, 2),
+            foreign=True,
+        ),
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY,
+        amo=AmoCover(
+            organisme=_PARIS,
+            name="CPAM de Paris",
+            start=date(2026, 7, 1),
+            card=Card(
+                kind="ehic",
+                number="80276000010000012345",
+                institution="DE:101575519",
+                expiry=date(2028, 12, 31),
+            ),
+        ),
+        amc=None,
+        authored_on=date(2026, 7, 10),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 7, 13)),),
+        tiers_payant=True,
+    )
+
+    yield Case(
+        name="52-s1-pensioner",
+        description=(
+            "A Belgian pensioner living in France, registered with the caisse on an S1 form and "
+            "not yet given a French number: Patient.identifier is his personal number (BE:…), the "
+            "AMO Coverage carries the S1 "
+            "(s1-form, competent institution BE:…, no expiry) and no subscriberId; his French "
+            "mutuelle pays as for anyone else: AMO 60.00, mutuelle 90.00."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-005201",
+        timestamp=datetime(2026, 3, 9, 14, 15, 4, tzinfo=CET),
+        created=datetime(2026, 3, 9, 14, 15, tzinfo=CET),
+        patient=Person(
+            nir="BE:51.02.14-123.45",
+            family="Voorbeeld",
+            given="Jan",
+            gender="male",
+            birth_date=date(1951, 2, 14),
+            foreign=True,
+        ),
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY,
+        amo=AmoCover(
+            organisme=_PARIS,
+            name="CPAM de Paris",
+            start=date(2024, 9, 1),
+            card=Card(kind="s1", number="S1-75-2024-000123", institution="BE:0411702543"),
+        ),
+        amc=_mutuelle("ADH-0052011", "DEMO-RESP-150"),
+        authored_on=date(2026, 2, 23),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 3, 6)),),
+        tiers_payant=True,
+    )
+
+    yield Case(
+        name="53-ehic-expired",
+        description=(
+            "The visitor of 51-ehic-visitor shows a CEAM that expired on 30 June 2026, before the "
+            "delivery of 13 July: the card no longer opens rights, so the AMO refuses the item as "
+            "for closed rights (rights-closed) and the claim is adjudicated with outcome error."
+        ),
+        sender=SUPPLIER_SUBMISSIONS,
+        submission="SUB-2026-005301",
+        outcome="error",
+        timestamp=datetime(2026, 7, 15, 11, 35, 3, tzinfo=CEST),
+        created=datetime(2026, 7, 15, 11, 35, tzinfo=CEST),
+        patient=Person(
+            nir="DE:X123456789",
+            family="Beispiel",
+            given="Anna",
+            gender="female",
+            birth_date=date(1979, 4, 2),
+            foreign=True,
+        ),
+        prescriber=_DR_RPPS,
+        provider=_PHARMACY,
+        amo=AmoCover(
+            organisme=_PARIS,
+            name="CPAM de Paris",
+            start=date(2026, 1, 1),
+            card=Card(
+                kind="ehic",
+                number="80276000010000012345",
+                institution="DE:101575519",
+                expiry=date(2026, 6, 30),
+            ),
+        ),
+        amc=None,
+        authored_on=date(2026, 7, 10),
+        prescribed_quantity=1,
+        lines=(_line(_DEMO_BR_100, "150.00", on=date(2026, 7, 13)),),
         tiers_payant=True,
     )
 
