@@ -1,4 +1,4 @@
-"""Structured JSON logs that never carry a NIR or a bearer token.
+"""Structured JSON logs that never carry a NIR, a CEAM/S1 personal number or a bearer token.
 
 Every line is one JSON object. A masking processor runs last before rendering, over every
 string (keys, values, nested containers and formatted tracebacks), so a NIR that slipped into
@@ -27,15 +27,22 @@ _NIR_LIKE = re.compile(
     r"(?<![0-9A-Za-z])[0-9](?: ?[0-9]{2}){2} ?(?:[0-9]{2}|2[ABab])"
     r" ?[0-9]{3} ?[0-9]{3} ?[0-9]{2}(?![0-9A-Za-z])"
 )
+#: A foreign number written ``CC:number`` (a CEAM/S1 holder's personal number), the colon maybe
+#: URL-encoded, with at least one digit: masked whatever follows up to a separator.
+_FOREIGN_LIKE = re.compile(
+    r"(?<![0-9A-Za-z])[A-Z]{2}(?::|%3[Aa])(?=[0-9A-Za-z./ -]*[0-9])[0-9A-Za-z][0-9A-Za-z./ -]*"
+)
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 NIR_MASK = "[NIR]"
+FOREIGN_MASK = "[FOREIGN-ID]"
 _MAX_DEPTH = 20
 
 
 def scrub(text: str) -> str:
     """``text`` with NIR-like numbers, bearer credentials and JWTs replaced by placeholders."""
     text = _NIR_LIKE.sub(NIR_MASK, text)
+    text = _FOREIGN_LIKE.sub(FOREIGN_MASK, text)
     text = _BEARER.sub("Bearer [redacted]", text)
     return _JWT.sub("[jwt]", text)
 

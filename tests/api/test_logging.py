@@ -103,6 +103,10 @@ def test_no_nir_reaches_the_log(api: Api) -> None:
         ("latency 12.5 ms", "latency 12.5 ms"),
         ("Authorization: Bearer eyJhbGciOi.eyJzdWIi.c2ln", "Authorization: Bearer [redacted]"),
         ("token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl", "token=[jwt]"),
+        ("eu-person|DE:X123456789&_count=x", "eu-person|[FOREIGN-ID]&_count=x"),
+        ("patient.identifier=BE%3A51.02.14-123.45", "patient.identifier=[FOREIGN-ID]"),
+        ("HTTP/1.1 200 OK", "HTTP/1.1 200 OK"),
+        ("code=DE:abc", "code=DE:abc"),
     ],
 )
 def test_scrub_masks_nir_like_numbers_and_credentials(text: str, expected: str) -> None:
