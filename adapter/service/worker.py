@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from adapter.errors import PayerFault
+from adapter.errors import PayerFault, StoreConnectionLost, StoreUnavailable
 from adapter.service.claims import PENDING_TOPIC, StoreService
 from adapter.service.dispatch import Dispatcher
 from adapter.store import OutboxEvent
@@ -90,8 +90,11 @@ class PendingWorker:
         while not stop.is_set():
             try:
                 done = await round_()
-            except Exception:  # a database outage: try again after a pause, never die
-                _log.warning(failed, worker=self.name, exc_info=True)
+            except (StoreUnavailable, StoreConnectionLost) as exc:  # an outage: pause, try again
+                _log.warning(failed, worker=self.name, reason=str(exc))
+                done = 0
+            except Exception:  # a fault of ours: said with its traceback, and the worker lives on
+                _log.error(failed, worker=self.name, exc_info=True)
                 done = 0
             if done == 0:
                 with contextlib.suppress(TimeoutError):
