@@ -146,7 +146,9 @@ def _subscription_resource(canonical_base: str) -> dict[str, Any]:
             "optionally ?outcome=complete,error,partial; every notification is a backport "
             "history Bundle (handshake, event-notification) signed with HMAC-SHA256 (X-Signature), the "
             f"secret in the extension {canonical_base}/StructureDefinition/subscription-signing-secret "
-            "on channel, never returned; system/ClaimResponse.read; only the caller's own are seen"
+            "on channel, never returned; system/ClaimResponse.read; only the caller's own are seen. "
+            "Search takes only the result parameters _count (default 20, at most 100) and _offset "
+            "(follow the Bundle's next/previous links)"
         ),
         "interaction": [
             {"code": "create"},
@@ -154,12 +156,6 @@ def _subscription_resource(canonical_base: str) -> dict[str, Any]:
             {"code": "delete"},
             {"code": "search-type"},
         ],
-        "searchParam": _search_params(
-            (
-                ("_count", "number", None, "Page size: default 20, at most 100"),
-                ("_offset", "number", None, "Page position: follow the Bundle's next/previous links"),
-            )
-        ),
     }
 
 
