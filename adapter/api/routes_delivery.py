@@ -129,7 +129,8 @@ def _query(request: Request) -> dict[str, Any]:
             {
                 "name": "_count",
                 "in": "query",
-                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_COUNT},
+                # an empty value is ignored, as for state: 1 to 1000 or nothing
+                "schema": {"type": "string", "pattern": "^(?:[1-9][0-9]{0,2}|1000)?$"},
             },
         ],
         "security": [{"bearer": ["system/ClaimResponse.read"]}],

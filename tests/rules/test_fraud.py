@@ -24,7 +24,7 @@ def test_near_duplicate_is_a_warning_with_its_fhirpath() -> None:
     assert (finding.code, finding.blocking, finding.expression) == (
         "near-duplicate-delivery",
         False,
-        "Claim.item[0].servicedDate",
+        "Claim.item[0].serviced.ofType(date)",
     )
     assert "3 day(s)" in finding.text
     assert not amo.decision.lines[0].rejected
