@@ -40,6 +40,7 @@ __all__ = [
     "cancel_request_message",
     "cancel_response_message",
     "check",
+    "check_schema",
     "error_message",
     "read_amc_decision",
     "read_amc_request",
@@ -86,7 +87,7 @@ class ProtocolError(ValueError):
 
 
 @cache
-def _validator(kind: MessageType) -> Draft202012Validator:
+def _validator(kind: str) -> Draft202012Validator:
     text = resources.files("adapter.payers").joinpath(f"schemas/v1/{kind}.schema.json").read_text("utf-8")
     schema = json.loads(text)
     Draft202012Validator.check_schema(schema)
@@ -95,6 +96,12 @@ def _validator(kind: MessageType) -> Draft202012Validator:
 
 def check(kind: MessageType, message: Any) -> None:
     """Raise :class:`ProtocolError` naming where ``message`` breaks the ``kind`` schema."""
+    check_schema(kind, message)
+
+
+def check_schema(kind: str, message: Any) -> None:
+    """Raise :class:`ProtocolError` naming where ``message`` breaks the schema
+    ``schemas/v1/<kind>.schema.json`` (every exchange of v1 is checked here)."""
     errors = sorted(_validator(kind).iter_errors(message), key=lambda error: list(error.absolute_path))
     if errors:
         where = "; ".join(

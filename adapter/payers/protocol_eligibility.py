@@ -9,18 +9,13 @@ their plain-JSON view (``adapter.domain.jsonable``). Answering consumes nothing.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import Any, Literal
-
-from jsonschema import Draft202012Validator
 
 from adapter.domain.eligibility import EligibilityAnswer, EligibilityRequest
 from adapter.domain.jsonable import from_jsonable, to_jsonable
-from adapter.payers.protocol import PROTOCOL, ProtocolError
+from adapter.payers.protocol import PROTOCOL, ProtocolError, check_schema
 
 __all__ = [
     "ELIGIBILITY_TYPES",
@@ -49,26 +44,11 @@ ELIGIBILITY_TYPES: tuple[EligibilityType, ...] = (
     "amc-eligibility-request",
     "amc-eligibility-response",
 )
-_MAX_REPORTED = 5
-
-
-@cache
-def _validator(kind: EligibilityType) -> Draft202012Validator:
-    text = resources.files("adapter.payers").joinpath(f"schemas/v1/{kind}.schema.json").read_text("utf-8")
-    schema = json.loads(text)
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
 
 
 def check_eligibility(kind: EligibilityType, message: Any) -> None:
     """Raise ``ProtocolError`` naming where ``message`` breaks the ``kind`` schema."""
-    errors = sorted(_validator(kind).iter_errors(message), key=lambda error: list(error.absolute_path))
-    if errors:
-        where = "; ".join(
-            f"{'/'.join(str(part) for part in error.absolute_path) or '(root)'}: {error.message[:200]}"
-            for error in errors[:_MAX_REPORTED]
-        )
-        raise ProtocolError(f"not a valid {kind} message: {where}")
+    check_schema(kind, message)
 
 
 def _checked(kind: EligibilityType, key: str, body: dict[str, Any]) -> dict[str, Any]:
